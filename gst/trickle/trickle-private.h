@@ -1,0 +1,63 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal to the gsttrickle library: not installed.
+ */
+#pragma once
+
+#include "trickle.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  TRICKLE_APPEND_OK,
+  TRICKLE_APPEND_CLOSED,        /* segment no longer open, or another writer took it */
+  TRICKLE_APPEND_TOO_LARGE,     /* max-segment-size exceeded: segment aborted */
+} TrickleAppendResult;
+
+G_GNUC_INTERNAL
+GstTrickleSegment *_gst_trickle_segment_new (gint64 seq);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_segment_append (GstTrickleSegment * segment,
+    guint writer, GBytes * data);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_segment_end (GstTrickleSegment * segment,
+    GstTrickleSegmentState state);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_segment_is_fresh (GstTrickleSegment * segment);
+G_GNUC_INTERNAL
+guint _gst_trickle_segment_claim (GstTrickleSegment * segment);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_segment_writer_is_current (GstTrickleSegment * segment,
+    guint writer);
+
+G_GNUC_INTERNAL
+GstTrickleChannel *_gst_trickle_channel_new (const gchar * name,
+    const gchar * mime_type, guint window, guint64 max_segment_size);
+G_GNUC_INTERNAL
+void _gst_trickle_channel_close (GstTrickleChannel * channel);
+G_GNUC_INTERNAL
+void _gst_trickle_channel_mark_empty_written (GstTrickleChannel * channel,
+    gint64 seq);
+G_GNUC_INTERNAL
+gint64 _gst_trickle_channel_get_write_time (GstTrickleChannel * channel);
+
+/* The HTTP front's writer path: the writer token makes a stale POST (one
+ * superseded by a retry of the same seq) unable to write. */
+G_GNUC_INTERNAL
+GstTrickleSegment *_gst_trickle_channel_open_write_claim (GstTrickleChannel *
+    channel, gint64 seq, gboolean reset, guint * writer);
+G_GNUC_INTERNAL
+TrickleAppendResult _gst_trickle_channel_append_claimed (GstTrickleChannel *
+    channel, GstTrickleSegment * segment, guint writer, GBytes * data);
+
+G_GNUC_INTERNAL
+gboolean _gst_trickle_channel_store_get_auto_create (GstTrickleChannelStore *
+    store);
+G_GNUC_INTERNAL
+guint _gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore *
+    store);
+
+G_END_DECLS

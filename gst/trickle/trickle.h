@@ -1,0 +1,11 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/trickle/trickle-prelude.h>
+#include <gst/trickle/tricklesegment.h>
+#include <gst/trickle/tricklechannel.h>
+#include <gst/trickle/tricklechannelstore.h>
+#include <gst/trickle/tricklehttpserver.h>

@@ -1,0 +1,421 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:tricklechannel
+ * @title: GstTrickleChannel
+ * @short_description: a named trickle channel and its segment window
+ *
+ * A channel keeps the last `window` segments in slots (slot = seq mod
+ * window). Writing a seq whose slot holds an older segment evicts that
+ * segment: readers that are still sending it keep it alive until they are
+ * done, new readers of it get "gone" (HTTP 470) and jump to the live edge.
+ *
+ * Reads follow the reference server: the next seq to be written (and seq 1
+ * of a channel nothing was written to yet) is pre-created so a reader can
+ * wait on it (the subscriber's preconnect); anything else outside the
+ * window is gone.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "trickle-private.h"
+
+struct _GstTrickleChannel
+{
+  gint refcount;
+  gchar *name;
+  guint window;
+  guint64 max_segment_size;
+
+  GMutex lock;
+  gchar *mime_type;
+  GstTrickleSegment **slots;
+  gint64 next_write;
+  gint64 write_time;            /* monotonic µs of the last first byte */
+  gboolean closed;
+};
+
+G_DEFINE_BOXED_TYPE (GstTrickleChannel, gst_trickle_channel,
+    gst_trickle_channel_ref, gst_trickle_channel_unref);
+
+GstTrickleChannel *
+_gst_trickle_channel_new (const gchar * name, const gchar * mime_type,
+    guint window, guint64 max_segment_size)
+{
+  GstTrickleChannel *ch = g_new0 (GstTrickleChannel, 1);
+
+  ch->refcount = 1;
+  ch->name = g_strdup (name);
+  ch->mime_type = g_strdup (mime_type ? mime_type : "");
+  ch->window = MAX (window, 1);
+  ch->max_segment_size = max_segment_size;
+  ch->slots = g_new0 (GstTrickleSegment *, ch->window);
+  ch->write_time = g_get_monotonic_time ();
+  g_mutex_init (&ch->lock);
+  return ch;
+}
+
+/**
+ * gst_trickle_channel_ref:
+ * Returns: (transfer full): @channel
+ */
+GstTrickleChannel *
+gst_trickle_channel_ref (GstTrickleChannel * channel)
+{
+  g_return_val_if_fail (channel != NULL, NULL);
+  g_atomic_int_inc (&channel->refcount);
+  return channel;
+}
+
+static void
+clear_slots_locked (GstTrickleChannel * ch)
+{
+  guint i;
+
+  for (i = 0; i < ch->window; i++) {
+    if (ch->slots[i]) {
+      _gst_trickle_segment_end (ch->slots[i], GST_TRICKLE_SEGMENT_COMPLETE);
+      g_clear_pointer (&ch->slots[i], gst_trickle_segment_unref);
+    }
+  }
+}
+
+void
+gst_trickle_channel_unref (GstTrickleChannel * channel)
+{
+  g_return_if_fail (channel != NULL);
+  if (!g_atomic_int_dec_and_test (&channel->refcount))
+    return;
+  clear_slots_locked (channel);
+  g_free (channel->slots);
+  g_free (channel->name);
+  g_free (channel->mime_type);
+  g_mutex_clear (&channel->lock);
+  g_free (channel);
+}
+
+const gchar *
+gst_trickle_channel_get_name (GstTrickleChannel * channel)
+{
+  return channel->name;
+}
+
+/**
+ * gst_trickle_channel_dup_mime_type:
+ * Returns: (transfer full): the channel's MIME type ("" when none was given)
+ */
+gchar *
+gst_trickle_channel_dup_mime_type (GstTrickleChannel * channel)
+{
+  gchar *ret;
+
+  g_mutex_lock (&channel->lock);
+  ret = g_strdup (channel->mime_type);
+  g_mutex_unlock (&channel->lock);
+  return ret;
+}
+
+gint64
+gst_trickle_channel_get_next_seq (GstTrickleChannel * channel)
+{
+  gint64 ret;
+
+  g_mutex_lock (&channel->lock);
+  ret = channel->next_write;
+  g_mutex_unlock (&channel->lock);
+  return ret;
+}
+
+gboolean
+gst_trickle_channel_is_closed (GstTrickleChannel * channel)
+{
+  gboolean ret;
+
+  g_mutex_lock (&channel->lock);
+  ret = channel->closed;
+  g_mutex_unlock (&channel->lock);
+  return ret;
+}
+
+gint64
+_gst_trickle_channel_get_write_time (GstTrickleChannel * channel)
+{
+  gint64 ret;
+
+  g_mutex_lock (&channel->lock);
+  ret = channel->write_time;
+  g_mutex_unlock (&channel->lock);
+  return ret;
+}
+
+/**
+ * gst_trickle_channel_open_read:
+ * @channel: the channel
+ * @seq: a seq >= 0, %GST_TRICKLE_SEQ_NEXT or %GST_TRICKLE_SEQ_CURRENT
+ * @result: (out): what happened
+ * @latest: (out) (optional): the next seq to be written
+ *
+ * Returns: (transfer full) (nullable): the segment when @result is
+ * %GST_TRICKLE_READ_OK
+ */
+GstTrickleSegment *
+gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
+    GstTrickleReadResult * result, gint64 * latest)
+{
+  GstTrickleSegment *seg = NULL;
+  guint slot;
+
+  g_return_val_if_fail (seq >= 0 || seq == GST_TRICKLE_SEQ_NEXT
+      || seq == GST_TRICKLE_SEQ_CURRENT, NULL);
+
+  g_mutex_lock (&channel->lock);
+  if (latest)
+    *latest = channel->next_write;
+  if (channel->closed) {
+    *result = GST_TRICKLE_READ_CLOSED;
+    goto out;
+  }
+  if (seq == GST_TRICKLE_SEQ_NEXT)
+    seq = channel->next_write;
+  else if (seq == GST_TRICKLE_SEQ_CURRENT)
+    seq = MAX (channel->next_write - 1, 0);
+
+  slot = seq % channel->window;
+  seg = channel->slots[slot];
+  if (seg && gst_trickle_segment_get_seq (seg) == seq) {
+    gst_trickle_segment_ref (seg);
+  } else if (seq == channel->next_write
+      || (channel->next_write == 0 && seq == 1)) {
+    /* a preconnect: the reader waits on the pre-created segment */
+    if (seg)
+      gst_trickle_segment_unref (seg);
+    seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
+    gst_trickle_segment_ref (seg);
+  } else {
+    seg = NULL;
+    *result = GST_TRICKLE_READ_GONE;
+    goto out;
+  }
+  *result = GST_TRICKLE_READ_OK;
+out:
+  g_mutex_unlock (&channel->lock);
+  return seg;
+}
+
+GstTrickleSegment *
+_gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
+    gint64 seq, gboolean reset, guint * writer)
+{
+  GstTrickleSegment *seg;
+  guint slot, i;
+
+  g_return_val_if_fail (seq >= 0 || seq == GST_TRICKLE_SEQ_NEXT, NULL);
+
+  g_mutex_lock (&channel->lock);
+  if (channel->closed) {
+    g_mutex_unlock (&channel->lock);
+    return NULL;
+  }
+  if (seq == GST_TRICKLE_SEQ_NEXT)
+    seq = channel->next_write;
+
+  if (reset) {
+    /* the publisher restarted: release everyone waiting on older seqs */
+    for (i = 0; i < channel->window; i++) {
+      GstTrickleSegment *s = channel->slots[i];
+      if (s && gst_trickle_segment_get_seq (s) < seq)
+        _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+    }
+  }
+
+  slot = seq % channel->window;
+  seg = channel->slots[slot];
+  if (seg && gst_trickle_segment_get_seq (seg) == seq
+      && _gst_trickle_segment_is_fresh (seg)) {
+    /* pre-created by a reader, or a retry of a POST that sent nothing:
+     * keep the object so the readers already waiting on it stay */
+  } else {
+    if (seg) {
+      /* an older segment (evicted) or a re-POST of a written seq: readers
+       * still sending the old one finish it, new readers get the new one */
+      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
+      gst_trickle_segment_unref (seg);
+    }
+    seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
+  }
+  gst_trickle_segment_ref (seg);
+  g_mutex_unlock (&channel->lock);
+
+  *writer = _gst_trickle_segment_claim (seg);
+  return seg;
+}
+
+TrickleAppendResult
+_gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
+    GstTrickleSegment * segment, guint writer, GBytes * data)
+{
+  gsize len = g_bytes_get_size (data);
+
+  if (len == 0)
+    return _gst_trickle_segment_writer_is_current (segment, writer) ?
+        TRICKLE_APPEND_OK : TRICKLE_APPEND_CLOSED;
+
+  if (channel->max_segment_size > 0 &&
+      gst_trickle_segment_get_size (segment) + len > channel->max_segment_size) {
+    _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED);
+    return TRICKLE_APPEND_TOO_LARGE;
+  }
+
+  if (gst_trickle_segment_get_size (segment) == 0) {
+    /* first byte: this seq is now the one being written (the reference
+     * moves the write head here, even backwards after a publisher reset) */
+    g_mutex_lock (&channel->lock);
+    if (!channel->closed) {
+      channel->next_write = gst_trickle_segment_get_seq (segment) + 1;
+      channel->write_time = g_get_monotonic_time ();
+    }
+    g_mutex_unlock (&channel->lock);
+  }
+
+  return _gst_trickle_segment_append (segment, writer, data) ?
+      TRICKLE_APPEND_OK : TRICKLE_APPEND_CLOSED;
+}
+
+/**
+ * gst_trickle_channel_open_write:
+ * @channel: the channel
+ * @seq: the seq to write, or %GST_TRICKLE_SEQ_NEXT
+ * @reset: the writer restarted: end every older open segment
+ *
+ * Starts writing a segment from inside the process (no HTTP).
+ *
+ * Returns: (transfer full) (nullable): the segment, or %NULL if the channel
+ * is closed
+ */
+GstTrickleSegment *
+gst_trickle_channel_open_write (GstTrickleChannel * channel, gint64 seq,
+    gboolean reset)
+{
+  guint writer;
+
+  return _gst_trickle_channel_open_write_claim (channel, seq, reset, &writer);
+}
+
+/**
+ * gst_trickle_channel_append:
+ * @data: (transfer none): the bytes, kept by reference (never copied)
+ *
+ * Returns: %FALSE when the segment was closed (or exceeded the maximum
+ * size, in which case it is aborted)
+ */
+gboolean
+gst_trickle_channel_append (GstTrickleChannel * channel,
+    GstTrickleSegment * segment, GBytes * data)
+{
+  return _gst_trickle_channel_append_claimed (channel, segment, 0,
+      data) == TRICKLE_APPEND_OK;
+}
+
+void
+gst_trickle_channel_finish (GstTrickleChannel * channel,
+    GstTrickleSegment * segment)
+{
+  _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_COMPLETE);
+}
+
+void
+gst_trickle_channel_abort (GstTrickleChannel * channel,
+    GstTrickleSegment * segment)
+{
+  _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED);
+}
+
+/**
+ * gst_trickle_channel_write_segment:
+ * @data: (transfer none): the whole segment
+ * @seq_out: (out) (optional): the seq written
+ *
+ * Writes one complete segment at the next seq (JSON messages, the change
+ * feed).
+ *
+ * Returns: %FALSE if the channel is closed or the data too large
+ */
+gboolean
+gst_trickle_channel_write_segment (GstTrickleChannel * channel, GBytes * data,
+    gint64 * seq_out)
+{
+  GstTrickleSegment *seg;
+  gboolean ok;
+
+  seg = gst_trickle_channel_open_write (channel, GST_TRICKLE_SEQ_NEXT, FALSE);
+  if (!seg)
+    return FALSE;
+  ok = gst_trickle_channel_append (channel, seg, data);
+  if (ok)
+    gst_trickle_channel_finish (channel, seg);
+  if (seq_out)
+    *seq_out = gst_trickle_segment_get_seq (seg);
+  gst_trickle_segment_unref (seg);
+  return ok;
+}
+
+/**
+ * gst_trickle_channel_close_segment:
+ *
+ * Politely ends segment @seq (HTTP `DELETE /ch/seq`): readers finish with
+ * what was written so far.
+ *
+ * Returns: %FALSE if @seq is not in the window
+ */
+gboolean
+gst_trickle_channel_close_segment (GstTrickleChannel * channel, gint64 seq)
+{
+  GstTrickleSegment *seg;
+  gboolean found = FALSE;
+
+  if (seq < 0)
+    return FALSE;
+  g_mutex_lock (&channel->lock);
+  seg = channel->slots[seq % channel->window];
+  if (seg && gst_trickle_segment_get_seq (seg) == seq) {
+    found = TRUE;
+    _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
+  }
+  g_mutex_unlock (&channel->lock);
+  return found;
+}
+
+/* marks the channel closed and releases everyone waiting on it */
+void
+_gst_trickle_channel_close (GstTrickleChannel * channel)
+{
+  g_mutex_lock (&channel->lock);
+  channel->closed = TRUE;
+  clear_slots_locked (channel);
+  g_mutex_unlock (&channel->lock);
+}
+
+/* an empty segment ended: the write head still moves past it */
+void
+_gst_trickle_channel_mark_empty_written (GstTrickleChannel * channel,
+    gint64 seq)
+{
+  g_mutex_lock (&channel->lock);
+  if (!channel->closed && channel->next_write <= seq) {
+    channel->next_write = seq + 1;
+    channel->write_time = g_get_monotonic_time ();
+  }
+  g_mutex_unlock (&channel->lock);
+}

@@ -1,0 +1,474 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:tricklechannelstore
+ * @title: GstTrickleChannelStore
+ * @short_description: the channels a trickle server hosts
+ *
+ * The store maps channel names to #GstTrickleChannel objects, enforces the
+ * limits (number of channels, segment window, segment size), closes idle
+ * channels and optionally publishes a change feed on the internal channel
+ * `_changes` (one JSON document per segment: `{"added":["name"]}` or
+ * `{"removed":["name"]}`).
+ *
+ * It knows nothing of HTTP: the HTTP server and in-process readers and
+ * writers share it.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "trickle-private.h"
+
+#define DEFAULT_WINDOW 5
+#define DEFAULT_MAX_SEGMENT_SIZE (32 * 1024 * 1024)
+#define DEFAULT_MAX_CHANNELS 10000
+#define DEFAULT_AUTO_CREATE TRUE
+#define DEFAULT_CHANGEFEED FALSE
+#define DEFAULT_IDLE_TIMEOUT 300
+
+enum
+{
+  PROP_0,
+  PROP_WINDOW,
+  PROP_MAX_SEGMENT_SIZE,
+  PROP_MAX_CHANNELS,
+  PROP_AUTO_CREATE,
+  PROP_CHANGEFEED,
+  PROP_IDLE_TIMEOUT,
+  PROP_N_CHANNELS,
+};
+
+enum
+{
+  SIGNAL_CHANNEL_ADDED,
+  SIGNAL_CHANNEL_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+struct _GstTrickleChannelStore
+{
+  GObject parent;
+
+  GMutex lock;
+  GHashTable *channels;         /* name -> GstTrickleChannel */
+  GstTrickleChannel *changefeed;
+
+  guint window;
+  guint64 max_segment_size;
+  guint max_channels;
+  gboolean auto_create;
+  guint idle_timeout;
+};
+
+G_DEFINE_TYPE (GstTrickleChannelStore, gst_trickle_channel_store,
+    G_TYPE_OBJECT);
+
+G_DEFINE_QUARK (gst-trickle-store-error-quark, gst_trickle_store_error);
+
+static void
+publish_change (GstTrickleChannelStore * store, const gchar * what,
+    const gchar * name)
+{
+  GstTrickleChannel *feed;
+  GString *json;
+  const gchar *p;
+  GBytes *bytes;
+
+  g_mutex_lock (&store->lock);
+  feed = store->changefeed ? gst_trickle_channel_ref (store->changefeed) : NULL;
+  g_mutex_unlock (&store->lock);
+  if (!feed)
+    return;
+
+  json = g_string_new ("{\"");
+  g_string_append_printf (json, "%s\":[\"", what);
+  for (p = name; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (json, "\\%c", *p);
+    else if ((guchar) * p < 0x20)
+      g_string_append_printf (json, "\\u%04x", (guchar) * p);
+    else
+      g_string_append_c (json, *p);
+  }
+  g_string_append (json, "\"]}");
+  bytes = g_string_free_to_bytes (json);
+  gst_trickle_channel_write_segment (feed, bytes, NULL);
+  g_bytes_unref (bytes);
+  gst_trickle_channel_unref (feed);
+}
+
+static void
+set_changefeed (GstTrickleChannelStore * store, gboolean enable)
+{
+  GstTrickleChannel *old = NULL;
+
+  g_mutex_lock (&store->lock);
+  if (enable && !store->changefeed) {
+    store->changefeed = _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_CHANNEL,
+        "application/json", store->window, store->max_segment_size);
+    g_hash_table_insert (store->channels,
+        g_strdup (GST_TRICKLE_CHANGEFEED_CHANNEL),
+        gst_trickle_channel_ref (store->changefeed));
+  } else if (!enable && store->changefeed) {
+    old = store->changefeed;
+    store->changefeed = NULL;
+    g_hash_table_remove (store->channels, GST_TRICKLE_CHANGEFEED_CHANNEL);
+  }
+  g_mutex_unlock (&store->lock);
+  if (old) {
+    _gst_trickle_channel_close (old);
+    gst_trickle_channel_unref (old);
+  }
+}
+
+static void
+gst_trickle_channel_store_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTrickleChannelStore *store = GST_TRICKLE_CHANNEL_STORE (object);
+
+  switch (prop_id) {
+    case PROP_WINDOW:
+      store->window = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SEGMENT_SIZE:
+      store->max_segment_size = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_CHANNELS:
+      store->max_channels = g_value_get_uint (value);
+      break;
+    case PROP_AUTO_CREATE:
+      store->auto_create = g_value_get_boolean (value);
+      break;
+    case PROP_CHANGEFEED:
+      set_changefeed (store, g_value_get_boolean (value));
+      break;
+    case PROP_IDLE_TIMEOUT:
+      store->idle_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_channel_store_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTrickleChannelStore *store = GST_TRICKLE_CHANNEL_STORE (object);
+
+  switch (prop_id) {
+    case PROP_WINDOW:
+      g_value_set_uint (value, store->window);
+      break;
+    case PROP_MAX_SEGMENT_SIZE:
+      g_value_set_uint64 (value, store->max_segment_size);
+      break;
+    case PROP_MAX_CHANNELS:
+      g_value_set_uint (value, store->max_channels);
+      break;
+    case PROP_AUTO_CREATE:
+      g_value_set_boolean (value, store->auto_create);
+      break;
+    case PROP_CHANGEFEED:
+      g_value_set_boolean (value, store->changefeed != NULL);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, store->idle_timeout);
+      break;
+    case PROP_N_CHANNELS:
+      g_value_set_uint (value, gst_trickle_channel_store_get_n_channels (store));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_channel_store_finalize (GObject * object)
+{
+  GstTrickleChannelStore *store = GST_TRICKLE_CHANNEL_STORE (object);
+
+  gst_trickle_channel_store_clear (store);
+  g_hash_table_unref (store->channels);
+  g_mutex_clear (&store->lock);
+  G_OBJECT_CLASS (gst_trickle_channel_store_parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_channel_store_class_init (GstTrickleChannelStoreClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_trickle_channel_store_set_property;
+  gobject_class->get_property = gst_trickle_channel_store_get_property;
+  gobject_class->finalize = gst_trickle_channel_store_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_WINDOW,
+      g_param_spec_uint ("window", "Window",
+          "Segments kept per channel; older ones answer 470 "
+          "(applies to channels created afterwards)",
+          1, 1024, DEFAULT_WINDOW, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_SIZE,
+      g_param_spec_uint64 ("max-segment-size", "Maximum segment size",
+          "Largest segment in bytes; a larger POST gets 413 and the segment "
+          "is aborted (0 = unlimited)",
+          0, G_MAXUINT64, DEFAULT_MAX_SEGMENT_SIZE, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_CHANNELS,
+      g_param_spec_uint ("max-channels", "Maximum channels",
+          "Most channels at once; creating one more answers 503 "
+          "(0 = unlimited)", 0, G_MAXUINT, DEFAULT_MAX_CHANNELS, flags));
+  g_object_class_install_property (gobject_class, PROP_AUTO_CREATE,
+      g_param_spec_boolean ("auto-create", "Auto-create",
+          "Create unknown channels on POST (otherwise 404)",
+          DEFAULT_AUTO_CREATE, flags));
+  g_object_class_install_property (gobject_class, PROP_CHANGEFEED,
+      g_param_spec_boolean ("changefeed", "Change feed",
+          "Publish channel additions and removals as JSON on the channel "
+          "_changes", DEFAULT_CHANGEFEED, flags));
+  g_object_class_install_property (gobject_class, PROP_IDLE_TIMEOUT,
+      g_param_spec_uint ("idle-timeout", "Idle timeout",
+          "Close channels with no new segment for this many seconds "
+          "(0 = never; channels named _* are never closed)",
+          0, G_MAXUINT / 1000, DEFAULT_IDLE_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_N_CHANNELS,
+      g_param_spec_uint ("n-channels", "Channels", "Channels hosted now",
+          0, G_MAXUINT, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstTrickleChannelStore::channel-added:
+   * @store: the store
+   * @channel: the new #GstTrickleChannel
+   *
+   * Emitted from the thread that created the channel.
+   */
+  signals[SIGNAL_CHANNEL_ADDED] = g_signal_new ("channel-added",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, GST_TRICKLE_TYPE_CHANNEL);
+  /**
+   * GstTrickleChannelStore::channel-removed:
+   * @store: the store
+   * @channel: the closed #GstTrickleChannel
+   */
+  signals[SIGNAL_CHANNEL_REMOVED] = g_signal_new ("channel-removed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, GST_TRICKLE_TYPE_CHANNEL);
+}
+
+static void
+gst_trickle_channel_store_init (GstTrickleChannelStore * store)
+{
+  g_mutex_init (&store->lock);
+  store->channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) gst_trickle_channel_unref);
+  store->window = DEFAULT_WINDOW;
+  store->max_segment_size = DEFAULT_MAX_SEGMENT_SIZE;
+  store->max_channels = DEFAULT_MAX_CHANNELS;
+  store->auto_create = DEFAULT_AUTO_CREATE;
+  store->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+}
+
+GstTrickleChannelStore *
+gst_trickle_channel_store_new (void)
+{
+  return g_object_new (GST_TRICKLE_TYPE_CHANNEL_STORE, NULL);
+}
+
+/**
+ * gst_trickle_channel_store_lookup:
+ * Returns: (transfer full) (nullable): the channel called @name
+ */
+GstTrickleChannel *
+gst_trickle_channel_store_lookup (GstTrickleChannelStore * store,
+    const gchar * name)
+{
+  GstTrickleChannel *ch;
+
+  g_mutex_lock (&store->lock);
+  ch = g_hash_table_lookup (store->channels, name);
+  if (ch)
+    gst_trickle_channel_ref (ch);
+  g_mutex_unlock (&store->lock);
+  return ch;
+}
+
+/**
+ * gst_trickle_channel_store_create:
+ * @mime_type: (nullable): the channel's MIME type
+ *
+ * Returns the existing channel called @name, or creates it.
+ *
+ * Returns: (transfer full) (nullable): the channel, or %NULL with
+ * %GST_TRICKLE_STORE_ERROR_TOO_MANY_CHANNELS
+ */
+GstTrickleChannel *
+gst_trickle_channel_store_create (GstTrickleChannelStore * store,
+    const gchar * name, const gchar * mime_type, GError ** error)
+{
+  GstTrickleChannel *ch;
+  guint n_user;
+
+  g_return_val_if_fail (name != NULL && *name != '\0', NULL);
+
+  g_mutex_lock (&store->lock);
+  ch = g_hash_table_lookup (store->channels, name);
+  if (ch) {
+    gst_trickle_channel_ref (ch);
+    g_mutex_unlock (&store->lock);
+    return ch;
+  }
+  n_user = g_hash_table_size (store->channels) - (store->changefeed ? 1 : 0);
+  if (store->max_channels > 0 && n_user >= store->max_channels) {
+    g_mutex_unlock (&store->lock);
+    g_set_error (error, GST_TRICKLE_STORE_ERROR,
+        GST_TRICKLE_STORE_ERROR_TOO_MANY_CHANNELS,
+        "Too many channels (%u)", store->max_channels);
+    return NULL;
+  }
+  ch = _gst_trickle_channel_new (name, mime_type, store->window,
+      store->max_segment_size);
+  g_hash_table_insert (store->channels, g_strdup (name),
+      gst_trickle_channel_ref (ch));
+  g_mutex_unlock (&store->lock);
+
+  g_signal_emit (store, signals[SIGNAL_CHANNEL_ADDED], 0, ch);
+  publish_change (store, "added", name);
+  return ch;
+}
+
+/**
+ * gst_trickle_channel_store_remove:
+ *
+ * Closes the channel called @name (its readers and writers are released
+ * with "closed") and forgets it.
+ *
+ * Returns: %FALSE if there was no such channel
+ */
+gboolean
+gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
+    const gchar * name)
+{
+  gpointer key, value;
+  GstTrickleChannel *ch;
+
+  g_mutex_lock (&store->lock);
+  if (!g_hash_table_steal_extended (store->channels, name, &key, &value)) {
+    g_mutex_unlock (&store->lock);
+    return FALSE;
+  }
+  ch = value;
+  if (ch == store->changefeed)
+    g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
+  g_mutex_unlock (&store->lock);
+
+  _gst_trickle_channel_close (ch);
+  g_signal_emit (store, signals[SIGNAL_CHANNEL_REMOVED], 0, ch);
+  publish_change (store, "removed", name);
+  gst_trickle_channel_unref (ch);
+  g_free (key);
+  return TRUE;
+}
+
+/**
+ * gst_trickle_channel_store_sweep:
+ * @now_us: the current g_get_monotonic_time()
+ *
+ * Closes every channel (except internal ones, named `_*`) that has had no
+ * new segment for idle-timeout seconds.
+ *
+ * Returns: the number of channels closed
+ */
+guint
+gst_trickle_channel_store_sweep (GstTrickleChannelStore * store, gint64 now_us)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  GPtrArray *idle;
+  gint64 limit;
+  guint i, n = 0;
+
+  g_mutex_lock (&store->lock);
+  if (store->idle_timeout == 0) {
+    g_mutex_unlock (&store->lock);
+    return 0;
+  }
+  limit = (gint64) store->idle_timeout * G_USEC_PER_SEC;
+  idle = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_iter_init (&iter, store->channels);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    if (((const gchar *) key)[0] == '_')
+      continue;
+    if (now_us - _gst_trickle_channel_get_write_time (value) > limit)
+      g_ptr_array_add (idle, g_strdup (key));
+  }
+  g_mutex_unlock (&store->lock);
+
+  for (i = 0; i < idle->len; i++)
+    n += gst_trickle_channel_store_remove (store, idle->pdata[i]);
+  g_ptr_array_unref (idle);
+  return n;
+}
+
+guint
+gst_trickle_channel_store_get_n_channels (GstTrickleChannelStore * store)
+{
+  guint n;
+
+  g_mutex_lock (&store->lock);
+  n = g_hash_table_size (store->channels);
+  g_mutex_unlock (&store->lock);
+  return n;
+}
+
+/**
+ * gst_trickle_channel_store_clear:
+ *
+ * Closes and forgets every channel (the change feed included), releasing
+ * all readers and writers.
+ */
+void
+gst_trickle_channel_store_clear (GstTrickleChannelStore * store)
+{
+  GList *values, *l;
+
+  g_mutex_lock (&store->lock);
+  values = g_hash_table_get_values (store->channels);
+  for (l = values; l; l = l->next)
+    gst_trickle_channel_ref (l->data);
+  g_hash_table_remove_all (store->channels);
+  g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
+  g_mutex_unlock (&store->lock);
+
+  for (l = values; l; l = l->next)
+    _gst_trickle_channel_close (l->data);
+  g_list_free_full (values, (GDestroyNotify) gst_trickle_channel_unref);
+}
+
+gboolean
+_gst_trickle_channel_store_get_auto_create (GstTrickleChannelStore * store)
+{
+  return store->auto_create;
+}
+
+guint
+_gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore * store)
+{
+  return store->idle_timeout;
+}

@@ -1,0 +1,1937 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:tricklehttpserver
+ * @title: GstTrickleHttpServer
+ * @short_description: the HTTP/1.1 front of a trickle channel store
+ *
+ * Serves the trickle protocol (see docs/protocol.md) for a
+ * #GstTrickleChannelStore.
+ *
+ * ## Design: who does what, what is copied, what is shared
+ *
+ * - Threads: `threads` worker threads (default: one per CPU), each running
+ *   its own #GMainContext. Worker 0 also accepts connections and runs the
+ *   idle-channel sweep. A connection belongs to one worker for its whole
+ *   life; only that thread touches it. The channel store is thread safe;
+ *   a writer on one worker wakes readers on others through a per-connection
+ *   #GSource whose ready time it sets (#GstTrickleWaiter).
+ * - Parsing: libsoup parses request heads (soup_headers_parse_request());
+ *   the body framing (Content-Length or chunked) is decoded here, so a
+ *   publisher that disconnects before the terminating chunk is always
+ *   detected, over TCP and TLS alike (libsoup 3.2.3's server takes a
+ *   disconnect between chunks for a clean end of body).
+ * - Copies: each byte a publisher sends is copied once, from the read
+ *   buffer into an immutable page (#GBytes) of the segment. Subscribers
+ *   never copy: each one writes the shared pages with vectored writes
+ *   (chunk framing + up to 64 pages per writev), holding references.
+ * - Flow control: the publisher is never slowed by subscribers. A channel
+ *   holds at most `window` segments of at most `max-segment-size` bytes. A
+ *   subscriber holds references to the one segment it is sending; a
+ *   subscriber slower than the publisher falls behind, its segment leaves
+ *   the window, and its next GET answers 470 so it rejoins at the live edge.
+ *   A subscriber that accepts no bytes for `io-timeout` seconds is
+ *   disconnected.
+ * - Idle limits libsoup lacks: a request head must arrive within
+ *   `header-timeout`; an idle keep-alive connection is closed after 120 s;
+ *   a started POST body with no bytes for `io-timeout` is aborted; peers
+ *   that disconnect while waiting (preconnected GETs and POSTs) are noticed
+ *   at once because every waiting connection is polled for input; TCP
+ *   keep-alive is enabled for peers that vanish silently.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <string.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <libsoup/soup.h>
+
+#include "trickle-private.h"
+
+#define DEFAULT_ADDRESS "0.0.0.0"
+#define DEFAULT_PORT 0
+#define DEFAULT_BASE_PATH "/"
+#define DEFAULT_THREADS 0
+#define DEFAULT_MAX_HEADER_SIZE 16384
+#define DEFAULT_HEADER_TIMEOUT 30
+#define DEFAULT_IO_TIMEOUT 60
+#define DEFAULT_KEEPALIVE_INTERVAL 10000
+#define IDLE_CONNECTION_TIMEOUT (120 * G_USEC_PER_SEC)
+#define MAX_NAME_LENGTH 256
+#define BODY_READ_SIZE 65536
+#define MAX_PAGES_PER_WRITE 64
+#define MAX_OUT (MAX_PAGES_PER_WRITE + 4)
+
+enum
+{
+  PROP_0,
+  PROP_STORE,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_BOUND_PORT,
+  PROP_BASE_PATH,
+  PROP_TLS_CERTIFICATE,
+  PROP_THREADS,
+  PROP_MAX_HEADER_SIZE,
+  PROP_HEADER_TIMEOUT,
+  PROP_IO_TIMEOUT,
+  PROP_KEEPALIVE_INTERVAL,
+};
+
+typedef struct _Worker Worker;
+typedef struct _Conn Conn;
+
+struct _Worker
+{
+  GstTrickleHttpServer *server;
+  guint index;
+  GThread *thread;
+  GMainContext *context;
+  gint quit;
+  GQueue conns;
+  guint pending_async;
+  gint64 date_second;
+  gchar date[64];
+};
+
+struct _GstTrickleHttpServer
+{
+  GObject parent;
+
+  GstTrickleChannelStore *store;
+
+  /* settings */
+  gchar *address;
+  guint port;
+  gchar *base_path;             /* always starts and ends with '/' */
+  GTlsCertificate *tls_certificate;
+  guint threads;
+  guint max_header_size;
+  guint header_timeout;
+  guint io_timeout;
+  guint keepalive_interval;
+
+  /* running state, changed only by start/stop */
+  GMutex lock;
+  GSocket *listener;
+  guint bound_port;
+  Worker *workers;
+  guint n_workers;
+  guint next_worker;
+  GSource *accept_source;
+  GSource *sweep_source;
+};
+
+G_DEFINE_TYPE (GstTrickleHttpServer, gst_trickle_http_server, G_TYPE_OBJECT);
+
+typedef enum
+{
+  ST_HANDSHAKE,
+  ST_HEAD,                      /* reading a request head */
+  ST_BODY,                      /* reading a segment POST body */
+  ST_STREAM,                    /* sending a segment GET response */
+  ST_RESPOND,                   /* sending a prepared response */
+  ST_CLOSED,
+} ConnState;
+
+typedef enum
+{
+  BODY_NONE,
+  BODY_LENGTH,
+  BODY_CHUNKED,
+} BodyMode;
+
+typedef enum
+{
+  CK_SIZE,
+  CK_DATA,
+  CK_DATA_END,
+  CK_TRAILER,
+  CK_DONE,
+} ChunkState;
+
+typedef struct
+{
+  GBytes *owner;                /* NULL for static or connection-owned data */
+  const guint8 *data;
+  gsize len;
+} OutEntry;
+
+struct _Conn
+{
+  gint refcount;
+  Worker *worker;
+  ConnState state;
+  GList link;
+
+  GSocket *socket;
+  GIOStream *stream;
+  GPollableInputStream *istream;
+  GPollableOutputStream *ostream;
+  GCancellable *cancellable;
+  GSource *in_source;
+  GSource *out_source;
+  GSource *wake_source;
+  GSource *timer_source;
+
+  /* input: unconsumed bytes are rbuf[rpos, rlen) */
+  guint8 *rbuf;
+  gsize rpos, rlen, rcap;
+  gboolean peer_closed;
+
+  /* the current request */
+  guint requests;
+  gboolean keep_alive;
+  gboolean close_after;
+  BodyMode body_mode;
+  guint64 body_remaining;
+  ChunkState ck_state;
+  guint64 ck_remaining;
+  gchar ck_line[80];
+  guint ck_line_len;
+
+  /* output */
+  OutEntry out[MAX_OUT];
+  guint out_head, out_n;
+  gchar chunk_head[24];
+  gint64 write_blocked_since;
+
+  /* publishing (ST_BODY) or subscribing (ST_STREAM) */
+  GstTrickleChannel *channel;
+  GstTrickleSegment *segment;
+  GstTrickleWaiter waiter;
+  gboolean waiting;
+  guint writer;
+  gint64 latest;
+  gboolean headers_sent;
+  gboolean is_head;
+  guint next_page;
+  gboolean got_body_byte;
+  gint64 last_rx;
+  gint64 next_keepalive;
+
+  gint64 head_deadline;
+  gint64 idle_deadline;
+};
+
+static const guint8 CRLF[] = "\r\n";
+static const guint8 LAST_CHUNK[] = "0\r\n\r\n";
+static const guint8 CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static void conn_step (Conn * conn);
+static void conn_close (Conn * conn);
+
+/* ------------------------------------------------------------------------ */
+/* connection plumbing */
+
+static Conn *
+conn_ref (Conn * conn)
+{
+  conn->refcount++;
+  return conn;
+}
+
+static void
+conn_unref (Conn * conn)
+{
+  guint i;
+
+  if (--conn->refcount > 0)
+    return;
+  for (i = 0; i < conn->out_n; i++)
+    g_clear_pointer (&conn->out[(conn->out_head + i) % MAX_OUT].owner,
+        g_bytes_unref);
+  g_free (conn->rbuf);
+  g_clear_object (&conn->stream);
+  g_clear_object (&conn->socket);
+  g_clear_object (&conn->cancellable);
+  g_free (conn);
+}
+
+static void
+destroy_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+static gboolean
+in_ready_cb (GObject * stream, gpointer user_data)
+{
+  Conn *conn = conn_ref (user_data);
+
+  conn_step (conn);
+  conn_unref (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+out_ready_cb (GObject * stream, gpointer user_data)
+{
+  Conn *conn = conn_ref (user_data);
+
+  destroy_source (&conn->out_source);
+  conn_step (conn);
+  conn_unref (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+want_input (Conn * conn, gboolean want)
+{
+  if (want && !conn->in_source && conn->state != ST_CLOSED) {
+    conn->in_source = g_pollable_input_stream_create_source (conn->istream, NULL);
+    g_source_set_callback (conn->in_source, (GSourceFunc) in_ready_cb, conn,
+        NULL);
+    g_source_attach (conn->in_source, conn->worker->context);
+  } else if (!want) {
+    destroy_source (&conn->in_source);
+  }
+}
+
+static void
+want_output (Conn * conn)
+{
+  if (!conn->out_source) {
+    conn->out_source = g_pollable_output_stream_create_source (conn->ostream, NULL);
+    g_source_set_callback (conn->out_source, (GSourceFunc) out_ready_cb, conn,
+        NULL);
+    g_source_attach (conn->out_source, conn->worker->context);
+  }
+}
+
+/* A source that fires when its ready time is set to 0 (or a deadline). */
+static gboolean
+ready_source_dispatch (GSource * source, GSourceFunc cb, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  return cb (data);
+}
+
+static GSourceFuncs ready_source_funcs = {
+  NULL, NULL, ready_source_dispatch, NULL, NULL, NULL
+};
+
+static GSource *
+ready_source_new (Worker * w, GSourceFunc cb, gpointer data)
+{
+  GSource *s = g_source_new (&ready_source_funcs, sizeof (GSource));
+
+  g_source_set_callback (s, cb, data, NULL);
+  g_source_set_ready_time (s, -1);
+  g_source_attach (s, w->context);
+  return s;
+}
+
+/* called by writers on any thread, with the segment lock held */
+static void
+conn_wake (gpointer user_data)
+{
+  Conn *conn = user_data;
+
+  g_source_set_ready_time (conn->wake_source, 0);
+}
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  Conn *conn = conn_ref (user_data);
+
+  conn_step (conn);
+  conn_unref (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+release_segment (Conn * conn)
+{
+  if (conn->waiting) {
+    gst_trickle_segment_remove_waiter (conn->segment, &conn->waiter);
+    conn->waiting = FALSE;
+  }
+  g_clear_pointer (&conn->segment, gst_trickle_segment_unref);
+  g_clear_pointer (&conn->channel, gst_trickle_channel_unref);
+}
+
+static void
+conn_close (Conn * conn)
+{
+  Worker *w = conn->worker;
+
+  if (conn->state == ST_CLOSED)
+    return;
+  if (conn->segment && conn->writer &&
+      _gst_trickle_segment_writer_is_current (conn->segment, conn->writer)) {
+    /* the publisher went away mid-segment: readers must see an error */
+    if (conn->got_body_byte)
+      _gst_trickle_segment_end (conn->segment, GST_TRICKLE_SEGMENT_ABORTED);
+  }
+  release_segment (conn);
+  conn->state = ST_CLOSED;
+  destroy_source (&conn->in_source);
+  destroy_source (&conn->out_source);
+  destroy_source (&conn->wake_source);
+  destroy_source (&conn->timer_source);
+  g_cancellable_cancel (conn->cancellable);
+  if (conn->socket)
+    g_socket_close (conn->socket, NULL);
+  g_queue_unlink (&w->conns, &conn->link);
+  conn_unref (conn);
+}
+
+/* ------------------------------------------------------------------------ */
+/* output */
+
+static void
+out_push (Conn * conn, GBytes * owner, const guint8 * data, gsize len)
+{
+  OutEntry *e;
+
+  g_assert (conn->out_n < MAX_OUT);
+  e = &conn->out[(conn->out_head + conn->out_n) % MAX_OUT];
+  e->owner = owner;
+  e->data = data;
+  e->len = len;
+  conn->out_n++;
+}
+
+static void
+out_push_bytes (Conn * conn, GBytes * bytes)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  out_push (conn, bytes, data, len);
+}
+
+/* Writes what is queued. Returns TRUE when everything was written, FALSE
+ * when the socket is full (an output source is armed) or the connection
+ * failed (and was closed). */
+static gboolean
+out_flush (Conn * conn)
+{
+  GOutputVector vec[MAX_OUT];
+  gsize written;
+  GPollableReturn ret;
+  GError *err = NULL;
+  guint i;
+
+  while (conn->out_n > 0) {
+    for (i = 0; i < conn->out_n; i++) {
+      OutEntry *e = &conn->out[(conn->out_head + i) % MAX_OUT];
+      vec[i].buffer = e->data;
+      vec[i].size = e->len;
+    }
+    ret = g_pollable_output_stream_writev_nonblocking (conn->ostream, vec,
+        conn->out_n, &written, NULL, &err);
+    if (ret == G_POLLABLE_RETURN_WOULD_BLOCK) {
+      if (!conn->write_blocked_since)
+        conn->write_blocked_since = g_get_monotonic_time ();
+      want_output (conn);
+      return FALSE;
+    }
+    if (ret == G_POLLABLE_RETURN_FAILED) {
+      g_clear_error (&err);
+      conn_close (conn);
+      return FALSE;
+    }
+    conn->write_blocked_since = 0;
+    while (written > 0 && conn->out_n > 0) {
+      OutEntry *e = &conn->out[conn->out_head];
+      if (written >= e->len) {
+        written -= e->len;
+        g_clear_pointer (&e->owner, g_bytes_unref);
+        conn->out_head = (conn->out_head + 1) % MAX_OUT;
+        conn->out_n--;
+      } else {
+        e->data += written;
+        e->len -= written;
+        written = 0;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static const gchar *
+worker_date (Worker * w)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (now != w->date_second) {
+    GDateTime *dt = g_date_time_new_from_unix_utc (now);
+    gchar *s = soup_date_time_to_string (dt, SOUP_DATE_HTTP);
+    g_strlcpy (w->date, s, sizeof (w->date));
+    g_free (s);
+    g_date_time_unref (dt);
+    w->date_second = now;
+  }
+  return w->date;
+}
+
+static const gchar *
+reason_phrase (guint status)
+{
+  switch (status) {
+    case 470:
+      return "status code 470";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return soup_status_get_phrase (status);
+  }
+}
+
+/* Queues a whole response. @extra: more header lines ("Name: value\r\n"). */
+static void
+queue_response (Conn * conn, guint status, const gchar * extra,
+    const gchar * content_type, const gchar * body, gsize body_len)
+{
+  GString *s = g_string_sized_new (256 + body_len);
+
+  if (!conn->keep_alive)
+    conn->close_after = TRUE;
+  g_string_append_printf (s, "HTTP/1.1 %u %s\r\n", status,
+      reason_phrase (status));
+  if (conn->close_after)
+    g_string_append (s, "Connection: close\r\n");
+  if (extra)
+    g_string_append (s, extra);
+  if (content_type)
+    g_string_append_printf (s, "Content-Type: %s\r\n", content_type);
+  g_string_append_printf (s, "Date: %s\r\nContent-Length: %" G_GSIZE_FORMAT
+      "\r\n\r\n", worker_date (conn->worker), body_len);
+  if (body_len && !conn->is_head)
+    g_string_append_len (s, body, body_len);
+  out_push_bytes (conn, g_string_free_to_bytes (s));
+  conn->state = ST_RESPOND;
+}
+
+/* An error the way the reference's http.Error() writes it. */
+static void
+queue_error (Conn * conn, guint status, const gchar * message)
+{
+  gchar *body = g_strdup_printf ("%s\n", message);
+
+  queue_response (conn, status, "X-Content-Type-Options: nosniff\r\n",
+      "text/plain; charset=utf-8", body, strlen (body));
+  g_free (body);
+}
+
+/* An error after which the rest of the request is not read. */
+static void
+queue_error_close (Conn * conn, guint status, const gchar * message)
+{
+  conn->close_after = TRUE;
+  queue_error (conn, status, message);
+}
+
+/* ------------------------------------------------------------------------ */
+/* input */
+
+/* Reads more bytes into rbuf. Returns >0 bytes read, 0 on EOF, -1 would
+ * block (input source armed), -2 error or no room. */
+static gssize
+conn_read (Conn * conn, gsize room)
+{
+  GError *err = NULL;
+  gssize n;
+
+  if (conn->rpos == conn->rlen)
+    conn->rpos = conn->rlen = 0;
+  if (conn->rcap - conn->rlen < room && conn->rpos > 0) {
+    memmove (conn->rbuf, conn->rbuf + conn->rpos, conn->rlen - conn->rpos);
+    conn->rlen -= conn->rpos;
+    conn->rpos = 0;
+  }
+  if (conn->rcap < conn->rlen + room) {
+    conn->rcap = conn->rlen + room;
+    conn->rbuf = g_realloc (conn->rbuf, conn->rcap);
+  }
+  n = g_pollable_input_stream_read_nonblocking (conn->istream,
+      conn->rbuf + conn->rlen, conn->rcap - conn->rlen, NULL, &err);
+  if (n < 0) {
+    gboolean block = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+    g_clear_error (&err);
+    if (block) {
+      want_input (conn, TRUE);
+      return -1;
+    }
+    return -2;
+  }
+  if (n == 0)
+    conn->peer_closed = TRUE;
+  conn->rlen += n;
+  return n;
+}
+
+/* frees the read buffer while a connection waits with nothing buffered */
+static void
+conn_trim (Conn * conn)
+{
+  if (conn->rpos == conn->rlen) {
+    g_clear_pointer (&conn->rbuf, g_free);
+    conn->rpos = conn->rlen = conn->rcap = 0;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* request routing */
+
+static gboolean
+is_safe_name_char (guchar c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '_' || c == '.' || c == '~';
+}
+
+/* percent-decodes one path component; FALSE on a bad escape */
+static gboolean
+decode_component (const gchar * s, gsize len, GString * out)
+{
+  gsize i;
+
+  g_string_truncate (out, 0);
+  for (i = 0; i < len; i++) {
+    if (s[i] == '%') {
+      if (i + 2 >= len + 1 || !g_ascii_isxdigit (s[i + 1])
+          || !g_ascii_isxdigit (s[i + 2]))
+        return FALSE;
+      g_string_append_c (out, (gchar) (g_ascii_xdigit_value (s[i + 1]) * 16 +
+              g_ascii_xdigit_value (s[i + 2])));
+      i += 2;
+    } else {
+      g_string_append_c (out, s[i]);
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_seq (const gchar * s, gint64 * seq)
+{
+  gint64 v;
+
+  if (!g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, &v, NULL))
+    return FALSE;
+  if (v < 0 && v != GST_TRICKLE_SEQ_NEXT && v != GST_TRICKLE_SEQ_CURRENT)
+    return FALSE;
+  *seq = v;
+  return TRUE;
+}
+
+static void
+header_printf (GString * s, const gchar * name, gint64 v)
+{
+  g_string_append_printf (s, "%s: %" G_GINT64_FORMAT "\r\n", name, v);
+}
+
+static void
+handle_create (Conn * conn, const gchar * name, SoupMessageHeaders * headers)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  GstTrickleChannel *ch;
+  GError *err = NULL;
+
+  ch = gst_trickle_channel_store_lookup (server->store, name);
+  if (!ch) {
+    if (!_gst_trickle_channel_store_get_auto_create (server->store)) {
+      queue_error (conn, SOUP_STATUS_NOT_FOUND, "Stream not found");
+      return;
+    }
+    ch = gst_trickle_channel_store_create (server->store, name,
+        soup_message_headers_get_one (headers, "Expect-Content"), &err);
+    if (!ch) {
+      queue_error (conn, SOUP_STATUS_SERVICE_UNAVAILABLE, err->message);
+      g_clear_error (&err);
+      return;
+    }
+  }
+  gst_trickle_channel_unref (ch);
+  queue_response (conn, SOUP_STATUS_OK, NULL, NULL, NULL, 0);
+}
+
+static void
+handle_delete (Conn * conn, const gchar * name)
+{
+  if (gst_trickle_channel_store_remove (conn->worker->server->store, name))
+    queue_response (conn, SOUP_STATUS_OK, NULL, NULL, NULL, 0);
+  else
+    queue_error (conn, SOUP_STATUS_BAD_REQUEST, "Invalid stream");
+}
+
+static void
+handle_next (Conn * conn, GstTrickleChannel * ch)
+{
+  gint64 next = gst_trickle_channel_get_next_seq (ch);
+  GString *extra = g_string_new (NULL);
+  gchar body[32];
+
+  header_printf (extra, "Lp-Trickle-Latest", next);
+  if (gst_trickle_channel_is_closed (ch))
+    g_string_append (extra, "Lp-Trickle-Closed: terminated\r\n");
+  g_snprintf (body, sizeof (body), "%" G_GINT64_FORMAT, next);
+  queue_response (conn, SOUP_STATUS_OK, extra->str,
+      "text/plain; charset=utf-8", body, strlen (body));
+  g_string_free (extra, TRUE);
+}
+
+static void
+handle_delete_seq (Conn * conn, GstTrickleChannel * ch, gint64 seq)
+{
+  if (gst_trickle_channel_close_segment (ch, seq))
+    queue_response (conn, SOUP_STATUS_OK, NULL, NULL, NULL, 0);
+  else
+    queue_error (conn, SOUP_STATUS_BAD_REQUEST, "Nonexistent segment");
+}
+
+static void
+queue_gone (Conn * conn, gint64 seq, gint64 latest)
+{
+  GString *extra = g_string_new (NULL);
+
+  header_printf (extra, "Lp-Trickle-Latest", latest);
+  header_printf (extra, "Lp-Trickle-Seq", seq);
+  queue_response (conn, 470, extra->str, "text/plain; charset=utf-8",
+      "Entry not found", 15);
+  g_string_free (extra, TRUE);
+}
+
+static void
+handle_get_seq (Conn * conn, GstTrickleChannel * ch, gint64 seq)
+{
+  GstTrickleReadResult result;
+  GstTrickleSegment *seg;
+  gint64 latest;
+
+  seg = gst_trickle_channel_open_read (ch, seq, &result, &latest);
+  if (result == GST_TRICKLE_READ_GONE) {
+    queue_gone (conn, seq, latest);
+    return;
+  }
+  if (result == GST_TRICKLE_READ_CLOSED) {
+    GString *extra = g_string_new ("Lp-Trickle-Closed: terminated\r\n");
+    header_printf (extra, "Lp-Trickle-Latest", latest);
+    header_printf (extra, "Lp-Trickle-Seq", seq);
+    queue_response (conn, SOUP_STATUS_OK, extra->str, NULL, NULL, 0);
+    g_string_free (extra, TRUE);
+    return;
+  }
+
+  conn->channel = gst_trickle_channel_ref (ch);
+  conn->segment = seg;
+  conn->latest = latest;
+  conn->headers_sent = FALSE;
+  conn->next_page = 0;
+  conn->waiter.func = conn_wake;
+  conn->waiter.user_data = conn;
+  gst_trickle_segment_add_waiter (seg, &conn->waiter);
+  conn->waiting = TRUE;
+  conn->state = ST_STREAM;
+}
+
+static void
+handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
+    SoupMessageHeaders * headers)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  GstTrickleChannel *ch;
+  GError *err = NULL;
+  const gchar *expect;
+
+  if (seq == GST_TRICKLE_SEQ_CURRENT) {
+    queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid idx");
+    return;
+  }
+  ch = gst_trickle_channel_store_lookup (server->store, name);
+  if (!ch && _gst_trickle_channel_store_get_auto_create (server->store)) {
+    ch = gst_trickle_channel_store_create (server->store, name,
+        soup_message_headers_get_content_type (headers, NULL) ?
+        soup_message_headers_get_one (headers, "Content-Type") : NULL, &err);
+    if (!ch) {
+      queue_error_close (conn, SOUP_STATUS_SERVICE_UNAVAILABLE, err->message);
+      g_clear_error (&err);
+      return;
+    }
+  }
+  if (!ch) {
+    queue_error_close (conn, SOUP_STATUS_NOT_FOUND, "Stream not found");
+    return;
+  }
+
+  conn->segment = _gst_trickle_channel_open_write_claim (ch, seq,
+      soup_message_headers_get_one (headers, "Lp-Trickle-Reset") != NULL,
+      &conn->writer);
+  if (!conn->segment) {
+    GString *extra = g_string_new ("Lp-Trickle-Closed: terminated\r\n");
+    header_printf (extra, "Lp-Trickle-Seq", seq);
+    conn->close_after = TRUE;
+    queue_response (conn, SOUP_STATUS_OK, extra->str, NULL, NULL, 0);
+    g_string_free (extra, TRUE);
+    gst_trickle_channel_unref (ch);
+    return;
+  }
+  conn->channel = ch;
+  conn->waiter.func = conn_wake;
+  conn->waiter.user_data = conn;
+  gst_trickle_segment_add_waiter (conn->segment, &conn->waiter);
+  conn->waiting = TRUE;
+  conn->got_body_byte = FALSE;
+  conn->state = ST_BODY;
+  conn->ck_state = CK_SIZE;
+  conn->ck_line_len = 0;
+  conn->next_keepalive = g_get_monotonic_time () +
+      (gint64) server->keepalive_interval * 1000;
+
+  expect = soup_message_headers_get_one (headers, "Expect");
+  if (expect && g_ascii_strcasecmp (expect, "100-continue") == 0)
+    out_push (conn, NULL, CONTINUE_100, sizeof (CONTINUE_100) - 1);
+}
+
+static void
+handle_request (Conn * conn, const gchar * method, const gchar * target,
+    SoupMessageHeaders * headers)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  const gchar *path = target, *q;
+  gchar **parts = NULL;
+  GString *name = NULL, *idx = NULL;
+  GstTrickleChannel *ch = NULL;
+  gsize base_len = strlen (server->base_path);
+  guint n, i;
+  gint64 seq;
+  gchar *path_only;
+
+  conn->is_head = g_str_equal (method, "HEAD");
+
+  /* absolute-form request targets */
+  if (g_ascii_strncasecmp (path, "http://", 7) == 0
+      || g_ascii_strncasecmp (path, "https://", 8) == 0) {
+    path = strchr (strstr (path, "//") + 2, '/');
+    if (!path)
+      path = "/";
+  }
+  q = strpbrk (path, "?#");
+  path_only = q ? g_strndup (path, q - path) : g_strdup (path);
+  if (path_only[0] != '/') {
+    queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Bad request");
+    goto out;
+  }
+
+  /* `.` and `..` anywhere, raw or escaped: refused, never redirected */
+  parts = g_strsplit (path_only, "/", -1);
+  name = g_string_new (NULL);
+  idx = g_string_new (NULL);
+  for (i = 0; parts[i]; i++) {
+    if (!decode_component (parts[i], strlen (parts[i]), name)) {
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid escape");
+      goto out;
+    }
+    if (g_str_equal (name->str, ".") || g_str_equal (name->str, "..")) {
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid path");
+      goto out;
+    }
+  }
+  g_strfreev (parts);
+  parts = NULL;
+
+  if (strncmp (path_only, server->base_path, base_len) != 0) {
+    queue_error_close (conn, SOUP_STATUS_NOT_FOUND, "404 page not found");
+    goto out;
+  }
+  parts = g_strsplit (path_only + base_len, "/", -1);
+  n = g_strv_length (parts);
+  for (i = 0; i < n; i++) {
+    if (parts[i][0] == '\0')
+      break;
+  }
+  if (n == 0 || n > 2 || i < n) {
+    queue_error_close (conn, SOUP_STATUS_NOT_FOUND, "404 page not found");
+    goto out;
+  }
+  decode_component (parts[0], strlen (parts[0]), name);
+  if (name->len > MAX_NAME_LENGTH || strlen (name->str) != name->len) {
+    queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid channel name");
+    goto out;
+  }
+  for (i = 0; i < name->len; i++) {
+    if (!is_safe_name_char (name->str[i])) {
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST,
+          "Invalid channel name");
+      goto out;
+    }
+  }
+
+  if (n == 1) {
+    if (g_str_equal (method, "POST"))
+      handle_create (conn, name->str, headers);
+    else if (g_str_equal (method, "DELETE"))
+      handle_delete (conn, name->str);
+    else
+      goto not_allowed_channel;
+    goto out;
+  }
+
+  decode_component (parts[1], strlen (parts[1]), idx);
+  if (g_str_equal (method, "POST")) {
+    if (!parse_seq (idx->str, &seq)) {
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid idx");
+      goto out;
+    }
+    handle_post_seq (conn, name->str, seq, headers);
+    goto out;
+  }
+  if (!g_str_equal (method, "GET") && !conn->is_head
+      && !g_str_equal (method, "DELETE"))
+    goto not_allowed_segment;
+
+  ch = gst_trickle_channel_store_lookup (server->store, name->str);
+  if (!ch) {
+    queue_error (conn, SOUP_STATUS_NOT_FOUND, "Stream not found");
+    goto out;
+  }
+  if (!g_str_equal (method, "DELETE") && g_str_equal (idx->str, "next")) {
+    handle_next (conn, ch);
+    goto out;
+  }
+  if (!parse_seq (idx->str, &seq)) {
+    queue_error (conn, SOUP_STATUS_BAD_REQUEST, "Invalid idx");
+    goto out;
+  }
+  if (g_str_equal (method, "DELETE"))
+    handle_delete_seq (conn, ch, seq);
+  else
+    handle_get_seq (conn, ch, seq);
+  goto out;
+
+not_allowed_channel:
+  conn->close_after = conn->body_mode != BODY_NONE;
+  queue_response (conn, SOUP_STATUS_METHOD_NOT_ALLOWED,
+      "Allow: DELETE, POST\r\nX-Content-Type-Options: nosniff\r\n",
+      "text/plain; charset=utf-8", "Method Not Allowed\n", 19);
+  goto out;
+not_allowed_segment:
+  conn->close_after = conn->body_mode != BODY_NONE;
+  queue_response (conn, SOUP_STATUS_METHOD_NOT_ALLOWED,
+      "Allow: DELETE, GET, HEAD, POST\r\nX-Content-Type-Options: nosniff\r\n",
+      "text/plain; charset=utf-8", "Method Not Allowed\n", 19);
+out:
+  if (ch)
+    gst_trickle_channel_unref (ch);
+  if (name)
+    g_string_free (name, TRUE);
+  if (idx)
+    g_string_free (idx, TRUE);
+  g_strfreev (parts);
+  g_free (path_only);
+}
+
+/* ------------------------------------------------------------------------ */
+/* state machine */
+
+static void
+request_done (Conn * conn)
+{
+  release_segment (conn);
+  conn->writer = 0;
+  conn->is_head = FALSE;
+  conn->body_mode = BODY_NONE;
+  conn->requests++;
+  conn->idle_deadline = g_get_monotonic_time () + IDLE_CONNECTION_TIMEOUT;
+  conn->head_deadline = 0;
+  conn->state = ST_HEAD;
+}
+
+static void
+head_step (Conn * conn)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  const guint8 *start, *end;
+  SoupMessageHeaders *headers;
+  gchar *method = NULL, *target = NULL;
+  SoupHTTPVersion version;
+  const gchar *connection;
+  guint status;
+  gsize avail;
+  gssize n;
+
+  for (;;) {
+    /* skip empty lines before a request (RFC 9112 2.2) */
+    while (conn->rpos < conn->rlen && (conn->rbuf[conn->rpos] == '\r'
+            || conn->rbuf[conn->rpos] == '\n'))
+      conn->rpos++;
+    avail = conn->rlen - conn->rpos;
+    start = conn->rbuf ? conn->rbuf + conn->rpos : NULL;
+    end = avail ? memmem (start, avail, "\r\n\r\n", 4) : NULL;
+    if (!end && avail)
+      end = memmem (start, avail, "\n\n", 2);
+    if (end)
+      break;
+    if (avail >= server->max_header_size) {
+      queue_error_close (conn, 431, "Request header fields too large");
+      return;
+    }
+    if (avail > 0 && conn->head_deadline == 0)
+      conn->head_deadline = g_get_monotonic_time () +
+          (gint64) server->header_timeout * G_USEC_PER_SEC;
+    if (avail == 0)
+      conn_trim (conn);
+    n = conn_read (conn, MAX (4096, server->max_header_size + 4 - avail));
+    if (n == -1)
+      return;
+    if (n <= 0) {
+      conn_close (conn);
+      return;
+    }
+  }
+  avail = (end - start) + (*end == '\r' ? 4 : 2);
+  if (avail > server->max_header_size) {
+    queue_error_close (conn, 431, "Request header fields too large");
+    return;
+  }
+
+  headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  status = soup_headers_parse_request ((const gchar *) start, avail, headers,
+      &method, &target, &version);
+  conn->rpos += avail;
+  conn->head_deadline = 0;
+  conn->idle_deadline = 0;
+  if (status != SOUP_STATUS_OK) {
+    conn->keep_alive = FALSE;
+    queue_error_close (conn, status, soup_status_get_phrase (status));
+    goto done;
+  }
+
+  connection = soup_message_headers_get_list (headers, "Connection");
+  if (version == SOUP_HTTP_1_0)
+    conn->keep_alive = connection
+        && soup_header_contains (connection, "keep-alive");
+  else
+    conn->keep_alive = !(connection && soup_header_contains (connection,
+            "close"));
+  conn->close_after = FALSE;
+
+  switch (soup_message_headers_get_encoding (headers)) {
+    case SOUP_ENCODING_CHUNKED:
+      conn->body_mode = BODY_CHUNKED;
+      break;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      conn->body_remaining = soup_message_headers_get_content_length (headers);
+      conn->body_mode = conn->body_remaining ? BODY_LENGTH : BODY_NONE;
+      break;
+    case SOUP_ENCODING_NONE:
+      conn->body_mode = BODY_NONE;
+      break;
+    default:
+      conn->keep_alive = FALSE;
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Bad request");
+      goto done;
+  }
+
+  handle_request (conn, method, target, headers);
+  /* answered before reading a body it did not want: drop the connection
+   * rather than read and discard an unbounded body */
+  if (conn->state == ST_RESPOND && conn->body_mode != BODY_NONE)
+    conn->close_after = TRUE;
+done:
+  soup_message_headers_unref (headers);
+  g_free (method);
+  g_free (target);
+}
+
+/* the publisher is done with its segment one way or another: answer it */
+static void
+post_respond (Conn * conn, gboolean early)
+{
+  GString *extra = g_string_new (NULL);
+  gint64 seq = gst_trickle_segment_get_seq (conn->segment);
+  gboolean closed = gst_trickle_channel_is_closed (conn->channel);
+
+  if (early)
+    conn->close_after = TRUE;
+  if (closed)
+    g_string_append (extra, "Lp-Trickle-Closed: terminated\r\n");
+  header_printf (extra, "Lp-Trickle-Seq", seq);
+  queue_response (conn, SOUP_STATUS_OK, extra->str, NULL, NULL, 0);
+  g_string_free (extra, TRUE);
+  release_segment (conn);
+}
+
+/* Decodes body bytes in rbuf[rpos, rlen) into @page. Returns FALSE on a
+ * framing error. */
+static gboolean
+decode_body (Conn * conn, GByteArray * page, gboolean * done)
+{
+  while (conn->rpos < conn->rlen && !*done) {
+    const guint8 *p = conn->rbuf + conn->rpos;
+    gsize avail = conn->rlen - conn->rpos, take;
+
+    if (conn->body_mode == BODY_LENGTH) {
+      take = MIN (avail, conn->body_remaining);
+      g_byte_array_append (page, p, take);
+      conn->rpos += take;
+      conn->body_remaining -= take;
+      *done = conn->body_remaining == 0;
+      continue;
+    }
+    switch (conn->ck_state) {
+      case CK_SIZE:
+      case CK_TRAILER:{
+        const guint8 *nl = memchr (p, '\n', avail);
+        take = nl ? (gsize) (nl - p) + 1 : avail;
+        if (conn->ck_line_len + take >= sizeof (conn->ck_line))
+          return FALSE;
+        memcpy (conn->ck_line + conn->ck_line_len, p, take);
+        conn->ck_line_len += take;
+        conn->rpos += take;
+        if (!nl)
+          break;
+        conn->ck_line[conn->ck_line_len] = '\0';
+        conn->ck_line_len = 0;
+        if (conn->ck_state == CK_TRAILER) {
+          if (conn->ck_line[0] == '\r' || conn->ck_line[0] == '\n')
+            *done = TRUE;
+          break;
+        } else {
+          gchar *endp;
+          guint64 size;
+
+          if (!g_ascii_isxdigit (conn->ck_line[0]))
+            return FALSE;
+          size = g_ascii_strtoull (conn->ck_line, &endp, 16);
+          if (size > G_MAXINT64 || (*endp != ';' && *endp != '\r'
+                  && *endp != '\n' && *endp != ' ' && *endp != '\t'))
+            return FALSE;
+          conn->ck_remaining = size;
+          conn->ck_state = size ? CK_DATA : CK_TRAILER;
+        }
+        break;
+      }
+      case CK_DATA:
+        take = MIN (avail, conn->ck_remaining);
+        g_byte_array_append (page, p, take);
+        conn->rpos += take;
+        conn->ck_remaining -= take;
+        if (conn->ck_remaining == 0)
+          conn->ck_state = CK_DATA_END;
+        break;
+      case CK_DATA_END:
+        /* CRLF (or a bare LF) after the chunk data */
+        if (*p == '\r' || *p == '\n') {
+          conn->rpos++;
+          if (*p == '\n')
+            conn->ck_state = CK_SIZE;
+        } else {
+          return FALSE;
+        }
+        break;
+      case CK_DONE:
+        *done = TRUE;
+        break;
+    }
+  }
+  return TRUE;
+}
+
+static void
+body_step (Conn * conn)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  gboolean done = conn->body_mode == BODY_NONE;
+  gssize n;
+
+  if (!_gst_trickle_segment_writer_is_current (conn->segment, conn->writer)) {
+    /* closed by DELETE, by the channel closing, or taken by a retry */
+    post_respond (conn, TRUE);
+    return;
+  }
+
+  for (;;) {
+    if (conn->rpos < conn->rlen && !done) {
+      GByteArray *page = g_byte_array_sized_new (conn->rlen - conn->rpos);
+      GBytes *bytes;
+      TrickleAppendResult res;
+
+      if (!decode_body (conn, page, &done)) {
+        g_byte_array_unref (page);
+        _gst_trickle_segment_end (conn->segment, GST_TRICKLE_SEGMENT_ABORTED);
+        release_segment (conn);
+        queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Bad chunk");
+        return;
+      }
+      bytes = g_byte_array_free_to_bytes (page);
+      if (g_bytes_get_size (bytes) > 0) {
+        conn->got_body_byte = TRUE;
+        conn->last_rx = g_get_monotonic_time ();
+      }
+      res = _gst_trickle_channel_append_claimed (conn->channel, conn->segment,
+          conn->writer, bytes);
+      g_bytes_unref (bytes);
+      if (res == TRICKLE_APPEND_TOO_LARGE) {
+        release_segment (conn);
+        queue_error_close (conn, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+            "Segment too large");
+        return;
+      }
+      if (res == TRICKLE_APPEND_CLOSED) {
+        post_respond (conn, TRUE);
+        return;
+      }
+    }
+    if (done) {
+      gint64 seq = gst_trickle_segment_get_seq (conn->segment);
+      if (!conn->got_body_byte)
+        _gst_trickle_channel_mark_empty_written (conn->channel, seq);
+      gst_trickle_channel_finish (conn->channel, conn->segment);
+      post_respond (conn, FALSE);
+      return;
+    }
+    n = conn_read (conn, BODY_READ_SIZE);
+    if (n == -1)
+      break;
+    if (n <= 0) {
+      /* disconnected mid-body: conn_close() aborts the segment */
+      conn_close (conn);
+      return;
+    }
+  }
+  (void) server;
+}
+
+static void
+stream_step (Conn * conn)
+{
+  GBytes *pages[MAX_PAGES_PER_WRITE];
+  GstTrickleSegmentState state;
+  gsize total = 0;
+  guint n, i;
+
+  for (;;) {
+    if (conn->out_n > 0 && !out_flush (conn))
+      return;
+    if (conn->is_head) {
+      GString *extra = g_string_new (NULL);
+      gchar *mime = gst_trickle_channel_dup_mime_type (conn->channel);
+      gint64 seq = gst_trickle_segment_get_seq (conn->segment);
+      if (seq != conn->latest)
+        header_printf (extra, "Lp-Trickle-Latest", conn->latest);
+      header_printf (extra, "Lp-Trickle-Seq", seq);
+      queue_response (conn, SOUP_STATUS_OK, extra->str, mime, NULL, 0);
+      g_string_free (extra, TRUE);
+      g_free (mime);
+      release_segment (conn);
+      return;
+    }
+
+    n = gst_trickle_segment_peek_pages (conn->segment, conn->next_page, pages,
+        MAX_PAGES_PER_WRITE, &state);
+    if (!conn->headers_sent) {
+      GString *s;
+      gint64 seq = gst_trickle_segment_get_seq (conn->segment);
+
+      if (n == 0 && state == GST_TRICKLE_SEGMENT_OPEN)
+        return;                 /* preconnected: wait for the first byte */
+      s = g_string_new (NULL);
+      if (n == 0) {
+        /* ended without data (dropped, reset, channel closed) */
+        if (gst_trickle_channel_is_closed (conn->channel))
+          g_string_append (s, "Lp-Trickle-Closed: terminated\r\n");
+        header_printf (s, "Lp-Trickle-Latest",
+            gst_trickle_channel_get_next_seq (conn->channel));
+        header_printf (s, "Lp-Trickle-Seq", seq);
+        queue_response (conn, SOUP_STATUS_OK, s->str, NULL, NULL, 0);
+        g_string_free (s, TRUE);
+        release_segment (conn);
+        return;
+      } else {
+        gchar *mime = gst_trickle_channel_dup_mime_type (conn->channel);
+        g_string_append (s, "HTTP/1.1 200 OK\r\n");
+        if (!conn->keep_alive)
+          g_string_append (s, "Connection: close\r\n");
+        g_string_append_printf (s, "Content-Type: %s\r\n", mime);
+        if (seq != conn->latest)
+          header_printf (s, "Lp-Trickle-Latest", conn->latest);
+        header_printf (s, "Lp-Trickle-Seq", seq);
+        g_string_append_printf (s, "Date: %s\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n", worker_date (conn->worker));
+        out_push_bytes (conn, g_string_free_to_bytes (s));
+        g_free (mime);
+        conn->headers_sent = TRUE;
+      }
+    }
+    if (n > 0) {
+      for (i = 0; i < n; i++)
+        total += g_bytes_get_size (pages[i]);
+      g_snprintf (conn->chunk_head, sizeof (conn->chunk_head),
+          "%" G_GSIZE_MODIFIER "x\r\n", total);
+      out_push (conn, NULL, (const guint8 *) conn->chunk_head,
+          strlen (conn->chunk_head));
+      for (i = 0; i < n; i++)
+        out_push_bytes (conn, pages[i]);
+      out_push (conn, NULL, CRLF, 2);
+      conn->next_page += n;
+      total = 0;
+      continue;
+    }
+    if (state == GST_TRICKLE_SEGMENT_OPEN)
+      return;
+    if (state == GST_TRICKLE_SEGMENT_ABORTED) {
+      /* the data is incomplete: end without the last chunk so the
+       * subscriber sees an error, not a short segment */
+      conn_close (conn);
+      return;
+    }
+    out_push (conn, NULL, LAST_CHUNK, 5);
+    release_segment (conn);
+    if (!conn->keep_alive)
+      conn->close_after = TRUE;
+    conn->state = ST_RESPOND;
+    return;
+  }
+}
+
+static void
+conn_update_timer (Conn * conn)
+{
+  gint64 t = G_MAXINT64;
+
+  if (conn->state == ST_CLOSED)
+    return;
+  if (conn->head_deadline)
+    t = MIN (t, conn->head_deadline);
+  if (conn->idle_deadline && conn->state == ST_HEAD)
+    t = MIN (t, conn->idle_deadline);
+  if (conn->state == ST_BODY) {
+    if (!conn->got_body_byte)
+      t = MIN (t, conn->next_keepalive);
+    else
+      t = MIN (t, conn->last_rx +
+          (gint64) conn->worker->server->io_timeout * G_USEC_PER_SEC);
+  }
+  if (conn->out_n > 0 && conn->write_blocked_since)
+    t = MIN (t, conn->write_blocked_since +
+        (gint64) conn->worker->server->io_timeout * G_USEC_PER_SEC);
+  g_source_set_ready_time (conn->timer_source, t == G_MAXINT64 ? -1 : t);
+}
+
+static void
+conn_step (Conn * conn)
+{
+  gssize n;
+
+  while (conn->state != ST_CLOSED) {
+    ConnState before = conn->state;
+
+    switch (conn->state) {
+      case ST_HANDSHAKE:
+      case ST_CLOSED:
+        return;
+      case ST_HEAD:
+        head_step (conn);
+        break;
+      case ST_BODY:
+        if (conn->out_n > 0 && !out_flush (conn))
+          break;
+        body_step (conn);
+        break;
+      case ST_STREAM:
+        stream_step (conn);
+        break;
+      case ST_RESPOND:
+        if (!out_flush (conn))
+          break;
+        if (conn->close_after) {
+          conn_close (conn);
+          return;
+        }
+        request_done (conn);
+        break;
+    }
+    if (conn->state == before)
+      break;
+  }
+  if (conn->state == ST_CLOSED)
+    return;
+
+  /* Waiting in ST_STREAM (or in ST_RESPOND on a full socket): watch the
+   * input anyway, to notice a subscriber that goes away and to keep the
+   * bytes of a pipelined request. */
+  if (conn->state == ST_STREAM || conn->state == ST_RESPOND) {
+    while (conn->rlen - conn->rpos < 65536 && !conn->peer_closed) {
+      n = conn_read (conn, 4096);
+      if (n == -1)
+        break;
+      if (n <= 0) {
+        conn_close (conn);
+        return;
+      }
+    }
+    if (conn->rlen - conn->rpos >= 65536)
+      want_input (conn, FALSE);
+    conn_trim (conn);
+  }
+  conn_update_timer (conn);
+}
+
+static gboolean
+timer_cb (gpointer user_data)
+{
+  Conn *conn = conn_ref (user_data);
+  GstTrickleHttpServer *server = conn->worker->server;
+  gint64 now = g_get_monotonic_time ();
+  gint64 io = (gint64) server->io_timeout * G_USEC_PER_SEC;
+
+  if ((conn->head_deadline && now >= conn->head_deadline) ||
+      (conn->state == ST_HEAD && conn->idle_deadline
+          && now >= conn->idle_deadline) ||
+      (conn->state == ST_BODY && conn->got_body_byte
+          && now >= conn->last_rx + io) ||
+      (conn->out_n > 0 && conn->write_blocked_since
+          && now >= conn->write_blocked_since + io)) {
+    conn_close (conn);
+  } else if (conn->state == ST_BODY && !conn->got_body_byte
+      && now >= conn->next_keepalive) {
+    /* a preconnected POST: an interim response keeps proxies and the
+     * client's timers from giving up, and finds dead peers */
+    conn->next_keepalive = now + (gint64) server->keepalive_interval * 1000;
+    if (conn->out_n < MAX_OUT)
+      out_push (conn, NULL, CONTINUE_100, sizeof (CONTINUE_100) - 1);
+    conn_step (conn);
+  } else {
+    conn_step (conn);
+  }
+  conn_unref (conn);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+conn_start (Conn * conn)
+{
+  conn->istream = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
+      (conn->stream));
+  conn->ostream = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
+      (conn->stream));
+  conn->state = ST_HEAD;
+  conn_step (conn);
+}
+
+static void
+handshake_done (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Conn *conn = user_data;
+  gboolean ok;
+
+  conn->worker->pending_async--;
+  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res, NULL);
+  if (conn->state == ST_HANDSHAKE) {
+    if (ok) {
+      conn->head_deadline = 0;
+      conn_start (conn);
+    } else {
+      conn_close (conn);
+    }
+  }
+  conn_unref (conn);
+}
+
+typedef struct
+{
+  Worker *worker;
+  GSocket *socket;
+} NewConn;
+
+static void
+new_conn_free (gpointer data)
+{
+  NewConn *nc = data;
+
+  g_clear_object (&nc->socket);
+  g_free (nc);
+}
+
+/* runs in the connection's worker */
+static gboolean
+conn_new_cb (gpointer data)
+{
+  NewConn *nc = data;
+  Worker *w = nc->worker;
+  GstTrickleHttpServer *server = w->server;
+  GSocketConnection *base;
+  Conn *conn;
+
+  conn = g_new0 (Conn, 1);
+  conn->refcount = 1;
+  conn->worker = w;
+  conn->socket = g_steal_pointer (&nc->socket);
+  conn->cancellable = g_cancellable_new ();
+  conn->link.data = conn;
+  g_queue_push_tail_link (&w->conns, &conn->link);
+  conn->wake_source = ready_source_new (w, wake_cb, conn);
+  conn->timer_source = ready_source_new (w, timer_cb, conn);
+  conn->head_deadline = g_get_monotonic_time () +
+      (gint64) server->header_timeout * G_USEC_PER_SEC;
+
+  base = g_socket_connection_factory_create_connection (conn->socket);
+  if (server->tls_certificate) {
+    GError *err = NULL;
+    GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (base),
+        server->tls_certificate, &err);
+    g_object_unref (base);
+    if (!tls) {
+      g_clear_error (&err);
+      conn_close (conn);
+      return G_SOURCE_REMOVE;
+    }
+    conn->stream = tls;
+    conn->state = ST_HANDSHAKE;
+    w->pending_async++;
+    g_tls_connection_handshake_async (G_TLS_CONNECTION (tls),
+        G_PRIORITY_DEFAULT, conn->cancellable, handshake_done, conn_ref (conn));
+    conn_update_timer (conn);
+  } else {
+    conn->stream = G_IO_STREAM (base);
+    conn_start (conn);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* workers, accept, sweep */
+
+static gboolean
+accept_cb (GSocket * listener, GIOCondition cond, gpointer user_data)
+{
+  GstTrickleHttpServer *server = user_data;
+  GSocket *sock;
+  GError *err = NULL;
+  NewConn *nc;
+  Worker *w;
+
+  while ((sock = g_socket_accept (listener, NULL, &err))) {
+    g_socket_set_blocking (sock, FALSE);
+    g_socket_set_keepalive (sock, TRUE);
+    g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+    w = &server->workers[server->next_worker++ % server->n_workers];
+    nc = g_new0 (NewConn, 1);
+    nc->worker = w;
+    nc->socket = sock;
+    g_main_context_invoke_full (w->context, G_PRIORITY_DEFAULT, conn_new_cb,
+        nc, new_conn_free);
+  }
+  /* EAGAIN, or a transient failure (EMFILE...): try again on next wake */
+  g_clear_error (&err);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  GstTrickleHttpServer *server = user_data;
+
+  gst_trickle_channel_store_sweep (server->store, g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker *w = data;
+
+  g_main_context_push_thread_default (w->context);
+  while (!g_atomic_int_get (&w->quit))
+    g_main_context_iteration (w->context, TRUE);
+  /* shutting down: close every connection in the thread that owns it */
+  while (w->conns.head)
+    conn_close (w->conns.head->data);
+  while (w->pending_async > 0)
+    g_main_context_iteration (w->context, TRUE);
+  /* run what is still queued (connections handed over late get freed) */
+  while (g_main_context_iteration (w->context, FALSE));
+  while (w->conns.head)
+    conn_close (w->conns.head->data);
+  g_main_context_pop_thread_default (w->context);
+  return NULL;
+}
+
+static gchar *
+normalize_base_path (const gchar * path)
+{
+  GString *s = g_string_new (path && *path ? path : "/");
+
+  if (s->str[0] != '/')
+    g_string_prepend_c (s, '/');
+  if (s->str[s->len - 1] != '/')
+    g_string_append_c (s, '/');
+  return g_string_free (s, FALSE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_trickle_http_server_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTrickleHttpServer *server = GST_TRICKLE_HTTP_SERVER (object);
+
+  switch (prop_id) {
+    case PROP_STORE:
+      server->store = g_value_dup_object (value);
+      break;
+    case PROP_ADDRESS:
+      g_free (server->address);
+      server->address = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      server->port = g_value_get_uint (value);
+      break;
+    case PROP_BASE_PATH:
+      g_free (server->base_path);
+      server->base_path = normalize_base_path (g_value_get_string (value));
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_clear_object (&server->tls_certificate);
+      server->tls_certificate = g_value_dup_object (value);
+      break;
+    case PROP_THREADS:
+      server->threads = g_value_get_uint (value);
+      break;
+    case PROP_MAX_HEADER_SIZE:
+      server->max_header_size = g_value_get_uint (value);
+      break;
+    case PROP_HEADER_TIMEOUT:
+      server->header_timeout = g_value_get_uint (value);
+      break;
+    case PROP_IO_TIMEOUT:
+      server->io_timeout = g_value_get_uint (value);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      server->keepalive_interval = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_http_server_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTrickleHttpServer *server = GST_TRICKLE_HTTP_SERVER (object);
+
+  switch (prop_id) {
+    case PROP_STORE:
+      g_value_set_object (value, server->store);
+      break;
+    case PROP_ADDRESS:
+      g_value_set_string (value, server->address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, server->port);
+      break;
+    case PROP_BOUND_PORT:
+      g_value_set_uint (value, gst_trickle_http_server_get_bound_port (server));
+      break;
+    case PROP_BASE_PATH:
+      g_value_set_string (value, server->base_path);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, server->tls_certificate);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, server->threads);
+      break;
+    case PROP_MAX_HEADER_SIZE:
+      g_value_set_uint (value, server->max_header_size);
+      break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, server->header_timeout);
+      break;
+    case PROP_IO_TIMEOUT:
+      g_value_set_uint (value, server->io_timeout);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, server->keepalive_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_http_server_finalize (GObject * object)
+{
+  GstTrickleHttpServer *server = GST_TRICKLE_HTTP_SERVER (object);
+
+  gst_trickle_http_server_stop (server);
+  g_clear_object (&server->store);
+  g_clear_object (&server->tls_certificate);
+  g_free (server->address);
+  g_free (server->base_path);
+  g_mutex_clear (&server->lock);
+  G_OBJECT_CLASS (gst_trickle_http_server_parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_trickle_http_server_set_property;
+  gobject_class->get_property = gst_trickle_http_server_get_property;
+  gobject_class->finalize = gst_trickle_http_server_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_STORE,
+      g_param_spec_object ("store", "Store", "The channels served",
+          GST_TRICKLE_TYPE_CHANNEL_STORE,
+          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address", "Address to listen on",
+          DEFAULT_ADDRESS, flags));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port", "TCP port (0 = pick a free one)",
+          0, 65535, DEFAULT_PORT, flags));
+  g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
+      g_param_spec_uint ("bound-port", "Bound port",
+          "The port listened on (0 when not running)", 0, 65535, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_BASE_PATH,
+      g_param_spec_string ("base-path", "Base path",
+          "URL path the channels live under, e.g. /ai/trickle/",
+          DEFAULT_BASE_PATH, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
+      g_param_spec_object ("tls-certificate", "TLS certificate",
+          "Serve HTTPS with this certificate (NULL = plain HTTP)",
+          G_TYPE_TLS_CERTIFICATE, flags));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Worker threads (0 = one per CPU)", 0, 64, DEFAULT_THREADS, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
+      g_param_spec_uint ("max-header-size", "Maximum header size",
+          "Largest request head in bytes (larger: 431)", 1024, 1024 * 1024,
+          DEFAULT_MAX_HEADER_SIZE, flags));
+  g_object_class_install_property (gobject_class, PROP_HEADER_TIMEOUT,
+      g_param_spec_uint ("header-timeout", "Header timeout",
+          "Seconds for a request head to arrive before the connection is "
+          "closed", 1, 3600, DEFAULT_HEADER_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_IO_TIMEOUT,
+      g_param_spec_uint ("io-timeout", "I/O timeout",
+          "Seconds a started POST body may send nothing, or a subscriber "
+          "accept nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
+      g_param_spec_uint ("keepalive-interval", "Keep-alive interval",
+          "Milliseconds between interim 100 Continue responses sent to a "
+          "preconnected POST that has no body yet", 10, 3600 * 1000,
+          DEFAULT_KEEPALIVE_INTERVAL, flags));
+}
+
+static void
+gst_trickle_http_server_init (GstTrickleHttpServer * server)
+{
+  g_mutex_init (&server->lock);
+  server->address = g_strdup (DEFAULT_ADDRESS);
+  server->port = DEFAULT_PORT;
+  server->base_path = g_strdup (DEFAULT_BASE_PATH);
+  server->threads = DEFAULT_THREADS;
+  server->max_header_size = DEFAULT_MAX_HEADER_SIZE;
+  server->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  server->io_timeout = DEFAULT_IO_TIMEOUT;
+  server->keepalive_interval = DEFAULT_KEEPALIVE_INTERVAL;
+}
+
+/**
+ * gst_trickle_http_server_new:
+ * @store: (nullable): the channels to serve (a new store when %NULL)
+ *
+ * Returns: (transfer full): a new server, not yet listening
+ */
+GstTrickleHttpServer *
+gst_trickle_http_server_new (GstTrickleChannelStore * store)
+{
+  GstTrickleHttpServer *server;
+
+  if (store)
+    return g_object_new (GST_TRICKLE_TYPE_HTTP_SERVER, "store", store, NULL);
+  store = gst_trickle_channel_store_new ();
+  server = g_object_new (GST_TRICKLE_TYPE_HTTP_SERVER, "store", store, NULL);
+  g_object_unref (store);
+  return server;
+}
+
+/**
+ * gst_trickle_http_server_get_store:
+ * Returns: (transfer none): the store served
+ */
+GstTrickleChannelStore *
+gst_trickle_http_server_get_store (GstTrickleHttpServer * server)
+{
+  return server->store;
+}
+
+/**
+ * gst_trickle_http_server_start:
+ *
+ * Binds, listens and starts the worker threads.
+ *
+ * Returns: %FALSE with @error set when the address cannot be bound
+ */
+gboolean
+gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
+{
+  GInetAddress *inet;
+  GSocketAddress *addr = NULL, *bound = NULL;
+  GSocket *sock = NULL;
+  guint i, interval;
+
+  g_return_val_if_fail (GST_TRICKLE_IS_HTTP_SERVER (server), FALSE);
+
+  g_mutex_lock (&server->lock);
+  if (server->listener) {
+    g_mutex_unlock (&server->lock);
+    return TRUE;
+  }
+
+  inet = g_inet_address_new_from_string (server->address ? server->address :
+      DEFAULT_ADDRESS);
+  if (!inet) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "Invalid listening address '%s' (expected a numeric IPv4 or IPv6 "
+        "address)", server->address);
+    goto fail;
+  }
+  addr = g_inet_socket_address_new (inet, server->port);
+  sock = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, error);
+  g_object_unref (inet);
+  if (!sock)
+    goto fail;
+  g_socket_set_blocking (sock, FALSE);
+  g_socket_set_listen_backlog (sock, 1024);
+  if (!g_socket_bind (sock, addr, TRUE, error) || !g_socket_listen (sock,
+          error))
+    goto fail;
+  bound = g_socket_get_local_address (sock, error);
+  if (!bound)
+    goto fail;
+  server->bound_port =
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  server->listener = sock;
+
+  server->n_workers = server->threads ? server->threads :
+      MAX (1, g_get_num_processors ());
+  server->workers = g_new0 (Worker, server->n_workers);
+  for (i = 0; i < server->n_workers; i++) {
+    Worker *w = &server->workers[i];
+    gchar *name = g_strdup_printf ("trickle-http-%u", i);
+
+    w->server = server;
+    w->index = i;
+    w->context = g_main_context_new ();
+    g_queue_init (&w->conns);
+    w->thread = g_thread_new (name, worker_thread, w);
+    g_free (name);
+  }
+
+  server->accept_source = g_socket_create_source (sock, G_IO_IN, NULL);
+  g_source_set_callback (server->accept_source, (GSourceFunc) accept_cb,
+      server, NULL);
+  g_source_attach (server->accept_source, server->workers[0].context);
+
+  interval = _gst_trickle_channel_store_get_idle_timeout (server->store) / 5;
+  interval = CLAMP (interval, 1, 60);
+  server->sweep_source = g_timeout_source_new_seconds (interval);
+  g_source_set_callback (server->sweep_source, sweep_cb, server, NULL);
+  g_source_attach (server->sweep_source, server->workers[0].context);
+
+  g_mutex_unlock (&server->lock);
+  return TRUE;
+
+fail:
+  if (error && *error) {
+    gchar *msg = g_strdup_printf ("Could not listen on %s:%u: %s",
+        server->address, server->port, (*error)->message);
+    g_free ((*error)->message);
+    (*error)->message = msg;
+  }
+  g_clear_object (&addr);
+  g_clear_object (&sock);
+  g_mutex_unlock (&server->lock);
+  return FALSE;
+}
+
+/**
+ * gst_trickle_http_server_get_bound_port:
+ * Returns: the port listened on, or 0 when not running
+ */
+guint
+gst_trickle_http_server_get_bound_port (GstTrickleHttpServer * server)
+{
+  guint port;
+
+  g_mutex_lock (&server->lock);
+  port = server->listener ? server->bound_port : 0;
+  g_mutex_unlock (&server->lock);
+  return port;
+}
+
+/**
+ * gst_trickle_http_server_stop:
+ *
+ * Stops listening, closes every connection and joins the worker threads.
+ * Channels stay in the store.
+ */
+void
+gst_trickle_http_server_stop (GstTrickleHttpServer * server)
+{
+  guint i;
+
+  g_mutex_lock (&server->lock);
+  if (!server->listener) {
+    g_mutex_unlock (&server->lock);
+    return;
+  }
+  destroy_source (&server->accept_source);
+  destroy_source (&server->sweep_source);
+  for (i = 0; i < server->n_workers; i++) {
+    g_atomic_int_set (&server->workers[i].quit, 1);
+    g_main_context_wakeup (server->workers[i].context);
+  }
+  for (i = 0; i < server->n_workers; i++) {
+    Worker *w = &server->workers[i];
+    g_thread_join (w->thread);
+    g_main_context_unref (w->context);
+  }
+  g_clear_pointer (&server->workers, g_free);
+  server->n_workers = 0;
+  g_socket_close (server->listener, NULL);
+  g_clear_object (&server->listener);
+  server->bound_port = 0;
+  g_mutex_unlock (&server->lock);
+}

@@ -1,0 +1,480 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:element-trickleserver
+ * @title: trickleserver
+ *
+ * trickleserver hosts trickle channels over HTTP (or HTTPS): external
+ * publishers POST segments into channels, subscribers GET them, exactly as
+ * with go-livepeer's trickle server, so the Go and Python trickle clients,
+ * curl and the tricklesink/tricklesrc elements all work against it.
+ *
+ * The server starts listening when the element goes to READY and stops in
+ * NULL. Once listening it posts an element message named
+ * `trickleserver-listening` with the fields `address` (string), `port`
+ * (uint, the bound port, useful with port=0) and `url` (string, the base
+ * URL of the channels).
+ *
+ * A failure to listen (address in use, bad address) or to load the TLS
+ * certificate fails the state change with a RESOURCE error.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 trickleserver port=2939
+ * ]| runs a trickle relay server on port 2939 until interrupted; publish
+ * with `curl -X POST --data-binary @file http://127.0.0.1:2939/mychannel/0`
+ * and read back with `curl http://127.0.0.1:2939/mychannel/0`.
+ * |[
+ * gst-launch-1.0 trickleserver port=8443 base-path=/ai/trickle/ tls-certificate=cert.pem tls-key=key.pem
+ * ]| serves channels under https://host:8443/ai/trickle/.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/trickle/trickle.h>
+#include "gsttrickleserver.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_trickle_server_debug);
+#define GST_CAT_DEFAULT gst_trickle_server_debug
+
+#define DEFAULT_ADDRESS "0.0.0.0"
+#define DEFAULT_PORT 2939
+#define DEFAULT_BASE_PATH "/"
+#define DEFAULT_AUTO_CREATE TRUE
+#define DEFAULT_WINDOW 5
+#define DEFAULT_IDLE_TIMEOUT 300
+#define DEFAULT_MAX_SEGMENT_SIZE (32 * 1024 * 1024)
+#define DEFAULT_MAX_CHANNELS 10000
+#define DEFAULT_CHANGEFEED FALSE
+#define DEFAULT_THREADS 0
+#define DEFAULT_HEADER_TIMEOUT 30
+#define DEFAULT_IO_TIMEOUT 60
+
+enum
+{
+  PROP_0,
+  PROP_ADDRESS,
+  PROP_PORT,
+  PROP_BOUND_PORT,
+  PROP_BASE_PATH,
+  PROP_AUTO_CREATE,
+  PROP_WINDOW,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_SEGMENT_SIZE,
+  PROP_MAX_CHANNELS,
+  PROP_CHANGEFEED,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_KEY,
+  PROP_THREADS,
+  PROP_HEADER_TIMEOUT,
+  PROP_IO_TIMEOUT,
+};
+
+struct _GstTrickleServer
+{
+  GstBin parent;
+
+  /* settings, protected by the object lock */
+  gchar *address;
+  guint port;
+  gchar *base_path;
+  gboolean auto_create;
+  guint window;
+  guint idle_timeout;
+  guint64 max_segment_size;
+  guint max_channels;
+  gboolean changefeed;
+  gchar *tls_certificate;
+  gchar *tls_key;
+  guint threads;
+  guint header_timeout;
+  guint io_timeout;
+
+  /* running, only changed in change_state */
+  GstTrickleChannelStore *store;
+  GstTrickleHttpServer *server;
+};
+
+#define gst_trickle_server_parent_class parent_class
+G_DEFINE_TYPE (GstTrickleServer, gst_trickle_server, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE (trickleserver, "trickleserver", GST_RANK_NONE,
+    GST_TYPE_TRICKLE_SERVER);
+
+static void gst_trickle_server_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_trickle_server_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_trickle_server_finalize (GObject * object);
+static GstStateChangeReturn gst_trickle_server_change_state (GstElement *
+    element, GstStateChange transition);
+
+static void
+gst_trickle_server_class_init (GstTrickleServerClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = gst_trickle_server_set_property;
+  gobject_class->get_property = gst_trickle_server_get_property;
+  gobject_class->finalize = gst_trickle_server_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ADDRESS,
+      g_param_spec_string ("address", "Address",
+          "Numeric IPv4/IPv6 address to listen on (0.0.0.0 = all IPv4, "
+          ":: = all)", DEFAULT_ADDRESS, flags));
+  g_object_class_install_property (gobject_class, PROP_PORT,
+      g_param_spec_uint ("port", "Port",
+          "TCP port to listen on (0 = pick a free port, see bound-port)",
+          0, 65535, DEFAULT_PORT, flags));
+  g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
+      g_param_spec_uint ("bound-port", "Bound port",
+          "The port actually listened on (0 when not listening)",
+          0, 65535, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_BASE_PATH,
+      g_param_spec_string ("base-path", "Base path",
+          "URL path the channels live under, e.g. /ai/trickle/",
+          DEFAULT_BASE_PATH, flags));
+  g_object_class_install_property (gobject_class, PROP_AUTO_CREATE,
+      g_param_spec_boolean ("auto-create", "Auto-create",
+          "Create a channel on the first POST to it (otherwise unknown "
+          "channels answer 404)", DEFAULT_AUTO_CREATE, flags));
+  g_object_class_install_property (gobject_class, PROP_WINDOW,
+      g_param_spec_uint ("window", "Window",
+          "Segments kept per channel; readers of older ones get 470",
+          1, 1024, DEFAULT_WINDOW, flags));
+  g_object_class_install_property (gobject_class, PROP_IDLE_TIMEOUT,
+      g_param_spec_uint ("idle-timeout", "Idle timeout",
+          "Close a channel with no new segment for this many seconds "
+          "(0 = never)", 0, G_MAXUINT / 1000, DEFAULT_IDLE_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_SIZE,
+      g_param_spec_uint64 ("max-segment-size", "Maximum segment size",
+          "Largest segment in bytes; a larger POST is answered 413 and the "
+          "segment aborted (0 = unlimited)", 0, G_MAXUINT64,
+          DEFAULT_MAX_SEGMENT_SIZE, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_CHANNELS,
+      g_param_spec_uint ("max-channels", "Maximum channels",
+          "Most channels at once; one more is answered 503 (0 = unlimited)",
+          0, G_MAXUINT, DEFAULT_MAX_CHANNELS, flags));
+  g_object_class_install_property (gobject_class, PROP_CHANGEFEED,
+      g_param_spec_boolean ("changefeed", "Change feed",
+          "Publish {\"added\":[name]} / {\"removed\":[name]} JSON segments on "
+          "the channel _changes", DEFAULT_CHANGEFEED, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
+      g_param_spec_string ("tls-certificate", "TLS certificate",
+          "PEM file with the certificate (and possibly the key): serve HTTPS "
+          "(NULL = plain HTTP)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_KEY,
+      g_param_spec_string ("tls-key", "TLS key",
+          "PEM file with the private key (NULL = read it from "
+          "tls-certificate)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "HTTP worker threads (0 = one per CPU)", 0, 64, DEFAULT_THREADS,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_HEADER_TIMEOUT,
+      g_param_spec_uint ("header-timeout", "Header timeout",
+          "Seconds a client may take to send a request head", 1, 3600,
+          DEFAULT_HEADER_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_IO_TIMEOUT,
+      g_param_spec_uint ("io-timeout", "I/O timeout",
+          "Seconds a started upload may stall, or a subscriber accept "
+          "nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT,
+          flags));
+
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_trickle_server_change_state);
+
+  gst_element_class_set_static_metadata (element_class,
+      "Trickle server", "Generic/Bin/Network",
+      "Hosts trickle protocol channels over HTTP(S): a relay for "
+      "trickle publishers and subscribers",
+      "gst-trickle developers");
+
+  GST_DEBUG_CATEGORY_INIT (gst_trickle_server_debug, "trickleserver", 0,
+      "Trickle protocol server");
+}
+
+static void
+gst_trickle_server_init (GstTrickleServer * self)
+{
+  self->address = g_strdup (DEFAULT_ADDRESS);
+  self->port = DEFAULT_PORT;
+  self->base_path = g_strdup (DEFAULT_BASE_PATH);
+  self->auto_create = DEFAULT_AUTO_CREATE;
+  self->window = DEFAULT_WINDOW;
+  self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  self->max_segment_size = DEFAULT_MAX_SEGMENT_SIZE;
+  self->max_channels = DEFAULT_MAX_CHANNELS;
+  self->changefeed = DEFAULT_CHANGEFEED;
+  self->threads = DEFAULT_THREADS;
+  self->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  self->io_timeout = DEFAULT_IO_TIMEOUT;
+}
+
+static void
+gst_trickle_server_finalize (GObject * object)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (object);
+
+  g_clear_object (&self->server);
+  g_clear_object (&self->store);
+  g_free (self->address);
+  g_free (self->base_path);
+  g_free (self->tls_certificate);
+  g_free (self->tls_key);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_server_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_free (self->address);
+      self->address = g_value_dup_string (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_BASE_PATH:
+      g_free (self->base_path);
+      self->base_path = g_value_dup_string (value);
+      break;
+    case PROP_AUTO_CREATE:
+      self->auto_create = g_value_get_boolean (value);
+      break;
+    case PROP_WINDOW:
+      self->window = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SEGMENT_SIZE:
+      self->max_segment_size = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_CHANNELS:
+      self->max_channels = g_value_get_uint (value);
+      break;
+    case PROP_CHANGEFEED:
+      self->changefeed = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_free (self->tls_certificate);
+      self->tls_certificate = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (self->tls_key);
+      self->tls_key = g_value_dup_string (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
+    case PROP_HEADER_TIMEOUT:
+      self->header_timeout = g_value_get_uint (value);
+      break;
+    case PROP_IO_TIMEOUT:
+      self->io_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_trickle_server_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_ADDRESS:
+      g_value_set_string (value, self->address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_BOUND_PORT:
+      g_value_set_uint (value, self->server ?
+          gst_trickle_http_server_get_bound_port (self->server) : 0);
+      break;
+    case PROP_BASE_PATH:
+      g_value_set_string (value, self->base_path);
+      break;
+    case PROP_AUTO_CREATE:
+      g_value_set_boolean (value, self->auto_create);
+      break;
+    case PROP_WINDOW:
+      g_value_set_uint (value, self->window);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout);
+      break;
+    case PROP_MAX_SEGMENT_SIZE:
+      g_value_set_uint64 (value, self->max_segment_size);
+      break;
+    case PROP_MAX_CHANNELS:
+      g_value_set_uint (value, self->max_channels);
+      break;
+    case PROP_CHANGEFEED:
+      g_value_set_boolean (value, self->changefeed);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, self->tls_certificate);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, self->tls_key);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_IO_TIMEOUT:
+      g_value_set_uint (value, self->io_timeout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_trickle_server_start (GstTrickleServer * self)
+{
+  GstTrickleChannelStore *store;
+  GstTrickleHttpServer *server;
+  GTlsCertificate *cert = NULL;
+  GError *err = NULL;
+  gchar *url, *host;
+  guint port;
+
+  GST_OBJECT_LOCK (self);
+  if (self->tls_certificate || self->tls_key) {
+    if (!self->tls_certificate) {
+      GST_OBJECT_UNLOCK (self);
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("tls-key is set but tls-certificate is not"), (NULL));
+      return FALSE;
+    }
+    cert = g_tls_certificate_new_from_files (self->tls_certificate,
+        self->tls_key ? self->tls_key : self->tls_certificate, &err);
+    if (!cert) {
+      gchar *file = g_strdup (self->tls_certificate);
+      GST_OBJECT_UNLOCK (self);
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not load the TLS certificate \"%s\"", file),
+          ("%s", err->message));
+      g_free (file);
+      g_clear_error (&err);
+      return FALSE;
+    }
+  }
+
+  store = gst_trickle_channel_store_new ();
+  g_object_set (store, "window", self->window,
+      "max-segment-size", self->max_segment_size,
+      "max-channels", self->max_channels,
+      "auto-create", self->auto_create,
+      "changefeed", self->changefeed,
+      "idle-timeout", self->idle_timeout, NULL);
+  server = gst_trickle_http_server_new (store);
+  g_object_set (server, "address", self->address, "port", self->port,
+      "base-path", self->base_path, "tls-certificate", cert,
+      "threads", self->threads, "header-timeout", self->header_timeout,
+      "io-timeout", self->io_timeout, NULL);
+  GST_OBJECT_UNLOCK (self);
+  g_clear_object (&cert);
+
+  if (!gst_trickle_http_server_start (server, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
+        ("Could not start the trickle server"), ("%s", err->message));
+    g_clear_error (&err);
+    g_object_unref (server);
+    g_object_unref (store);
+    return FALSE;
+  }
+
+  port = gst_trickle_http_server_get_bound_port (server);
+  GST_OBJECT_LOCK (self);
+  self->store = store;
+  self->server = server;
+  host = strchr (self->address, ':') ? g_strdup_printf ("[%s]", self->address)
+      : g_strdup (self->address);
+  url = g_strdup_printf ("%s://%s:%u%s", cert || self->tls_certificate ?
+      "https" : "http", host, port, self->base_path);
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "listening on %s", url);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("trickleserver-listening",
+              "address", G_TYPE_STRING, self->address,
+              "port", G_TYPE_UINT, port, "url", G_TYPE_STRING, url, NULL)));
+  g_free (url);
+  g_free (host);
+  return TRUE;
+}
+
+static void
+gst_trickle_server_stop (GstTrickleServer * self)
+{
+  GstTrickleHttpServer *server;
+  GstTrickleChannelStore *store;
+
+  GST_OBJECT_LOCK (self);
+  server = g_steal_pointer (&self->server);
+  store = g_steal_pointer (&self->store);
+  GST_OBJECT_UNLOCK (self);
+
+  if (server) {
+    gst_trickle_http_server_stop (server);
+    g_object_unref (server);
+  }
+  if (store) {
+    gst_trickle_channel_store_clear (store);
+    g_object_unref (store);
+  }
+}
+
+static GstStateChangeReturn
+gst_trickle_server_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+      !gst_trickle_server_start (self))
+    return GST_STATE_CHANGE_FAILURE;
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
+      (transition == GST_STATE_CHANGE_NULL_TO_READY &&
+          ret == GST_STATE_CHANGE_FAILURE))
+    gst_trickle_server_stop (self);
+  return ret;
+}
