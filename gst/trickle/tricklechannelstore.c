@@ -119,7 +119,7 @@ set_changefeed (GstTrickleChannelStore * store, gboolean enable)
   g_mutex_lock (&store->lock);
   if (enable && !store->changefeed) {
     store->changefeed = _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_CHANNEL,
-        "application/json", store->window, store->max_segment_size);
+        "application/json", store->window, 0);
     g_hash_table_insert (store->channels,
         g_strdup (GST_TRICKLE_CHANGEFEED_CHANNEL),
         gst_trickle_channel_ref (store->changefeed));

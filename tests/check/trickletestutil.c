@@ -77,7 +77,7 @@ trickle_test_server_new_started (void)
 {
   TrickleTestServer *ts = trickle_test_server_new ();
 
-  trickle_test_server_start (ts, NULL, NULL);
+  trickle_test_server_start (ts, NULL);
   return ts;
 }
 

@@ -55,7 +55,7 @@ TrickleTestServer *trickle_test_server_new (void);
  * given NULL-terminated list of extra server properties, starts it and
  * fills ts->port. Fails the test if it does not start. */
 void trickle_test_server_start (TrickleTestServer * ts,
-    const gchar * first_property_name, ...) G_GNUC_NULL_TERMINATED;
+    const gchar * first_property_name, ...);
 
 /* trickle_test_server_new() + trickle_test_server_start() with defaults */
 TrickleTestServer *trickle_test_server_new_started (void);
@@ -142,15 +142,15 @@ gboolean trickle_test_conn_send (TrickleTestConn * c, gconstpointer data,
  * pairs (NULL-terminated), then the blank line. No body. */
 gboolean trickle_test_conn_send_request (TrickleTestConn * c,
     const gchar * method, const gchar * path, const gchar * first_header,
-    ...) G_GNUC_NULL_TERMINATED;
+    ...);
 /* A request with a Content-Length body (len -1 = strlen), sent in one go. */
 gboolean trickle_test_conn_send_request_with_body (TrickleTestConn * c,
     const gchar * method, const gchar * path, gconstpointer body,
-    gssize len, const gchar * first_header, ...) G_GNUC_NULL_TERMINATED;
+    gssize len, const gchar * first_header, ...);
 /* POST head with Transfer-Encoding: chunked (the publisher's preconnect) */
 gboolean trickle_test_conn_start_post (TrickleTestConn * c,
     const gchar * path, const gchar * first_header,
-    ...) G_GNUC_NULL_TERMINATED;
+    ...);
 /* one chunk (len > 0, -1 = strlen) */
 gboolean trickle_test_conn_send_chunk (TrickleTestConn * c,
     gconstpointer data, gssize len);
@@ -200,7 +200,7 @@ gboolean trickle_test_conn_drain_until_closed (TrickleTestConn * c,
  * c->body_result). The caller frees the returned connection. */
 TrickleTestConn *trickle_test_request (guint port, const gchar * method,
     const gchar * path, gconstpointer body, gssize len,
-    const gchar * first_header, ...) G_GNUC_NULL_TERMINATED;
+    const gchar * first_header, ...);
 
 /* ------------------------------------------------------------------------ */
 /* Misc */

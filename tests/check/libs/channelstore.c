@@ -1,0 +1,262 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The channel store used in-process, without HTTP: the API that
+ * trickleserver's pads and in-process readers and writers use.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/trickle/trickle.h>
+
+static void
+count_wake (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+static GBytes *
+bytes_of (const gchar * s)
+{
+  return g_bytes_new (s, strlen (s));
+}
+
+/* reads the whole segment so far into a string */
+static gchar *
+read_all (GstTrickleSegment * seg, GstTrickleSegmentState * state)
+{
+  GBytes *pages[16];
+  GString *s = g_string_new (NULL);
+  guint n, i, first = 0;
+
+  do {
+    n = gst_trickle_segment_peek_pages (seg, first, pages, 16, state);
+    for (i = 0; i < n; i++) {
+      gsize len;
+      const gchar *d = g_bytes_get_data (pages[i], &len);
+      g_string_append_len (s, d, len);
+      g_bytes_unref (pages[i]);
+    }
+    first += n;
+  } while (n > 0);
+  return g_string_free (s, FALSE);
+}
+
+GST_START_TEST (test_write_read_in_process)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *wseg, *rseg;
+  GstTrickleReadResult result;
+  GstTrickleSegmentState state;
+  GstTrickleWaiter waiter = { count_wake, NULL };
+  gint wakes = 0;
+  gint64 latest;
+  GBytes *b;
+  gchar *data;
+
+  waiter.user_data = &wakes;
+  ch = gst_trickle_channel_store_create (store, "in", "video/MP2T", NULL);
+  fail_unless (ch != NULL);
+
+  /* a reader waiting on the live edge before anything is written */
+  rseg = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_NEXT, &result,
+      &latest);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+  fail_unless_equals_int (latest, 0);
+  fail_unless_equals_int (gst_trickle_segment_get_seq (rseg), 0);
+  gst_trickle_segment_add_waiter (rseg, &waiter);
+
+  wseg = gst_trickle_channel_open_write (ch, GST_TRICKLE_SEQ_NEXT, FALSE);
+  fail_unless (wseg == rseg);   /* the reader's pre-created segment */
+  b = bytes_of ("abc");
+  fail_unless (gst_trickle_channel_append (ch, wseg, b));
+  g_bytes_unref (b);
+  fail_unless (g_atomic_int_get (&wakes) >= 1);
+  fail_unless_equals_int (gst_trickle_channel_get_next_seq (ch), 1);
+
+  data = read_all (rseg, &state);
+  fail_unless_equals_string (data, "abc");
+  fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_OPEN);
+  g_free (data);
+
+  b = bytes_of ("def");
+  fail_unless (gst_trickle_channel_append (ch, wseg, b));
+  g_bytes_unref (b);
+  gst_trickle_channel_finish (ch, wseg);
+  data = read_all (rseg, &state);
+  fail_unless_equals_string (data, "abcdef");
+  fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_COMPLETE);
+  g_free (data);
+
+  /* appending to a finished segment fails */
+  b = bytes_of ("x");
+  fail_if (gst_trickle_channel_append (ch, wseg, b));
+  g_bytes_unref (b);
+
+  gst_trickle_segment_remove_waiter (rseg, &waiter);
+  gst_trickle_segment_unref (rseg);
+  gst_trickle_segment_unref (wseg);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_window_and_gone)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *seg, *old;
+  GstTrickleReadResult result;
+  gint64 latest, seq;
+  gint i;
+
+  g_object_set (store, "window", 3, NULL);
+  ch = gst_trickle_channel_store_create (store, "w", NULL, NULL);
+  /* a reader holding segment 0 keeps it after it leaves the window */
+  for (i = 0; i < 5; i++) {
+    gchar s[8];
+    GBytes *b;
+    g_snprintf (s, sizeof (s), "s%d", i);
+    b = bytes_of (s);
+    fail_unless (gst_trickle_channel_write_segment (ch, b, &seq));
+    fail_unless_equals_int (seq, i);
+    g_bytes_unref (b);
+    if (i == 0) {
+      old = gst_trickle_channel_open_read (ch, 0, &result, &latest);
+      fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+    }
+  }
+  fail_unless_equals_int (gst_trickle_segment_get_size (old), 2);
+  gst_trickle_segment_unref (old);
+
+  /* 0 and 1 were evicted by 3 and 4 */
+  seg = gst_trickle_channel_open_read (ch, 1, &result, &latest);
+  fail_unless (seg == NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+  fail_unless_equals_int (latest, 5);
+  /* 2 is still there; -2 is the current one (4) */
+  seg = gst_trickle_channel_open_read (ch, 2, &result, &latest);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+  gst_trickle_segment_unref (seg);
+  seg = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_CURRENT, &result,
+      NULL);
+  fail_unless_equals_int (gst_trickle_segment_get_seq (seg), 4);
+  gst_trickle_segment_unref (seg);
+  /* too far ahead */
+  seg = gst_trickle_channel_open_read (ch, 7, &result, NULL);
+  fail_unless (seg == NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+
+  /* closing the channel releases a reader waiting on the live edge */
+  seg = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_NEXT, &result,
+      NULL);
+  fail_unless_equals_int (gst_trickle_segment_get_state (seg),
+      GST_TRICKLE_SEGMENT_OPEN);
+  fail_unless (gst_trickle_channel_store_remove (store, "w"));
+  fail_unless_equals_int (gst_trickle_segment_get_state (seg),
+      GST_TRICKLE_SEGMENT_COMPLETE);
+  fail_unless (gst_trickle_channel_is_closed (ch));
+  gst_trickle_segment_unref (seg);
+  seg = gst_trickle_channel_open_read (ch, 0, &result, NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_CLOSED);
+  fail_unless (gst_trickle_channel_store_lookup (store, "w") == NULL);
+
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_limits_and_changefeed)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch, *feed;
+  GstTrickleSegment *seg;
+  GstTrickleReadResult result;
+  GstTrickleSegmentState state;
+  GError *err = NULL;
+  GBytes *b;
+  gchar *data;
+
+  g_object_set (store, "max-channels", 1, "max-segment-size",
+      (guint64) 4, "changefeed", TRUE, NULL);
+  ch = gst_trickle_channel_store_create (store, "a", NULL, NULL);
+  fail_unless (ch != NULL);
+  /* the change feed does not count */
+  fail_unless (gst_trickle_channel_store_create (store, "b", NULL, &err)
+      == NULL);
+  fail_unless (g_error_matches (err, GST_TRICKLE_STORE_ERROR,
+          GST_TRICKLE_STORE_ERROR_TOO_MANY_CHANNELS));
+  g_clear_error (&err);
+
+  /* over max-segment-size: aborted */
+  seg = gst_trickle_channel_open_write (ch, 0, FALSE);
+  b = bytes_of ("12345");
+  fail_if (gst_trickle_channel_append (ch, seg, b));
+  g_bytes_unref (b);
+  fail_unless_equals_int (gst_trickle_segment_get_state (seg),
+      GST_TRICKLE_SEGMENT_ABORTED);
+  gst_trickle_segment_unref (seg);
+
+  fail_unless (gst_trickle_channel_store_remove (store, "a"));
+  gst_trickle_channel_unref (ch);
+
+  feed = gst_trickle_channel_store_lookup (store, "_changes");
+  fail_unless (feed != NULL);
+  seg = gst_trickle_channel_open_read (feed, 0, &result, NULL);
+  data = read_all (seg, &state);
+  fail_unless_equals_string (data, "{\"added\":[\"a\"]}");
+  g_free (data);
+  gst_trickle_segment_unref (seg);
+  seg = gst_trickle_channel_open_read (feed, 1, &result, NULL);
+  data = read_all (seg, &state);
+  fail_unless_equals_string (data, "{\"removed\":[\"a\"]}");
+  fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_COMPLETE);
+  g_free (data);
+  gst_trickle_segment_unref (seg);
+  gst_trickle_channel_unref (feed);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sweep)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+
+  g_object_set (store, "idle-timeout", 10, "changefeed", TRUE, NULL);
+  ch = gst_trickle_channel_store_create (store, "idle", NULL, NULL);
+  gst_trickle_channel_unref (ch);
+  fail_unless_equals_int (gst_trickle_channel_store_sweep (store,
+          g_get_monotonic_time ()), 0);
+  /* 11 s later: swept, the internal _changes channel is not */
+  fail_unless_equals_int (gst_trickle_channel_store_sweep (store,
+          g_get_monotonic_time () + 11 * G_USEC_PER_SEC), 1);
+  fail_unless (gst_trickle_channel_store_lookup (store, "idle") == NULL);
+  fail_unless_equals_int (gst_trickle_channel_store_get_n_channels (store), 1);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
+static Suite *
+channelstore_suite (void)
+{
+  Suite *s = suite_create ("channelstore");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_write_read_in_process);
+  tcase_add_test (tc, test_window_and_gone);
+  tcase_add_test (tc, test_limits_and_changefeed);
+  tcase_add_test (tc, test_sweep);
+  return s;
+}
+
+GST_CHECK_MAIN (channelstore);
