@@ -246,10 +246,18 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
       && _gst_trickle_segment_is_fresh (seg)) {
     /* pre-created by a reader, or a retry of a POST that sent nothing:
      * keep the object so the readers already waiting on it stay */
+  } else if (seg && gst_trickle_segment_get_seq (seg) == seq && !reset) {
+    /* written (or being written) already: the reference keeps the first
+     * data; the caller gets the segment but no right to write */
+    gst_trickle_segment_ref (seg);
+    g_mutex_unlock (&channel->lock);
+    *writer = 0;
+    return seg;
   } else {
     if (seg) {
-      /* an older segment (evicted) or a re-POST of a written seq: readers
-       * still sending the old one finish it, new readers get the new one */
+      /* an older segment (evicted), or a written seq POSTed again by a
+       * publisher that reset: readers still sending the old one finish
+       * it, new readers get the new one */
       _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
       gst_trickle_segment_unref (seg);
     }
@@ -302,15 +310,19 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
  * Starts writing a segment from inside the process (no HTTP).
  *
  * Returns: (transfer full) (nullable): the segment, or %NULL if the channel
- * is closed
+ * is closed or @seq was written already (and @reset is %FALSE)
  */
 GstTrickleSegment *
 gst_trickle_channel_open_write (GstTrickleChannel * channel, gint64 seq,
     gboolean reset)
 {
+  GstTrickleSegment *seg;
   guint writer;
 
-  return _gst_trickle_channel_open_write_claim (channel, seq, reset, &writer);
+  seg = _gst_trickle_channel_open_write_claim (channel, seq, reset, &writer);
+  if (seg && writer == 0)
+    g_clear_pointer (&seg, gst_trickle_segment_unref);
+  return seg;
 }
 
 /**

@@ -239,6 +239,7 @@ static const guint8 CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void conn_step (Conn * conn);
 static void conn_close (Conn * conn);
+static void post_respond (Conn * conn, gboolean early);
 
 /* ------------------------------------------------------------------------ */
 /* connection plumbing */
@@ -793,6 +794,12 @@ handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
     return;
   }
   conn->channel = ch;
+  if (conn->writer == 0) {
+    /* that seq was written already: as the reference, keep it and answer
+     * without reading the body */
+    post_respond (conn, TRUE);
+    return;
+  }
   conn->waiter.func = conn_wake;
   conn->waiter.user_data = conn;
   gst_trickle_segment_add_waiter (conn->segment, &conn->waiter);
@@ -1163,6 +1170,10 @@ body_step (Conn * conn)
 
   if (!_gst_trickle_segment_writer_is_current (conn->segment, conn->writer)) {
     /* closed by DELETE, by the channel closing, or taken by a retry */
+    if (!conn->got_body_byte && gst_trickle_segment_get_state (conn->segment)
+        != GST_TRICKLE_SEGMENT_OPEN)
+      _gst_trickle_channel_mark_empty_written (conn->channel,
+          gst_trickle_segment_get_seq (conn->segment));
     post_respond (conn, TRUE);
     return;
   }
@@ -1511,7 +1522,9 @@ conn_new_cb (gpointer data)
     conn_update_timer (conn);
   } else {
     conn->stream = G_IO_STREAM (base);
+    conn_ref (conn);
     conn_start (conn);
+    conn_unref (conn);
   }
   return G_SOURCE_REMOVE;
 }

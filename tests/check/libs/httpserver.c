@@ -1041,6 +1041,24 @@ GST_START_TEST (test_mime_type)
   assert_header (c, "Lp-Trickle-Latest", "1");
   trickle_test_conn_free (c);
 
+  /* ref 29, 30: created without Expect-Content, the channel has no type
+   * and a segment's Content-Type does not give it one (the reference
+   * sends an empty "Content-Type: "; an absent header means the same) */
+  create_channel (ts, "plain", NULL);
+  c = trickle_test_request (ts->port, "POST", "/plain/0", "hello trickle\n",
+      -1, "Content-Type", "video/MP2T", NULL);
+  assert_response (c, 200, "");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "GET", "/plain/0", NULL, 0, NULL);
+  assert_response (c, 200, NULL);
+  assert_body_exact (c, "hello trickle\n");
+  {
+    const gchar *ct = trickle_test_conn_get_header (c, "Content-Type");
+    fail_unless (ct == NULL || ct[0] == '\0', "Content-Type '%s' for a "
+        "channel created without Expect-Content, expected none", ct);
+  }
+  trickle_test_conn_free (c);
+
   trickle_test_server_free (ts);
 }
 
@@ -2173,7 +2191,9 @@ GST_START_TEST (test_stalled_subscriber_dropped)
 
   reader_assert_complete (b, "0", "reading subscriber");
 
-  /* the stalled one got some of it and then a closed connection */
+  /* the stalled subscriber has had no write progress for 3 x io-timeout:
+   * it got some of the segment and then a closed connection */
+  g_usleep (3 * G_USEC_PER_SEC);
   fail_unless_equals_int (trickle_test_conn_read_head (stalled), 200);
   assert_body_result (stalled, trickle_test_conn_read_body (stalled),
       TRICKLE_TEST_BODY_CLOSED);
