@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash tests/setup.sh
 
 export GST_PLUGIN_PATH="$PWD/build/plugins/trickle${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 PORT=${PORT:-2939}

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh --asan
+bash tests/setup.sh --asan
 
 echo "== tests (normal build)"
 meson test -C build --print-errorlogs
