@@ -25,6 +25,12 @@ gboolean _gst_trickle_segment_append (GstTrickleSegment * segment,
 G_GNUC_INTERNAL
 gboolean _gst_trickle_segment_end (GstTrickleSegment * segment,
     GstTrickleSegmentState state);
+/* pages a segment of at most @max bytes may hold (each costs ~64 bytes of
+ * bookkeeping: at most 1/8 of the payload bound, at least 1024 pages) */
+#define TRICKLE_MAX_PAGES(max) MAX (1024, (max) / 512)
+
+G_GNUC_INTERNAL
+guint _gst_trickle_segment_get_n_pages (GstTrickleSegment * segment);
 G_GNUC_INTERNAL
 gboolean _gst_trickle_segment_is_fresh (GstTrickleSegment * segment);
 G_GNUC_INTERNAL

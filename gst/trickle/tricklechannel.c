@@ -192,15 +192,18 @@ gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
   else if (seq == GST_TRICKLE_SEQ_CURRENT)
     seq = MAX (channel->next_write - 1, 0);
 
-  slot = seq % channel->window;
+  slot = (guint64) seq % channel->window;
   seg = channel->slots[slot];
   if (seg && gst_trickle_segment_get_seq (seg) == seq) {
     gst_trickle_segment_ref (seg);
   } else if (seq == channel->next_write
       || (channel->next_write == 0 && seq == 1)) {
-    /* a preconnect: the reader waits on the pre-created segment */
-    if (seg)
+    /* a preconnect: the reader waits on the pre-created segment; whoever
+     * waited on the segment it replaces is released */
+    if (seg) {
+      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
       gst_trickle_segment_unref (seg);
+    }
     seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
     gst_trickle_segment_ref (seg);
   } else {
@@ -221,7 +224,8 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
   GstTrickleSegment *seg;
   guint slot, i;
 
-  g_return_val_if_fail (seq >= 0 || seq == GST_TRICKLE_SEQ_NEXT, NULL);
+  g_return_val_if_fail ((seq >= 0 && seq <= GST_TRICKLE_SEQ_MAX)
+      || seq == GST_TRICKLE_SEQ_NEXT, NULL);
 
   g_mutex_lock (&channel->lock);
   if (channel->closed) {
@@ -240,7 +244,7 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
     }
   }
 
-  slot = seq % channel->window;
+  slot = (guint64) seq % channel->window;
   seg = channel->slots[slot];
   if (seg && gst_trickle_segment_get_seq (seg) == seq
       && _gst_trickle_segment_is_fresh (seg)) {
@@ -276,12 +280,20 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
 {
   gsize len = g_bytes_get_size (data);
 
+  /* a superseded writer must not touch the segment nor the write head */
+  if (writer != 0 && !_gst_trickle_segment_writer_is_current (segment, writer))
+    return TRICKLE_APPEND_CLOSED;
   if (len == 0)
-    return _gst_trickle_segment_writer_is_current (segment, writer) ?
-        TRICKLE_APPEND_OK : TRICKLE_APPEND_CLOSED;
+    return TRICKLE_APPEND_OK;
 
+  /* max-segment-size counts payload bytes; the pages holding them are
+   * bounded too (TRICKLE_MAX_PAGES) so a publisher sending 1-byte chunks
+   * one at a time cannot make a segment cost many times its size */
   if (channel->max_segment_size > 0 &&
-      gst_trickle_segment_get_size (segment) + len > channel->max_segment_size) {
+      (gst_trickle_segment_get_size (segment) + len >
+          channel->max_segment_size ||
+          _gst_trickle_segment_get_n_pages (segment) >=
+          TRICKLE_MAX_PAGES (channel->max_segment_size))) {
     _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED);
     return TRICKLE_APPEND_TOO_LARGE;
   }
@@ -400,7 +412,7 @@ gst_trickle_channel_close_segment (GstTrickleChannel * channel, gint64 seq)
   if (seq < 0)
     return FALSE;
   g_mutex_lock (&channel->lock);
-  seg = channel->slots[seq % channel->window];
+  seg = channel->slots[(guint64) seq % channel->window];
   if (seg && gst_trickle_segment_get_seq (seg) == seq) {
     found = TRUE;
     _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);

@@ -42,6 +42,11 @@ typedef enum
  * The segment being written now (or 0).
  */
 #define GST_TRICKLE_SEQ_CURRENT (-2)
+/**
+ * GST_TRICKLE_SEQ_MAX:
+ * The largest seq that can be written.
+ */
+#define GST_TRICKLE_SEQ_MAX (G_MAXINT64 / 2)
 
 GST_TRICKLE_API
 GType gst_trickle_channel_get_type (void);

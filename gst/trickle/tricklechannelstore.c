@@ -64,6 +64,7 @@ struct _GstTrickleChannelStore
   GObject parent;
 
   GMutex lock;
+  GMutex feed_lock;             /* one change-feed write at a time */
   GHashTable *channels;         /* name -> GstTrickleChannel */
   GstTrickleChannel *changefeed;
 
@@ -106,7 +107,9 @@ publish_change (GstTrickleChannelStore * store, const gchar * what,
   }
   g_string_append (json, "\"]}");
   bytes = g_string_free_to_bytes (json);
+  g_mutex_lock (&store->feed_lock);
   gst_trickle_channel_write_segment (feed, bytes, NULL);
+  g_mutex_unlock (&store->feed_lock);
   g_bytes_unref (bytes);
   gst_trickle_channel_unref (feed);
 }
@@ -208,6 +211,7 @@ gst_trickle_channel_store_finalize (GObject * object)
   gst_trickle_channel_store_clear (store);
   g_hash_table_unref (store->channels);
   g_mutex_clear (&store->lock);
+  g_mutex_clear (&store->feed_lock);
   G_OBJECT_CLASS (gst_trickle_channel_store_parent_class)->finalize (object);
 }
 
@@ -276,6 +280,7 @@ static void
 gst_trickle_channel_store_init (GstTrickleChannelStore * store)
 {
   g_mutex_init (&store->lock);
+  g_mutex_init (&store->feed_lock);
   store->channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) gst_trickle_channel_unref);
   store->window = DEFAULT_WINDOW;

@@ -22,11 +22,15 @@
  * ## Design: who does what, what is copied, what is shared
  *
  * - Threads: `threads` worker threads (default: one per CPU), each running
- *   its own #GMainContext. Worker 0 also accepts connections and runs the
+ *   its own epoll loop (a GMainContext polls every source on every
+ *   iteration, which at thousands of connections costs more than the
+ *   requests themselves). Worker 0 also accepts connections and runs the
  *   idle-channel sweep. A connection belongs to one worker for its whole
  *   life; only that thread touches it. The channel store is thread safe;
- *   a writer on one worker wakes readers on others through a per-connection
- *   #GSource whose ready time it sets (#GstTrickleWaiter).
+ *   a writer on any thread wakes a reader by queueing its connection on
+ *   the reader's worker and signalling that worker's eventfd
+ *   (#GstTrickleWaiter). Timeouts are checked on a 10-100 ms tick. TLS
+ *   handshakes run in a small thread pool so they never stall a worker.
  * - Parsing: libsoup parses request heads (soup_headers_parse_request());
  *   the body framing (Content-Length or chunked) is decoded here, so a
  *   publisher that disconnects before the terminating chunk is always
@@ -63,6 +67,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <libsoup/soup.h>
 
 #include "trickle-private.h"
@@ -78,6 +86,7 @@
 #define IDLE_CONNECTION_TIMEOUT (120 * G_USEC_PER_SEC)
 #define MAX_NAME_LENGTH 256
 #define BODY_READ_SIZE 65536
+#define BODY_STEP_BUDGET (4 * BODY_READ_SIZE)
 #define MAX_PAGES_PER_WRITE 64
 #define MAX_OUT (MAX_PAGES_PER_WRITE + 4)
 
@@ -105,13 +114,25 @@ struct _Worker
   GstTrickleHttpServer *server;
   guint index;
   GThread *thread;
-  GMainContext *context;
+  int epfd;                     /* the worker's event loop */
+  int evfd;                     /* eventfd: wakes the loop from other threads */
   gint quit;
-  GQueue conns;
-  guint pending_async;
+  GQueue conns;                 /* owned by the worker thread */
+  gint64 next_tick;
+
+  GMutex lock;                  /* protects what other threads hand over: */
+  GQueue woken;                 /* connections whose segment changed */
+  GQueue incoming;              /* new connections (Incoming) */
+
   gint64 date_second;
   gchar date[64];
 };
+
+typedef struct
+{
+  GSocket *socket;
+  GIOStream *stream;            /* the TLS connection, NULL for plain TCP */
+} Incoming;
 
 struct _GstTrickleHttpServer
 {
@@ -137,8 +158,12 @@ struct _GstTrickleHttpServer
   Worker *workers;
   guint n_workers;
   guint next_worker;
-  GSource *accept_source;
-  GSource *sweep_source;
+  gint64 next_sweep;
+  gint64 accept_paused_until;   /* worker 0 only */
+  gint stopping;
+  GThread *tls_thread;          /* TLS handshakes, async, with timeouts */
+  GMainContext *tls_context;
+  GQueue tls_handshakes;        /* in flight; tls thread only */
 };
 
 G_DEFINE_TYPE (GstTrickleHttpServer, gst_trickle_http_server, G_TYPE_OBJECT);
@@ -162,10 +187,12 @@ typedef enum
 
 typedef enum
 {
-  CK_SIZE,
+  CK_SIZE,                      /* hex digits of a chunk size */
+  CK_EXT,                       /* chunk extension: skipped up to LF */
   CK_DATA,
-  CK_DATA_END,
-  CK_TRAILER,
+  CK_DATA_END,                  /* CRLF after the data */
+  CK_TRAILER_START,             /* start of a trailer line (or the end) */
+  CK_TRAILER_LINE,              /* a trailer field: skipped up to LF */
   CK_DONE,
 } ChunkState;
 
@@ -187,11 +214,11 @@ struct _Conn
   GIOStream *stream;
   GPollableInputStream *istream;
   GPollableOutputStream *ostream;
-  GCancellable *cancellable;
-  GSource *in_source;
-  GSource *out_source;
-  GSource *wake_source;
-  GSource *timer_source;
+  int fd;
+  guint32 events;               /* what epoll watches now */
+  gboolean want_in, want_out;
+  GList wake_link;              /* in worker->woken, under worker->lock */
+  gboolean queued;
 
   /* input: unconsumed bytes are rbuf[rpos, rlen) */
   guint8 *rbuf;
@@ -201,13 +228,15 @@ struct _Conn
   /* the current request */
   guint requests;
   gboolean keep_alive;
+  gboolean http10;              /* no chunked encoding, no interim responses */
   gboolean close_after;
   BodyMode body_mode;
   guint64 body_remaining;
   ChunkState ck_state;
   guint64 ck_remaining;
-  gchar ck_line[80];
-  guint ck_line_len;
+  guint ck_digits;
+  gsize ck_line_bytes;          /* bytes of the current size/trailer line */
+  gsize ck_trailer_bytes;
 
   /* output */
   OutEntry out[MAX_OUT];
@@ -264,105 +293,74 @@ conn_unref (Conn * conn)
   g_free (conn->rbuf);
   g_clear_object (&conn->stream);
   g_clear_object (&conn->socket);
-  g_clear_object (&conn->cancellable);
   g_free (conn);
 }
 
-static void
-destroy_source (GSource ** source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_source_unref (*source);
-    *source = NULL;
-  }
-}
-
-static gboolean
-in_ready_cb (GObject * stream, gpointer user_data)
-{
-  Conn *conn = conn_ref (user_data);
-
-  conn_step (conn);
-  conn_unref (conn);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-out_ready_cb (GObject * stream, gpointer user_data)
-{
-  Conn *conn = conn_ref (user_data);
-
-  destroy_source (&conn->out_source);
-  conn_step (conn);
-  conn_unref (conn);
-  return G_SOURCE_CONTINUE;
-}
-
+/* Input is watched while want_in is set (reading a request, or watching a
+ * waiting connection for a peer that goes away); output while a write
+ * would block. The epoll registration follows at the end of each step. */
 static void
 want_input (Conn * conn, gboolean want)
 {
-  if (want && !conn->in_source && conn->state != ST_CLOSED) {
-    conn->in_source = g_pollable_input_stream_create_source (conn->istream, NULL);
-    g_source_set_callback (conn->in_source, (GSourceFunc) in_ready_cb, conn,
-        NULL);
-    g_source_attach (conn->in_source, conn->worker->context);
-  } else if (!want) {
-    destroy_source (&conn->in_source);
-  }
+  conn->want_in = want;
 }
 
 static void
 want_output (Conn * conn)
 {
-  if (!conn->out_source) {
-    conn->out_source = g_pollable_output_stream_create_source (conn->ostream, NULL);
-    g_source_set_callback (conn->out_source, (GSourceFunc) out_ready_cb, conn,
-        NULL);
-    g_source_attach (conn->out_source, conn->worker->context);
+  conn->want_out = TRUE;
+}
+
+static void
+conn_apply_events (Conn * conn)
+{
+  struct epoll_event ev = { 0, };
+
+  if (conn->state == ST_CLOSED)
+    return;
+  ev.events = (conn->want_in ? EPOLLIN : 0) | (conn->want_out ? EPOLLOUT : 0);
+  if (ev.events == conn->events)
+    return;
+  ev.data.ptr = conn;
+  epoll_ctl (conn->worker->epfd, EPOLL_CTL_MOD, conn->fd, &ev);
+  conn->events = ev.events;
+}
+
+/* the worker running on this thread, if any */
+static __thread Worker *current_worker;
+
+static void
+worker_signal (Worker * w)
+{
+  guint64 one = 1;
+
+  if (write (w->evfd, &one, sizeof (one)) < 0) {
+    /* the counter is saturated: the worker is awake anyway */
   }
 }
 
-/* A source that fires when its ready time is set to 0 (or a deadline). */
-static gboolean
-ready_source_dispatch (GSource * source, GSourceFunc cb, gpointer data)
-{
-  g_source_set_ready_time (source, -1);
-  return cb (data);
-}
-
-static GSourceFuncs ready_source_funcs = {
-  NULL, NULL, ready_source_dispatch, NULL, NULL, NULL
-};
-
-static GSource *
-ready_source_new (Worker * w, GSourceFunc cb, gpointer data)
-{
-  GSource *s = g_source_new (&ready_source_funcs, sizeof (GSource));
-
-  g_source_set_callback (s, cb, data, NULL);
-  g_source_set_ready_time (s, -1);
-  g_source_attach (s, w->context);
-  return s;
-}
-
-/* called by writers on any thread, with the segment lock held */
+/* called by writers on any thread, with the segment lock held: queue the
+ * connection for its worker and wake the worker if it may be sleeping */
 static void
 conn_wake (gpointer user_data)
 {
   Conn *conn = user_data;
+  Worker *w = conn->worker;
+  gboolean signal;
 
-  g_source_set_ready_time (conn->wake_source, 0);
-}
-
-static gboolean
-wake_cb (gpointer user_data)
-{
-  Conn *conn = conn_ref (user_data);
-
-  conn_step (conn);
-  conn_unref (conn);
-  return G_SOURCE_CONTINUE;
+  g_mutex_lock (&w->lock);
+  signal = w->woken.length == 0;
+  if (!conn->queued) {
+    conn->queued = TRUE;
+    conn->wake_link.data = conn;
+    g_queue_push_tail_link (&w->woken, &conn->wake_link);
+  } else {
+    signal = FALSE;
+  }
+  g_mutex_unlock (&w->lock);
+  /* a worker drains its queue before it sleeps: no need to wake itself */
+  if (signal && w != current_worker)
+    worker_signal (w);
 }
 
 static void
@@ -389,15 +387,17 @@ conn_close (Conn * conn)
     if (conn->got_body_byte)
       _gst_trickle_segment_end (conn->segment, GST_TRICKLE_SEGMENT_ABORTED);
   }
+  /* after this no writer can queue the connection any more */
   release_segment (conn);
   conn->state = ST_CLOSED;
-  destroy_source (&conn->in_source);
-  destroy_source (&conn->out_source);
-  destroy_source (&conn->wake_source);
-  destroy_source (&conn->timer_source);
-  g_cancellable_cancel (conn->cancellable);
-  if (conn->socket)
-    g_socket_close (conn->socket, NULL);
+  g_mutex_lock (&w->lock);
+  if (conn->queued) {
+    g_queue_unlink (&w->woken, &conn->wake_link);
+    conn->queued = FALSE;
+  }
+  g_mutex_unlock (&w->lock);
+  epoll_ctl (w->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+  g_socket_close (conn->socket, NULL);
   g_queue_unlink (&w->conns, &conn->link);
   conn_unref (conn);
 }
@@ -459,6 +459,7 @@ out_flush (Conn * conn)
       return FALSE;
     }
     conn->write_blocked_since = 0;
+    conn->want_out = FALSE;
     while (written > 0 && conn->out_n > 0) {
       OutEntry *e = &conn->out[conn->out_head];
       if (written >= e->len) {
@@ -630,13 +631,17 @@ decode_component (const gchar * s, gsize len, GString * out)
 }
 
 static gboolean
-parse_seq (const gchar * s, gint64 * seq)
+parse_seq (const gchar * s, gboolean for_write, gint64 * seq)
 {
   gint64 v;
 
   if (!g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, &v, NULL))
     return FALSE;
   if (v < 0 && v != GST_TRICKLE_SEQ_NEXT && v != GST_TRICKLE_SEQ_CURRENT)
+    return FALSE;
+  /* a GET far ahead is simply "gone" (470); a POST must leave room for
+   * seq + 1 */
+  if (for_write && v > GST_TRICKLE_SEQ_MAX)
     return FALSE;
   *seq = v;
   return TRUE;
@@ -794,6 +799,7 @@ handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
     return;
   }
   conn->channel = ch;
+  conn->close_after = FALSE;
   if (conn->writer == 0) {
     /* that seq was written already: as the reference, keep it and answer
      * without reading the body */
@@ -807,12 +813,16 @@ handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
   conn->got_body_byte = FALSE;
   conn->state = ST_BODY;
   conn->ck_state = CK_SIZE;
-  conn->ck_line_len = 0;
+  conn->ck_remaining = 0;
+  conn->ck_digits = 0;
+  conn->ck_line_bytes = 0;
+  conn->ck_trailer_bytes = 0;
   conn->next_keepalive = g_get_monotonic_time () +
       (gint64) server->keepalive_interval * 1000;
 
   expect = soup_message_headers_get_one (headers, "Expect");
-  if (expect && g_ascii_strcasecmp (expect, "100-continue") == 0)
+  if (expect && g_ascii_strcasecmp (expect, "100-continue") == 0 &&
+      !conn->http10)
     out_push (conn, NULL, CONTINUE_100, sizeof (CONTINUE_100) - 1);
 }
 
@@ -902,7 +912,7 @@ handle_request (Conn * conn, const gchar * method, const gchar * target,
 
   decode_component (parts[1], strlen (parts[1]), idx);
   if (g_str_equal (method, "POST")) {
-    if (!parse_seq (idx->str, &seq)) {
+    if (!parse_seq (idx->str, TRUE, &seq)) {
       queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid idx");
       goto out;
     }
@@ -922,7 +932,7 @@ handle_request (Conn * conn, const gchar * method, const gchar * target,
     handle_next (conn, ch);
     goto out;
   }
-  if (!parse_seq (idx->str, &seq)) {
+  if (!parse_seq (idx->str, FALSE, &seq)) {
     queue_error (conn, SOUP_STATUS_BAD_REQUEST, "Invalid idx");
     goto out;
   }
@@ -933,13 +943,11 @@ handle_request (Conn * conn, const gchar * method, const gchar * target,
   goto out;
 
 not_allowed_channel:
-  conn->close_after = conn->body_mode != BODY_NONE;
   queue_response (conn, SOUP_STATUS_METHOD_NOT_ALLOWED,
       "Allow: DELETE, POST\r\nX-Content-Type-Options: nosniff\r\n",
       "text/plain; charset=utf-8", "Method Not Allowed\n", 19);
   goto out;
 not_allowed_segment:
-  conn->close_after = conn->body_mode != BODY_NONE;
   queue_response (conn, SOUP_STATUS_METHOD_NOT_ALLOWED,
       "Allow: DELETE, GET, HEAD, POST\r\nX-Content-Type-Options: nosniff\r\n",
       "text/plain; charset=utf-8", "Method Not Allowed\n", 19);
@@ -1031,6 +1039,7 @@ head_step (Conn * conn)
   }
 
   connection = soup_message_headers_get_list (headers, "Connection");
+  conn->http10 = version == SOUP_HTTP_1_0;
   if (version == SOUP_HTTP_1_0)
     conn->keep_alive = connection
         && soup_header_contains (connection, "keep-alive");
@@ -1056,11 +1065,10 @@ head_step (Conn * conn)
       goto done;
   }
 
+  /* a request body that is not a segment is not read: the connection is
+   * closed after the answer (a segment POST clears this once it reads) */
+  conn->close_after = conn->body_mode != BODY_NONE;
   handle_request (conn, method, target, headers);
-  /* answered before reading a body it did not want: drop the connection
-   * rather than read and discard an unbounded body */
-  if (conn->state == ST_RESPOND && conn->body_mode != BODY_NONE)
-    conn->close_after = TRUE;
 done:
   soup_message_headers_unref (headers);
   g_free (method);
@@ -1085,14 +1093,20 @@ post_respond (Conn * conn, gboolean early)
   release_segment (conn);
 }
 
+#define MAX_CHUNK_LINE 4096
+
 /* Decodes body bytes in rbuf[rpos, rlen) into @page. Returns FALSE on a
- * framing error. */
+ * framing error. Chunk extensions and trailers are skipped (bounded), a
+ * size line is parsed digit by digit so it may be split across reads. */
 static gboolean
 decode_body (Conn * conn, GByteArray * page, gboolean * done)
 {
+  guint max_trailers = conn->worker->server->max_header_size;
+
   while (conn->rpos < conn->rlen && !*done) {
     const guint8 *p = conn->rbuf + conn->rpos;
     gsize avail = conn->rlen - conn->rpos, take;
+    guint8 c = *p;
 
     if (conn->body_mode == BODY_LENGTH) {
       take = MIN (avail, conn->body_remaining);
@@ -1104,35 +1118,33 @@ decode_body (Conn * conn, GByteArray * page, gboolean * done)
     }
     switch (conn->ck_state) {
       case CK_SIZE:
-      case CK_TRAILER:{
+        conn->rpos++;
+        if (g_ascii_isxdigit (c)) {
+          if (conn->ck_digits == 15)
+            return FALSE;       /* over 2^60: nobody sends such a chunk */
+          conn->ck_remaining = conn->ck_remaining * 16 +
+              g_ascii_xdigit_value (c);
+          conn->ck_digits++;
+        } else if (conn->ck_digits == 0) {
+          return FALSE;
+        } else if (c == '\n') {
+          conn->ck_state = conn->ck_remaining ? CK_DATA : CK_TRAILER_START;
+        } else if (c == ';' || c == ' ' || c == '\t' || c == '\r') {
+          conn->ck_state = CK_EXT;
+          conn->ck_line_bytes = conn->ck_digits + 1;
+        } else {
+          return FALSE;
+        }
+        break;
+      case CK_EXT:{
         const guint8 *nl = memchr (p, '\n', avail);
         take = nl ? (gsize) (nl - p) + 1 : avail;
-        if (conn->ck_line_len + take >= sizeof (conn->ck_line))
-          return FALSE;
-        memcpy (conn->ck_line + conn->ck_line_len, p, take);
-        conn->ck_line_len += take;
         conn->rpos += take;
-        if (!nl)
-          break;
-        conn->ck_line[conn->ck_line_len] = '\0';
-        conn->ck_line_len = 0;
-        if (conn->ck_state == CK_TRAILER) {
-          if (conn->ck_line[0] == '\r' || conn->ck_line[0] == '\n')
-            *done = TRUE;
-          break;
-        } else {
-          gchar *endp;
-          guint64 size;
-
-          if (!g_ascii_isxdigit (conn->ck_line[0]))
-            return FALSE;
-          size = g_ascii_strtoull (conn->ck_line, &endp, 16);
-          if (size > G_MAXINT64 || (*endp != ';' && *endp != '\r'
-                  && *endp != '\n' && *endp != ' ' && *endp != '\t'))
-            return FALSE;
-          conn->ck_remaining = size;
-          conn->ck_state = size ? CK_DATA : CK_TRAILER;
-        }
+        conn->ck_line_bytes += take;
+        if (conn->ck_line_bytes > MAX_CHUNK_LINE)
+          return FALSE;
+        if (nl)
+          conn->ck_state = conn->ck_remaining ? CK_DATA : CK_TRAILER_START;
         break;
       }
       case CK_DATA:
@@ -1145,14 +1157,34 @@ decode_body (Conn * conn, GByteArray * page, gboolean * done)
         break;
       case CK_DATA_END:
         /* CRLF (or a bare LF) after the chunk data */
-        if (*p == '\r' || *p == '\n') {
-          conn->rpos++;
-          if (*p == '\n')
-            conn->ck_state = CK_SIZE;
-        } else {
+        conn->rpos++;
+        if (c == '\n') {
+          conn->ck_state = CK_SIZE;
+          conn->ck_digits = 0;
+          conn->ck_remaining = 0;
+        } else if (c != '\r') {
           return FALSE;
         }
         break;
+      case CK_TRAILER_START:
+        conn->rpos++;
+        conn->ck_trailer_bytes++;
+        if (c == '\n')
+          *done = TRUE;
+        else if (c != '\r')
+          conn->ck_state = CK_TRAILER_LINE;
+        break;
+      case CK_TRAILER_LINE:{
+        const guint8 *nl = memchr (p, '\n', avail);
+        take = nl ? (gsize) (nl - p) + 1 : avail;
+        conn->rpos += take;
+        conn->ck_trailer_bytes += take;
+        if (conn->ck_trailer_bytes > max_trailers)
+          return FALSE;
+        if (nl)
+          conn->ck_state = CK_TRAILER_START;
+        break;
+      }
       case CK_DONE:
         *done = TRUE;
         break;
@@ -1166,6 +1198,7 @@ body_step (Conn * conn)
 {
   GstTrickleHttpServer *server = conn->worker->server;
   gboolean done = conn->body_mode == BODY_NONE;
+  gsize got = 0;
   gssize n;
 
   if (!_gst_trickle_segment_writer_is_current (conn->segment, conn->writer)) {
@@ -1180,6 +1213,7 @@ body_step (Conn * conn)
 
   for (;;) {
     if (conn->rpos < conn->rlen && !done) {
+      gsize start = conn->rpos;
       GByteArray *page = g_byte_array_sized_new (conn->rlen - conn->rpos);
       GBytes *bytes;
       TrickleAppendResult res;
@@ -1191,7 +1225,13 @@ body_step (Conn * conn)
         queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Bad chunk");
         return;
       }
-      bytes = g_byte_array_free_to_bytes (page);
+      if (page->len * 2 < conn->rlen - start) {
+        /* mostly framing (tiny chunks): keep only the payload */
+        bytes = g_bytes_new (page->data, page->len);
+        g_byte_array_unref (page);
+      } else {
+        bytes = g_byte_array_free_to_bytes (page);
+      }
       if (g_bytes_get_size (bytes) > 0) {
         conn->got_body_byte = TRUE;
         conn->last_rx = g_get_monotonic_time ();
@@ -1218,6 +1258,12 @@ body_step (Conn * conn)
       post_respond (conn, FALSE);
       return;
     }
+    if (got >= BODY_STEP_BUDGET) {
+      /* let the subscribers (and other publishers) of this worker run;
+       * the socket is still readable, epoll reports it again */
+      want_input (conn, TRUE);
+      break;
+    }
     n = conn_read (conn, BODY_READ_SIZE);
     if (n == -1)
       break;
@@ -1226,6 +1272,7 @@ body_step (Conn * conn)
       conn_close (conn);
       return;
     }
+    got += n;
   }
   (void) server;
 }
@@ -1263,6 +1310,12 @@ stream_step (Conn * conn)
 
       if (n == 0 && state == GST_TRICKLE_SEGMENT_OPEN)
         return;                 /* preconnected: wait for the first byte */
+      if (state == GST_TRICKLE_SEGMENT_ABORTED) {
+        /* incomplete: a reader that has nothing yet gets it as dropped */
+        for (i = 0; i < n; i++)
+          g_bytes_unref (pages[i]);
+        n = 0;
+      }
       s = g_string_new (NULL);
       if (n == 0) {
         /* ended without data (dropped, reset, channel closed) */
@@ -1278,14 +1331,17 @@ stream_step (Conn * conn)
       } else {
         gchar *mime = gst_trickle_channel_dup_mime_type (conn->channel);
         g_string_append (s, "HTTP/1.1 200 OK\r\n");
+        if (conn->http10)
+          conn->keep_alive = FALSE;     /* the body ends with the connection */
         if (!conn->keep_alive)
           g_string_append (s, "Connection: close\r\n");
         g_string_append_printf (s, "Content-Type: %s\r\n", mime);
         if (seq != conn->latest)
           header_printf (s, "Lp-Trickle-Latest", conn->latest);
         header_printf (s, "Lp-Trickle-Seq", seq);
-        g_string_append_printf (s, "Date: %s\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n", worker_date (conn->worker));
+        g_string_append_printf (s, "Date: %s\r\n%s\r\n",
+            worker_date (conn->worker),
+            conn->http10 ? "" : "Transfer-Encoding: chunked\r\n");
         out_push_bytes (conn, g_string_free_to_bytes (s));
         g_free (mime);
         conn->headers_sent = TRUE;
@@ -1296,11 +1352,13 @@ stream_step (Conn * conn)
         total += g_bytes_get_size (pages[i]);
       g_snprintf (conn->chunk_head, sizeof (conn->chunk_head),
           "%" G_GSIZE_MODIFIER "x\r\n", total);
-      out_push (conn, NULL, (const guint8 *) conn->chunk_head,
-          strlen (conn->chunk_head));
+      if (!conn->http10)
+        out_push (conn, NULL, (const guint8 *) conn->chunk_head,
+            strlen (conn->chunk_head));
       for (i = 0; i < n; i++)
         out_push_bytes (conn, pages[i]);
-      out_push (conn, NULL, CRLF, 2);
+      if (!conn->http10)
+        out_push (conn, NULL, CRLF, 2);
       conn->next_page += n;
       total = 0;
       continue;
@@ -1313,37 +1371,14 @@ stream_step (Conn * conn)
       conn_close (conn);
       return;
     }
-    out_push (conn, NULL, LAST_CHUNK, 5);
+    if (!conn->http10)
+      out_push (conn, NULL, LAST_CHUNK, 5);
     release_segment (conn);
     if (!conn->keep_alive)
       conn->close_after = TRUE;
     conn->state = ST_RESPOND;
     return;
   }
-}
-
-static void
-conn_update_timer (Conn * conn)
-{
-  gint64 t = G_MAXINT64;
-
-  if (conn->state == ST_CLOSED)
-    return;
-  if (conn->head_deadline)
-    t = MIN (t, conn->head_deadline);
-  if (conn->idle_deadline && conn->state == ST_HEAD)
-    t = MIN (t, conn->idle_deadline);
-  if (conn->state == ST_BODY) {
-    if (!conn->got_body_byte)
-      t = MIN (t, conn->next_keepalive);
-    else
-      t = MIN (t, conn->last_rx +
-          (gint64) conn->worker->server->io_timeout * G_USEC_PER_SEC);
-  }
-  if (conn->out_n > 0 && conn->write_blocked_since)
-    t = MIN (t, conn->write_blocked_since +
-        (gint64) conn->worker->server->io_timeout * G_USEC_PER_SEC);
-  g_source_set_ready_time (conn->timer_source, t == G_MAXINT64 ? -1 : t);
 }
 
 static void
@@ -1362,8 +1397,12 @@ conn_step (Conn * conn)
         head_step (conn);
         break;
       case ST_BODY:
-        if (conn->out_n > 0 && !out_flush (conn))
+        if (conn->out_n > 0 && !out_flush (conn)) {
+          /* a publisher that does not read its interim responses: wait
+           * for the socket to drain rather than spin on its input */
+          want_input (conn, FALSE);
           break;
+        }
         body_step (conn);
         break;
       case ST_STREAM:
@@ -1402,15 +1441,14 @@ conn_step (Conn * conn)
       want_input (conn, FALSE);
     conn_trim (conn);
   }
-  conn_update_timer (conn);
+  conn_apply_events (conn);
 }
 
-static gboolean
-timer_cb (gpointer user_data)
+/* runs on every tick of the worker for every connection */
+static void
+conn_check_timers (Conn * conn, gint64 now)
 {
-  Conn *conn = conn_ref (user_data);
   GstTrickleHttpServer *server = conn->worker->server;
-  gint64 now = g_get_monotonic_time ();
   gint64 io = (gint64) server->io_timeout * G_USEC_PER_SEC;
 
   if ((conn->head_deadline && now >= conn->head_deadline) ||
@@ -1422,168 +1460,367 @@ timer_cb (gpointer user_data)
           && now >= conn->write_blocked_since + io)) {
     conn_close (conn);
   } else if (conn->state == ST_BODY && !conn->got_body_byte
-      && now >= conn->next_keepalive) {
+      && !conn->http10 && now >= conn->next_keepalive) {
     /* a preconnected POST: an interim response keeps proxies and the
      * client's timers from giving up, and finds dead peers */
     conn->next_keepalive = now + (gint64) server->keepalive_interval * 1000;
     if (conn->out_n < MAX_OUT)
       out_push (conn, NULL, CONTINUE_100, sizeof (CONTINUE_100) - 1);
     conn_step (conn);
-  } else {
-    conn_step (conn);
   }
-  conn_unref (conn);
-  return G_SOURCE_CONTINUE;
 }
 
+/* runs in the connection's worker: the connection joins its event loop */
 static void
-conn_start (Conn * conn)
+conn_new (Worker * w, Incoming * in)
 {
-  conn->istream = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
-      (conn->stream));
-  conn->ostream = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
-      (conn->stream));
-  conn->state = ST_HEAD;
-  conn_step (conn);
-}
-
-static void
-handshake_done (GObject * source, GAsyncResult * res, gpointer user_data)
-{
-  Conn *conn = user_data;
-  gboolean ok;
-
-  conn->worker->pending_async--;
-  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res, NULL);
-  if (conn->state == ST_HANDSHAKE) {
-    if (ok) {
-      conn->head_deadline = 0;
-      conn_start (conn);
-    } else {
-      conn_close (conn);
-    }
-  }
-  conn_unref (conn);
-}
-
-typedef struct
-{
-  Worker *worker;
-  GSocket *socket;
-} NewConn;
-
-static void
-new_conn_free (gpointer data)
-{
-  NewConn *nc = data;
-
-  g_clear_object (&nc->socket);
-  g_free (nc);
-}
-
-/* runs in the connection's worker */
-static gboolean
-conn_new_cb (gpointer data)
-{
-  NewConn *nc = data;
-  Worker *w = nc->worker;
-  GstTrickleHttpServer *server = w->server;
-  GSocketConnection *base;
+  struct epoll_event ev = { 0, };
   Conn *conn;
 
   conn = g_new0 (Conn, 1);
   conn->refcount = 1;
   conn->worker = w;
-  conn->socket = g_steal_pointer (&nc->socket);
-  conn->cancellable = g_cancellable_new ();
+  conn->socket = in->socket;
+  conn->fd = g_socket_get_fd (in->socket);
+  if (in->stream)
+    conn->stream = in->stream;
+  else
+    conn->stream = G_IO_STREAM (g_socket_connection_factory_create_connection
+        (conn->socket));
+  conn->istream = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
+      (conn->stream));
+  conn->ostream = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
+      (conn->stream));
   conn->link.data = conn;
   g_queue_push_tail_link (&w->conns, &conn->link);
-  conn->wake_source = ready_source_new (w, wake_cb, conn);
-  conn->timer_source = ready_source_new (w, timer_cb, conn);
   conn->head_deadline = g_get_monotonic_time () +
-      (gint64) server->header_timeout * G_USEC_PER_SEC;
-
-  base = g_socket_connection_factory_create_connection (conn->socket);
-  if (server->tls_certificate) {
-    GError *err = NULL;
-    GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (base),
-        server->tls_certificate, &err);
-    g_object_unref (base);
-    if (!tls) {
-      g_clear_error (&err);
-      conn_close (conn);
-      return G_SOURCE_REMOVE;
-    }
-    conn->stream = tls;
-    conn->state = ST_HANDSHAKE;
-    w->pending_async++;
-    g_tls_connection_handshake_async (G_TLS_CONNECTION (tls),
-        G_PRIORITY_DEFAULT, conn->cancellable, handshake_done, conn_ref (conn));
-    conn_update_timer (conn);
-  } else {
-    conn->stream = G_IO_STREAM (base);
-    conn_ref (conn);
-    conn_start (conn);
-    conn_unref (conn);
+      (gint64) w->server->header_timeout * G_USEC_PER_SEC;
+  conn->state = ST_HEAD;
+  conn->want_in = TRUE;
+  conn->events = EPOLLIN;
+  ev.events = EPOLLIN;
+  ev.data.ptr = conn;
+  if (epoll_ctl (w->epfd, EPOLL_CTL_ADD, conn->fd, &ev) < 0) {
+    conn->events = 0;
+    conn_close (conn);
+    return;
   }
+  conn_ref (conn);
+  conn_step (conn);
+  conn_unref (conn);
+}
+
+static void
+incoming_free (Incoming * in)
+{
+  if (in->stream)
+    g_object_unref (in->stream);
+  if (in->socket) {
+    g_socket_close (in->socket, NULL);
+    g_object_unref (in->socket);
+  }
+  g_free (in);
+}
+
+static void
+worker_hand_over (Worker * w, Incoming * in)
+{
+  gboolean signal;
+
+  g_mutex_lock (&w->lock);
+  signal = w->incoming.length == 0 && w->woken.length == 0;
+  g_queue_push_tail (&w->incoming, in);
+  g_mutex_unlock (&w->lock);
+  if (signal)
+    worker_signal (w);
+}
+
+static Worker *
+next_worker (GstTrickleHttpServer * server)
+{
+  guint i = g_atomic_int_add (&server->next_worker, 1);
+
+  return &server->workers[i % server->n_workers];
+}
+
+/* TLS handshakes run asynchronously on one thread of their own, each
+ * bounded by header-timeout, so slow or idle TLS clients never hold a
+ * worker (nor each other) */
+typedef struct
+{
+  GstTrickleHttpServer *server;
+  Incoming *in;
+  GCancellable *cancellable;
+  GSource *timeout;
+  GList link;
+} Handshake;
+
+static gboolean
+handshake_timeout (gpointer data)
+{
+  Handshake *hs = data;
+
+  g_cancellable_cancel (hs->cancellable);
   return G_SOURCE_REMOVE;
 }
 
-/* ------------------------------------------------------------------------ */
-/* workers, accept, sweep */
-
-static gboolean
-accept_cb (GSocket * listener, GIOCondition cond, gpointer user_data)
+static void
+handshake_done (GObject * source, GAsyncResult * res, gpointer data)
 {
-  GstTrickleHttpServer *server = user_data;
-  GSocket *sock;
-  GError *err = NULL;
-  NewConn *nc;
-  Worker *w;
+  Handshake *hs = data;
+  GstTrickleHttpServer *server = hs->server;
+  gboolean ok;
 
-  while ((sock = g_socket_accept (listener, NULL, &err))) {
-    g_socket_set_blocking (sock, FALSE);
-    g_socket_set_keepalive (sock, TRUE);
-    g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-    w = &server->workers[server->next_worker++ % server->n_workers];
-    nc = g_new0 (NewConn, 1);
-    nc->worker = w;
-    nc->socket = sock;
-    g_main_context_invoke_full (w->context, G_PRIORITY_DEFAULT, conn_new_cb,
-        nc, new_conn_free);
-  }
-  /* EAGAIN, or a transient failure (EMFILE...): try again on next wake */
-  g_clear_error (&err);
-  return G_SOURCE_CONTINUE;
+  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res,
+      NULL);
+  g_source_destroy (hs->timeout);
+  g_source_unref (hs->timeout);
+  g_queue_unlink (&server->tls_handshakes, &hs->link);
+  if (ok && !g_atomic_int_get (&server->stopping))
+    worker_hand_over (next_worker (server), hs->in);
+  else
+    incoming_free (hs->in);
+  g_object_unref (hs->cancellable);
+  g_free (hs);
+}
+
+typedef struct
+{
+  GstTrickleHttpServer *server;
+  Incoming *in;
+} HandshakeStart;
+
+static void
+handshake_start_free (gpointer data)
+{
+  HandshakeStart *st = data;
+
+  if (st->in)
+    incoming_free (st->in);
+  g_free (st);
 }
 
 static gboolean
-sweep_cb (gpointer user_data)
+handshake_start (gpointer data)
 {
-  GstTrickleHttpServer *server = user_data;
+  HandshakeStart *st = data;
+  GstTrickleHttpServer *server = st->server;
+  GSocketConnection *base;
+  GIOStream *tls;
+  Handshake *hs;
 
-  gst_trickle_channel_store_sweep (server->store, g_get_monotonic_time ());
-  return G_SOURCE_CONTINUE;
+  base = g_socket_connection_factory_create_connection (st->in->socket);
+  tls = g_tls_server_connection_new (G_IO_STREAM (base),
+      server->tls_certificate, NULL);
+  g_object_unref (base);
+  if (!tls)
+    return G_SOURCE_REMOVE;     /* st->in freed with st */
+  hs = g_new0 (Handshake, 1);
+  hs->server = server;
+  hs->in = g_steal_pointer (&st->in);
+  hs->in->stream = tls;
+  hs->cancellable = g_cancellable_new ();
+  hs->timeout = g_timeout_source_new_seconds (server->header_timeout);
+  g_source_set_callback (hs->timeout, handshake_timeout, hs, NULL);
+  g_source_attach (hs->timeout, server->tls_context);
+  hs->link.data = hs;
+  g_queue_push_tail_link (&server->tls_handshakes, &hs->link);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls),
+      G_PRIORITY_DEFAULT, hs->cancellable, handshake_done, hs);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+handshake_cancel_all (gpointer data)
+{
+  GstTrickleHttpServer *server = data;
+  GList *l;
+
+  for (l = server->tls_handshakes.head; l; l = l->next)
+    g_cancellable_cancel (((Handshake *) l->data)->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+tls_thread_func (gpointer data)
+{
+  GstTrickleHttpServer *server = data;
+
+  g_main_context_push_thread_default (server->tls_context);
+  while (!g_atomic_int_get (&server->stopping)
+      || server->tls_handshakes.length > 0)
+    g_main_context_iteration (server->tls_context, TRUE);
+  g_main_context_pop_thread_default (server->tls_context);
+  return NULL;
+}
+
+static void
+accept_all (GstTrickleHttpServer * server)
+{
+  GSocket *sock;
+  Incoming *in;
+
+  GError *err = NULL;
+
+  while ((sock = g_socket_accept (server->listener, NULL, &err))) {
+    g_socket_set_blocking (sock, FALSE);
+    g_socket_set_keepalive (sock, TRUE);
+    g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+    in = g_new0 (Incoming, 1);
+    in->socket = sock;
+    if (server->tls_certificate) {
+      HandshakeStart *st = g_new0 (HandshakeStart, 1);
+      st->server = server;
+      st->in = in;
+      g_main_context_invoke_full (server->tls_context, G_PRIORITY_DEFAULT,
+          handshake_start, st, handshake_start_free);
+    } else
+      worker_hand_over (next_worker (server), in);
+  }
+  if (err && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+    /* out of file descriptors (or similar): the listener stays readable,
+     * so stop watching it for a while instead of spinning */
+    epoll_ctl (server->workers[0].epfd, EPOLL_CTL_DEL,
+        g_socket_get_fd (server->listener), NULL);
+    server->accept_paused_until = g_get_monotonic_time () + 200000;
+  }
+  g_clear_error (&err);
+}
+
+static void
+accept_resume (GstTrickleHttpServer * server, gint64 now)
+{
+  struct epoll_event ev = { 0, };
+
+  if (server->accept_paused_until && now >= server->accept_paused_until) {
+    server->accept_paused_until = 0;
+    ev.events = EPOLLIN;
+    ev.data.ptr = server;
+    epoll_ctl (server->workers[0].epfd, EPOLL_CTL_ADD,
+        g_socket_get_fd (server->listener), &ev);
+  }
+}
+
+static gint64
+worker_tick_us (GstTrickleHttpServer * server)
+{
+  /* timers are checked on a tick; finer when keep-alives are frequent */
+  return CLAMP ((gint64) server->keepalive_interval * 1000 / 4, 10000, 100000);
+}
+
+static void
+worker_run (Worker * w)
+{
+  GstTrickleHttpServer *server = w->server;
+  struct epoll_event events[128];
+  gint64 now, tick = worker_tick_us (server);
+  int i, n, timeout;
+
+  w->next_tick = g_get_monotonic_time () + tick;
+  while (!g_atomic_int_get (&w->quit)) {
+    gboolean pending;
+
+    g_mutex_lock (&w->lock);
+    pending = w->woken.length > 0 || w->incoming.length > 0;
+    g_mutex_unlock (&w->lock);
+    now = g_get_monotonic_time ();
+    timeout = pending || now >= w->next_tick ? 0 :
+        (int) ((w->next_tick - now + 999) / 1000);
+    n = epoll_wait (w->epfd, events, G_N_ELEMENTS (events), timeout);
+
+    for (i = 0; i < n; i++) {
+      gpointer tag = events[i].data.ptr;
+
+      if (tag == w) {
+        guint64 count;
+        if (read (w->evfd, &count, sizeof (count)) < 0) {
+          /* nothing to read: another wake-up raced this one */
+        }
+      } else if (tag == server) {
+        accept_all (server);
+      } else {
+        Conn *conn = conn_ref (tag);
+        if (events[i].events & EPOLLOUT)
+          conn->want_out = FALSE;
+        if ((events[i].events & (EPOLLERR | EPOLLHUP)) &&
+            !(events[i].events & EPOLLIN))
+          conn_close (conn);    /* the peer is gone */
+        else
+          conn_step (conn);
+        conn_unref (conn);
+      }
+    }
+
+    /* timeouts, keep-alives, the idle-channel sweep */
+    now = g_get_monotonic_time ();
+    if (now >= w->next_tick) {
+      GList *l, *next;
+
+      w->next_tick = now + tick;
+      for (l = w->conns.head; l; l = next) {
+        Conn *conn = conn_ref (l->data);
+        conn_check_timers (conn, now);
+        /* the list changes when a connection closes: start over (the
+         * checks are idempotent) */
+        next = conn->state == ST_CLOSED ? w->conns.head : l->next;
+        conn_unref (conn);
+      }
+      if (w->index == 0) {
+        accept_resume (server, now);
+        if (now >= server->next_sweep) {
+          guint interval =
+              _gst_trickle_channel_store_get_idle_timeout (server->store) / 5;
+          server->next_sweep = now +
+              (gint64) CLAMP (interval, 1, 60) * G_USEC_PER_SEC;
+          gst_trickle_channel_store_sweep (server->store, now);
+        }
+      }
+    }
+
+    /* connections handed over, and connections whose segment changed
+     * (also by the steps above): all done before sleeping again */
+    for (;;) {
+      Incoming *in;
+      Conn *conn = NULL;
+
+      g_mutex_lock (&w->lock);
+      in = g_queue_pop_head (&w->incoming);
+      if (!in) {
+        GList *l = g_queue_pop_head_link (&w->woken);
+        if (l) {
+          conn = conn_ref (l->data);
+          conn->queued = FALSE;
+        }
+      }
+      g_mutex_unlock (&w->lock);
+      if (in) {
+        conn_new (w, in);
+        g_free (in);
+      } else if (conn) {
+        conn_step (conn);
+        conn_unref (conn);
+      } else {
+        break;
+      }
+    }
+  }
 }
 
 static gpointer
 worker_thread (gpointer data)
 {
   Worker *w = data;
+  Incoming *in;
 
-  g_main_context_push_thread_default (w->context);
-  while (!g_atomic_int_get (&w->quit))
-    g_main_context_iteration (w->context, TRUE);
+  current_worker = w;
+  worker_run (w);
   /* shutting down: close every connection in the thread that owns it */
   while (w->conns.head)
     conn_close (w->conns.head->data);
-  while (w->pending_async > 0)
-    g_main_context_iteration (w->context, TRUE);
-  /* run what is still queued (connections handed over late get freed) */
-  while (g_main_context_iteration (w->context, FALSE));
-  while (w->conns.head)
-    conn_close (w->conns.head->data);
-  g_main_context_pop_thread_default (w->context);
+  g_mutex_lock (&w->lock);
+  while ((in = g_queue_pop_head (&w->incoming)))
+    incoming_free (in);
+  g_mutex_unlock (&w->lock);
   return NULL;
 }
 
@@ -1607,6 +1844,19 @@ gst_trickle_http_server_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstTrickleHttpServer *server = GST_TRICKLE_HTTP_SERVER (object);
+  gboolean running;
+
+  g_mutex_lock (&server->lock);
+  running = server->listener != NULL;
+  g_mutex_unlock (&server->lock);
+  /* the workers read these without a lock: they are fixed while running */
+  if (running && (prop_id == PROP_ADDRESS || prop_id == PROP_PORT
+          || prop_id == PROP_BASE_PATH || prop_id == PROP_TLS_CERTIFICATE
+          || prop_id == PROP_THREADS || prop_id == PROP_MAX_HEADER_SIZE)) {
+    g_warning ("GstTrickleHttpServer: \"%s\" cannot change while the server "
+        "runs", pspec->name);
+    return;
+  }
 
   switch (prop_id) {
     case PROP_STORE:
@@ -1823,6 +2073,16 @@ gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
 
   g_return_val_if_fail (GST_TRICKLE_IS_HTTP_SERVER (server), FALSE);
 
+  {
+    /* every subscriber and publisher is a file descriptor: use what the
+     * hard limit allows, as Go servers do (the soft limit is often 1024) */
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+  }
+
   g_mutex_lock (&server->lock);
   if (server->listener) {
     g_mutex_unlock (&server->lock);
@@ -1860,28 +2120,42 @@ gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
   server->n_workers = server->threads ? server->threads :
       MAX (1, g_get_num_processors ());
   server->workers = g_new0 (Worker, server->n_workers);
+  server->stopping = 0;
+  server->accept_paused_until = 0;
+  if (server->tls_certificate) {
+    server->tls_context = g_main_context_new ();
+    g_queue_init (&server->tls_handshakes);
+    server->tls_thread = g_thread_new ("trickle-tls", tls_thread_func, server);
+  }
+  interval = _gst_trickle_channel_store_get_idle_timeout (server->store) / 5;
+  server->next_sweep = g_get_monotonic_time () +
+      (gint64) CLAMP (interval, 1, 60) * G_USEC_PER_SEC;
   for (i = 0; i < server->n_workers; i++) {
     Worker *w = &server->workers[i];
-    gchar *name = g_strdup_printf ("trickle-http-%u", i);
+    struct epoll_event ev = { 0, };
 
     w->server = server;
     w->index = i;
-    w->context = g_main_context_new ();
     g_queue_init (&w->conns);
-    w->thread = g_thread_new (name, worker_thread, w);
+    g_queue_init (&w->woken);
+    g_queue_init (&w->incoming);
+    g_mutex_init (&w->lock);
+    w->epfd = epoll_create1 (EPOLL_CLOEXEC);
+    w->evfd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ev.events = EPOLLIN;
+    ev.data.ptr = w;
+    epoll_ctl (w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+    if (i == 0) {
+      ev.data.ptr = server;
+      epoll_ctl (w->epfd, EPOLL_CTL_ADD, g_socket_get_fd (sock), &ev);
+    }
+  }
+  for (i = 0; i < server->n_workers; i++) {
+    gchar *name = g_strdup_printf ("trickle-http-%u", i);
+    server->workers[i].thread = g_thread_new (name, worker_thread,
+        &server->workers[i]);
     g_free (name);
   }
-
-  server->accept_source = g_socket_create_source (sock, G_IO_IN, NULL);
-  g_source_set_callback (server->accept_source, (GSourceFunc) accept_cb,
-      server, NULL);
-  g_source_attach (server->accept_source, server->workers[0].context);
-
-  interval = _gst_trickle_channel_store_get_idle_timeout (server->store) / 5;
-  interval = CLAMP (interval, 1, 60);
-  server->sweep_source = g_timeout_source_new_seconds (interval);
-  g_source_set_callback (server->sweep_source, sweep_cb, server, NULL);
-  g_source_attach (server->sweep_source, server->workers[0].context);
 
   g_mutex_unlock (&server->lock);
   return TRUE;
@@ -1930,16 +2204,35 @@ gst_trickle_http_server_stop (GstTrickleHttpServer * server)
     g_mutex_unlock (&server->lock);
     return;
   }
-  destroy_source (&server->accept_source);
-  destroy_source (&server->sweep_source);
+  /* 1. no new connections; 2. the workers close theirs and exit; 3. TLS
+   * handshakes in flight are cancelled; 4. what was handed over to the
+   * workers in the meantime is freed */
+  g_atomic_int_set (&server->stopping, 1);
+  epoll_ctl (server->workers[0].epfd, EPOLL_CTL_DEL,
+      g_socket_get_fd (server->listener), NULL);
   for (i = 0; i < server->n_workers; i++) {
     g_atomic_int_set (&server->workers[i].quit, 1);
-    g_main_context_wakeup (server->workers[i].context);
+    worker_signal (&server->workers[i]);
+  }
+  for (i = 0; i < server->n_workers; i++)
+    g_thread_join (server->workers[i].thread);
+  if (server->tls_thread) {
+    g_main_context_invoke (server->tls_context, handshake_cancel_all, server);
+    g_thread_join (server->tls_thread);
+    server->tls_thread = NULL;
+    g_clear_pointer (&server->tls_context, g_main_context_unref);
   }
   for (i = 0; i < server->n_workers; i++) {
     Worker *w = &server->workers[i];
-    g_thread_join (w->thread);
-    g_main_context_unref (w->context);
+    Incoming *in;
+
+    g_mutex_lock (&w->lock);
+    while ((in = g_queue_pop_head (&w->incoming)))
+      incoming_free (in);
+    g_mutex_unlock (&w->lock);
+    close (w->epfd);
+    close (w->evfd);
+    g_mutex_clear (&w->lock);
   }
   g_clear_pointer (&server->workers, g_free);
   server->n_workers = 0;

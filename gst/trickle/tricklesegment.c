@@ -203,6 +203,17 @@ _gst_trickle_segment_writer_is_current (GstTrickleSegment * segment,
   return ret;
 }
 
+guint
+_gst_trickle_segment_get_n_pages (GstTrickleSegment * segment)
+{
+  guint n;
+
+  g_mutex_lock (&segment->lock);
+  n = segment->pages->len;
+  g_mutex_unlock (&segment->lock);
+  return n;
+}
+
 gboolean
 _gst_trickle_segment_is_fresh (GstTrickleSegment * segment)
 {

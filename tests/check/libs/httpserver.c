@@ -2373,6 +2373,234 @@ GST_START_TEST (test_start_stop)
 
 GST_END_TEST;
 
+
+/* ------------------------------------------------------------------------ */
+/* regressions found in review */
+
+/* a POST at the largest seq must not overflow the write head */
+GST_START_TEST (test_seq_overflow)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *c;
+
+  create_channel (ts, "ov", NULL);
+  c = trickle_test_request (ts->port, "POST", "/ov/9223372036854775807", "x",
+      1, NULL);
+  assert_response (c, 400, "Invalid idx");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "POST", "/ov/4611686018427387904", "x",
+      1, NULL);
+  assert_response (c, 400, "Invalid idx");
+  trickle_test_conn_free (c);
+  /* the largest writable seq works, and -1 then points past it */
+  fail_unless_equals_int64 (post_segment (ts, "/ov/4611686018427387903", "x",
+          1), G_GINT64_CONSTANT (4611686018427387903));
+  fail_unless_equals_int64 (get_next (ts, "ov"),
+      G_GINT64_CONSTANT (4611686018427387904));
+  c = trickle_test_request (ts->port, "GET", "/ov/9223372036854775807", NULL,
+      0, NULL);
+  assert_status (c, 470);
+  trickle_test_conn_free (c);
+  assert_server_alive (ts);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* a reader waiting on a seq whose slot a preconnect takes over is released
+ * (after a publisher reset moved the write head back) */
+GST_START_TEST (test_preconnect_replaces_waiting_segment)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *waiting, *edge, *c;
+  gint i;
+
+  create_channel (ts, "r", NULL);
+  for (i = 0; i < 10; i++) {
+    gchar *path = g_strdup_printf ("/r/%d", i);
+    post_segment (ts, path, "d", 1);
+    g_free (path);
+  }
+  waiting = start_get (ts, "/r/10");
+  assert_no_answer_yet (waiting, "GET of the next seq");
+  /* the publisher restarts at 4: the write head goes back to 5 */
+  c = trickle_test_request (ts->port, "POST", "/r/4", "x", 1,
+      "Lp-Trickle-Reset", "1", NULL);
+  assert_status (c, 200);
+  trickle_test_conn_free (c);
+  /* the live edge (5) takes slot 0, where seq 10 waited: that reader is
+   * released rather than stranded */
+  edge = start_get (ts, "/r/-1");
+  fail_unless_equals_int (trickle_test_conn_read_head (waiting), 200);
+  fail_unless_equals_int64 (header_int (waiting, "Lp-Trickle-Seq"), 10);
+  trickle_test_conn_read_body (waiting);
+  fail_unless_equals_int (waiting->body->len, 0);
+  trickle_test_conn_free (waiting);
+  post_segment (ts, "/r/5", "five", 4);
+  fail_unless_equals_int (trickle_test_conn_read_head (edge), 200);
+  trickle_test_conn_read_body (edge);
+  fail_unless_equals_string (trickle_test_conn_body_str (edge), "five");
+  trickle_test_conn_free (edge);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* an answer that leaves a request body unread says Connection: close */
+GST_START_TEST (test_unread_body_connection_close)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *c;
+
+  c = trickle_test_request (ts->port, "POST", "/withbody", "abc", 3, NULL);
+  assert_status (c, 200);
+  fail_unless_equals_string (trickle_test_conn_get_header (c, "Connection"),
+      "close");
+  trickle_test_conn_free (c);
+  /* a segment POST reads its body and keeps the connection */
+  c = trickle_test_request (ts->port, "POST", "/withbody/0", "abc", 3, NULL);
+  assert_status (c, 200);
+  fail_unless (trickle_test_conn_get_header (c, "Connection") == NULL);
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* a reader arriving after a segment was aborted gets it as dropped */
+GST_START_TEST (test_late_reader_of_aborted_segment)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *pub, *c;
+
+  create_channel (ts, "ab", NULL);
+  pub = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_start_post (pub, "/ab/0", NULL));
+  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
+  settle ();
+  trickle_test_conn_close (pub);        /* no terminating chunk */
+  trickle_test_conn_free (pub);
+  settle ();
+  c = trickle_test_request (ts->port, "GET", "/ab/0", NULL, 0, NULL);
+  assert_response (c, 200, "");
+  fail_unless_equals_int64 (header_int (c, "Lp-Trickle-Seq"), 0);
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* chunk extensions and trailers longer than a line buffer, size lines split
+ * across reads; a 0x prefix is not hex */
+GST_START_TEST (test_chunk_framing)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *pub, *c;
+  gchar *ext = g_strnfill (300, 'e');
+  gchar *req;
+
+  create_channel (ts, "cf", NULL);
+  pub = trickle_test_conn_new (ts->port);
+  req = g_strdup_printf ("POST /cf/0 HTTP/1.1\r\nHost: x\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"
+      "5;name=%s\r\nhello\r\n", ext);
+  fail_unless (trickle_test_conn_send (pub, req, strlen (req)));
+  g_free (req);
+  settle ();
+  /* a size line in two pieces */
+  fail_unless (trickle_test_conn_send (pub, "0", 1));
+  settle ();
+  fail_unless (trickle_test_conn_send (pub, "6\r\n world\r\n", 11));
+  req = g_strdup_printf ("0\r\nX-Digest: %s\r\nX-Other: 1\r\n\r\n", ext);
+  fail_unless (trickle_test_conn_send (pub, req, strlen (req)));
+  g_free (req);
+  fail_unless_equals_int (trickle_test_conn_read_head (pub), 200);
+  trickle_test_conn_free (pub);
+  c = trickle_test_request (ts->port, "GET", "/cf/0", NULL, 0, NULL);
+  assert_response (c, 200, "hello world");
+  trickle_test_conn_free (c);
+
+  pub = trickle_test_conn_new (ts->port);
+  req = g_strdup ("POST /cf/1 HTTP/1.1\r\nHost: x\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n");
+  fail_unless (trickle_test_conn_send (pub, req, strlen (req)));
+  g_free (req);
+  fail_unless_equals_int (trickle_test_conn_read_head (pub), 400);
+  trickle_test_conn_free (pub);
+  g_free (ext);
+  assert_server_alive (ts);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* HTTP/1.0 subscribers get the body unchunked, ended by the close */
+GST_START_TEST (test_http10_subscriber)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *c;
+  const gchar *req = "GET /old/0 HTTP/1.0\r\n\r\n";
+
+  create_channel (ts, "old", NULL);
+  post_segment (ts, "/old/0", "plain body", 10);
+  c = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send (c, req, strlen (req)));
+  fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
+  fail_unless (trickle_test_conn_get_header (c, "Transfer-Encoding") == NULL);
+  trickle_test_conn_read_body (c);
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "plain body");
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* idle TCP connections to an HTTPS server do not hold up handshakes */
+GST_START_TEST (test_tls_idle_connections_do_not_block)
+{
+  TrickleTestServer *ts;
+  TrickleTestConn *idle[8];
+  GTlsCertificate *cert;
+  SoupSession *session;
+  SoupMessage *msg;
+  GBytes *body;
+  gchar *tmpdir = NULL, *url;
+  gint64 start;
+  guint i;
+
+  cert = trickle_test_make_certificate (&tmpdir);
+  if (!cert)
+    return;
+  ts = trickle_test_server_new ();
+  trickle_test_server_start (ts, "tls-certificate", cert, "header-timeout",
+      20, NULL);
+  for (i = 0; i < G_N_ELEMENTS (idle); i++)
+    idle[i] = trickle_test_conn_new (ts->port);
+  session = soup_session_new ();
+  url = trickle_test_server_url (ts, TRUE, "/x/next");
+  msg = soup_message_new ("GET", url);
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_any_certificate), NULL);
+  start = g_get_monotonic_time ();
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  fail_unless (body != NULL);
+  fail_unless_equals_int (soup_message_get_status (msg), 404);
+  /* far below header-timeout (20 s) */
+  fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (session);
+  g_free (url);
+  for (i = 0; i < G_N_ELEMENTS (idle); i++)
+    trickle_test_conn_free (idle[i]);
+  trickle_test_server_free (ts);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (tmpdir);
+  g_free (tmpdir);
+}
+
+GST_END_TEST;
+
 static Suite *
 httpserver_suite (void)
 {
@@ -2381,6 +2609,7 @@ httpserver_suite (void)
   TCase *tc_bad = tcase_create ("badinput");
   TCase *tc_conc = tcase_create ("concurrency");
   TCase *tc_client = tcase_create ("clients");
+  TCase *tc_review = tcase_create ("review");
 
   suite_add_tcase (s, tc_ref);
   tcase_set_timeout (tc_ref, 30);
@@ -2432,6 +2661,16 @@ httpserver_suite (void)
   tcase_add_test (tc_client, test_soup_session);
   tcase_add_test (tc_client, test_soup_session_tls);
   tcase_add_test (tc_client, test_start_stop);
+
+  suite_add_tcase (s, tc_review);
+  tcase_set_timeout (tc_review, 30);
+  tcase_add_test (tc_review, test_seq_overflow);
+  tcase_add_test (tc_review, test_preconnect_replaces_waiting_segment);
+  tcase_add_test (tc_review, test_unread_body_connection_close);
+  tcase_add_test (tc_review, test_late_reader_of_aborted_segment);
+  tcase_add_test (tc_review, test_chunk_framing);
+  tcase_add_test (tc_review, test_http10_subscriber);
+  tcase_add_test (tc_review, test_tls_idle_connections_do_not_block);
 
   return s;
 }
