@@ -217,6 +217,7 @@ struct _Conn
   int fd;
   guint32 events;               /* what epoll watches now */
   gboolean want_in, want_out;
+  gboolean readable;            /* no EAGAIN since epoll last said EPOLLIN */
   GList wake_link;              /* in worker->woken, under worker->lock */
   gboolean queued;
 
@@ -561,6 +562,12 @@ conn_read (Conn * conn, gsize room)
   GError *err = NULL;
   gssize n;
 
+  /* epoll is level-triggered: after an EAGAIN, wait for it to report the
+   * socket readable instead of trying again (a wasted syscall) */
+  if (!conn->readable) {
+    want_input (conn, TRUE);
+    return -1;
+  }
   if (conn->rpos == conn->rlen)
     conn->rpos = conn->rlen = 0;
   if (conn->rcap - conn->rlen < room && conn->rpos > 0) {
@@ -578,6 +585,7 @@ conn_read (Conn * conn, gsize room)
     gboolean block = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
     g_clear_error (&err);
     if (block) {
+      conn->readable = FALSE;
       want_input (conn, TRUE);
       return -1;
     }
@@ -1497,6 +1505,7 @@ conn_new (Worker * w, Incoming * in)
       (gint64) w->server->header_timeout * G_USEC_PER_SEC;
   conn->state = ST_HEAD;
   conn->want_in = TRUE;
+  conn->readable = TRUE;
   conn->events = EPOLLIN;
   ev.events = EPOLLIN;
   ev.data.ptr = conn;
@@ -1742,6 +1751,8 @@ worker_run (Worker * w)
         Conn *conn = conn_ref (tag);
         if (events[i].events & EPOLLOUT)
           conn->want_out = FALSE;
+        if (events[i].events & EPOLLIN)
+          conn->readable = TRUE;
         if ((events[i].events & (EPOLLERR | EPOLLHUP)) &&
             !(events[i].events & EPOLLIN))
           conn_close (conn);    /* the peer is gone */

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Measures trickleserver with the neutral yardstick tool, the way the
+# reference server's baseline was measured, and prints the table.
+# Not part of the test suite (timings are not assertions).
+#
+#   bash tests/bench/run.sh                # all rows, 3 runs each
+#   RUNS=1 ONLY=channels bash tests/bench/run.sh
+#
+# Needs ../shared/yardstick beside the repository (or YARDSTICK_SRC=dir) and
+# Go to build it (Debian: golang-go, installed here when missing).
+# Environment: RUNS [3], ONLY [.], PORT [2960], THREADS [0 = one per CPU],
+# OUT [/tmp/yardstick-gst-trickle].
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+SRC=${YARDSTICK_SRC:-$ROOT/../shared/yardstick}
+if [ ! -f "$SRC/main.go" ]; then
+  echo "yardstick not found in $SRC (set YARDSTICK_SRC)" >&2
+  exit 2
+fi
+if ! command -v go >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null
+fi
+bash tests/setup.sh >/dev/null
+
+BIN=/tmp/yardstick-bin
+mkdir -p "$BIN" /tmp/yardstick-src
+cp -r "$SRC"/. /tmp/yardstick-src/
+(cd /tmp/yardstick-src && go build -o "$BIN/yardstick" .)
+
+export GST_PLUGIN_PATH=$ROOT/build/plugins/trickle
+export Y=$BIN/yardstick
+export RUNS=${RUNS:-3} ONLY=${ONLY:-.} PORT=${PORT:-2960}
+export OUT=${OUT:-/tmp/yardstick-gst-trickle}
+THREADS=${THREADS:-0}
+# gst-launch-1.0 is exec'd by baseline.sh, so -pid is the server itself
+export SERVER_CMD="gst-launch-1.0 -q trickleserver address=127.0.0.1 port=\$PORT threads=$THREADS"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "# gst-trickle $(git -C "$ROOT" rev-parse --short HEAD), $(date -u +%FT%TZ), $(nproc) CPUs, RUNS=$RUNS, threads=$THREADS" >&2
+bash "$SRC/baseline.sh"
