@@ -21,7 +21,7 @@
  *
  * ## Design: who does what, what is copied, what is shared
  *
- * - Threads: `threads` worker threads (default: one per CPU), each running
+ * - Threads: `threads` worker threads (default: half the CPUs), each running
  *   its own epoll loop (a GMainContext polls every source on every
  *   iteration, which at thousands of connections costs more than the
  *   requests themselves). Worker 0 also accepts connections and runs the
@@ -2003,7 +2003,8 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
           G_TYPE_TLS_CERTIFICATE, flags));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Worker threads (0 = one per CPU)", 0, 64, DEFAULT_THREADS, flags));
+          "Worker threads (0 = half the CPUs, at least 1)", 0, 64,
+          DEFAULT_THREADS, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
       g_param_spec_uint ("max-header-size", "Maximum header size",
           "Largest request head in bytes (larger: 431)", 1024, 1024 * 1024,
@@ -2128,8 +2129,13 @@ gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
   g_object_unref (addr);
   server->listener = sock;
 
+  /* default: half the CPUs. Each segment a publisher and a subscriber on
+   * different workers exchange costs a cross-thread wake-up, and the
+   * encoders of a GStreamer pipeline (or, in benchmarks, the clients) need
+   * CPU too: on 2 vCPUs one worker measured ~15% less CPU and up to 1.4x
+   * more segments/s than two (docs/performance.md) */
   server->n_workers = server->threads ? server->threads :
-      MAX (1, g_get_num_processors ());
+      MAX (1, g_get_num_processors () / 2);
   server->workers = g_new0 (Worker, server->n_workers);
   server->stopping = 0;
   server->accept_paused_until = 0;
