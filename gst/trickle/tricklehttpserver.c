@@ -21,7 +21,7 @@
  *
  * ## Design: who does what, what is copied, what is shared
  *
- * - Threads: `threads` worker threads (default: half the CPUs), each running
+ * - Threads: `threads` worker threads (default: one per CPU), each running
  *   its own epoll loop (a GMainContext polls every source on every
  *   iteration, which at thousands of connections costs more than the
  *   requests themselves). Worker 0 also accepts connections and runs the
@@ -2003,7 +2003,7 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
           G_TYPE_TLS_CERTIFICATE, flags));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Worker threads (0 = half the CPUs, at least 1)", 0, 64,
+          "Worker threads (0 = one per CPU)", 0, 64,
           DEFAULT_THREADS, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
       g_param_spec_uint ("max-header-size", "Maximum header size",
@@ -2129,13 +2129,11 @@ gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
   g_object_unref (addr);
   server->listener = sock;
 
-  /* default: half the CPUs. Each segment a publisher and a subscriber on
-   * different workers exchange costs a cross-thread wake-up, and the
-   * encoders of a GStreamer pipeline (or, in benchmarks, the clients) need
-   * CPU too: on 2 vCPUs one worker measured ~15% less CPU and up to 1.4x
-   * more segments/s than two (docs/performance.md) */
+  /* default: one per CPU. One worker on 2 vCPUs used ~15% less CPU per
+   * segment (no cross-thread wake-ups) but doubled the latency of a
+   * 40-subscriber fan-out; latency comes first (docs/performance.md) */
   server->n_workers = server->threads ? server->threads :
-      MAX (1, g_get_num_processors () / 2);
+      MAX (1, g_get_num_processors ());
   server->workers = g_new0 (Worker, server->n_workers);
   server->stopping = 0;
   server->accept_paused_until = 0;

@@ -183,7 +183,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
           "tls-certificate)", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "HTTP worker threads (0 = half the CPUs, at least 1)", 0, 64,
+          "HTTP worker threads (0 = one per CPU)", 0, 64,
           DEFAULT_THREADS,
           flags));
   g_object_class_install_property (gobject_class, PROP_HEADER_TIMEOUT,
