@@ -9,3 +9,4 @@
 #include <gst/trickle/tricklechannel.h>
 #include <gst/trickle/tricklechannelstore.h>
 #include <gst/trickle/tricklehttpserver.h>
+#include <gst/trickle/tricklepublisher.h>

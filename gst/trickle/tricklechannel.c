@@ -236,7 +236,9 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
     seq = channel->next_write;
 
   if (reset) {
-    /* the publisher restarted: release everyone waiting on older seqs */
+    /* the publisher restarted here: the write head follows it, and
+     * everyone waiting on older seqs is released */
+    channel->next_write = seq;
     for (i = 0; i < channel->window; i++) {
       GstTrickleSegment *s = channel->slots[i];
       if (s && gst_trickle_segment_get_seq (s) < seq)
@@ -299,11 +301,14 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
   }
 
   if (gst_trickle_segment_get_size (segment) == 0) {
-    /* first byte: this seq is now the one being written (the reference
-     * moves the write head here, even backwards after a publisher reset) */
+    /* first byte: the write head moves past this seq. Never backwards: two
+     * segments of one publisher can reach us out of order on two
+     * connections (a restarting publisher moves it back with
+     * Lp-Trickle-Reset instead) */
     g_mutex_lock (&channel->lock);
     if (!channel->closed) {
-      channel->next_write = gst_trickle_segment_get_seq (segment) + 1;
+      channel->next_write = MAX (channel->next_write,
+          gst_trickle_segment_get_seq (segment) + 1);
       channel->write_time = g_get_monotonic_time ();
     }
     g_mutex_unlock (&channel->lock);

@@ -1,0 +1,842 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:tricklepublisher
+ * @title: GstTricklePublisher
+ * @short_description: publishes segments into a trickle channel over HTTP
+ *
+ * The client side of publishing, without GStreamer elements: each segment
+ * is the body of one chunked HTTP POST to `<channel url>/<seq>`, streamed
+ * while it is written; when a segment begins, the POST of the next one is
+ * opened at once (its headers go out, its body waits: the preconnect), so
+ * a segment boundary costs no connection set-up.
+ *
+ * Threads: the #SoupSession lives in a thread of its own with its own
+ * #GMainContext; every libsoup call happens there. The caller's thread
+ * (a GStreamer streaming thread) only writes into a pipe that is the
+ * POST's body (a socketpair): it gives natural back-pressure (a write blocks while
+ * the network is slower), and gst_trickle_publisher_unlock() interrupts
+ * it. Answers come back asynchronously; an error (404, `Lp-Trickle-Closed`,
+ * a failed connection) is reported by the next call.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <gio/gunixinputstream.h>
+#include <libsoup/soup.h>
+
+#include "trickle-private.h"
+#include "tricklepublisher.h"
+
+#define ANSWER_WAIT_US (5 * G_USEC_PER_SEC)
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_MIME_TYPE,
+  PROP_CREATE_CHANNEL,
+  PROP_RESET,
+  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_EXTRA_HEADERS,
+};
+
+typedef struct
+{
+  gint refcount;
+  GstTricklePublisher *pub;
+  gint64 seq;
+  SoupMessage *msg;
+  GCancellable *cancellable;
+  int wfd;                      /* body socket, writer side; -1 once ended */
+  gboolean bytes_written;
+  /* the answer, under pub->lock */
+  gboolean done;
+  guint status;
+  gboolean closed;
+  GError *error;
+} Post;
+
+struct _GstTricklePublisher
+{
+  GObject parent;
+
+  gchar *url;                   /* channel URL, no trailing slash */
+  gchar *mime_type;
+  gboolean create_channel;
+  gboolean reset;
+  gboolean accept_any_certificate;
+  gchar **extra_headers;
+
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupSession *session;
+  GCancellable *unlock;         /* interrupts blocking writes */
+
+  gint64 seq;                   /* the next segment's seq */
+  gboolean first;
+  Post *current;
+  Post *next;                   /* preconnected */
+  GList *pending;               /* ended, answer not seen yet */
+  GError *error;                /* sticky: reported by every call */
+  gboolean probed;
+};
+
+G_DEFINE_TYPE (GstTricklePublisher, gst_trickle_publisher, G_TYPE_OBJECT);
+G_DEFINE_QUARK (gst-trickle-publisher-error-quark, gst_trickle_publisher_error);
+
+static Post *
+post_ref (Post * p)
+{
+  g_atomic_int_inc (&p->refcount);
+  return p;
+}
+
+static void
+post_unref (Post * p)
+{
+  if (!g_atomic_int_dec_and_test (&p->refcount))
+    return;
+  if (p->wfd >= 0)
+    close (p->wfd);
+  g_clear_object (&p->msg);
+  g_clear_object (&p->cancellable);
+  g_clear_error (&p->error);
+  g_free (p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the session thread */
+
+typedef struct
+{
+  GstTricklePublisher *pub;
+  GSourceFunc func;
+  gpointer data;
+  gboolean done;
+} Call;
+
+static gboolean
+call_in_thread (gpointer data)
+{
+  Call *c = data;
+
+  c->func (c->data);
+  g_mutex_lock (&c->pub->lock);
+  c->done = TRUE;
+  g_cond_broadcast (&c->pub->cond);
+  g_mutex_unlock (&c->pub->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* runs @func in the session thread and waits for it */
+static void
+run_in_thread (GstTricklePublisher * pub, GSourceFunc func, gpointer data)
+{
+  Call c = { pub, func, data, FALSE };
+
+  g_main_context_invoke (pub->context, call_in_thread, &c);
+  g_mutex_lock (&pub->lock);
+  while (!c.done)
+    g_cond_wait (&pub->cond, &pub->lock);
+  g_mutex_unlock (&pub->lock);
+}
+
+static gboolean
+accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  GstTricklePublisher *pub = user_data;
+
+  return pub->accept_any_certificate;
+}
+
+static SoupMessage *
+new_message (GstTricklePublisher * pub, const gchar * method,
+    const gchar * url)
+{
+  SoupMessage *msg = soup_message_new (method, url);
+  SoupMessageHeaders *h;
+  gchar **hdr;
+
+  if (!msg)
+    return NULL;
+  h = soup_message_get_request_headers (msg);
+  for (hdr = pub->extra_headers; hdr && *hdr; hdr++) {
+    gchar **kv = g_strsplit (*hdr, ":", 2);
+    if (kv[0] && kv[1])
+      soup_message_headers_replace (h, g_strstrip (kv[0]),
+          g_strstrip (kv[1]));
+    g_strfreev (kv);
+  }
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_certificate), pub);
+  return msg;
+}
+
+static void
+post_answered (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Post *p = data;
+  GstTricklePublisher *pub = p->pub;
+  GError *err = NULL;
+  GInputStream *in;
+
+  in = soup_session_send_finish (SOUP_SESSION (source), res, &err);
+  if (in) {
+    g_input_stream_close (in, NULL, NULL);
+    g_object_unref (in);
+  }
+  g_mutex_lock (&pub->lock);
+  p->done = TRUE;
+  if (err) {
+    p->error = err;
+  } else {
+    p->status = soup_message_get_status (p->msg);
+    p->closed = soup_message_headers_get_one (soup_message_get_response_headers
+        (p->msg), "Lp-Trickle-Closed") != NULL;
+  }
+  g_cond_broadcast (&pub->cond);
+  g_mutex_unlock (&pub->lock);
+  post_unref (p);
+}
+
+static gboolean
+post_send_in_thread (gpointer data)
+{
+  Post *p = data;
+
+  soup_session_send_async (p->pub->session, p->msg, G_PRIORITY_DEFAULT,
+      p->cancellable, post_answered, post_ref (p));
+  return G_SOURCE_REMOVE;
+}
+
+/* opens POST <url>/<seq>: its headers go out now, its body is a socket */
+static Post *
+post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
+    GError ** error)
+{
+  Post *p;
+  gchar *url;
+  int fds[2];
+  GInputStream *body;
+
+  /* a socketpair rather than a pipe: send() with MSG_NOSIGNAL never raises
+   * SIGPIPE in the application when libsoup stopped reading */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+          fds) < 0) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "socketpair: %s", g_strerror (errno));
+    return NULL;
+  }
+  shutdown (fds[0], SHUT_WR);
+  shutdown (fds[1], SHUT_RD);
+  p = g_new0 (Post, 1);
+  p->refcount = 1;
+  p->pub = pub;
+  p->seq = seq;
+  p->wfd = fds[1];
+  p->cancellable = g_cancellable_new ();
+  url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, seq);
+  p->msg = new_message (pub, "POST", url);
+  g_free (url);
+  if (reset)
+    soup_message_headers_replace (soup_message_get_request_headers (p->msg),
+        "Lp-Trickle-Reset", "1");
+  body = g_unix_input_stream_new (fds[0], TRUE);
+  soup_message_set_request_body (p->msg, pub->mime_type, body, -1);
+  g_object_unref (body);
+  g_main_context_invoke (pub->context, post_send_in_thread, p);
+  return p;
+}
+
+static gpointer
+thread_func (gpointer data)
+{
+  GstTricklePublisher *pub = data;
+
+  g_main_context_push_thread_default (pub->context);
+  /* two connections at once: the current POST and the preconnected one
+   * (libsoup's default is 2 per host; leave room for control requests) */
+  pub->session = soup_session_new_with_options ("max-conns-per-host", 8,
+      "max-conns", 16, "timeout", 0, NULL);
+  g_mutex_lock (&pub->lock);
+  g_cond_broadcast (&pub->cond);
+  g_mutex_unlock (&pub->lock);
+  g_main_loop_run (pub->loop);
+  soup_session_abort (pub->session);
+  g_clear_object (&pub->session);
+  while (g_main_context_iteration (pub->context, FALSE));
+  g_main_context_pop_thread_default (pub->context);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* synchronous control requests (in the session thread) */
+
+typedef struct
+{
+  GstTricklePublisher *pub;
+  const gchar *method;
+  gchar *url;
+  const gchar *expect_content;
+  guint status;
+  gchar *latest;
+  GError *error;
+} Control;
+
+static gboolean
+control_in_thread (gpointer data)
+{
+  Control *c = data;
+  SoupMessage *msg = new_message (c->pub, c->method, c->url);
+  GBytes *body;
+
+  if (!msg) {
+    g_set_error (&c->error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "Invalid URL %s", c->url);
+    return G_SOURCE_REMOVE;
+  }
+  if (c->expect_content)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Expect-Content", c->expect_content);
+  body = soup_session_send_and_read (c->pub->session, msg, NULL, &c->error);
+  if (body) {
+    c->status = soup_message_get_status (msg);
+    c->latest = g_strdup (soup_message_headers_get_one
+        (soup_message_get_response_headers (msg), "Lp-Trickle-Latest"));
+    g_bytes_unref (body);
+  }
+  g_object_unref (msg);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
+    const gchar * expect_content, guint * status, gint64 * latest,
+    GError ** error)
+{
+  Control c = { pub, method, g_strdup (url), expect_content, 0, NULL, NULL };
+
+  run_in_thread (pub, control_in_thread, &c);
+  g_free (c.url);
+  if (c.error) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
+        c.error->message);
+    g_clear_error (&c.error);
+    g_free (c.latest);
+    return FALSE;
+  }
+  *status = c.status;
+  if (latest)
+    *latest = c.latest ? g_ascii_strtoll (c.latest, NULL, 10) : -1;
+  g_free (c.latest);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* answers */
+
+/* turns a finished POST's answer into an error (or none) */
+static gboolean
+post_check (GstTricklePublisher * pub, Post * p, GError ** error)
+{
+  if (p->error && soup_message_get_status (p->msg) != 0) {
+    /* answered, then the connection broke (an early 404 with
+     * Connection: close while the body was being sent): the answer counts */
+    p->status = soup_message_get_status (p->msg);
+    g_clear_error (&p->error);
+  }
+  if (p->error) {
+    if (g_error_matches (p->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return TRUE;
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT ": %s",
+        pub->url, p->seq, p->error->message);
+    return FALSE;
+  }
+  if (p->status == 404) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
+        pub->url);
+    return FALSE;
+  }
+  if (p->closed) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_CLOSED, "Channel %s was closed",
+        pub->url);
+    return FALSE;
+  }
+  if (p->status >= 400) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s/%" G_GINT64_FORMAT
+        ": HTTP %u", pub->url, p->seq, p->status);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* collects the answers that came in; the first error sticks */
+static gboolean
+reap (GstTricklePublisher * pub, GError ** error)
+{
+  GList *l, *next;
+
+  g_mutex_lock (&pub->lock);
+  for (l = pub->pending; l; l = next) {
+    Post *p = l->data;
+    next = l->next;
+    if (!p->done)
+      continue;
+    if (!pub->error)
+      post_check (pub, p, &pub->error);
+    pub->pending = g_list_delete_link (pub->pending, l);
+    post_unref (p);
+  }
+  /* an answer to a POST still being written (an early 404) */
+  if (!pub->error && pub->current && pub->current->done)
+    post_check (pub, pub->current, &pub->error);
+  if (!pub->error && pub->next && pub->next->done)
+    post_check (pub, pub->next, &pub->error);
+  if (pub->error) {
+    gboolean probe = g_error_matches (pub->error,
+        GST_TRICKLE_PUBLISHER_ERROR, GST_TRICKLE_PUBLISHER_ERROR_IO) &&
+        !pub->probed;
+    g_mutex_unlock (&pub->lock);
+    if (probe) {
+      /* a POST that broke: a server refusing it (404, closed channel)
+       * answers and drops the connection while the body is still being
+       * sent, and libsoup reports the broken pipe. Ask the channel. */
+      gchar *next_url = g_strdup_printf ("%s/next", pub->url);
+      guint status = 0;
+      pub->probed = TRUE;
+      if (control (pub, "GET", next_url, NULL, &status, NULL, NULL) &&
+          status == 404) {
+        g_mutex_lock (&pub->lock);
+        g_clear_error (&pub->error);
+        g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
+            pub->url);
+        g_mutex_unlock (&pub->lock);
+      }
+      g_free (next_url);
+    }
+    g_mutex_lock (&pub->lock);
+    g_propagate_error (error, g_error_copy (pub->error));
+    g_mutex_unlock (&pub->lock);
+    return FALSE;
+  }
+  g_mutex_unlock (&pub->lock);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* public API */
+
+/**
+ * gst_trickle_publisher_new:
+ * @url: the channel URL, `http(s)://host:port/[base/]channel`
+ * @mime_type: (nullable): Content-Type of the segments
+ *
+ * Returns: (transfer full): a new publisher
+ */
+GstTricklePublisher *
+gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
+{
+  return g_object_new (GST_TRICKLE_TYPE_PUBLISHER, "url", url, "mime-type",
+      mime_type, NULL);
+}
+
+/**
+ * gst_trickle_publisher_start:
+ *
+ * Starts the session thread, creates the channel when `create-channel` is
+ * set, learns the channel's next seq and preconnects its POST.
+ *
+ * Returns: %FALSE with @error on failure
+ */
+gboolean
+gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
+{
+  guint status = 0;
+  gint64 latest = -1;
+  gchar *next_url;
+
+  g_return_val_if_fail (pub->url != NULL, FALSE);
+  g_return_val_if_fail (pub->thread == NULL, FALSE);
+
+  g_clear_error (&pub->error);
+  pub->probed = FALSE;
+  pub->context = g_main_context_new ();
+  pub->loop = g_main_loop_new (pub->context, FALSE);
+  g_mutex_lock (&pub->lock);
+  pub->thread = g_thread_new ("trickle-publisher", thread_func, pub);
+  while (!pub->session)
+    g_cond_wait (&pub->cond, &pub->lock);
+  g_mutex_unlock (&pub->lock);
+  g_cancellable_reset (pub->unlock);
+
+  if (pub->create_channel) {
+    if (!control (pub, "POST", pub->url, pub->mime_type, &status, NULL, error))
+      goto fail;
+    if (status == 404) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND,
+          "Channel %s could not be created (404)", pub->url);
+      goto fail;
+    }
+  }
+  next_url = g_strdup_printf ("%s/next", pub->url);
+  if (!control (pub, "GET", next_url, NULL, &status, &latest, error)) {
+    g_free (next_url);
+    goto fail;
+  }
+  g_free (next_url);
+  /* an unknown channel may still be auto-created by the first POST */
+  pub->seq = status == 200 && latest >= 0 ? latest : 0;
+  pub->first = TRUE;
+  pub->next = post_open (pub, pub->seq, pub->reset, error);
+  if (!pub->next)
+    goto fail;
+  return TRUE;
+
+fail:
+  gst_trickle_publisher_stop (pub, FALSE, NULL);
+  return FALSE;
+}
+
+/**
+ * gst_trickle_publisher_begin_segment:
+ *
+ * Starts the next segment on its preconnected POST and preconnects the
+ * one after it.
+ *
+ * Returns: the segment's seq, or -1 with @error (an earlier segment's
+ * answer may be the error: 404, closed channel)
+ */
+gint64
+gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
+    GError ** error)
+{
+  if (!reap (pub, error))
+    return -1;
+  if (pub->current && !gst_trickle_publisher_end_segment (pub, error))
+    return -1;
+  if (!pub->next) {
+    pub->next = post_open (pub, pub->seq, pub->reset && pub->first, error);
+    if (!pub->next)
+      return -1;
+  }
+  pub->current = pub->next;
+  pub->first = FALSE;
+  pub->seq = pub->current->seq + 1;
+  pub->next = post_open (pub, pub->seq, FALSE, error);
+  if (!pub->next)
+    return -1;
+  return pub->current->seq;
+}
+
+/**
+ * gst_trickle_publisher_write:
+ *
+ * Streams @data into the current segment's POST body. Blocks while the
+ * network does not keep up; gst_trickle_publisher_unlock() interrupts it.
+ *
+ * Returns: %FALSE with @error on failure
+ */
+gboolean
+gst_trickle_publisher_write (GstTricklePublisher * pub, gconstpointer data,
+    gsize size, GError ** error)
+{
+  GPollFD fds[2];
+  const guint8 *p = data;
+
+  g_return_val_if_fail (pub->current != NULL, FALSE);
+
+  if (!reap (pub, error))
+    return FALSE;
+  fds[0].fd = pub->current->wfd;
+  fds[0].events = G_IO_OUT;
+  g_cancellable_make_pollfd (pub->unlock, &fds[1]);
+  while (size > 0) {
+    gssize n = send (pub->current->wfd, p, size, MSG_NOSIGNAL);
+
+    if (n > 0) {
+      p += n;
+      size -= n;
+      pub->current->bytes_written = TRUE;
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      g_poll (fds, 2, -1);
+      if (g_cancellable_is_cancelled (pub->unlock)) {
+        g_cancellable_release_fd (pub->unlock);
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+        return FALSE;
+      }
+      continue;
+    }
+    /* EPIPE: libsoup stopped reading the body: the answer says why */
+    g_cancellable_release_fd (pub->unlock);
+    g_mutex_lock (&pub->lock);
+    while (!pub->current->done)
+      g_cond_wait (&pub->cond, &pub->lock);
+    g_mutex_unlock (&pub->lock);
+    if (!reap (pub, error))
+      return FALSE;
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT
+        " ended early", pub->url, pub->current->seq);
+    return FALSE;
+  }
+  g_cancellable_release_fd (pub->unlock);
+  return TRUE;
+}
+
+/**
+ * gst_trickle_publisher_end_segment:
+ *
+ * Ends the current segment's body. Does not wait for the answer: errors
+ * are reported by the next call.
+ */
+gboolean
+gst_trickle_publisher_end_segment (GstTricklePublisher * pub,
+    GError ** error)
+{
+  Post *p = pub->current;
+
+  if (!p)
+    return TRUE;
+  pub->current = NULL;
+  /* end of body: libsoup sends the terminating chunk */
+  close (p->wfd);
+  p->wfd = -1;
+  g_mutex_lock (&pub->lock);
+  pub->pending = g_list_append (pub->pending, p);
+  g_mutex_unlock (&pub->lock);
+  return reap (pub, error);
+}
+
+/**
+ * gst_trickle_publisher_unlock:
+ *
+ * Makes a blocked gst_trickle_publisher_write() return (from any thread).
+ */
+void
+gst_trickle_publisher_unlock (GstTricklePublisher * pub)
+{
+  g_cancellable_cancel (pub->unlock);
+}
+
+void
+gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub)
+{
+  g_cancellable_reset (pub->unlock);
+}
+
+/**
+ * gst_trickle_publisher_stop:
+ * @delete_channel: send `DELETE <channel>` (as reference publishers do)
+ *
+ * Ends the current segment, waits (boundedly) for the answers, drops the
+ * preconnected POST (its segment stays unwritten), optionally deletes the
+ * channel and stops the session thread.
+ *
+ * Returns: %FALSE with @error if an answer reported an error
+ */
+gboolean
+gst_trickle_publisher_stop (GstTricklePublisher * pub,
+    gboolean delete_channel, GError ** error)
+{
+  gboolean ok = TRUE;
+  gint64 deadline = g_get_monotonic_time () + ANSWER_WAIT_US;
+  guint status;
+
+  if (!pub->thread)
+    return TRUE;
+  if (pub->current)
+    gst_trickle_publisher_end_segment (pub, NULL);
+  g_mutex_lock (&pub->lock);
+  for (;;) {
+    GList *l;
+    gboolean all = TRUE;
+    for (l = pub->pending; l; l = l->next)
+      all &= ((Post *) l->data)->done;
+    if (all || !g_cond_wait_until (&pub->cond, &pub->lock, deadline))
+      break;
+  }
+  g_mutex_unlock (&pub->lock);
+  ok = reap (pub, error);
+  if (delete_channel)
+    control (pub, "DELETE", pub->url, NULL, &status, NULL, NULL);
+
+  /* The preconnected POST goes with the session. libsoup ends a chunked
+   * body it tears down with a terminating chunk, so the server records
+   * that seq as an empty segment (as it would for a publisher that
+   * DELETEs it): subscribers get an empty answer and move on, and the
+   * channel's next seq moves past it. */
+  g_main_loop_quit (pub->loop);
+  g_thread_join (pub->thread);
+  pub->thread = NULL;
+  g_clear_pointer (&pub->next, post_unref);
+  g_list_free_full (pub->pending, (GDestroyNotify) post_unref);
+  pub->pending = NULL;
+  g_clear_pointer (&pub->loop, g_main_loop_unref);
+  g_clear_pointer (&pub->context, g_main_context_unref);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_trickle_publisher_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTricklePublisher *pub = GST_TRICKLE_PUBLISHER (object);
+
+  switch (prop_id) {
+    case PROP_URL:{
+      gchar *url = g_value_dup_string (value);
+      g_free (pub->url);
+      if (url && g_str_has_suffix (url, "/"))
+        url[strlen (url) - 1] = '\0';
+      pub->url = url;
+      break;
+    }
+    case PROP_MIME_TYPE:
+      g_free (pub->mime_type);
+      pub->mime_type = g_value_dup_string (value);
+      break;
+    case PROP_CREATE_CHANNEL:
+      pub->create_channel = g_value_get_boolean (value);
+      break;
+    case PROP_RESET:
+      pub->reset = g_value_get_boolean (value);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      pub->accept_any_certificate = g_value_get_boolean (value);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_strfreev (pub->extra_headers);
+      pub->extra_headers = g_value_dup_boxed (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_publisher_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTricklePublisher *pub = GST_TRICKLE_PUBLISHER (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, pub->url);
+      break;
+    case PROP_MIME_TYPE:
+      g_value_set_string (value, pub->mime_type);
+      break;
+    case PROP_CREATE_CHANNEL:
+      g_value_set_boolean (value, pub->create_channel);
+      break;
+    case PROP_RESET:
+      g_value_set_boolean (value, pub->reset);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      g_value_set_boolean (value, pub->accept_any_certificate);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_value_set_boxed (value, pub->extra_headers);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_publisher_finalize (GObject * object)
+{
+  GstTricklePublisher *pub = GST_TRICKLE_PUBLISHER (object);
+
+  gst_trickle_publisher_stop (pub, FALSE, NULL);
+  g_clear_error (&pub->error);
+  g_clear_object (&pub->unlock);
+  g_free (pub->url);
+  g_free (pub->mime_type);
+  g_strfreev (pub->extra_headers);
+  g_mutex_clear (&pub->lock);
+  g_cond_clear (&pub->cond);
+  G_OBJECT_CLASS (gst_trickle_publisher_parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_trickle_publisher_set_property;
+  gobject_class->get_property = gst_trickle_publisher_get_property;
+  gobject_class->finalize = gst_trickle_publisher_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_URL,
+      g_param_spec_string ("url", "URL",
+          "Channel URL: http(s)://host:port/[base/]channel", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_MIME_TYPE,
+      g_param_spec_string ("mime-type", "MIME type",
+          "Content-Type of the segments", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_CREATE_CHANNEL,
+      g_param_spec_boolean ("create-channel", "Create channel",
+          "POST the channel (with Expect-Content) before publishing", FALSE,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_RESET,
+      g_param_spec_boolean ("reset", "Reset",
+          "Send Lp-Trickle-Reset with the first segment (releases "
+          "subscribers waiting on a previous run)", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
+      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
+          "Accept any TLS certificate (test servers only)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed ("extra-headers", "Extra headers",
+          "\"Name: value\" headers added to every request", G_TYPE_STRV,
+          flags));
+}
+
+static void
+gst_trickle_publisher_init (GstTricklePublisher * pub)
+{
+  g_mutex_init (&pub->lock);
+  g_cond_init (&pub->cond);
+  pub->unlock = g_cancellable_new ();
+  pub->reset = TRUE;
+}

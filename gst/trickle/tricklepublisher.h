@@ -1,0 +1,62 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/trickle/trickle-prelude.h>
+
+G_BEGIN_DECLS
+
+#define GST_TRICKLE_TYPE_PUBLISHER (gst_trickle_publisher_get_type ())
+GST_TRICKLE_API
+G_DECLARE_FINAL_TYPE (GstTricklePublisher, gst_trickle_publisher,
+    GST_TRICKLE, PUBLISHER, GObject)
+
+/**
+ * GstTricklePublisherError:
+ * @GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND: the channel does not exist (404)
+ * @GST_TRICKLE_PUBLISHER_ERROR_CLOSED: the channel was closed
+ *   (`Lp-Trickle-Closed`)
+ * @GST_TRICKLE_PUBLISHER_ERROR_HTTP: another HTTP error status
+ * @GST_TRICKLE_PUBLISHER_ERROR_IO: the connection failed
+ * @GST_TRICKLE_PUBLISHER_ERROR_CANCELLED: gst_trickle_publisher_unlock()
+ */
+typedef enum
+{
+  GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND,
+  GST_TRICKLE_PUBLISHER_ERROR_CLOSED,
+  GST_TRICKLE_PUBLISHER_ERROR_HTTP,
+  GST_TRICKLE_PUBLISHER_ERROR_IO,
+  GST_TRICKLE_PUBLISHER_ERROR_CANCELLED,
+} GstTricklePublisherError;
+
+#define GST_TRICKLE_PUBLISHER_ERROR (gst_trickle_publisher_error_quark ())
+GST_TRICKLE_API
+GQuark gst_trickle_publisher_error_quark (void);
+
+GST_TRICKLE_API
+GstTricklePublisher *gst_trickle_publisher_new (const gchar * url,
+    const gchar * mime_type);
+GST_TRICKLE_API
+gboolean gst_trickle_publisher_start (GstTricklePublisher * pub,
+    GError ** error);
+GST_TRICKLE_API
+gint64 gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
+    GError ** error);
+GST_TRICKLE_API
+gboolean gst_trickle_publisher_write (GstTricklePublisher * pub,
+    gconstpointer data, gsize size, GError ** error);
+GST_TRICKLE_API
+gboolean gst_trickle_publisher_end_segment (GstTricklePublisher * pub,
+    GError ** error);
+GST_TRICKLE_API
+void gst_trickle_publisher_unlock (GstTricklePublisher * pub);
+GST_TRICKLE_API
+void gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub);
+GST_TRICKLE_API
+gboolean gst_trickle_publisher_stop (GstTricklePublisher * pub,
+    gboolean delete_channel, GError ** error);
+
+G_END_DECLS

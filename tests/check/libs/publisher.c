@@ -1,0 +1,199 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * GstTricklePublisher against the real server on loopback.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/trickle/trickle.h>
+#include "trickletestutil.h"
+
+static gchar *
+channel_url (TrickleTestServer * ts, const gchar * ch)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u/%s", ts->port, ch);
+}
+
+static TrickleTestConn *
+get (TrickleTestServer * ts, const gchar * path)
+{
+  TrickleTestConn *c = trickle_test_conn_new (ts->port);
+
+  fail_unless (trickle_test_conn_send_request (c, "GET", path, NULL));
+  return c;
+}
+
+/* segments stream through as they are written, in order, with the
+ * channel's MIME type; a preconnected subscriber gets each piece before
+ * the next is written */
+GST_START_TEST (test_publish_streams)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  gchar *url = channel_url (ts, "pub");
+  GstTricklePublisher *pub = gst_trickle_publisher_new (url, "video/MP2T");
+  GError *err = NULL;
+  gint seg;
+
+  g_object_set (pub, "create-channel", TRUE, NULL);
+  fail_unless (gst_trickle_publisher_start (pub, &err), "%s",
+      err ? err->message : "");
+  for (seg = 0; seg < 3; seg++) {
+    gchar *path = g_strdup_printf ("/pub/%d", seg);
+    TrickleTestConn *sub = get (ts, path);
+    GBytes *piece = NULL;
+    gint i;
+
+    fail_unless_equals_int64 (gst_trickle_publisher_begin_segment (pub,
+            &err), seg);
+    for (i = 0; i < 3; i++) {
+      gchar text[32];
+      g_snprintf (text, sizeof (text), "seg%d-piece%d;", seg, i);
+      fail_unless (gst_trickle_publisher_write (pub, text, strlen (text),
+              &err));
+      if (i == 0)
+        fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+      /* this piece reaches the subscriber before the next is written */
+      fail_unless_equals_int (trickle_test_conn_read_chunk (sub, &piece),
+          TRICKLE_TEST_BODY_DATA);
+      fail_unless_equals_int (g_bytes_get_size (piece), strlen (text));
+      fail_unless (memcmp (g_bytes_get_data (piece, NULL), text,
+              strlen (text)) == 0);
+      g_bytes_unref (piece);
+    }
+    fail_unless_equals_string (trickle_test_conn_get_header (sub,
+            "Content-Type"), "video/MP2T");
+    fail_unless (gst_trickle_publisher_end_segment (pub, &err));
+    fail_unless_equals_int (trickle_test_conn_read_body (sub),
+        TRICKLE_TEST_BODY_END);
+    trickle_test_conn_free (sub);
+    g_free (path);
+  }
+  fail_unless (gst_trickle_publisher_stop (pub, TRUE, &err), "%s",
+      err ? err->message : "");
+  /* deleted: the channel is gone */
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", "/pub/next",
+        NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 404);
+    trickle_test_conn_free (c);
+  }
+  g_object_unref (pub);
+  g_free (url);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* a restarted publisher continues at the channel's next seq (the seq its
+ * predecessor had preconnected is recorded as an empty segment), and its
+ * segments are where begin_segment() said */
+GST_START_TEST (test_publish_continues_at_next_seq)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  gchar *url = channel_url (ts, "cont");
+  GstTricklePublisher *pub;
+  GError *err = NULL;
+  TrickleTestConn *c;
+  gint64 seqs[4], next;
+  gint run;
+
+  for (run = 0; run < 2; run++) {
+    gchar *path;
+
+    pub = gst_trickle_publisher_new (url, "application/json");
+    fail_unless (gst_trickle_publisher_start (pub, &err));
+    if (run == 0) {
+      next = 0;
+    } else {
+      c = trickle_test_request (ts->port, "GET", "/cont/next", NULL, 0,
+          NULL);
+      next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+      trickle_test_conn_free (c);
+    }
+    seqs[run * 2] = gst_trickle_publisher_begin_segment (pub, &err);
+    fail_unless_equals_int64 (seqs[run * 2], next);
+    fail_unless (gst_trickle_publisher_write (pub, "{}", 2, &err));
+    seqs[run * 2 + 1] = gst_trickle_publisher_begin_segment (pub, &err);
+    fail_unless_equals_int64 (seqs[run * 2 + 1], next + 1);
+    fail_unless (gst_trickle_publisher_write (pub, "[]", 2, &err));
+    fail_unless (gst_trickle_publisher_stop (pub, FALSE, &err));
+    g_object_unref (pub);
+    /* the abandoned preconnect of this run reaches the server as it closes
+     * the session: let it land before the next run reads the next seq */
+    g_usleep (200 * 1000);
+
+    path = g_strdup_printf ("/cont/%" G_GINT64_FORMAT, seqs[run * 2]);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_string (trickle_test_conn_body_str (c), "{}");
+    trickle_test_conn_free (c);
+    g_free (path);
+    path = g_strdup_printf ("/cont/%" G_GINT64_FORMAT, seqs[run * 2 + 1]);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_string (trickle_test_conn_body_str (c), "[]");
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  fail_unless (seqs[2] > seqs[1]);
+  g_free (url);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* an unknown channel on a server without auto-create: NOT_FOUND */
+GST_START_TEST (test_publish_not_found)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  gchar *url;
+  GstTricklePublisher *pub;
+  GError *err = NULL;
+  gint64 seq;
+  gint i;
+
+  g_object_set (ts->store, "auto-create", FALSE, NULL);
+  trickle_test_server_start (ts, NULL);
+  url = channel_url (ts, "nope");
+  pub = gst_trickle_publisher_new (url, NULL);
+  fail_unless (gst_trickle_publisher_start (pub, &err));
+  /* the 404 arrives asynchronously; it surfaces within a few calls */
+  for (i = 0; i < 50; i++) {
+    seq = gst_trickle_publisher_begin_segment (pub, &err);
+    if (seq < 0)
+      break;
+    if (!gst_trickle_publisher_write (pub, "x", 1, &err))
+      break;
+    g_usleep (20000);
+  }
+  fail_unless (err != NULL);
+  fail_unless (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND), "%s", err->message);
+  g_clear_error (&err);
+  gst_trickle_publisher_stop (pub, FALSE, NULL);
+  g_object_unref (pub);
+  g_free (url);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static Suite *
+publisher_suite (void)
+{
+  Suite *s = suite_create ("publisher");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_publish_streams);
+  tcase_add_test (tc, test_publish_continues_at_next_seq);
+  tcase_add_test (tc, test_publish_not_found);
+  return s;
+}
+
+GST_CHECK_MAIN (publisher);
