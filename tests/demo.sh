@@ -25,7 +25,7 @@ trap cleanup EXIT
 echo "== starting: gst-launch-1.0 trickleserver port=$PORT"
 gst-launch-1.0 -m trickleserver address=127.0.0.1 port="$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do   # a first run builds the plugin registry (seconds)
   grep -q trickleserver-listening "$WORK/server.log" && break
   sleep 0.1
 done

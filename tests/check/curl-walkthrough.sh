@@ -8,6 +8,17 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 script=$(awk '/<!-- walkthrough -->/{f=1; next} f && /^```sh/{g=1; next} g && /^```/{exit} g' "$doc")
 [ -n "$script" ] || { echo "no walkthrough block in $doc"; exit 1; }
 script=${script//2939/$port}
+# a fresh GST_REGISTRY is built by the first GStreamer command (seconds):
+# build it now, and after starting the server wait for its port
+gst-inspect-1.0 trickleserver >/dev/null 2>&1
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server did not start on port $port"
+  return 1
+}
 failures=0 checks=0
 while IFS= read -r line; do
   [ -z "$line" ] && continue
@@ -29,6 +40,7 @@ while IFS= read -r line; do
     fi
   else
     eval "$line"
+    if [[ "$line" == gst-launch-1.0* ]]; then wait_port || exit 1; fi
   fi
 done <<< "$script"
 echo "$checks walkthrough checks"
