@@ -236,9 +236,10 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
     seq = channel->next_write;
 
   if (reset) {
-    /* the publisher restarted here: the write head follows it, and
-     * everyone waiting on older seqs is released */
-    channel->next_write = seq;
+    /* the publisher restarted: everyone waiting on older seqs is
+     * released. The write head is left alone: preconnected POSTs can
+     * arrive out of order, so a reset POST may be claimed after later
+     * segments of the same publisher were written */
     for (i = 0; i < channel->window; i++) {
       GstTrickleSegment *s = channel->slots[i];
       if (s && gst_trickle_segment_get_seq (s) < seq)
@@ -303,8 +304,7 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
   if (gst_trickle_segment_get_size (segment) == 0) {
     /* first byte: the write head moves past this seq. Never backwards: two
      * segments of one publisher can reach us out of order on two
-     * connections (a restarting publisher moves it back with
-     * Lp-Trickle-Reset instead) */
+     * connections */
     g_mutex_lock (&channel->lock);
     if (!channel->closed) {
       channel->next_write = MAX (channel->next_write,
