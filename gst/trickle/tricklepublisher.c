@@ -129,40 +129,6 @@ post_unref (Post * p)
 /* ------------------------------------------------------------------------ */
 /* the session thread */
 
-typedef struct
-{
-  GstTricklePublisher *pub;
-  GSourceFunc func;
-  gpointer data;
-  gboolean done;
-} Call;
-
-static gboolean
-call_in_thread (gpointer data)
-{
-  Call *c = data;
-
-  c->func (c->data);
-  g_mutex_lock (&c->pub->lock);
-  c->done = TRUE;
-  g_cond_broadcast (&c->pub->cond);
-  g_mutex_unlock (&c->pub->lock);
-  return G_SOURCE_REMOVE;
-}
-
-/* runs @func in the session thread and waits for it */
-static void
-run_in_thread (GstTricklePublisher * pub, GSourceFunc func, gpointer data)
-{
-  Call c = { pub, func, data, FALSE };
-
-  g_main_context_invoke (pub->context, call_in_thread, &c);
-  g_mutex_lock (&pub->lock);
-  while (!c.done)
-    g_cond_wait (&pub->cond, &pub->lock);
-  g_mutex_unlock (&pub->lock);
-}
-
 static gboolean
 accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
     GTlsCertificateFlags errors, gpointer user_data)
@@ -301,34 +267,57 @@ typedef struct
   const gchar *method;
   gchar *url;
   const gchar *expect_content;
+  SoupMessage *msg;
   guint status;
   gchar *latest;
   GError *error;
+  gboolean done;
 } Control;
 
+static void
+control_done (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Control *c = data;
+  GBytes *body;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), res,
+      &c->error);
+  if (body) {
+    c->status = soup_message_get_status (c->msg);
+    c->latest = g_strdup (soup_message_headers_get_one
+        (soup_message_get_response_headers (c->msg), "Lp-Trickle-Latest"));
+    g_bytes_unref (body);
+  }
+  g_clear_object (&c->msg);
+  g_mutex_lock (&c->pub->lock);
+  c->done = TRUE;
+  g_cond_broadcast (&c->pub->cond);
+  g_mutex_unlock (&c->pub->lock);
+}
+
+/* starts the request in the session thread; never blocks that thread (a
+ * synchronous request there would wait for a connection that only the
+ * blocked thread could free) */
 static gboolean
 control_in_thread (gpointer data)
 {
   Control *c = data;
-  SoupMessage *msg = new_message (c->pub, c->method, c->url);
-  GBytes *body;
 
-  if (!msg) {
+  c->msg = new_message (c->pub, c->method, c->url);
+  if (!c->msg) {
     g_set_error (&c->error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "Invalid URL %s", c->url);
+    g_mutex_lock (&c->pub->lock);
+    c->done = TRUE;
+    g_cond_broadcast (&c->pub->cond);
+    g_mutex_unlock (&c->pub->lock);
     return G_SOURCE_REMOVE;
   }
   if (c->expect_content)
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
+    soup_message_headers_replace (soup_message_get_request_headers (c->msg),
         "Expect-Content", c->expect_content);
-  body = soup_session_send_and_read (c->pub->session, msg, NULL, &c->error);
-  if (body) {
-    c->status = soup_message_get_status (msg);
-    c->latest = g_strdup (soup_message_headers_get_one
-        (soup_message_get_response_headers (msg), "Lp-Trickle-Latest"));
-    g_bytes_unref (body);
-  }
-  g_object_unref (msg);
+  soup_session_send_and_read_async (c->pub->session, c->msg,
+      G_PRIORITY_DEFAULT, NULL, control_done, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -337,9 +326,15 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
     const gchar * expect_content, guint * status, gint64 * latest,
     GError ** error)
 {
-  Control c = { pub, method, g_strdup (url), expect_content, 0, NULL, NULL };
+  Control c = { pub, method, g_strdup (url), expect_content, NULL, 0, NULL,
+    NULL, FALSE
+  };
 
-  run_in_thread (pub, control_in_thread, &c);
+  g_main_context_invoke (pub->context, control_in_thread, &c);
+  g_mutex_lock (&pub->lock);
+  while (!c.done)
+    g_cond_wait (&pub->cond, &pub->lock);
+  g_mutex_unlock (&pub->lock);
   g_free (c.url);
   if (c.error) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,

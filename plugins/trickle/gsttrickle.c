@@ -22,6 +22,7 @@
 #endif
 
 #include "gsttrickleserver.h"
+#include "gsttricklesink.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -29,6 +30,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (trickleserver, plugin);
+  ret |= GST_ELEMENT_REGISTER (tricklesink, plugin);
   return ret;
 }
 

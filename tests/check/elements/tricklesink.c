@@ -1,0 +1,254 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * tricklesink in real pipelines (x264enc, mpegtsmux, tsdemux, avdec_h264
+ * from the Debian plugin packages) against the real server on loopback.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
+#include <gst/trickle/trickle.h>
+#include "trickletestutil.h"
+
+/* runs @desc to EOS (or error); returns the error message, if any */
+static GstMessage *
+run_pipeline (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstBus *bus;
+  GstMessage *msg;
+
+  fail_unless (pipeline != NULL, "%s: %s", desc, err ? err->message : "");
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "%s: neither EOS nor error", desc);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    gst_message_unref (msg);
+    return NULL;
+  }
+  return msg;
+}
+
+static gboolean
+have (const gchar * factory)
+{
+  GstElementFactory *f = gst_element_factory_find (factory);
+
+  if (!f)
+    return FALSE;
+  gst_object_unref (f);
+  return TRUE;
+}
+
+/* frames decoded from an MPEG-TS/H.264 byte string */
+static guint
+count_decoded_frames (GBytes * ts)
+{
+  gchar *dir = g_dir_make_tmp ("tricklesink-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "seg.ts", NULL);
+  gchar *desc;
+  GstElement *pipeline, *sink;
+  GstMessage *msg;
+  GstBus *bus;
+  guint64 frames = 0;
+
+  fail_unless (g_file_set_contents (file, g_bytes_get_data (ts, NULL),
+          g_bytes_get_size (ts), NULL));
+  desc = g_strdup_printf ("filesrc location=%s ! tsdemux ! h264parse ! "
+      "avdec_h264 ! fakesink name=sink", file);
+  pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (pipeline != NULL);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  {
+    GstStructure *stats = NULL;
+    g_object_get (sink, "stats", &stats, NULL);
+    gst_structure_get_uint64 (stats, "rendered", &frames);
+    gst_structure_free (stats);
+  }
+  gst_object_unref (sink);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (desc);
+  g_free (file);
+  g_free (dir);
+  return frames;
+}
+
+/* H.264 in MPEG-TS, one segment per GOP: every segment starts with a PAT
+ * and decodes on its own; all frames are there */
+GST_START_TEST (test_mpegts_segments)
+{
+  TrickleTestServer *ts;
+  GstMessage *err;
+  gchar *desc;
+  guint total = 0;
+  gint seq;
+
+  if (!have ("x264enc") || !have ("mpegtsmux") || !have ("tsdemux")
+      || !have ("avdec_h264")) {
+    GST_WARNING ("encoder/muxer plugins missing, skipping");
+    return;
+  }
+  ts = trickle_test_server_new_started ();
+  desc = g_strdup_printf ("videotestsrc num-buffers=60 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/ts delete-on-eos=false",
+      ts->port);
+  err = run_pipeline (desc);
+  fail_unless (err == NULL, "pipeline error");
+  g_free (desc);
+
+  for (seq = 0; seq < 4; seq++) {
+    gchar *path = g_strdup_printf ("/ts/%d", seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+    const guint8 *d;
+    GBytes *seg;
+    guint frames;
+
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_string (trickle_test_conn_get_header (c,
+            "Content-Type"), "video/MP2T");
+    fail_unless (c->body->len > 188);
+    d = c->body->data;
+    /* a TS packet on PID 0 (the PAT), payload unit start */
+    fail_unless_equals_int (d[0], 0x47);
+    fail_unless_equals_int (d[1] & 0x5f, 0x40);
+    fail_unless_equals_int (d[2], 0x00);
+    seg = g_bytes_new (c->body->data, c->body->len);
+    frames = count_decoded_frames (seg);
+    fail_unless_equals_int (frames, 15);
+    total += frames;
+    g_bytes_unref (seg);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  fail_unless_equals_int (total, 60);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* raw video: one frame per segment, a Content-Type that carries the caps */
+GST_START_TEST (test_raw_frames)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstMessage *err;
+  gchar *desc;
+  gint seq;
+
+  /* room for the 5 frames and the empty segment the abandoned preconnect
+   * leaves at EOS */
+  g_object_set (ts->store, "window", 10, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("videotestsrc num-buffers=5 ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=10/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/raw delete-on-eos=false",
+      ts->port);
+  err = run_pipeline (desc);
+  fail_unless (err == NULL);
+  g_free (desc);
+  for (seq = 0; seq < 5; seq++) {
+    gchar *path = g_strdup_printf ("/raw/%d", seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+    const gchar *ct;
+
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_int (c->body->len, 64 * 48 * 3 / 2);
+    ct = trickle_test_conn_get_header (c, "Content-Type");
+    fail_unless (g_str_has_prefix (ct, "video/x-raw;"), "%s", ct);
+    fail_unless (strstr (ct, ";format=I420") && strstr (ct, ";width=64")
+        && strstr (ct, ";height=48") && strstr (ct, ";framerate=10/1"),
+        "%s", ct);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* an unknown channel on a server without auto-create: RESOURCE/NOT_FOUND;
+ * with delete-on-eos the channel is gone after EOS */
+GST_START_TEST (test_errors_and_delete)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  TrickleTestConn *c;
+  GstMessage *msg;
+  gchar *desc;
+
+  g_object_set (ts->store, "auto-create", FALSE, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("videotestsrc num-buffers=50 ! "
+      "video/x-raw,width=32,height=32 ! "
+      "tricklesink location=http://127.0.0.1:%u/missing", ts->port);
+  msg = run_pipeline (desc);
+  fail_unless (msg != NULL, "no error for an unknown channel");
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  gst_message_unref (msg);
+  g_free (desc);
+
+  /* create-channel makes it (on a server that lets clients create
+   * channels), delete-on-eos (the default) removes it at EOS */
+  trickle_test_server_free (ts);
+  ts = trickle_test_server_new_started ();
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,width=32,height=32 ! "
+      "tricklesink location=http://127.0.0.1:%u/made create-channel=true",
+      ts->port);
+  fail_unless (run_pipeline (desc) == NULL);
+  g_free (desc);
+  c = trickle_test_request (ts->port, "GET", "/made/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 404);
+  trickle_test_conn_free (c);
+
+  /* no location: a settings error */
+  msg = run_pipeline ("fakesrc num-buffers=1 ! tricklesink");
+  fail_unless (msg != NULL);
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS);
+  gst_message_unref (msg);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static Suite *
+tricklesink_suite (void)
+{
+  Suite *s = suite_create ("tricklesink");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_mpegts_segments);
+  tcase_add_test (tc, test_raw_frames);
+  tcase_add_test (tc, test_errors_and_delete);
+  return s;
+}
+
+GST_CHECK_MAIN (tricklesink);
