@@ -47,6 +47,7 @@
 #include "tricklepublisher.h"
 
 #define ANSWER_WAIT_US (5 * G_USEC_PER_SEC)
+#define CONTROL_TIMEOUT_S 10
 
 enum
 {
@@ -268,11 +269,26 @@ typedef struct
   gchar *url;
   const gchar *expect_content;
   SoupMessage *msg;
+  GCancellable *cancellable;
+  GSource *timeout;
   guint status;
   gchar *latest;
   GError *error;
   gboolean done;
 } Control;
+
+static gboolean
+control_timeout (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+control_cancel (GCancellable * unlock, gpointer data)
+{
+  g_cancellable_cancel (data);
+}
 
 static void
 control_done (GObject * source, GAsyncResult * res, gpointer data)
@@ -289,6 +305,8 @@ control_done (GObject * source, GAsyncResult * res, gpointer data)
     g_bytes_unref (body);
   }
   g_clear_object (&c->msg);
+  g_source_destroy (c->timeout);
+  g_clear_pointer (&c->timeout, g_source_unref);
   g_mutex_lock (&c->pub->lock);
   c->done = TRUE;
   g_cond_broadcast (&c->pub->cond);
@@ -316,8 +334,12 @@ control_in_thread (gpointer data)
   if (c->expect_content)
     soup_message_headers_replace (soup_message_get_request_headers (c->msg),
         "Expect-Content", c->expect_content);
+  /* bounded, and interrupted by gst_trickle_publisher_unlock() */
+  c->timeout = g_timeout_source_new_seconds (CONTROL_TIMEOUT_S);
+  g_source_set_callback (c->timeout, control_timeout, c->cancellable, NULL);
+  g_source_attach (c->timeout, c->pub->context);
   soup_session_send_and_read_async (c->pub->session, c->msg,
-      G_PRIORITY_DEFAULT, NULL, control_done, c);
+      G_PRIORITY_DEFAULT, c->cancellable, control_done, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -326,15 +348,21 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
     const gchar * expect_content, guint * status, gint64 * latest,
     GError ** error)
 {
-  Control c = { pub, method, g_strdup (url), expect_content, NULL, 0, NULL,
-    NULL, FALSE
+  Control c = { pub, method, g_strdup (url), expect_content, NULL, NULL,
+    NULL, 0, NULL, NULL, FALSE
   };
+  gulong id;
 
+  c.cancellable = g_cancellable_new ();
+  id = g_cancellable_connect (pub->unlock, G_CALLBACK (control_cancel),
+      g_object_ref (c.cancellable), g_object_unref);
   g_main_context_invoke (pub->context, control_in_thread, &c);
   g_mutex_lock (&pub->lock);
   while (!c.done)
     g_cond_wait (&pub->cond, &pub->lock);
   g_mutex_unlock (&pub->lock);
+  g_cancellable_disconnect (pub->unlock, id);
+  g_object_unref (c.cancellable);
   g_free (c.url);
   if (c.error) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
@@ -664,12 +692,12 @@ gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub)
  *
  * Returns: %FALSE with @error if an answer reported an error
  */
-gboolean
-gst_trickle_publisher_stop (GstTricklePublisher * pub,
-    gboolean delete_channel, GError ** error)
+static gboolean
+publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
+    gint64 wait_us, GError ** error)
 {
   gboolean ok = TRUE;
-  gint64 deadline = g_get_monotonic_time () + ANSWER_WAIT_US;
+  gint64 deadline = g_get_monotonic_time () + wait_us;
   guint status;
 
   if (!pub->thread)
@@ -704,6 +732,33 @@ gst_trickle_publisher_stop (GstTricklePublisher * pub,
   g_clear_pointer (&pub->loop, g_main_loop_unref);
   g_clear_pointer (&pub->context, g_main_context_unref);
   return ok;
+}
+
+gboolean
+gst_trickle_publisher_stop (GstTricklePublisher * pub,
+    gboolean delete_channel, GError ** error)
+{
+  return publisher_stop (pub, delete_channel, ANSWER_WAIT_US, error);
+}
+
+/**
+ * gst_trickle_publisher_close:
+ *
+ * Stops at once: the segment being written is cut (the server aborts it),
+ * no answer is waited for, the channel is not deleted. For state changes
+ * that must not block.
+ */
+void
+gst_trickle_publisher_close (GstTricklePublisher * pub)
+{
+  if (pub->current) {
+    /* not ended: dropping the connection tells the server it is incomplete */
+    g_mutex_lock (&pub->lock);
+    pub->pending = g_list_append (pub->pending, pub->current);
+    g_mutex_unlock (&pub->lock);
+    pub->current = NULL;
+  }
+  publisher_stop (pub, FALSE, 0, NULL);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -58,5 +58,7 @@ void gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub);
 GST_TRICKLE_API
 gboolean gst_trickle_publisher_stop (GstTricklePublisher * pub,
     gboolean delete_channel, GError ** error);
+GST_TRICKLE_API
+void gst_trickle_publisher_close (GstTricklePublisher * pub);
 
 G_END_DECLS

@@ -431,7 +431,8 @@ gst_trickle_sink_stop (GstBaseSink * sink)
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
   if (self->publisher) {
-    gst_trickle_publisher_stop (self->publisher, FALSE, NULL);
+    /* a state change never waits for the server */
+    gst_trickle_publisher_close (self->publisher);
     g_clear_object (&self->publisher);
   }
   return TRUE;

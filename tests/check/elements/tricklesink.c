@@ -237,6 +237,49 @@ GST_START_TEST (test_errors_and_delete)
 
 GST_END_TEST;
 
+
+/* PLAYING -> NULL while the server never answers returns promptly */
+GST_START_TEST (test_state_change_never_waits)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  GstElement *pipeline;
+  gchar *desc;
+  gint64 start;
+  guint port;
+  gint i;
+
+  /* a server that accepts connections (the kernel does) but never answers */
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=32,height=32 ! tricklesink location="
+      "http://127.0.0.1:%u/stuck", port);
+  for (i = 0; i < 3; i++) {
+    pipeline = gst_parse_launch (desc, NULL);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    g_usleep (300 * 1000);
+    start = g_get_monotonic_time ();
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC,
+        "PLAYING -> NULL took %" G_GINT64_FORMAT " us",
+        g_get_monotonic_time () - start);
+    gst_object_unref (pipeline);
+  }
+  g_free (desc);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -248,6 +291,7 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_mpegts_segments);
   tcase_add_test (tc, test_raw_frames);
   tcase_add_test (tc, test_errors_and_delete);
+  tcase_add_test (tc, test_state_change_never_waits);
   return s;
 }
 
