@@ -1204,7 +1204,6 @@ decode_body (Conn * conn, GByteArray * page, gboolean * done)
 static void
 body_step (Conn * conn)
 {
-  GstTrickleHttpServer *server = conn->worker->server;
   gboolean done = conn->body_mode == BODY_NONE;
   gsize got = 0;
   gssize n;
@@ -1282,7 +1281,6 @@ body_step (Conn * conn)
     }
     got += n;
   }
-  (void) server;
 }
 
 static void

@@ -91,7 +91,6 @@ struct _GstTrickleSink
   gboolean in_segment;
   guint keyframes;              /* in the current segment */
   guint buffers;                /* in the current segment */
-  gboolean eos;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -407,7 +406,6 @@ start_publisher (GstTrickleSink * self)
       "extra-headers", self->extra_headers, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
-  self->eos = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
     if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
