@@ -729,21 +729,8 @@ trickle_test_conn_read_chunk (TrickleTestConn * c, GBytes ** data)
 TrickleTestBodyResult
 trickle_test_conn_read_body (TrickleTestConn * c)
 {
-  for (;;) {
-    GBytes *b = NULL;
-    TrickleTestBodyResult r = trickle_test_conn_read_chunk (c, &b);
-
-    if (r == TRICKLE_TEST_BODY_DATA) {
-      gsize len;
-      gconstpointer d = g_bytes_get_data (b, &len);
-
-      g_byte_array_append (c->body, d, len);
-      g_bytes_unref (b);
-      continue;
-    }
-    c->body_result = r;
-    return r;
-  }
+  /* never "at least" G_MAXSIZE: reads until the body ends or fails */
+  return trickle_test_conn_read_body_at_least (c, G_MAXSIZE);
 }
 
 TrickleTestBodyResult
