@@ -10,3 +10,5 @@
 #include <gst/trickle/tricklechannelstore.h>
 #include <gst/trickle/tricklehttpserver.h>
 #include <gst/trickle/tricklepublisher.h>
+#include <gst/trickle/tricklesubscriber.h>
+#include <gst/trickle/tricklecaps.h>

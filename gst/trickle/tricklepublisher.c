@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <gio/gunixinputstream.h>
 #include <libsoup/soup.h>
+#include <gst/gst.h>
 
 #include "trickle-private.h"
 #include "tricklepublisher.h"
@@ -58,6 +59,8 @@ enum
   PROP_RESET,
   PROP_ACCEPT_ANY_CERTIFICATE,
   PROP_EXTRA_HEADERS,
+  PROP_RETRIES,
+  PROP_CA_FILE,
 };
 
 typedef struct
@@ -68,7 +71,10 @@ typedef struct
   SoupMessage *msg;
   GCancellable *cancellable;
   int wfd;                      /* body socket, writer side; -1 once ended */
-  gboolean bytes_written;
+  gboolean reset;               /* sent with Lp-Trickle-Reset */
+  gboolean headers_sent;        /* under pub->lock: the server may have it */
+  GByteArray *unsent;           /* written before the headers went out: a
+                                 * retry on the same seq replays it */
   /* the answer, under pub->lock */
   gboolean done;
   guint status;
@@ -101,7 +107,15 @@ struct _GstTricklePublisher
   Post *next;                   /* preconnected */
   GList *pending;               /* ended, answer not seen yet */
   GError *error;                /* sticky: reported by every call */
-  gboolean probed;
+  GMutex run_lock;
+  gboolean running;             /* under run_lock: the session thread
+                                 * still takes releases */
+  guint retries;                /* property */
+  gchar *ca_file;               /* property */
+  GTlsDatabase *tls_database;
+  guint failures;               /* in a row */
+  /* statistics, under lock */
+  guint64 st_segments, st_bytes, st_retries, st_lost;
 };
 
 G_DEFINE_TYPE (GstTricklePublisher, gst_trickle_publisher, G_TYPE_OBJECT);
@@ -114,16 +128,49 @@ post_ref (Post * p)
   return p;
 }
 
+static void post_free (Post * p);
+
+static gboolean
+post_free_in_thread (gpointer data)
+{
+  post_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The last reference may go in the caller's thread; the message is
+ * libsoup's, which is not thread safe: while the session thread runs, the
+ * message is released there. */
 static void
 post_unref (Post * p)
 {
+  GstTricklePublisher *pub = p->pub;
+
   if (!g_atomic_int_dec_and_test (&p->refcount))
     return;
+  g_mutex_lock (&pub->run_lock);
+  if (pub->running && !g_main_context_is_owner (pub->context)) {
+    if (p->wfd >= 0) {
+      close (p->wfd);           /* ends the body now, as the caller meant */
+      p->wfd = -1;
+    }
+    g_main_context_invoke (pub->context, post_free_in_thread, p);
+    g_mutex_unlock (&pub->run_lock);
+    return;
+  }
+  g_mutex_unlock (&pub->run_lock);
+  post_free (p);
+}
+
+static void
+post_free (Post * p)
+{
   if (p->wfd >= 0)
     close (p->wfd);
   g_clear_object (&p->msg);
   g_clear_object (&p->cancellable);
   g_clear_error (&p->error);
+  if (p->unsent)
+    g_byte_array_unref (p->unsent);
   g_free (p);
 }
 
@@ -189,6 +236,16 @@ post_answered (GObject * source, GAsyncResult * res, gpointer data)
   post_unref (p);
 }
 
+static void
+post_wrote_headers (SoupMessage * msg, gpointer data)
+{
+  Post *p = data;
+
+  g_mutex_lock (&p->pub->lock);
+  p->headers_sent = TRUE;
+  g_mutex_unlock (&p->pub->lock);
+}
+
 static gboolean
 post_send_in_thread (gpointer data)
 {
@@ -224,6 +281,7 @@ post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
   p->pub = pub;
   p->seq = seq;
   p->wfd = fds[1];
+  p->reset = reset;
   p->cancellable = g_cancellable_new ();
   url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, seq);
   p->msg = new_message (pub, "POST", url);
@@ -231,6 +289,8 @@ post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
   if (reset)
     soup_message_headers_replace (soup_message_get_request_headers (p->msg),
         "Lp-Trickle-Reset", "1");
+  g_signal_connect (p->msg, "wrote-headers", G_CALLBACK (post_wrote_headers),
+      p);
   body = g_unix_input_stream_new (fds[0], TRUE);
   soup_message_set_request_body (p->msg, pub->mime_type, body, -1);
   g_object_unref (body);
@@ -248,11 +308,22 @@ thread_func (gpointer data)
    * (libsoup's default is 2 per host; leave room for control requests) */
   pub->session = soup_session_new_with_options ("max-conns-per-host", 8,
       "max-conns", 16, "timeout", 0, NULL);
+  if (pub->tls_database)
+    soup_session_set_tls_database (pub->session, pub->tls_database);
+  g_mutex_lock (&pub->run_lock);
+  pub->running = TRUE;
+  g_mutex_unlock (&pub->run_lock);
   g_mutex_lock (&pub->lock);
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
   g_main_loop_run (pub->loop);
   soup_session_abort (pub->session);
+  /* releases queued before this are run by the iterations below, later
+   * ones happen in the releasing thread */
+  g_mutex_lock (&pub->run_lock);
+  pub->running = FALSE;
+  g_mutex_unlock (&pub->run_lock);
+  while (g_main_context_iteration (pub->context, FALSE));
   g_clear_object (&pub->session);
   while (g_main_context_iteration (pub->context, FALSE));
   g_main_context_pop_thread_default (pub->context);
@@ -421,11 +492,48 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
   return TRUE;
 }
 
-/* collects the answers that came in; the first error sticks */
+/* no HTTP answer: the connection failed (or was refused) */
+static gboolean
+transport_failed (Post * p)
+{
+  return p->done && p->error && soup_message_get_status (p->msg) == 0 &&
+      !g_error_matches (p->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* A POST broke without an answer. A server refusing it (unknown channel)
+ * answers 404 and drops the connection while the body is still being
+ * sent, and libsoup may report only the broken pipe: ask the channel.
+ * TRUE (and the sticky error set) if it does not exist. */
+static gboolean
+probe_not_found (GstTricklePublisher * pub)
+{
+  gchar *next_url = g_strdup_printf ("%s/next", pub->url);
+  guint status = 0;
+  gboolean gone;
+
+  gone = control (pub, "GET", next_url, NULL, &status, NULL, NULL) &&
+      status == 404;
+  g_free (next_url);
+  if (gone) {
+    g_mutex_lock (&pub->lock);
+    g_clear_error (&pub->error);
+    g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
+        pub->url);
+    g_mutex_unlock (&pub->lock);
+  }
+  return gone;
+}
+
+/* collects the answers that came in; the first error sticks. Connection
+ * failures are not errors here: an ended segment that got no answer is
+ * counted lost, a preconnect that failed is opened again when needed, the
+ * current POST is recovered by the writer (recover_current()). */
 static gboolean
 reap (GstTricklePublisher * pub, GError ** error)
 {
   GList *l, *next;
+  gboolean lost = FALSE;
 
   g_mutex_lock (&pub->lock);
   for (l = pub->pending; l; l = next) {
@@ -433,46 +541,106 @@ reap (GstTricklePublisher * pub, GError ** error)
     next = l->next;
     if (!p->done)
       continue;
-    if (!pub->error)
-      post_check (pub, p, &pub->error);
+    if (transport_failed (p)) {
+      pub->st_lost++;
+      lost = TRUE;
+    } else if (!pub->error && post_check (pub, p, &pub->error)) {
+      pub->st_segments++;
+      pub->failures = 0;
+    }
     pub->pending = g_list_delete_link (pub->pending, l);
     post_unref (p);
   }
+  if (pub->next && pub->next->done) {
+    if (transport_failed (pub->next))
+      g_clear_pointer (&pub->next, post_unref);
+    else if (!pub->error)
+      post_check (pub, pub->next, &pub->error);
+  }
   /* an answer to a POST still being written (an early 404) */
-  if (!pub->error && pub->current && pub->current->done)
+  if (!pub->error && pub->current && pub->current->done
+      && !transport_failed (pub->current))
     post_check (pub, pub->current, &pub->error);
-  if (!pub->error && pub->next && pub->next->done)
-    post_check (pub, pub->next, &pub->error);
+  g_mutex_unlock (&pub->lock);
+
+  if (lost && !pub->error)
+    probe_not_found (pub);
+  g_mutex_lock (&pub->lock);
   if (pub->error) {
-    gboolean probe = g_error_matches (pub->error,
-        GST_TRICKLE_PUBLISHER_ERROR, GST_TRICKLE_PUBLISHER_ERROR_IO) &&
-        !pub->probed;
-    g_mutex_unlock (&pub->lock);
-    if (probe) {
-      /* a POST that broke: a server refusing it (404, closed channel)
-       * answers and drops the connection while the body is still being
-       * sent, and libsoup reports the broken pipe. Ask the channel. */
-      gchar *next_url = g_strdup_printf ("%s/next", pub->url);
-      guint status = 0;
-      pub->probed = TRUE;
-      if (control (pub, "GET", next_url, NULL, &status, NULL, NULL) &&
-          status == 404) {
-        g_mutex_lock (&pub->lock);
-        g_clear_error (&pub->error);
-        g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
-            pub->url);
-        g_mutex_unlock (&pub->lock);
-      }
-      g_free (next_url);
-    }
-    g_mutex_lock (&pub->lock);
     g_propagate_error (error, g_error_copy (pub->error));
     g_mutex_unlock (&pub->lock);
     return FALSE;
   }
   g_mutex_unlock (&pub->lock);
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* flow: at most the previous segment (ending), the current one and the
+ * preconnected next one are in flight. The next POST is opened only once
+ * the previous one was answered: a publisher faster than the network
+ * (a file, a non-live source) is held back instead of opening POSTs
+ * without bound, and the server sees every POST's headers in seq order
+ * (one connection each: on separate connections a later POST could
+ * overtake an earlier one and take its place in the window). A live
+ * stream does not wait: its answers are in long before the next
+ * segment. */
+
+static gboolean
+all_answered (GstTricklePublisher * pub)
+{
+  GList *l;
+
+  for (l = pub->pending; l; l = l->next)
+    if (!((Post *) l->data)->done)
+      return FALSE;
+  return TRUE;
+}
+
+/* waits (boundedly, interrupted by unlock) until every ended POST was
+ * answered */
+static gboolean
+wait_answers (GstTricklePublisher * pub, GError ** error)
+{
+  gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
+      G_USEC_PER_SEC;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&pub->lock);
+  while (!all_answered (pub)) {
+    if (g_cancellable_is_cancelled (pub->unlock)) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+      ok = FALSE;
+      break;
+    }
+    if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline)) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s: no answer in %d s",
+          pub->url, CONTROL_TIMEOUT_S);
+      ok = FALSE;
+      break;
+    }
+  }
+  g_mutex_unlock (&pub->lock);
+  return ok && reap (pub, error);
+}
+
+/* opens the preconnect when the earlier POSTs were answered */
+static gboolean
+open_next_if_answered (GstTricklePublisher * pub, GError ** error)
+{
+  gboolean answered;
+
+  if (pub->next)
+    return TRUE;
+  g_mutex_lock (&pub->lock);
+  answered = all_answered (pub);
+  g_mutex_unlock (&pub->lock);
+  if (!answered)
+    return TRUE;
+  pub->next = post_open (pub, pub->seq, FALSE, error);
+  return pub->next != NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -510,8 +678,20 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   g_return_val_if_fail (pub->url != NULL, FALSE);
   g_return_val_if_fail (pub->thread == NULL, FALSE);
 
+  g_clear_object (&pub->tls_database);
+  if (pub->ca_file) {
+    GError *err = NULL;
+    pub->tls_database = g_tls_file_database_new (pub->ca_file, &err);
+    if (!pub->tls_database) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "CA file %s: %s", pub->ca_file,
+          err->message);
+      g_error_free (err);
+      return FALSE;
+    }
+  }
+
   g_clear_error (&pub->error);
-  pub->probed = FALSE;
   pub->context = g_main_context_new ();
   pub->loop = g_main_loop_new (pub->context, FALSE);
   g_mutex_lock (&pub->lock);
@@ -568,17 +748,183 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
   if (pub->current && !gst_trickle_publisher_end_segment (pub, error))
     return -1;
   if (!pub->next) {
+    /* the preconnect was held back: the earlier answers come first */
+    if (!wait_answers (pub, error))
+      return -1;
     pub->next = post_open (pub, pub->seq, pub->reset && pub->first, error);
     if (!pub->next)
       return -1;
   }
   pub->current = pub->next;
+  pub->next = NULL;
   pub->first = FALSE;
   pub->seq = pub->current->seq + 1;
-  pub->next = post_open (pub, pub->seq, FALSE, error);
-  if (!pub->next)
+  if (!open_next_if_answered (pub, error))
     return -1;
   return pub->current->seq;
+}
+
+static gboolean write_all (GstTricklePublisher * pub, const guint8 * p,
+    gsize size, GError ** error);
+
+/* sleeps @ms unless gst_trickle_publisher_unlock() */
+static gboolean
+backoff (GstTricklePublisher * pub, guint ms, GError ** error)
+{
+  GPollFD fd;
+
+  if (g_cancellable_make_pollfd (pub->unlock, &fd)) {
+    g_poll (&fd, 1, ms);
+    g_cancellable_release_fd (pub->unlock);
+  }
+  if (g_cancellable_is_cancelled (pub->unlock)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The current POST failed without an answer. If its headers never went
+ * out, nothing reached the server: it is sent again on the same seq after
+ * a doubling delay, with the bytes written so far. Otherwise the segment
+ * broke in the middle: it is closed politely (DELETE <channel>/<seq>) and
+ * reported as GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST; the next segment
+ * goes on. */
+static gboolean
+recover_current (GstTricklePublisher * pub, GError ** error)
+{
+  Post *p = pub->current, *np;
+  gboolean headers_sent;
+  gchar *url;
+  guint status;
+
+  if (probe_not_found (pub))
+    return reap (pub, error);
+  g_mutex_lock (&pub->lock);
+  headers_sent = p->headers_sent;
+  g_mutex_unlock (&pub->lock);
+
+  if (!headers_sent) {
+    if (pub->failures >= pub->retries) {
+      g_mutex_lock (&pub->lock);
+      if (!pub->error)
+        g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT
+            ": %s (after %u retries)", pub->url, p->seq, p->error->message,
+            pub->failures);
+      g_propagate_error (error, g_error_copy (pub->error));
+      g_mutex_unlock (&pub->lock);
+      return FALSE;
+    }
+    if (!backoff (pub, MIN (250u << MIN (pub->failures, 4), 4000), error))
+      return FALSE;
+    pub->failures++;
+    g_mutex_lock (&pub->lock);
+    pub->st_retries++;
+    g_mutex_unlock (&pub->lock);
+    np = post_open (pub, p->seq, p->reset, error);
+    if (!np)
+      return FALSE;
+    pub->current = np;
+    if (p->unsent && p->unsent->len > 0 &&
+        !write_all (pub, p->unsent->data, p->unsent->len, error)) {
+      post_unref (p);
+      return FALSE;
+    }
+    post_unref (p);
+    return TRUE;
+  }
+
+  url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, p->seq);
+  control (pub, "DELETE", url, NULL, &status, NULL, NULL);
+  g_free (url);
+  g_mutex_lock (&pub->lock);
+  pub->st_lost++;
+  g_mutex_unlock (&pub->lock);
+  g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+      GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST, "POST %s/%" G_GINT64_FORMAT
+      " broke in the middle of the segment (%s): segment dropped",
+      pub->url, p->seq, p->error->message);
+  pub->current = NULL;
+  post_unref (p);
+  return FALSE;
+}
+
+/* sends into the current POST's body, recovering a failed POST */
+static gboolean
+write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
+    GError ** error)
+{
+  GPollFD fds[2];
+
+  while (size > 0) {
+    Post *cur = pub->current;
+    gboolean failed, headers_sent;
+    gssize n;
+
+    g_mutex_lock (&pub->lock);
+    failed = transport_failed (cur);
+    headers_sent = cur->headers_sent;
+    g_mutex_unlock (&pub->lock);
+    if (failed) {
+      if (!recover_current (pub, error))
+        return FALSE;
+      continue;
+    }
+    n = send (cur->wfd, p, size, MSG_NOSIGNAL);
+    if (n > 0) {
+      if (!headers_sent) {
+        /* kept until the headers are out, for a retry */
+        if (!cur->unsent)
+          cur->unsent = g_byte_array_new ();
+        g_byte_array_append (cur->unsent, p, n);
+      } else if (cur->unsent) {
+        g_clear_pointer (&cur->unsent, g_byte_array_unref);
+      }
+      g_mutex_lock (&pub->lock);
+      pub->st_bytes += n;
+      g_mutex_unlock (&pub->lock);
+      p += n;
+      size -= n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      fds[0].fd = cur->wfd;
+      fds[0].events = G_IO_OUT;
+      fds[0].revents = 0;
+      g_cancellable_make_pollfd (pub->unlock, &fds[1]);
+      g_poll (fds, 2, -1);
+      g_cancellable_release_fd (pub->unlock);
+      if (g_cancellable_is_cancelled (pub->unlock)) {
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+        return FALSE;
+      }
+      continue;
+    }
+    /* EPIPE: libsoup stopped reading the body: the answer says why */
+    g_mutex_lock (&pub->lock);
+    while (!cur->done)
+      g_cond_wait (&pub->cond, &pub->lock);
+    failed = transport_failed (cur);
+    g_mutex_unlock (&pub->lock);
+    if (failed)
+      continue;                 /* recovered above */
+    if (!reap (pub, error))
+      return FALSE;
+    /* answered before the body ended (the seq was written already) */
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST, "POST %s/%" G_GINT64_FORMAT
+        " was answered before its end: rest of the segment dropped",
+        pub->url, cur->seq);
+    pub->current = NULL;
+    post_unref (cur);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /**
@@ -587,58 +933,23 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
  * Streams @data into the current segment's POST body. Blocks while the
  * network does not keep up; gst_trickle_publisher_unlock() interrupts it.
  *
- * Returns: %FALSE with @error on failure
+ * Returns: %FALSE with @error on failure. With
+ * %GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST the current segment was
+ * dropped but publishing can go on with the next
+ * gst_trickle_publisher_begin_segment().
  */
 gboolean
 gst_trickle_publisher_write (GstTricklePublisher * pub, gconstpointer data,
     gsize size, GError ** error)
 {
-  GPollFD fds[2];
-  const guint8 *p = data;
-
-  g_return_val_if_fail (pub->current != NULL, FALSE);
-
-  if (!reap (pub, error))
-    return FALSE;
-  fds[0].fd = pub->current->wfd;
-  fds[0].events = G_IO_OUT;
-  g_cancellable_make_pollfd (pub->unlock, &fds[1]);
-  while (size > 0) {
-    gssize n = send (pub->current->wfd, p, size, MSG_NOSIGNAL);
-
-    if (n > 0) {
-      p += n;
-      size -= n;
-      pub->current->bytes_written = TRUE;
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && errno == EAGAIN) {
-      g_poll (fds, 2, -1);
-      if (g_cancellable_is_cancelled (pub->unlock)) {
-        g_cancellable_release_fd (pub->unlock);
-        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
-        return FALSE;
-      }
-      continue;
-    }
-    /* EPIPE: libsoup stopped reading the body: the answer says why */
-    g_cancellable_release_fd (pub->unlock);
-    g_mutex_lock (&pub->lock);
-    while (!pub->current->done)
-      g_cond_wait (&pub->cond, &pub->lock);
-    g_mutex_unlock (&pub->lock);
-    if (!reap (pub, error))
-      return FALSE;
+  if (!pub->current) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT
-        " ended early", pub->url, pub->current->seq);
+        GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST, "No segment begun");
     return FALSE;
   }
-  g_cancellable_release_fd (pub->unlock);
-  return TRUE;
+  if (!reap (pub, error) || !open_next_if_answered (pub, error))
+    return FALSE;
+  return write_all (pub, data, size, error);
 }
 
 /**
@@ -674,6 +985,9 @@ void
 gst_trickle_publisher_unlock (GstTricklePublisher * pub)
 {
   g_cancellable_cancel (pub->unlock);
+  g_mutex_lock (&pub->lock);
+  g_cond_broadcast (&pub->cond);
+  g_mutex_unlock (&pub->lock);
 }
 
 void
@@ -761,6 +1075,30 @@ gst_trickle_publisher_close (GstTricklePublisher * pub)
   publisher_stop (pub, FALSE, 0, NULL);
 }
 
+/**
+ * gst_trickle_publisher_get_stats:
+ *
+ * Returns: (transfer full): `segments` (answered 200), `bytes` (written),
+ * `retries` (POSTs sent again), `lost` (segments dropped: broken in the
+ * middle or never answered) as guint64, `seq` (the next segment's) as
+ * gint64
+ */
+GstStructure *
+gst_trickle_publisher_get_stats (GstTricklePublisher * pub)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&pub->lock);
+  s = gst_structure_new ("trickle-publisher-stats",
+      "segments", G_TYPE_UINT64, pub->st_segments,
+      "bytes", G_TYPE_UINT64, pub->st_bytes,
+      "retries", G_TYPE_UINT64, pub->st_retries,
+      "lost", G_TYPE_UINT64, pub->st_lost,
+      "seq", G_TYPE_INT64, pub->seq, NULL);
+  g_mutex_unlock (&pub->lock);
+  return s;
+}
+
 /* ------------------------------------------------------------------------ */
 /* GObject */
 
@@ -796,6 +1134,13 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
       g_strfreev (pub->extra_headers);
       pub->extra_headers = g_value_dup_boxed (value);
       break;
+    case PROP_RETRIES:
+      pub->retries = g_value_get_uint (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (pub->ca_file);
+      pub->ca_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -827,6 +1172,12 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, pub->extra_headers);
       break;
+    case PROP_RETRIES:
+      g_value_set_uint (value, pub->retries);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, pub->ca_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -842,9 +1193,12 @@ gst_trickle_publisher_finalize (GObject * object)
   g_clear_error (&pub->error);
   g_clear_object (&pub->unlock);
   g_free (pub->url);
+  g_free (pub->ca_file);
+  g_clear_object (&pub->tls_database);
   g_free (pub->mime_type);
   g_strfreev (pub->extra_headers);
   g_mutex_clear (&pub->lock);
+  g_mutex_clear (&pub->run_lock);
   g_cond_clear (&pub->cond);
   G_OBJECT_CLASS (gst_trickle_publisher_parent_class)->finalize (object);
 }
@@ -880,13 +1234,24 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" headers added to every request", G_TYPE_STRV,
           flags));
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_uint ("retries", "Retries",
+          "A POST that failed before its headers reached the server is sent "
+          "again on the same seq this many times in a row (0.25 s, doubling "
+          "to 4 s, apart)", 0, G_MAXUINT, 5, flags));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to trust (instead of the "
+          "system's)", NULL, flags));
 }
 
 static void
 gst_trickle_publisher_init (GstTricklePublisher * pub)
 {
   g_mutex_init (&pub->lock);
+  g_mutex_init (&pub->run_lock);
   g_cond_init (&pub->cond);
   pub->unlock = g_cancellable_new ();
   pub->reset = TRUE;
+  pub->retries = 5;
 }

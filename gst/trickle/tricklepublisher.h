@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 #include <gst/trickle/trickle-prelude.h>
 
 G_BEGIN_DECLS
@@ -22,6 +23,8 @@ G_DECLARE_FINAL_TYPE (GstTricklePublisher, gst_trickle_publisher,
  * @GST_TRICKLE_PUBLISHER_ERROR_HTTP: another HTTP error status
  * @GST_TRICKLE_PUBLISHER_ERROR_IO: the connection failed
  * @GST_TRICKLE_PUBLISHER_ERROR_CANCELLED: gst_trickle_publisher_unlock()
+ * @GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST: the current segment broke
+ *   and was dropped; publishing goes on with the next segment
  */
 typedef enum
 {
@@ -30,6 +33,7 @@ typedef enum
   GST_TRICKLE_PUBLISHER_ERROR_HTTP,
   GST_TRICKLE_PUBLISHER_ERROR_IO,
   GST_TRICKLE_PUBLISHER_ERROR_CANCELLED,
+  GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST,
 } GstTricklePublisherError;
 
 #define GST_TRICKLE_PUBLISHER_ERROR (gst_trickle_publisher_error_quark ())
@@ -60,5 +64,7 @@ gboolean gst_trickle_publisher_stop (GstTricklePublisher * pub,
     gboolean delete_channel, GError ** error);
 GST_TRICKLE_API
 void gst_trickle_publisher_close (GstTricklePublisher * pub);
+GST_TRICKLE_API
+GstStructure *gst_trickle_publisher_get_stats (GstTricklePublisher * pub);
 
 G_END_DECLS

@@ -23,6 +23,7 @@
 
 #include "gsttrickleserver.h"
 #include "gsttricklesink.h"
+#include "gsttricklesrc.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -31,6 +32,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (trickleserver, plugin);
   ret |= GST_ELEMENT_REGISTER (tricklesink, plugin);
+  ret |= GST_ELEMENT_REGISTER (tricklesrc, plugin);
   return ret;
 }
 

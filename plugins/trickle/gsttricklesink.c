@@ -47,6 +47,7 @@
 #include <string.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesink.h"
+#include "gsttrickleuri.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define GST_CAT_DEFAULT gst_trickle_sink_debug
@@ -68,6 +69,10 @@ enum
   PROP_BUFFERS_PER_SEGMENT,
   PROP_ACCEPT_ANY_CERTIFICATE,
   PROP_EXTRA_HEADERS,
+  PROP_CA_FILE,
+  PROP_RETRIES,
+  PROP_POST_MESSAGES,
+  PROP_STATS,
 };
 
 struct _GstTrickleSink
@@ -82,6 +87,9 @@ struct _GstTrickleSink
   guint buffers_per_segment;
   gboolean accept_any_certificate;
   gchar **extra_headers;
+  gchar *ca_file;
+  guint retries;
+  gboolean post_messages;
 
   /* streaming thread */
   GstTricklePublisher *publisher;
@@ -91,14 +99,22 @@ struct _GstTrickleSink
   gboolean in_segment;
   guint keyframes;              /* in the current segment */
   guint buffers;                /* in the current segment */
+  gint64 seg_seq;
+  guint64 seg_bytes;
+  gint64 seg_start;             /* monotonic, us */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
+static void gst_trickle_sink_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
 #define gst_trickle_sink_parent_class parent_class
-G_DEFINE_TYPE (GstTrickleSink, gst_trickle_sink, GST_TYPE_BASE_SINK);
-GST_ELEMENT_REGISTER_DEFINE (tricklesink, "tricklesink", GST_RANK_NONE,
+G_DEFINE_TYPE_WITH_CODE (GstTrickleSink, gst_trickle_sink, GST_TYPE_BASE_SINK,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_trickle_sink_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE (tricklesink, "tricklesink", GST_RANK_MARGINAL,
     GST_TYPE_TRICKLE_SINK);
 
 static void gst_trickle_sink_set_property (GObject * object, guint prop_id,
@@ -133,8 +149,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
 
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "Channel URL: http(s)://host:port/[base/]channel", DEFAULT_LOCATION,
-          flags));
+          "Channel URL: http(s)://host:port/[base/]channel (trickle:// and "
+          "trickles:// are accepted too)", DEFAULT_LOCATION, flags));
   g_object_class_install_property (gobject_class, PROP_CREATE_CHANNEL,
       g_param_spec_boolean ("create-channel", "Create channel",
           "Create the channel (POST with Expect-Content) before publishing",
@@ -159,6 +175,26 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" HTTP headers added to every request (e.g. "
           "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to trust for https "
+          "(instead of the system's)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_uint ("retries", "Retries",
+          "A POST whose connection failed before its headers reached the "
+          "server is sent again on the same seq up to this many times in a "
+          "row (0.25 s, doubling to 4 s, apart); a segment that breaks in "
+          "the middle is dropped with a warning (DELETE of that seq) and "
+          "publishing goes on", 0, G_MAXUINT, 5, flags));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a \"trickle-segment\" element message (seq, bytes, "
+          "duration) for every segment published", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "segments (answered), bytes, retries, lost, seq (the next one)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "Trickle sink",
@@ -186,6 +222,7 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->keyframes_per_segment = DEFAULT_KEYFRAMES_PER_SEGMENT;
   self->buffers_per_segment = DEFAULT_BUFFERS_PER_SEGMENT;
   self->accept_any_certificate = DEFAULT_ACCEPT_ANY_CERTIFICATE;
+  self->retries = 5;
   self->streamheader = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_buffer_unref);
   /* a network sink: rendering never waits for the clock */
@@ -199,6 +236,7 @@ gst_trickle_sink_finalize (GObject * object)
 
   g_free (self->location);
   g_strfreev (self->extra_headers);
+  g_free (self->ca_file);
   g_free (self->content_type);
   g_ptr_array_unref (self->streamheader);
   g_clear_object (&self->publisher);
@@ -211,12 +249,14 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (object);
 
+  if (prop_id == PROP_LOCATION) {
+    /* trickle:// and trickles:// are stored as http:// and https:// */
+    gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
+        g_value_get_string (value), NULL);
+    return;
+  }
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      break;
     case PROP_CREATE_CHANNEL:
       self->create_channel = g_value_get_boolean (value);
       break;
@@ -235,6 +275,16 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       g_strfreev (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_RETRIES:
+      self->retries = g_value_get_uint (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -272,6 +322,27 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
       break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_RETRIES:
+      g_value_set_uint (value, self->retries);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_STATS:
+      if (self->publisher)
+        g_value_take_boxed (value,
+            gst_trickle_publisher_get_stats (self->publisher));
+      else
+        g_value_take_boxed (value,
+            gst_structure_new ("trickle-publisher-stats", "segments",
+                G_TYPE_UINT64, (guint64) 0, "bytes", G_TYPE_UINT64,
+                (guint64) 0, "retries", G_TYPE_UINT64, (guint64) 0, "lost",
+                G_TYPE_UINT64, (guint64) 0, "seq", G_TYPE_INT64, (gint64) - 1,
+                NULL));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -288,6 +359,15 @@ report_error (GstTrickleSink * self, GError * err)
   if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CANCELLED)) {
     ret = GST_FLOW_FLUSHING;
+  } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST)) {
+    /* the rest of this segment is dropped; the next one starts afresh (at
+     * a keyframe for MPEG-TS) */
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("A segment could not be published to \"%s\"", self->location),
+        ("%s", err->message));
+    self->in_segment = FALSE;
+    ret = GST_FLOW_OK;
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CLOSED)) {
     /* the channel was closed by its host: publishing ends cleanly */
@@ -307,34 +387,6 @@ report_error (GstTrickleSink * self, GError * err)
   return ret;
 }
 
-/* caps -> Content-Type: video/MP2T for MPEG-TS, else the caps as a MIME
- * type with its fields as parameters (tricklesrc reverses this) */
-static gchar *
-caps_to_content_type (GstCaps * caps)
-{
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  GString *str;
-  guint i;
-
-  if (gst_structure_has_name (s, "video/mpegts"))
-    return g_strdup ("video/MP2T");
-  str = g_string_new (gst_structure_get_name (s));
-  for (i = 0; i < (guint) gst_structure_n_fields (s); i++) {
-    const gchar *name = gst_structure_nth_field_name (s, i);
-    const GValue *v = gst_structure_get_value (s, name);
-    gchar *ser;
-
-    if (G_VALUE_TYPE (v) == GST_TYPE_ARRAY ||
-        G_VALUE_TYPE (v) == GST_TYPE_BUFFER)
-      continue;                 /* streamheaders and the like */
-    ser = gst_value_serialize (v);
-    if (ser && !strpbrk (ser, ";,\"\r\n"))
-      g_string_append_printf (str, ";%s=%s", name, ser);
-    g_free (ser);
-  }
-  return g_string_free (str, FALSE);
-}
-
 static gboolean
 gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
@@ -345,7 +397,7 @@ gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 
   self->byte_stream = gst_structure_has_name (s, "video/mpegts");
   g_free (self->content_type);
-  self->content_type = caps_to_content_type (caps);
+  self->content_type = gst_trickle_caps_to_content_type (caps);
   g_ptr_array_set_size (self->streamheader, 0);
   sh = gst_structure_get_value (s, "streamheader");
   if (sh && G_VALUE_TYPE (sh) == GST_TYPE_ARRAY) {
@@ -392,18 +444,22 @@ gst_trickle_sink_start (GstBaseSink * sink)
 static gboolean
 start_publisher (GstTrickleSink * self)
 {
+  GstTricklePublisher *pub;
   GError *err = NULL;
   gchar *location;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
-  self->publisher = gst_trickle_publisher_new (location, self->content_type);
+  pub = gst_trickle_publisher_new (location, self->content_type);
   g_free (location);
   GST_OBJECT_LOCK (self);
+  /* set before it starts: unlock() can interrupt the start */
+  self->publisher = pub;
   g_object_set (self->publisher, "create-channel", self->create_channel,
       "accept-any-certificate", self->accept_any_certificate,
-      "extra-headers", self->extra_headers, NULL);
+      "extra-headers", self->extra_headers, "ca-file", self->ca_file,
+      "retries", self->retries, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
@@ -417,7 +473,10 @@ start_publisher (GstTrickleSink * self)
           ("Could not connect to \"%s\"", self->location),
           ("%s", err->message));
     g_clear_error (&err);
-    g_clear_object (&self->publisher);
+    GST_OBJECT_LOCK (self);
+    self->publisher = NULL;
+    GST_OBJECT_UNLOCK (self);
+    g_object_unref (pub);
     return FALSE;
   }
   return TRUE;
@@ -428,10 +487,16 @@ gst_trickle_sink_stop (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
-  if (self->publisher) {
+  GstTricklePublisher *pub;
+
+  GST_OBJECT_LOCK (self);
+  pub = self->publisher;
+  self->publisher = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (pub) {
     /* a state change never waits for the server */
-    gst_trickle_publisher_close (self->publisher);
-    g_clear_object (&self->publisher);
+    gst_trickle_publisher_close (pub);
+    g_object_unref (pub);
   }
   return TRUE;
 }
@@ -448,7 +513,28 @@ write_buffer (GstTrickleSink * self, GstBuffer * buf)
   ok = gst_trickle_publisher_write (self->publisher, map.data, map.size,
       &err);
   gst_buffer_unmap (buf, &map);
+  if (ok)
+    self->seg_bytes += map.size;
   return ok ? GST_FLOW_OK : report_error (self, err);
+}
+
+/* the current segment's body ended: the "trickle-segment" message */
+static void
+segment_done (GstTrickleSink * self)
+{
+  gboolean post;
+
+  self->in_segment = FALSE;
+  GST_OBJECT_LOCK (self);
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
+  if (post)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("trickle-segment", "seq", G_TYPE_INT64,
+                self->seg_seq, "bytes", G_TYPE_UINT64, self->seg_bytes,
+                "duration", G_TYPE_UINT64, (guint64) (g_get_monotonic_time ()
+                    - self->seg_start) * GST_USECOND, NULL)));
 }
 
 static GstFlowReturn
@@ -459,11 +545,16 @@ begin_segment (GstTrickleSink * self)
   gint64 seq;
   guint i;
 
+  if (self->in_segment)
+    segment_done (self);        /* ended by begin_segment() below */
   seq = gst_trickle_publisher_begin_segment (self->publisher, &err);
   if (seq < 0)
     return report_error (self, err);
   GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT, seq);
   self->in_segment = TRUE;
+  self->seg_seq = seq;
+  self->seg_bytes = 0;
+  self->seg_start = g_get_monotonic_time ();
   self->keyframes = 0;
   self->buffers = 0;
   /* every MPEG-TS segment starts with PAT/PMT so it decodes on its own */
@@ -501,12 +592,23 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
     if (key)
       self->keyframes++;
   } else {
-    if (!self->in_segment || self->buffers >= self->buffers_per_segment) {
+    if (!self->in_segment) {
       ret = begin_segment (self);
-      if (ret != GST_FLOW_OK)
+      if (ret != GST_FLOW_OK || !self->in_segment)
         return ret;
     }
-    self->buffers++;
+    ret = write_buffer (self, buffer);
+    if (ret != GST_FLOW_OK || !self->in_segment)
+      return ret;
+    /* a frame segment ends with its last buffer, not when the next one
+     * arrives: subscribers get each frame without waiting a frame time */
+    if (++self->buffers >= self->buffers_per_segment) {
+      GError *err = NULL;
+      segment_done (self);
+      if (!gst_trickle_publisher_end_segment (self->publisher, &err))
+        return report_error (self, err);
+    }
+    return GST_FLOW_OK;
   }
   return write_buffer (self, buffer);
 }
@@ -525,6 +627,8 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     GST_OBJECT_UNLOCK (self);
     /* finish the last segment, wait for the answers, close the channel:
      * errors are reported before EOS completes */
+    if (self->in_segment)
+      segment_done (self);
     if (!gst_trickle_publisher_stop (self->publisher, delete, &err) &&
         !g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_CLOSED)) {
@@ -555,4 +659,51 @@ gst_trickle_sink_unlock_stop (GstBaseSink * sink)
   if (self->publisher)
     gst_trickle_publisher_unlock_stop (self->publisher);
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GstURIHandler: trickle:// (http) and trickles:// (https) */
+
+static GstURIType
+uri_get_type (GType type)
+{
+  return GST_URI_SINK;
+}
+
+static const gchar *const *
+uri_get_protocols (GType type)
+{
+  return gst_trickle_uri_protocols ();
+}
+
+static gchar *
+uri_get_uri (GstURIHandler * handler)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  uri = gst_trickle_uri_from_location (self->location);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (handler);
+
+  return gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
+      uri, error);
+}
+
+static void
+gst_trickle_sink_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = uri_get_type;
+  iface->get_protocols = uri_get_protocols;
+  iface->get_uri = uri_get_uri;
+  iface->set_uri = uri_set_uri;
 }

@@ -30,6 +30,7 @@
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
+#include <gst/gst.h>
 #include <gst/trickle/trickle.h>
 
 G_BEGIN_DECLS
@@ -217,5 +218,14 @@ gint trickle_test_count_fds (void);
 
 /* deterministic pseudo-random bytes */
 GBytes *trickle_test_make_data (gsize size, guint32 seed);
+
+/* ------------------------------------------------------------------------ */
+/* Pipelines */
+
+/* Runs a gst-launch description to EOS or error (30 s at most, else the
+ * test fails) and back to NULL; returns the error message, or NULL at EOS */
+GstMessage *trickle_test_run_pipeline (const gchar * desc);
+/* TRUE if the element factory exists */
+gboolean trickle_test_have (const gchar * factory);
 
 G_END_DECLS

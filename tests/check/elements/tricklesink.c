@@ -14,43 +14,6 @@
 #include <gst/trickle/trickle.h>
 #include "trickletestutil.h"
 
-/* runs @desc to EOS (or error); returns the error message, if any */
-static GstMessage *
-run_pipeline (const gchar * desc)
-{
-  GError *err = NULL;
-  GstElement *pipeline = gst_parse_launch (desc, &err);
-  GstBus *bus;
-  GstMessage *msg;
-
-  fail_unless (pipeline != NULL, "%s: %s", desc, err ? err->message : "");
-  bus = gst_element_get_bus (pipeline);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "%s: neither EOS nor error", desc);
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref (bus);
-  gst_object_unref (pipeline);
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
-    gst_message_unref (msg);
-    return NULL;
-  }
-  return msg;
-}
-
-static gboolean
-have (const gchar * factory)
-{
-  GstElementFactory *f = gst_element_factory_find (factory);
-
-  if (!f)
-    return FALSE;
-  gst_object_unref (f);
-  return TRUE;
-}
-
 /* frames decoded from an MPEG-TS/H.264 byte string */
 static guint
 count_decoded_frames (GBytes * ts)
@@ -105,8 +68,8 @@ GST_START_TEST (test_mpegts_segments)
   guint total = 0;
   gint seq;
 
-  if (!have ("x264enc") || !have ("mpegtsmux") || !have ("tsdemux")
-      || !have ("avdec_h264")) {
+  if (!trickle_test_have ("x264enc") || !trickle_test_have ("mpegtsmux") || !trickle_test_have ("tsdemux")
+      || !trickle_test_have ("avdec_h264")) {
     GST_WARNING ("encoder/muxer plugins missing, skipping");
     return;
   }
@@ -116,7 +79,7 @@ GST_START_TEST (test_mpegts_segments)
       "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
       "tricklesink location=http://127.0.0.1:%u/ts delete-on-eos=false",
       ts->port);
-  err = run_pipeline (desc);
+  err = trickle_test_run_pipeline (desc);
   fail_unless (err == NULL, "pipeline error");
   g_free (desc);
 
@@ -167,7 +130,7 @@ GST_START_TEST (test_raw_frames)
       "video/x-raw,format=I420,width=64,height=48,framerate=10/1 ! "
       "tricklesink location=http://127.0.0.1:%u/raw delete-on-eos=false",
       ts->port);
-  err = run_pipeline (desc);
+  err = trickle_test_run_pipeline (desc);
   fail_unless (err == NULL);
   g_free (desc);
   for (seq = 0; seq < 5; seq++) {
@@ -205,7 +168,7 @@ GST_START_TEST (test_errors_and_delete)
   desc = g_strdup_printf ("videotestsrc num-buffers=50 ! "
       "video/x-raw,width=32,height=32 ! "
       "tricklesink location=http://127.0.0.1:%u/missing", ts->port);
-  msg = run_pipeline (desc);
+  msg = trickle_test_run_pipeline (desc);
   fail_unless (msg != NULL, "no error for an unknown channel");
   gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_FOUND);
@@ -220,14 +183,14 @@ GST_START_TEST (test_errors_and_delete)
       "video/x-raw,width=32,height=32 ! "
       "tricklesink location=http://127.0.0.1:%u/made create-channel=true",
       ts->port);
-  fail_unless (run_pipeline (desc) == NULL);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
   g_free (desc);
   c = trickle_test_request (ts->port, "GET", "/made/next", NULL, 0, NULL);
   fail_unless_equals_int (c->status, 404);
   trickle_test_conn_free (c);
 
   /* no location: a settings error */
-  msg = run_pipeline ("fakesrc num-buffers=1 ! tricklesink");
+  msg = trickle_test_run_pipeline ("fakesrc num-buffers=1 ! tricklesink");
   fail_unless (msg != NULL);
   gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_SETTINGS);

@@ -1,0 +1,1021 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:tricklesubscriber
+ * @title: GstTrickleSubscriber
+ * @short_description: follows a trickle channel over HTTP
+ *
+ * The client side of subscribing, without GStreamer elements. It GETs
+ * `<channel url>/<start-seq>`, then follows `Lp-Trickle-Seq + 1`: as soon
+ * as a segment's headers arrive, the GET of the next segment is sent (the
+ * preconnect: the server holds it until that segment starts), so a segment
+ * boundary costs no round trip. A preconnect that waits longer than
+ * `preconnect-timeout` is cancelled and sent again (proxies drop idle
+ * requests), as the reference clients do.
+ *
+ * Answers: 470 (the segment left the server's window) jumps to
+ * `Lp-Trickle-Latest`; 404 waits for the channel up to `wait-timeout`,
+ * then fails; `Lp-Trickle-Closed` is the end of the stream; a failed
+ * connection or a 5xx is retried `retries` times with a doubling delay
+ * (0.25 s up to 4 s), the count restarting after every good answer.
+ *
+ * Threads: the #SoupSession lives in a thread of its own with its own
+ * #GMainContext, where every libsoup call happens. Bodies are read there
+ * in pieces as they arrive and handed to the caller as a queue of events
+ * (gst_trickle_subscriber_next_event()): the bytes libsoup read are passed
+ * on as they are (one #GBytes per read, no further copy). The queue is
+ * bounded by `max-queued-bytes`: beyond it reading pauses, TCP pushes back
+ * on the server, and a subscriber too slow for the stream eventually gets
+ * a 470 and jumps to the live edge instead of growing without bound.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <libsoup/soup.h>
+
+#include "tricklesubscriber.h"
+
+#define READ_SIZE (64 * 1024)
+#define RETRY_DELAY_MS 250
+#define RETRY_DELAY_MAX_MS 4000
+#define NOT_FOUND_POLL_MS 100
+
+enum
+{
+  PROP_0,
+  PROP_URL,
+  PROP_START_SEQ,
+  PROP_WAIT_TIMEOUT,
+  PROP_PRECONNECT_TIMEOUT,
+  PROP_RETRIES,
+  PROP_MAX_QUEUED_BYTES,
+  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_CA_FILE,
+  PROP_EXTRA_HEADERS,
+};
+
+typedef struct _Get Get;
+
+struct _GstTrickleSubscriber
+{
+  GObject parent;
+
+  /* properties: set before start */
+  gchar *url;                   /* channel URL, no trailing slash */
+  gint64 start_seq;
+  gint wait_timeout_ms;         /* 404: -1 forever */
+  guint preconnect_timeout_ms;
+  guint retries;
+  guint64 max_queued;
+  gboolean accept_any_certificate;
+  gchar *ca_file;
+  gchar **extra_headers;
+
+  GThread *thread;
+  GTlsDatabase *tls_database;
+  GMainContext *context;
+  GMainLoop *loop;
+
+  /* session thread only */
+  SoupSession *session;
+  Get *current;                 /* the segment being read */
+  Get *next;                    /* preconnected */
+  guint failures;               /* in a row */
+  gint64 not_found_since;
+  gint64 last_seq;              /* last segment started, -1 none */
+  gboolean jumped;
+  gboolean reading;             /* a read is pending */
+  gboolean finished;            /* EOS or an error queued */
+  GSource *retry;
+  guint live_gets;
+
+  /* shared, under lock */
+  GMutex lock;
+  GCond cond;
+  GQueue events;                /* GstTrickleSubscriberEvent */
+  guint64 queued;
+  gboolean paused;              /* reading waits for the queue to drain */
+  gboolean resume_scheduled;
+  gboolean flushing;
+  GError *error;                /* after the queue: the final error */
+  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits;
+  gint64 st_seq;
+};
+
+struct _Get
+{
+  GstTrickleSubscriber *sub;
+  gint64 seq;                   /* as requested */
+  gboolean preconnect;
+  SoupMessage *msg;
+  GCancellable *cancellable;
+  GInputStream *stream;
+  GSource *timer;
+  gboolean answered;
+  gboolean reissue;             /* cancelled by the preconnect timer */
+  gboolean dropped;             /* no longer current/next: free on return */
+  gboolean busy;                /* an async call holds it */
+  gboolean eof;                 /* body read to its end */
+  GError *error;
+  gint64 start_time;
+  guint64 bytes;
+};
+
+G_DEFINE_TYPE (GstTrickleSubscriber, gst_trickle_subscriber, G_TYPE_OBJECT);
+G_DEFINE_QUARK (gst-trickle-subscriber-error-quark,
+    gst_trickle_subscriber_error);
+
+static void get_send (GstTrickleSubscriber * sub, Get * g);
+static void current_answered (GstTrickleSubscriber * sub);
+
+/**
+ * gst_trickle_subscriber_event_clear:
+ *
+ * Frees what @event holds.
+ */
+void
+gst_trickle_subscriber_event_clear (GstTrickleSubscriberEvent * event)
+{
+  g_clear_pointer (&event->content_type, g_free);
+  g_clear_pointer (&event->message, g_free);
+  g_clear_pointer (&event->data, g_bytes_unref);
+}
+
+static void
+event_free (GstTrickleSubscriberEvent * ev)
+{
+  gst_trickle_subscriber_event_clear (ev);
+  g_free (ev);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the queue (session thread → caller) */
+
+static GstTrickleSubscriberEvent *
+event_new (GstTrickleSubscriberEventType type, gint64 seq)
+{
+  GstTrickleSubscriberEvent *ev = g_new0 (GstTrickleSubscriberEvent, 1);
+
+  ev->type = type;
+  ev->seq = seq;
+  ev->latest = -1;
+  return ev;
+}
+
+static void
+push_event (GstTrickleSubscriber * sub, GstTrickleSubscriberEvent * ev)
+{
+  g_mutex_lock (&sub->lock);
+  g_queue_push_tail (&sub->events, ev);
+  if (ev->data)
+    sub->queued += g_bytes_get_size (ev->data);
+  g_cond_broadcast (&sub->cond);
+  g_mutex_unlock (&sub->lock);
+}
+
+/* the end: nothing more is requested; @error (taken) after the queue */
+static void
+finish (GstTrickleSubscriber * sub, GError * error)
+{
+  if (sub->finished) {
+    g_clear_error (&error);
+    return;
+  }
+  sub->finished = TRUE;
+  g_mutex_lock (&sub->lock);
+  if (error)
+    sub->error = error;
+  else
+    g_queue_push_tail (&sub->events,
+        event_new (GST_TRICKLE_SUBSCRIBER_EOS, sub->last_seq));
+  g_cond_broadcast (&sub->cond);
+  g_mutex_unlock (&sub->lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* requests (session thread) */
+
+static gboolean
+accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  GstTrickleSubscriber *sub = user_data;
+
+  return sub->accept_any_certificate;
+}
+
+static void
+get_free (Get * g)
+{
+  if (g->timer) {
+    g_source_destroy (g->timer);
+    g_source_unref (g->timer);
+  }
+  if (g->stream) {
+    /* a body not read to its end: closing with a cancelled cancellable
+     * makes libsoup drop the connection instead of reading the rest */
+    if (!g->eof)
+      g_cancellable_cancel (g->cancellable);
+    g_input_stream_close (g->stream, g->cancellable, NULL);
+    g_object_unref (g->stream);
+  }
+  g_clear_object (&g->msg);
+  g_clear_object (&g->cancellable);
+  g_clear_error (&g->error);
+  g->sub->live_gets--;
+  g_free (g);
+}
+
+/* forgets @g: freed now, or when its pending call returns */
+static void
+get_drop (Get * g)
+{
+  if (!g)
+    return;
+  g->dropped = TRUE;
+  if (g->busy)
+    g_cancellable_cancel (g->cancellable);
+  else
+    get_free (g);
+}
+
+static Get *
+get_new (GstTrickleSubscriber * sub, gint64 seq, gboolean preconnect)
+{
+  Get *g = g_new0 (Get, 1);
+
+  g->sub = sub;
+  g->seq = seq;
+  g->preconnect = preconnect;
+  sub->live_gets++;
+  get_send (sub, g);
+  return g;
+}
+
+static gboolean
+preconnect_timeout (gpointer data)
+{
+  Get *g = data;
+
+  /* waited too long for its segment: ask again (an intermediary may have
+   * dropped the idle request) */
+  g_source_unref (g->timer);
+  g->timer = NULL;
+  g->reissue = TRUE;
+  g_cancellable_cancel (g->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+got_headers (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Get *g = data;
+  GstTrickleSubscriber *sub = g->sub;
+  GInputStream *stream;
+  GError *err = NULL;
+
+  g->busy = FALSE;
+  stream = soup_session_send_finish (SOUP_SESSION (source), res, &err);
+  if (g->dropped) {
+    if (stream)
+      g_object_unref (stream);
+    g_clear_error (&err);
+    get_free (g);
+    return;
+  }
+  if (g->timer) {
+    g_source_destroy (g->timer);
+    g_clear_pointer (&g->timer, g_source_unref);
+  }
+  if (g->reissue) {
+    if (stream)
+      g_object_unref (stream);
+    g_clear_error (&err);
+    g->reissue = FALSE;
+    g_clear_object (&g->msg);
+    g_clear_object (&g->cancellable);
+    get_send (sub, g);
+    return;
+  }
+  g->stream = stream;
+  g->error = err;
+  g->answered = TRUE;
+  if (g == sub->current)
+    current_answered (sub);
+}
+
+static void
+get_send (GstTrickleSubscriber * sub, Get * g)
+{
+  gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, sub->url, g->seq);
+  SoupMessageHeaders *h;
+  gchar **hdr;
+
+  g->msg = soup_message_new ("GET", url);
+  g_free (url);
+  g->cancellable = g_cancellable_new ();
+  g->start_time = g_get_monotonic_time ();
+  h = soup_message_get_request_headers (g->msg);
+  for (hdr = sub->extra_headers; hdr && *hdr; hdr++) {
+    gchar **kv = g_strsplit (*hdr, ":", 2);
+    if (kv[0] && kv[1])
+      soup_message_headers_replace (h, g_strstrip (kv[0]),
+          g_strstrip (kv[1]));
+    g_strfreev (kv);
+  }
+  g_signal_connect (g->msg, "accept-certificate",
+      G_CALLBACK (accept_certificate), sub);
+  if (sub->preconnect_timeout_ms > 0) {
+    g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
+    g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
+    g_source_attach (g->timer, sub->context);
+  }
+  g->busy = TRUE;
+  soup_session_send_async (sub->session, g->msg, G_PRIORITY_DEFAULT,
+      g->cancellable, got_headers, g);
+}
+
+static gboolean
+retry_now (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+  gint64 seq = sub->current->seq;
+
+  g_clear_pointer (&sub->retry, g_source_unref);
+  get_drop (sub->current);
+  sub->current = get_new (sub, seq, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+retry_later (GstTrickleSubscriber * sub, guint delay_ms)
+{
+  sub->retry = g_timeout_source_new (delay_ms);
+  g_source_set_callback (sub->retry, retry_now, sub, NULL);
+  g_source_attach (sub->retry, sub->context);
+}
+
+/* a failure that may pass (no connection, 5xx): retried with backoff */
+static void
+transient_failure (GstTrickleSubscriber * sub, gchar * message)
+{
+  GstTrickleSubscriberEvent *ev;
+  guint delay;
+
+  if (sub->failures >= sub->retries) {
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_IO, "%s (after %u retries)", message,
+            sub->failures));
+    g_free (message);
+    return;
+  }
+  delay = MIN (RETRY_DELAY_MS << MIN (sub->failures, 8), RETRY_DELAY_MAX_MS);
+  sub->failures++;
+  g_mutex_lock (&sub->lock);
+  sub->st_retries++;
+  g_mutex_unlock (&sub->lock);
+  ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, sub->current->seq);
+  ev->message = message;
+  push_event (sub, ev);
+  retry_later (sub, delay);
+}
+
+static void read_more (GstTrickleSubscriber * sub);
+
+/* the current GET's headers are in */
+static void
+current_answered (GstTrickleSubscriber * sub)
+{
+  Get *g = sub->current;
+  SoupMessageHeaders *h;
+  const gchar *v;
+  guint status;
+  GstTrickleSubscriberEvent *ev;
+  gint64 seq;
+
+  if (sub->finished)
+    return;
+  if (g->error) {
+    gchar *msg = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT ": %s",
+        sub->url, g->seq, g->error->message);
+    transient_failure (sub, msg);
+    return;
+  }
+  status = soup_message_get_status (g->msg);
+  h = soup_message_get_response_headers (g->msg);
+  if (status == 404) {
+    gint64 now = g_get_monotonic_time ();
+
+    if (sub->not_found_since == 0)
+      sub->not_found_since = now;
+    if (sub->wait_timeout_ms < 0 || now - sub->not_found_since <
+        (gint64) sub->wait_timeout_ms * 1000) {
+      /* subscribers often start before their publisher. A channel that
+       * appears is new: its first segment is 0 (unless a seq was asked) */
+      g->seq = sub->start_seq >= 0 && sub->last_seq < 0 ? sub->start_seq : 0;
+      retry_later (sub, NOT_FOUND_POLL_MS);
+      return;
+    }
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_NOT_FOUND, "Channel %s not found",
+            sub->url));
+    return;
+  }
+  sub->not_found_since = 0;
+  if (soup_message_headers_get_one (h, "Lp-Trickle-Closed")) {
+    finish (sub, NULL);
+    return;
+  }
+  if (status == 470) {
+    gint64 latest = -1;
+
+    v = soup_message_headers_get_one (h, "Lp-Trickle-Latest");
+    if (v)
+      latest = g_ascii_strtoll (v, NULL, 10);
+    if (latest < 0 || latest == g->seq)
+      latest = -1;              /* the live edge, whatever it is */
+    sub->failures = 0;
+    sub->jumped = TRUE;
+    g_mutex_lock (&sub->lock);
+    sub->st_jumps++;
+    g_mutex_unlock (&sub->lock);
+    ev = event_new (GST_TRICKLE_SUBSCRIBER_JUMP, g->seq);
+    ev->latest = latest;
+    push_event (sub, ev);
+    get_drop (g);
+    sub->current = get_new (sub, latest, FALSE);
+    return;
+  }
+  if (status >= 500 || status < 100) {
+    transient_failure (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+            ": HTTP %u", sub->url, g->seq, status));
+    return;
+  }
+  if (status != 200) {
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_HTTP, "GET %s/%" G_GINT64_FORMAT
+            ": HTTP %u %s", sub->url, g->seq, status,
+            GST_STR_NULL (soup_message_get_reason_phrase (g->msg))));
+    return;
+  }
+
+  sub->failures = 0;
+  v = soup_message_headers_get_one (h, "Lp-Trickle-Seq");
+  seq = v ? g_ascii_strtoll (v, NULL, 10) : g->seq;
+  ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_START, seq);
+  ev->discont = sub->jumped || (sub->last_seq >= 0
+      && seq != sub->last_seq + 1);
+  ev->content_type = g_strdup (soup_message_headers_get_one (h,
+          "Content-Type"));
+  sub->jumped = FALSE;
+  sub->last_seq = seq;
+  g->seq = seq;
+  g_mutex_lock (&sub->lock);
+  sub->st_seq = seq;
+  if (g->preconnect)
+    sub->st_hits++;
+  g_mutex_unlock (&sub->lock);
+  push_event (sub, ev);
+  /* the preconnect: the next segment's GET waits on the server */
+  sub->next = get_new (sub, seq + 1, TRUE);
+  read_more (sub);
+}
+
+/* the current segment is done: the preconnected GET takes over */
+static void
+advance (GstTrickleSubscriber * sub, gboolean complete)
+{
+  Get *g = sub->current;
+  GstTrickleSubscriberEvent *ev;
+
+  ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_END, g->seq);
+  ev->complete = complete;
+  ev->size = g->bytes;
+  ev->duration_us = g_get_monotonic_time () - g->start_time;
+  g_mutex_lock (&sub->lock);
+  sub->st_segments++;
+  g_mutex_unlock (&sub->lock);
+  push_event (sub, ev);
+  get_drop (g);
+  sub->current = sub->next;
+  sub->next = NULL;
+  if (!sub->current)
+    sub->current = get_new (sub, sub->last_seq + 1, FALSE);
+  else if (sub->current->answered)
+    current_answered (sub);
+}
+
+static void
+got_bytes (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Get *g = data;
+  GstTrickleSubscriber *sub = g->sub;
+  GError *err = NULL;
+  GBytes *bytes;
+
+  g->busy = FALSE;
+  sub->reading = FALSE;
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res,
+      &err);
+  if (g->dropped) {
+    g_clear_pointer (&bytes, g_bytes_unref);
+    g_clear_error (&err);
+    get_free (g);
+    return;
+  }
+  if (!bytes) {
+    /* broke inside the segment (a server dying between two chunks reads
+     * as a clean end: libsoup cannot tell) */
+    GstTrickleSubscriberEvent *ev;
+
+    ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, g->seq);
+    ev->message = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+        " broke after %" G_GUINT64_FORMAT " bytes: %s", sub->url, g->seq,
+        g->bytes, err->message);
+    push_event (sub, ev);
+    g_clear_error (&err);
+    advance (sub, FALSE);
+    return;
+  }
+  if (g_bytes_get_size (bytes) == 0) {
+    g_bytes_unref (bytes);
+    g->eof = TRUE;
+    advance (sub, TRUE);
+    return;
+  }
+  g->bytes += g_bytes_get_size (bytes);
+  g_mutex_lock (&sub->lock);
+  sub->st_bytes += g_bytes_get_size (bytes);
+  g_mutex_unlock (&sub->lock);
+  {
+    GstTrickleSubscriberEvent *ev =
+        event_new (GST_TRICKLE_SUBSCRIBER_DATA, g->seq);
+    ev->data = bytes;
+    push_event (sub, ev);
+  }
+  read_more (sub);
+}
+
+static void
+read_more (GstTrickleSubscriber * sub)
+{
+  Get *g = sub->current;
+  gboolean full;
+
+  if (sub->reading || sub->finished || !g || !g->stream)
+    return;
+  g_mutex_lock (&sub->lock);
+  full = sub->queued >= sub->max_queued;
+  sub->paused = full;
+  g_mutex_unlock (&sub->lock);
+  if (full)
+    return;                     /* next_event() resumes us */
+  sub->reading = TRUE;
+  g->busy = TRUE;
+  g_input_stream_read_bytes_async (g->stream, READ_SIZE, G_PRIORITY_DEFAULT,
+      g->cancellable, got_bytes, g);
+}
+
+static gboolean
+resume_in_thread (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+
+  g_mutex_lock (&sub->lock);
+  sub->resume_scheduled = FALSE;
+  g_mutex_unlock (&sub->lock);
+  read_more (sub);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_in_thread (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+
+  sub->current = get_new (sub, sub->start_seq, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+stop_in_thread (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+
+  sub->finished = TRUE;
+  if (sub->retry) {
+    g_source_destroy (sub->retry);
+    g_clear_pointer (&sub->retry, g_source_unref);
+  }
+  get_drop (sub->current);
+  get_drop (sub->next);
+  sub->current = sub->next = NULL;
+  g_main_loop_quit (sub->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+thread_func (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+
+  g_main_context_push_thread_default (sub->context);
+  /* current + preconnected GET need two connections at once (libsoup's
+   * default per host is 2; reissued preconnects may briefly need more);
+   * no session timeout: a preconnect waits as long as its segment does */
+  sub->session = soup_session_new_with_options ("max-conns-per-host", 8,
+      "max-conns", 16, "timeout", 0, "idle-timeout", 0, NULL);
+  if (sub->tls_database)
+    soup_session_set_tls_database (sub->session, sub->tls_database);
+  g_main_loop_run (sub->loop);
+  /* dropped requests return (cancelled) before the session goes */
+  soup_session_abort (sub->session);
+  while (sub->live_gets > 0)
+    g_main_context_iteration (sub->context, TRUE);
+  g_clear_object (&sub->session);
+  while (g_main_context_iteration (sub->context, FALSE));
+  g_main_context_pop_thread_default (sub->context);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* public API */
+
+/**
+ * gst_trickle_subscriber_new:
+ * @url: the channel URL, `http(s)://host:port/[base/]channel`
+ *
+ * Returns: (transfer full): a new subscriber
+ */
+GstTrickleSubscriber *
+gst_trickle_subscriber_new (const gchar * url)
+{
+  return g_object_new (GST_TRICKLE_TYPE_SUBSCRIBER, "url", url, NULL);
+}
+
+/**
+ * gst_trickle_subscriber_start:
+ *
+ * Starts the session thread and the first GET. Does not wait for any
+ * answer: gst_trickle_subscriber_next_event() reports what comes.
+ *
+ * Returns: %FALSE with @error for an invalid URL or CA file
+ */
+gboolean
+gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
+{
+  GUri *uri;
+  GTlsDatabase *db = NULL;
+
+  g_return_val_if_fail (sub->thread == NULL, FALSE);
+
+  uri = sub->url ? g_uri_parse (sub->url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
+  if (!uri || !g_uri_get_host (uri) ||
+      (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
+          g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
+    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+        GST_TRICKLE_SUBSCRIBER_ERROR_HTTP, "Invalid channel URL \"%s\"",
+        GST_STR_NULL (sub->url));
+    g_clear_pointer (&uri, g_uri_unref);
+    return FALSE;
+  }
+  g_uri_unref (uri);
+  if (sub->ca_file) {
+    GError *err = NULL;
+    db = g_tls_file_database_new (sub->ca_file, &err);
+    if (!db) {
+      g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_IO, "CA file %s: %s", sub->ca_file,
+          err->message);
+      g_error_free (err);
+      return FALSE;
+    }
+  }
+
+  g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
+  g_clear_error (&sub->error);
+  sub->queued = 0;
+  sub->paused = sub->resume_scheduled = FALSE;
+  sub->flushing = FALSE;
+  sub->finished = FALSE;
+  sub->reading = FALSE;
+  sub->failures = 0;
+  sub->not_found_since = 0;
+  sub->last_seq = -1;
+  sub->jumped = FALSE;
+  sub->st_segments = sub->st_bytes = sub->st_retries = sub->st_jumps =
+      sub->st_hits = 0;
+  sub->st_seq = -1;
+
+  sub->context = g_main_context_new ();
+  sub->loop = g_main_loop_new (sub->context, FALSE);
+  g_clear_object (&sub->tls_database);
+  sub->tls_database = db;
+  sub->thread = g_thread_new ("trickle-subscriber", thread_func, sub);
+  g_main_context_invoke (sub->context, start_in_thread, sub);
+  return TRUE;
+}
+
+/**
+ * gst_trickle_subscriber_next_event:
+ * @event: (out caller-allocates): filled in; clear it with
+ *   gst_trickle_subscriber_event_clear()
+ *
+ * Waits for what comes next from the channel. After
+ * %GST_TRICKLE_SUBSCRIBER_EOS, or an error, nothing more comes.
+ *
+ * Returns: %FALSE with @error (%GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED
+ * after gst_trickle_subscriber_unlock())
+ */
+gboolean
+gst_trickle_subscriber_next_event (GstTrickleSubscriber * sub,
+    GstTrickleSubscriberEvent * event, GError ** error)
+{
+  GstTrickleSubscriberEvent *ev;
+  gboolean resume = FALSE;
+
+  memset (event, 0, sizeof (*event));
+  g_mutex_lock (&sub->lock);
+  while (!sub->flushing && g_queue_is_empty (&sub->events) && !sub->error
+      && sub->thread)
+    g_cond_wait (&sub->cond, &sub->lock);
+  if (sub->flushing) {
+    g_mutex_unlock (&sub->lock);
+    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+        GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED, "Interrupted");
+    return FALSE;
+  }
+  ev = g_queue_pop_head (&sub->events);
+  if (!ev) {
+    if (sub->error)
+      g_propagate_error (error, g_error_copy (sub->error));
+    else
+      g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED, "Not started");
+    g_mutex_unlock (&sub->lock);
+    return FALSE;
+  }
+  if (ev->data) {
+    sub->queued -= g_bytes_get_size (ev->data);
+    if (sub->paused && !sub->resume_scheduled
+        && sub->queued <= sub->max_queued / 2) {
+      sub->paused = FALSE;
+      sub->resume_scheduled = TRUE;
+      resume = TRUE;
+    }
+  }
+  g_mutex_unlock (&sub->lock);
+  if (resume)
+    g_main_context_invoke (sub->context, resume_in_thread, sub);
+  *event = *ev;
+  g_free (ev);
+  return TRUE;
+}
+
+/**
+ * gst_trickle_subscriber_unlock:
+ *
+ * Makes gst_trickle_subscriber_next_event() return at once (from any
+ * thread) until gst_trickle_subscriber_unlock_stop().
+ */
+void
+gst_trickle_subscriber_unlock (GstTrickleSubscriber * sub)
+{
+  g_mutex_lock (&sub->lock);
+  sub->flushing = TRUE;
+  g_cond_broadcast (&sub->cond);
+  g_mutex_unlock (&sub->lock);
+}
+
+void
+gst_trickle_subscriber_unlock_stop (GstTrickleSubscriber * sub)
+{
+  g_mutex_lock (&sub->lock);
+  sub->flushing = FALSE;
+  g_mutex_unlock (&sub->lock);
+}
+
+/**
+ * gst_trickle_subscriber_stop:
+ *
+ * Drops every request at once (no answer is waited for) and stops the
+ * session thread.
+ */
+void
+gst_trickle_subscriber_stop (GstTrickleSubscriber * sub)
+{
+  if (!sub->thread)
+    return;
+  g_main_context_invoke (sub->context, stop_in_thread, sub);
+  g_thread_join (sub->thread);
+  g_mutex_lock (&sub->lock);
+  sub->thread = NULL;
+  g_cond_broadcast (&sub->cond);
+  g_mutex_unlock (&sub->lock);
+  g_clear_pointer (&sub->loop, g_main_loop_unref);
+  g_clear_pointer (&sub->context, g_main_context_unref);
+}
+
+/**
+ * gst_trickle_subscriber_get_stats:
+ *
+ * Returns: (transfer full): `segments`, `bytes`, `retries`, `jumps` (470s),
+ * `preconnect-hits` (segments whose GET was sent before they started) as
+ * guint64 and `seq` (the last segment started, -1 none) as gint64
+ */
+GstStructure *
+gst_trickle_subscriber_get_stats (GstTrickleSubscriber * sub)
+{
+  GstStructure *s;
+
+  g_mutex_lock (&sub->lock);
+  s = gst_structure_new ("trickle-subscriber-stats",
+      "segments", G_TYPE_UINT64, sub->st_segments,
+      "bytes", G_TYPE_UINT64, sub->st_bytes,
+      "retries", G_TYPE_UINT64, sub->st_retries,
+      "jumps", G_TYPE_UINT64, sub->st_jumps,
+      "preconnect-hits", G_TYPE_UINT64, sub->st_hits,
+      "seq", G_TYPE_INT64, sub->st_seq, NULL);
+  g_mutex_unlock (&sub->lock);
+  return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTrickleSubscriber *sub = GST_TRICKLE_SUBSCRIBER (object);
+
+  switch (prop_id) {
+    case PROP_URL:{
+      gchar *url = g_value_dup_string (value);
+      g_free (sub->url);
+      if (url && g_str_has_suffix (url, "/"))
+        url[strlen (url) - 1] = '\0';
+      sub->url = url;
+      break;
+    }
+    case PROP_START_SEQ:
+      sub->start_seq = g_value_get_int64 (value);
+      break;
+    case PROP_WAIT_TIMEOUT:
+      sub->wait_timeout_ms = g_value_get_int (value);
+      break;
+    case PROP_PRECONNECT_TIMEOUT:
+      sub->preconnect_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_RETRIES:
+      sub->retries = g_value_get_uint (value);
+      break;
+    case PROP_MAX_QUEUED_BYTES:
+      sub->max_queued = g_value_get_uint64 (value);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      sub->accept_any_certificate = g_value_get_boolean (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (sub->ca_file);
+      sub->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_strfreev (sub->extra_headers);
+      sub->extra_headers = g_value_dup_boxed (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTrickleSubscriber *sub = GST_TRICKLE_SUBSCRIBER (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, sub->url);
+      break;
+    case PROP_START_SEQ:
+      g_value_set_int64 (value, sub->start_seq);
+      break;
+    case PROP_WAIT_TIMEOUT:
+      g_value_set_int (value, sub->wait_timeout_ms);
+      break;
+    case PROP_PRECONNECT_TIMEOUT:
+      g_value_set_uint (value, sub->preconnect_timeout_ms);
+      break;
+    case PROP_RETRIES:
+      g_value_set_uint (value, sub->retries);
+      break;
+    case PROP_MAX_QUEUED_BYTES:
+      g_value_set_uint64 (value, sub->max_queued);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      g_value_set_boolean (value, sub->accept_any_certificate);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, sub->ca_file);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_value_set_boxed (value, sub->extra_headers);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_trickle_subscriber_finalize (GObject * object)
+{
+  GstTrickleSubscriber *sub = GST_TRICKLE_SUBSCRIBER (object);
+
+  gst_trickle_subscriber_stop (sub);
+  g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
+  g_clear_error (&sub->error);
+  g_clear_object (&sub->tls_database);
+  g_free (sub->url);
+  g_free (sub->ca_file);
+  g_strfreev (sub->extra_headers);
+  g_mutex_clear (&sub->lock);
+  g_cond_clear (&sub->cond);
+  G_OBJECT_CLASS (gst_trickle_subscriber_parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_trickle_subscriber_set_property;
+  gobject_class->get_property = gst_trickle_subscriber_get_property;
+  gobject_class->finalize = gst_trickle_subscriber_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_URL,
+      g_param_spec_string ("url", "URL",
+          "Channel URL: http(s)://host:port/[base/]channel", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_START_SEQ,
+      g_param_spec_int64 ("start-seq", "Start seq",
+          "First segment: -1 the next one (live edge), -2 the one being "
+          "written, or a seq", -2, G_MAXINT64, -1, flags));
+  g_object_class_install_property (gobject_class, PROP_WAIT_TIMEOUT,
+      g_param_spec_int ("wait-timeout", "Wait timeout",
+          "How long (ms) an unknown channel (404) is waited for before "
+          "failing: -1 forever", -1, G_MAXINT, 0, flags));
+  g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
+      g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
+          "A GET that waits this long (ms) for its segment is sent again "
+          "(0: never)", 0, G_MAXUINT, 20000, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_uint ("retries", "Retries",
+          "Failed requests (no connection, 5xx) retried in a row before "
+          "giving up", 0, G_MAXUINT, 5, flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUED_BYTES,
+      g_param_spec_uint64 ("max-queued-bytes", "Max queued bytes",
+          "Bytes read ahead of the caller before reading pauses", 1,
+          G_MAXUINT64, 4 * 1024 * 1024, flags));
+  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
+      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
+          "Accept any TLS certificate (test servers only)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to trust (instead of the "
+          "system's)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed ("extra-headers", "Extra headers",
+          "\"Name: value\" headers added to every request", G_TYPE_STRV,
+          flags));
+}
+
+static void
+gst_trickle_subscriber_init (GstTrickleSubscriber * sub)
+{
+  g_mutex_init (&sub->lock);
+  g_cond_init (&sub->cond);
+  g_queue_init (&sub->events);
+  sub->start_seq = -1;
+  sub->preconnect_timeout_ms = 20000;
+  sub->retries = 5;
+  sub->max_queued = 4 * 1024 * 1024;
+  sub->last_seq = -1;
+  sub->st_seq = -1;
+}

@@ -1,0 +1,695 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/**
+ * SECTION:element-tricklesrc
+ * @title: tricklesrc
+ *
+ * tricklesrc subscribes to a trickle channel: it GETs segment `start-seq`
+ * of `location` and then each next one, with the next GET always sent
+ * ahead (preconnected) so no segment boundary waits for a round trip.
+ *
+ * Output, by the channel's Content-Type (see the caps mapping in
+ * gst_trickle_content_type_to_caps(); the `caps` property overrides it):
+ * - byte streams (`video/MP2T` → `video/mpegts`, untyped bytes): pushed
+ *   piece by piece as they arrive, so a demuxer starts on a segment before
+ *   it ends;
+ * - frame formats (raw video/audio, JSON, JPEG...): one buffer per
+ *   segment, timestamped with the running time at which it arrived.
+ *
+ * A skipped seq (a 470 because the subscriber fell out of the server's
+ * window, or a broken connection) marks the next buffer DISCONT; a 470
+ * also posts a warning. A channel that does not exist (404) is waited for
+ * `wait-timeout` seconds (subscribers often start before publishers), then
+ * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
+ * EOS. No connection, or a 5xx, is retried `retries` times.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam ! tsdemux ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| plays the H.264/MPEG-TS channel `cam`.
+ * |[
+ * gst-play-1.0 trickle://127.0.0.1:2939/cam
+ * ]| the same through playbin (`trickles://` for HTTPS).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/trickle/trickle.h>
+#include "gsttricklesrc.h"
+#include "gsttrickleuri.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
+#define GST_CAT_DEFAULT gst_trickle_src_debug
+
+#define DEFAULT_START_SEQ -1
+#define DEFAULT_WAIT_TIMEOUT 10
+#define DEFAULT_PRECONNECT_TIMEOUT 20000
+#define DEFAULT_RETRIES 5
+#define DEFAULT_POST_MESSAGES FALSE
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_START_SEQ,
+  PROP_CAPS,
+  PROP_WAIT_TIMEOUT,
+  PROP_PRECONNECT_TIMEOUT,
+  PROP_RETRIES,
+  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_CA_FILE,
+  PROP_EXTRA_HEADERS,
+  PROP_POST_MESSAGES,
+  PROP_STATS,
+};
+
+struct _GstTrickleSrc
+{
+  GstPushSrc parent;
+
+  /* properties (object lock) */
+  gchar *location;
+  gint64 start_seq;
+  GstCaps *caps;
+  gint wait_timeout;
+  guint preconnect_timeout;
+  guint retries;
+  gboolean accept_any_certificate;
+  gchar *ca_file;
+  gchar **extra_headers;
+  gboolean post_messages;
+
+  GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
+
+  /* streaming thread */
+  gchar *content_type;
+  gboolean byte_stream;
+  gboolean discont;
+  GstBuffer *frame;             /* frame formats: the segment so far */
+  GstClockTime segment_start;   /* running time of the first byte */
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static void gst_trickle_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_trickle_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstTrickleSrc, gst_trickle_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_trickle_src_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE (tricklesrc, "tricklesrc", GST_RANK_SECONDARY,
+    GST_TYPE_TRICKLE_SRC);
+
+static void gst_trickle_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_trickle_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_trickle_src_finalize (GObject * object);
+static gboolean gst_trickle_src_start (GstBaseSrc * src);
+static gboolean gst_trickle_src_stop (GstBaseSrc * src);
+static gboolean gst_trickle_src_unlock (GstBaseSrc * src);
+static gboolean gst_trickle_src_unlock_stop (GstBaseSrc * src);
+static gboolean gst_trickle_src_query (GstBaseSrc * src, GstQuery * query);
+static GstCaps *gst_trickle_src_get_caps (GstBaseSrc * src, GstCaps * filter);
+static gboolean gst_trickle_src_negotiate (GstBaseSrc * src);
+static GstFlowReturn gst_trickle_src_create (GstPushSrc * src,
+    GstBuffer ** buf);
+
+static void
+gst_trickle_src_class_init (GstTrickleSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = gst_trickle_src_set_property;
+  gobject_class->get_property = gst_trickle_src_get_property;
+  gobject_class->finalize = gst_trickle_src_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "Channel URL: http(s)://host:port/[base/]channel (or trickle:// "
+          "and trickles:// through the URI handler)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_START_SEQ,
+      g_param_spec_int64 ("start-seq", "Start seq",
+          "First segment: -1 the next one to be written (live edge), -2 the "
+          "one being written now, or a seq", -2, G_MAXINT64,
+          DEFAULT_START_SEQ, flags));
+  g_object_class_install_property (gobject_class, PROP_CAPS,
+      g_param_spec_boxed ("caps", "Caps",
+          "Output caps, instead of those from the channel's Content-Type",
+          GST_TYPE_CAPS, flags));
+  g_object_class_install_property (gobject_class, PROP_WAIT_TIMEOUT,
+      g_param_spec_int ("wait-timeout", "Wait timeout",
+          "Seconds to wait for a channel that does not exist yet (404) "
+          "before failing with RESOURCE/NOT_FOUND; -1 forever, 0 fail at "
+          "once", -1, G_MAXINT / 1000, DEFAULT_WAIT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
+      g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
+          "Milliseconds a GET may wait for its segment before it is sent "
+          "again (0: never)", 0, G_MAXUINT, DEFAULT_PRECONNECT_TIMEOUT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_uint ("retries", "Retries",
+          "Failed requests in a row (no connection, 5xx) retried with a "
+          "doubling delay (0.25 s to 4 s) before an error", 0, G_MAXUINT,
+          DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
+      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
+          "Accept any TLS certificate (test servers only)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_CA_FILE,
+      g_param_spec_string ("ca-file", "CA file",
+          "PEM file of the certificate authorities to trust for https "
+          "(instead of the system's)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
+      g_param_spec_boxed ("extra-headers", "Extra headers",
+          "\"Name: value\" HTTP headers added to every request (e.g. "
+          "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a \"trickle-segment\" element message (seq, bytes, "
+          "duration, complete) for every segment received",
+          DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "segments, bytes, retries, jumps (470s), preconnect-hits, seq",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Trickle source",
+      "Source/Network", "Subscribes to a trickle channel: preconnected HTTP "
+      "GETs following the channel's segments", "gst-trickle developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_trickle_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_trickle_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_trickle_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_trickle_src_unlock_stop);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_trickle_src_query);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_trickle_src_get_caps);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_trickle_src_negotiate);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_trickle_src_create);
+
+  GST_DEBUG_CATEGORY_INIT (gst_trickle_src_debug, "tricklesrc", 0,
+      "Trickle subscriber");
+}
+
+static void
+gst_trickle_src_init (GstTrickleSrc * self)
+{
+  self->start_seq = DEFAULT_START_SEQ;
+  self->wait_timeout = DEFAULT_WAIT_TIMEOUT;
+  self->preconnect_timeout = DEFAULT_PRECONNECT_TIMEOUT;
+  self->retries = DEFAULT_RETRIES;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+}
+
+static void
+gst_trickle_src_finalize (GObject * object)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (object);
+
+  g_free (self->location);
+  g_free (self->ca_file);
+  g_strfreev (self->extra_headers);
+  gst_clear_caps (&self->caps);
+  g_free (self->content_type);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_trickle_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (object);
+
+  if (prop_id == PROP_LOCATION) {
+    /* through the URI handler: trickle:// maps to http:// */
+    gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
+        g_value_get_string (value), NULL);
+    return;
+  }
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_START_SEQ:
+      self->start_seq = g_value_get_int64 (value);
+      break;
+    case PROP_CAPS:
+      gst_clear_caps (&self->caps);
+      self->caps = g_value_dup_boxed (value);
+      break;
+    case PROP_WAIT_TIMEOUT:
+      self->wait_timeout = g_value_get_int (value);
+      break;
+    case PROP_PRECONNECT_TIMEOUT:
+      self->preconnect_timeout = g_value_get_uint (value);
+      break;
+    case PROP_RETRIES:
+      self->retries = g_value_get_uint (value);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      self->accept_any_certificate = g_value_get_boolean (value);
+      break;
+    case PROP_CA_FILE:
+      g_free (self->ca_file);
+      self->ca_file = g_value_dup_string (value);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_strfreev (self->extra_headers);
+      self->extra_headers = g_value_dup_boxed (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_trickle_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_START_SEQ:
+      g_value_set_int64 (value, self->start_seq);
+      break;
+    case PROP_CAPS:
+      g_value_set_boxed (value, self->caps);
+      break;
+    case PROP_WAIT_TIMEOUT:
+      g_value_set_int (value, self->wait_timeout);
+      break;
+    case PROP_PRECONNECT_TIMEOUT:
+      g_value_set_uint (value, self->preconnect_timeout);
+      break;
+    case PROP_RETRIES:
+      g_value_set_uint (value, self->retries);
+      break;
+    case PROP_ACCEPT_ANY_CERTIFICATE:
+      g_value_set_boolean (value, self->accept_any_certificate);
+      break;
+    case PROP_CA_FILE:
+      g_value_set_string (value, self->ca_file);
+      break;
+    case PROP_EXTRA_HEADERS:
+      g_value_set_boxed (value, self->extra_headers);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_STATS:
+      if (self->subscriber)
+        g_value_take_boxed (value,
+            gst_trickle_subscriber_get_stats (self->subscriber));
+      else
+        g_value_take_boxed (value, gst_structure_new ("trickle-subscriber-stats",
+                "segments", G_TYPE_UINT64, (guint64) 0,
+                "bytes", G_TYPE_UINT64, (guint64) 0,
+                "retries", G_TYPE_UINT64, (guint64) 0,
+                "jumps", G_TYPE_UINT64, (guint64) 0,
+                "preconnect-hits", G_TYPE_UINT64, (guint64) 0,
+                "seq", G_TYPE_INT64, (gint64) - 1, NULL));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_trickle_src_start (GstBaseSrc * src)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+  GstTrickleSubscriber *sub;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->location) {
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("No location set (an http:// or https:// channel URL)"), (NULL));
+    return FALSE;
+  }
+  sub = gst_trickle_subscriber_new (self->location);
+  g_object_set (sub, "start-seq", self->start_seq,
+      "wait-timeout", self->wait_timeout < 0 ? -1 : self->wait_timeout * 1000,
+      "preconnect-timeout", self->preconnect_timeout,
+      "retries", self->retries,
+      "accept-any-certificate", self->accept_any_certificate,
+      "ca-file", self->ca_file, "extra-headers", self->extra_headers, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_trickle_subscriber_start (sub, &err)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not subscribe to \"%s\"", self->location), ("%s",
+            err->message));
+    g_error_free (err);
+    g_object_unref (sub);
+    return FALSE;
+  }
+  g_clear_pointer (&self->content_type, g_free);
+  gst_clear_buffer (&self->frame);
+  self->discont = TRUE;
+  GST_OBJECT_LOCK (self);
+  self->subscriber = sub;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_trickle_src_stop (GstBaseSrc * src)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+  GstTrickleSubscriber *sub;
+
+  GST_OBJECT_LOCK (self);
+  sub = self->subscriber;
+  self->subscriber = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (sub) {
+    /* drops every request: never waits for the server */
+    gst_trickle_subscriber_stop (sub);
+    g_object_unref (sub);
+  }
+  gst_clear_buffer (&self->frame);
+  return TRUE;
+}
+
+static gboolean
+gst_trickle_src_unlock (GstBaseSrc * src)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+
+  GST_OBJECT_LOCK (self);
+  if (self->subscriber)
+    gst_trickle_subscriber_unlock (self->subscriber);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_trickle_src_unlock_stop (GstBaseSrc * src)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+
+  GST_OBJECT_LOCK (self);
+  if (self->subscriber)
+    gst_trickle_subscriber_unlock_stop (self->subscriber);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_trickle_src_query (GstBaseSrc * src, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    /* live: data comes when it is published; adds no latency of its own
+     * (bytes are pushed as they arrive) */
+    gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
+    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1,
+        0);
+    gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+static GstCaps *
+gst_trickle_src_get_caps (GstBaseSrc * src, GstCaps * filter)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+  GstCaps *caps = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->caps)
+    caps = gst_caps_ref (self->caps);
+  GST_OBJECT_UNLOCK (self);
+  if (!caps)
+    caps = gst_pad_get_current_caps (GST_BASE_SRC_PAD (src));
+  if (!caps)
+    caps = gst_caps_new_any ();
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (caps);
+    caps = tmp;
+  }
+  return caps;
+}
+
+/* caps come with the first segment's Content-Type (in create) */
+static gboolean
+gst_trickle_src_negotiate (GstBaseSrc * src)
+{
+  return TRUE;
+}
+
+/* sets the caps for a segment's Content-Type (or the caps property) */
+static gboolean
+update_caps (GstTrickleSrc * self, const gchar * content_type)
+{
+  GstCaps *caps, *current;
+  gboolean ok = TRUE;
+
+  if (self->content_type && g_strcmp0 (self->content_type, content_type) == 0)
+    return TRUE;
+  g_free (self->content_type);
+  self->content_type = g_strdup (content_type ? content_type : "");
+  GST_OBJECT_LOCK (self);
+  caps = self->caps ? gst_caps_ref (self->caps) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (!caps)
+    caps = gst_trickle_content_type_to_caps (content_type);
+  self->byte_stream = gst_trickle_caps_is_byte_stream (caps);
+  current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
+  if (!current || !gst_caps_is_equal (current, caps)) {
+    GST_INFO_OBJECT (self, "Content-Type %s: caps %" GST_PTR_FORMAT,
+        GST_STR_NULL (content_type), caps);
+    ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  }
+  gst_clear_caps (&current);
+  gst_caps_unref (caps);
+  return ok;
+}
+
+static GstFlowReturn
+report_error (GstTrickleSrc * self, GError * err)
+{
+  GstFlowReturn ret = GST_FLOW_ERROR;
+
+  if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED)) {
+    ret = GST_FLOW_FLUSHING;
+  } else if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_NOT_FOUND)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Trickle channel \"%s\" not found", self->location),
+        ("%s", err->message));
+  } else {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        ("Could not read from \"%s\"", self->location), ("%s",
+            err->message));
+  }
+  g_error_free (err);
+  return ret;
+}
+
+static GstClockTime
+running_time_now (GstTrickleSrc * self)
+{
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+
+  if (clock) {
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  return now;
+}
+
+static void
+post_segment_message (GstTrickleSrc * self, GstTrickleSubscriberEvent * ev)
+{
+  gboolean post;
+
+  GST_OBJECT_LOCK (self);
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
+  if (!post)
+    return;
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("trickle-segment", "seq", G_TYPE_INT64, ev->seq,
+              "bytes", G_TYPE_UINT64, ev->size, "duration", G_TYPE_UINT64,
+              (guint64) ev->duration_us * GST_USECOND, "complete",
+              G_TYPE_BOOLEAN, ev->complete, NULL)));
+}
+
+static GstFlowReturn
+gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+  GstTrickleSubscriber *sub = self->subscriber;
+
+  for (;;) {
+    GstTrickleSubscriberEvent ev;
+    GError *err = NULL;
+    GstBuffer *buf = NULL;
+
+    if (!gst_trickle_subscriber_next_event (sub, &ev, &err))
+      return report_error (self, err);
+
+    switch (ev.type) {
+      case GST_TRICKLE_SUBSCRIBER_SEGMENT_START:
+        GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " (%s)%s",
+            ev.seq, GST_STR_NULL (ev.content_type),
+            ev.discont ? ", discont" : "");
+        if (ev.discont)
+          self->discont = TRUE;
+        if (!update_caps (self, ev.content_type)) {
+          gst_trickle_subscriber_event_clear (&ev);
+          GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+              ("Downstream refused the caps of Content-Type %s",
+                  self->content_type));
+          return GST_FLOW_NOT_NEGOTIATED;
+        }
+        self->segment_start = running_time_now (self);
+        gst_clear_buffer (&self->frame);
+        break;
+      case GST_TRICKLE_SUBSCRIBER_DATA:
+        if (self->byte_stream) {
+          /* as it arrives: no copy, libsoup's read is the buffer */
+          buf = gst_buffer_new_wrapped_bytes (ev.data);
+        } else {
+          if (!self->frame)
+            self->frame = gst_buffer_new ();
+          gst_buffer_append_memory (self->frame,
+              gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+                  (gpointer) g_bytes_get_data (ev.data, NULL),
+                  g_bytes_get_size (ev.data), 0, g_bytes_get_size (ev.data),
+                  g_bytes_ref (ev.data), (GDestroyNotify) g_bytes_unref));
+        }
+        break;
+      case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
+        GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " done: %"
+            G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
+            ev.complete ? "" : " (incomplete)");
+        post_segment_message (self, &ev);
+        if (!ev.complete) {
+          /* a frame cut short is no frame; a byte stream resyncs */
+          gst_clear_buffer (&self->frame);
+          self->discont = TRUE;
+        } else if (self->frame) {
+          buf = self->frame;
+          self->frame = NULL;
+          GST_BUFFER_PTS (buf) = self->segment_start;
+          GST_BUFFER_DTS (buf) = self->segment_start;
+        }
+        break;
+      case GST_TRICKLE_SUBSCRIBER_JUMP:
+        GST_ELEMENT_WARNING (self, RESOURCE, READ,
+            ("Segments lost: fell behind the channel"),
+            ("segment %" G_GINT64_FORMAT " is no longer on the server (470);"
+                " going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
+        self->discont = TRUE;
+        break;
+      case GST_TRICKLE_SUBSCRIBER_RETRY:
+        GST_WARNING_OBJECT (self, "%s", ev.message);
+        break;
+      case GST_TRICKLE_SUBSCRIBER_EOS:
+        GST_INFO_OBJECT (self, "channel closed: end of stream");
+        gst_trickle_subscriber_event_clear (&ev);
+        return GST_FLOW_EOS;
+    }
+    gst_trickle_subscriber_event_clear (&ev);
+    if (buf) {
+      if (self->discont) {
+        GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+        self->discont = FALSE;
+      }
+      *outbuf = buf;
+      return GST_FLOW_OK;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* GstURIHandler */
+
+static GstURIType
+uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+uri_get_protocols (GType type)
+{
+  return gst_trickle_uri_protocols ();
+}
+
+static gchar *
+uri_get_uri (GstURIHandler * handler)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  uri = gst_trickle_uri_from_location (self->location);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static gboolean
+uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (handler);
+
+  return gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
+      uri, error);
+}
+
+static void
+gst_trickle_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = uri_get_type;
+  iface->get_protocols = uri_get_protocols;
+  iface->get_uri = uri_get_uri;
+  iface->set_uri = uri_set_uri;
+}

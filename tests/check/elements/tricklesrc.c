@@ -1,0 +1,587 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * tricklesrc (and tricklesink) in real pipelines against the real server
+ * on loopback: x264enc, mpegtsmux, tsdemux, avdec_h264 from the Debian
+ * plugin packages.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/trickle/trickle.h>
+#include "trickletestutil.h"
+
+static gboolean
+have_h264 (void)
+{
+  if (trickle_test_have ("x264enc") && trickle_test_have ("mpegtsmux")
+      && trickle_test_have ("tsdemux") && trickle_test_have ("avdec_h264"))
+    return TRUE;
+  GST_WARNING ("encoder/muxer plugins missing, skipping");
+  return FALSE;
+}
+
+static GstElement *
+start_pipeline (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+
+  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  return p;
+}
+
+/* waits for EOS or an error on @p; returns the message */
+static GstMessage *
+wait_end (GstElement * p, guint seconds)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, seconds * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  gst_object_unref (bus);
+  fail_unless (msg != NULL, "neither EOS nor an error in %u s", seconds);
+  return msg;
+}
+
+static void
+stop_pipeline (GstElement * p)
+{
+  fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p);
+}
+
+static GstElement *
+get (GstElement * p, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (p), name);
+
+  fail_unless (e != NULL);
+  return e;
+}
+
+static guint64
+stat_u64 (GstElement * e, const gchar * prop, const gchar * field)
+{
+  GstStructure *s = NULL;
+  guint64 v = 0;
+
+  g_object_get (e, prop, &s, NULL);
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_get_uint64 (s, field, &v), "no %s", field);
+  gst_structure_free (s);
+  return v;
+}
+
+/* The subscriber starts first and waits for the channel; every frame of
+ * the H.264/MPEG-TS publisher is decoded, in order, and the subscriber
+ * ends with the channel (EOS) */
+GST_START_TEST (test_mpegts_roundtrip)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *pub, *sink;
+  GstMessage *msg;
+  gchar *desc;
+  GstSample *sample;
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  guint frames = 0;
+
+  if (!have_h264 ())
+    return;
+  ts = trickle_test_server_new ();
+  /* the subscriber polls for the channel every 100 ms: room for what is
+   * published meanwhile */
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/ts "
+      "! tsdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
+      ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  g_usleep (300 * 1000);        /* the channel does not exist yet: 404s */
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=60 is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/ts", ts->port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+
+  sink = get (sub, "sink");
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    if (GST_CLOCK_TIME_IS_VALID (last))
+      fail_unless (GST_BUFFER_PTS (b) > last, "frames out of order");
+    last = GST_BUFFER_PTS (b);
+    frames++;
+    gst_sample_unref (sample);
+  }
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)),
+      "the subscriber did not end with the channel");
+  fail_unless_equals_int (frames, 60);
+  {
+    GstElement *src = get (sub, "src");
+    fail_unless_equals_int (stat_u64 (src, "stats", "segments"), 6);
+    fail_unless (stat_u64 (src, "stats", "preconnect-hits") >= 5);
+    gst_object_unref (src);
+  }
+  gst_object_unref (sink);
+  msg = wait_end (pub, 10);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* collects every buffer (and the caps) of an appsink to EOS */
+static GPtrArray *
+pull_all (GstElement * sink, GstCaps ** caps, guint timeout_s)
+{
+  GPtrArray *bufs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstSample *sample;
+
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              timeout_s * GST_SECOND))) {
+    g_ptr_array_add (bufs, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    if (caps && !*caps)
+      *caps = gst_caps_ref (gst_sample_get_caps (sample));
+    gst_sample_unref (sample);
+  }
+  return bufs;
+}
+
+/* raw video, one frame per segment: bit-exact frames, identical caps */
+GST_START_TEST (test_raw_roundtrip)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  const gchar *source = "videotestsrc num-buffers=8 pattern=ball ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=25/1";
+  const gchar *live = "is-live=true";
+  GstElement *sub, *pub, *ref, *sink;
+  GstCaps *got_caps = NULL, *ref_caps = NULL;
+  GPtrArray *got, *want;
+  gchar *desc;
+  guint i;
+
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  /* the same frames, paced (the subscriber is still looking for the
+   * channel when it appears) */
+  desc = g_strdup_printf ("videotestsrc %s %s ! tricklesink "
+      "location=http://127.0.0.1:%u/raw", live, source + strlen
+      ("videotestsrc "), ts->port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  got = pull_all (sink, &got_caps, 20);
+  gst_object_unref (sink);
+
+  desc = g_strdup_printf ("%s ! appsink name=sink sync=false", source);
+  ref = start_pipeline (desc);
+  g_free (desc);
+  sink = get (ref, "sink");
+  want = pull_all (sink, &ref_caps, 20);
+  gst_object_unref (sink);
+
+  fail_unless_equals_int (want->len, 8);
+  fail_unless_equals_int (got->len, 8);
+  fail_unless (gst_caps_is_equal (got_caps, ref_caps),
+      "caps differ: %" GST_PTR_FORMAT " vs %" GST_PTR_FORMAT, got_caps,
+      ref_caps);
+  for (i = 0; i < 8; i++) {
+    GstBuffer *a = g_ptr_array_index (got, i), *b = g_ptr_array_index (want,
+        i);
+    GstMapInfo ma, mb;
+    fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+    fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+    fail_unless_equals_int (ma.size, mb.size);
+    fail_unless (memcmp (ma.data, mb.data, ma.size) == 0, "frame %u", i);
+    gst_buffer_unmap (a, &ma);
+    gst_buffer_unmap (b, &mb);
+    /* each frame carries the running time at which it arrived */
+    fail_unless (GST_BUFFER_PTS_IS_VALID (a));
+  }
+  gst_caps_unref (got_caps);
+  gst_caps_unref (ref_caps);
+  g_ptr_array_unref (got);
+  g_ptr_array_unref (want);
+  stop_pipeline (ref);
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* JSON documents: appsrc -> tricklesink -> tricklesrc -> appsink, one per
+ * segment, intact */
+GST_START_TEST (test_json_messages)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  const gchar *docs[] = { "{\"a\":1}", "{\"set\":{\"x.y\":\"z\"}}",
+    "[1,2,3,\"\\u00e9\"]", "{}"
+  };
+  GstElement *sub, *pub, *src, *sink;
+  GstCaps *caps = NULL;
+  GPtrArray *got;
+  gchar *desc;
+  guint i;
+
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/control "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("appsrc name=src format=time "
+      "caps=application/json ! tricklesink location=http://127.0.0.1:%u/"
+      "control", ts->port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  src = get (pub, "src");
+  for (i = 0; i < G_N_ELEMENTS (docs); i++) {
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            gst_buffer_new_memdup (docs[i], strlen (docs[i]))), GST_FLOW_OK);
+    g_usleep (100 * 1000);      /* as a gateway sends them */
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+
+  sink = get (sub, "sink");
+  got = pull_all (sink, &caps, 20);
+  gst_object_unref (sink);
+  fail_unless_equals_int (got->len, G_N_ELEMENTS (docs));
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "application/json"));
+  for (i = 0; i < got->len; i++) {
+    GstMapInfo m;
+    fail_unless (gst_buffer_map (g_ptr_array_index (got, i), &m,
+            GST_MAP_READ));
+    fail_unless_equals_int (m.size, strlen (docs[i]));
+    fail_unless (memcmp (m.data, docs[i], m.size) == 0);
+    gst_buffer_unmap (g_ptr_array_index (got, i), &m);
+  }
+  gst_caps_unref (caps);
+  g_ptr_array_unref (got);
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* posts one segment of @size bytes with plain HTTP */
+static void
+post_segment (guint port, const gchar * ch, gint seq, gsize size,
+    const gchar * type)
+{
+  gchar *path = g_strdup_printf ("/%s/%d", ch, seq);
+  GBytes *data = trickle_test_make_data (size, seq);
+  TrickleTestConn *c = trickle_test_request (port, "POST", path,
+      g_bytes_get_data (data, NULL), size, "Content-Type", type, NULL);
+
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  g_bytes_unref (data);
+  g_free (path);
+}
+
+/* A subscriber joining late starts at the live edge; one that stalls past
+ * the server's window gets a 470, jumps to the live edge with DISCONT and
+ * a warning, and goes on */
+GST_START_TEST (test_late_and_stalled)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GstElement *sub, *sink, *src;
+  GstSample *sample;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  gint seq;
+
+  for (seq = 0; seq < 3; seq++)
+    post_segment (ts->port, "late", seq, 1000, "application/x-test");
+  /* joins at the live edge: segment 3 */
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
+      "late ! appsink name=sink sync=false max-buffers=1", ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  src = get (sub, "src");
+  g_usleep (200 * 1000);
+  post_segment (ts->port, "late", 3, 1000, "application/x-test");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer (sample)),
+      1000);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
+          GST_BUFFER_FLAG_DISCONT));
+  gst_sample_unref (sample);
+  fail_unless_equals_int (stat_u64 (src, "stats", "segments"), 1);
+
+  /* stall: nobody pulls; 1 MiB segments overflow the subscriber's read
+   * queue (4 MiB) and the server's window (5 segments) */
+  for (seq = 4; seq < 24; seq++)
+    post_segment (ts->port, "late", seq, 1024 * 1024, "application/x-test");
+  /* drain what was queued before the stall; then the jump */
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              2 * GST_SECOND))) {
+    gboolean discont = GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
+        GST_BUFFER_FLAG_DISCONT);
+    gst_sample_unref (sample);
+    if (discont)
+      fail_unless (FALSE, "DISCONT before the jump");
+  }
+  fail_unless (stat_u64 (src, "stats", "jumps") >= 1, "no 470 jump");
+  bus = gst_element_get_bus (sub);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning for the lost segments");
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  /* after the jump: the next segment, marked DISCONT */
+  post_segment (ts->port, "late", 24, 2000, "application/x-test");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer (sample)),
+      2000);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
+          GST_BUFFER_FLAG_DISCONT));
+  gst_sample_unref (sample);
+
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* 404: RESOURCE/NOT_FOUND, at once or after wait-timeout */
+GST_START_TEST (test_not_found)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GstElement *sub;
+  GstMessage *msg;
+  gchar *desc;
+  gint64 start;
+
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/none "
+      "wait-timeout=0 ! fakesink", ts->port);
+  sub = start_pipeline (desc);
+  msg = wait_end (sub, 10);
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  gst_message_unref (msg);
+  stop_pipeline (sub);
+  g_free (desc);
+
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/none "
+      "wait-timeout=1 ! fakesink", ts->port);
+  start = g_get_monotonic_time ();
+  sub = start_pipeline (desc);
+  msg = wait_end (sub, 10);
+  fail_unless (g_get_monotonic_time () - start >= G_USEC_PER_SEC);
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND);
+  gst_message_unref (msg);
+  stop_pipeline (sub);
+  g_free (desc);
+
+  /* no location */
+  sub = gst_parse_launch ("tricklesrc ! fakesink", NULL);
+  fail_unless_equals_int (gst_element_set_state (sub, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* PLAYING -> NULL never waits on a pending GET: one waiting for a segment
+ * on a real server, one on a server that never answers */
+GST_START_TEST (test_state_change_never_waits)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  guint ports[2];
+  gint i;
+
+  post_segment (ts->port, "wait", 0, 10, "application/x-test");
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  ports[0] = ts->port;
+  ports[1] = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  for (i = 0; i < 6; i++) {
+    gchar *desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
+        "wait ! fakesink", ports[i % 2]);
+    GstElement *p = start_pipeline (desc);
+    gint64 start;
+
+    g_usleep (200 * 1000);
+    start = g_get_monotonic_time ();
+    stop_pipeline (p);
+    fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC,
+        "PLAYING -> NULL took %" G_GINT64_FORMAT " us",
+        g_get_monotonic_time () - start);
+    g_free (desc);
+  }
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* trickle:// and trickles:// URIs: the URI handler, and playbin */
+GST_START_TEST (test_uri_handler)
+{
+  TrickleTestServer *ts;
+  GstElement *e, *pub, *play, *vsink;
+  GError *err = NULL;
+  GstMessage *msg;
+  gchar *uri, *desc;
+  guint64 rendered = 0;
+
+  e = gst_element_make_from_uri (GST_URI_SRC,
+      "trickle://127.0.0.1:2939/some/ch", NULL, &err);
+  fail_unless (e != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_string (G_OBJECT_TYPE_NAME (e), "GstTrickleSrc");
+  g_object_get (e, "location", &uri, NULL);
+  fail_unless_equals_string (uri, "http://127.0.0.1:2939/some/ch");
+  g_free (uri);
+  uri = gst_uri_handler_get_uri (GST_URI_HANDLER (e));
+  fail_unless_equals_string (uri, "trickle://127.0.0.1:2939/some/ch");
+  g_free (uri);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (e),
+          "trickles://h:1/x", NULL));
+  g_object_get (e, "location", &uri, NULL);
+  fail_unless_equals_string (uri, "https://h:1/x");
+  g_free (uri);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (e), "file:///x", &err));
+  fail_unless (g_error_matches (err, GST_URI_ERROR,
+          GST_URI_ERROR_UNSUPPORTED_PROTOCOL));
+  g_clear_error (&err);
+  gst_object_unref (e);
+
+  e = gst_element_make_from_uri (GST_URI_SINK, "trickle://127.0.0.1:1/c",
+      NULL, &err);
+  fail_unless (e != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_string (G_OBJECT_TYPE_NAME (e), "GstTrickleSink");
+  gst_object_unref (e);
+
+  if (!have_h264 ())
+    return;
+  /* playbin plays a channel */
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  uri = g_strdup_printf ("trickle://127.0.0.1:%u/play", ts->port);
+  play = gst_element_factory_make ("playbin", NULL);
+  vsink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (vsink, "sync", FALSE, NULL);
+  g_object_set (play, "uri", uri, "video-sink", vsink, "audio-sink",
+      gst_element_factory_make ("fakesink", NULL), NULL);
+  gst_element_set_state (play, GST_STATE_PLAYING);
+  desc = g_strdup_printf ("videotestsrc num-buffers=30 is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
+      "tricklesink location=%s", uri);
+  pub = start_pipeline (desc);
+  msg = wait_end (play, 30);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *perr = NULL;
+    gchar *dbg = NULL;
+    gst_message_parse_error (msg, &perr, &dbg);
+    fail ("playbin: %s (%s)", perr->message, dbg);
+  }
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  {
+    GstStructure *s = NULL;
+    g_object_get (vsink, "stats", &s, NULL);
+    gst_structure_get_uint64 (s, "rendered", &rendered);
+    gst_structure_free (s);
+  }
+  fail_unless_equals_int (rendered, 30);
+  stop_pipeline (play);
+  stop_pipeline (pub);
+  g_free (desc);
+  g_free (uri);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* 50 start/stop cycles with traffic: no fd or thread left behind (the
+ * leaks tracer checks objects at exit) */
+GST_START_TEST (test_start_stop_cycles)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  gint fds = -1, i;
+
+  for (i = 0; i < 50; i++) {
+    gchar *desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
+        "cyc start-seq=-2 ! fakesink", ts->port);
+    GstElement *p;
+
+    post_segment (ts->port, "cyc", i, 100, "application/x-test");
+    p = start_pipeline (desc);
+    if (i % 2)
+      g_usleep (20 * 1000);
+    stop_pipeline (p);
+    g_free (desc);
+    if (i == 4)
+      fds = trickle_test_count_fds ();
+  }
+  /* the server may still be closing the last connections */
+  for (i = 0; i < 50 && trickle_test_count_fds () > fds; i++)
+    g_usleep (20 * 1000);
+  fail_unless (trickle_test_count_fds () <= fds, "fds: %d then %d", fds,
+      trickle_test_count_fds ());
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+static Suite *
+tricklesrc_suite (void)
+{
+  Suite *s = suite_create ("tricklesrc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_mpegts_roundtrip);
+  tcase_add_test (tc, test_raw_roundtrip);
+  tcase_add_test (tc, test_json_messages);
+  tcase_add_test (tc, test_late_and_stalled);
+  tcase_add_test (tc, test_not_found);
+  tcase_add_test (tc, test_state_change_never_waits);
+  tcase_add_test (tc, test_uri_handler);
+  tcase_add_test (tc, test_start_stop_cycles);
+  return s;
+}
+
+GST_CHECK_MAIN (tricklesrc);
