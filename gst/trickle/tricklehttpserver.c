@@ -1341,7 +1341,8 @@ stream_step (Conn * conn)
           conn->keep_alive = FALSE;     /* the body ends with the connection */
         if (!conn->keep_alive)
           g_string_append (s, "Connection: close\r\n");
-        g_string_append_printf (s, "Content-Type: %s\r\n", mime);
+        if (mime && *mime)      /* none if the publisher named none */
+          g_string_append_printf (s, "Content-Type: %s\r\n", mime);
         if (seq != conn->latest)
           header_printf (s, "Lp-Trickle-Latest", conn->latest);
         header_printf (s, "Lp-Trickle-Seq", seq);

@@ -114,6 +114,7 @@ struct _GstTricklePublisher
   gchar *ca_file;               /* property */
   GTlsDatabase *tls_database;
   guint failures;               /* in a row */
+  guint strikes;                /* broken POSTs of an unknown channel */
   /* statistics, under lock */
   guint64 st_segments, st_bytes, st_retries, st_lost;
 };
@@ -503,7 +504,8 @@ transport_failed (Post * p)
 /* A POST broke without an answer. A server refusing it (unknown channel)
  * answers 404 and drops the connection while the body is still being
  * sent, and libsoup may report only the broken pipe: ask the channel.
- * TRUE (and the sticky error set) if it does not exist. */
+ * (A 404 may also be a restarted server that creates the channel with the
+ * next POST: the caller decides.) */
 static gboolean
 probe_not_found (GstTricklePublisher * pub)
 {
@@ -514,15 +516,29 @@ probe_not_found (GstTricklePublisher * pub)
   gone = control (pub, "GET", next_url, NULL, &status, NULL, NULL) &&
       status == 404;
   g_free (next_url);
-  if (gone) {
-    g_mutex_lock (&pub->lock);
-    g_clear_error (&pub->error);
-    g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
-        pub->url);
-    g_mutex_unlock (&pub->lock);
-  }
   return gone;
+}
+
+/* @n POSTs broke after the server had their headers: a refusal (404 and
+ * a dropped connection) or a server gone. Two refusals in a row with the
+ * channel unknown: it does not exist (a single one may be a restarted
+ * server whose channel the next POST creates). Sets the sticky error. */
+static void
+note_refused (GstTricklePublisher * pub, guint n)
+{
+  if (!probe_not_found (pub)) {
+    pub->strikes = 0;
+    return;
+  }
+  pub->strikes += n;
+  if (pub->strikes < 2)
+    return;
+  g_mutex_lock (&pub->lock);
+  g_clear_error (&pub->error);
+  g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
+      GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
+      pub->url);
+  g_mutex_unlock (&pub->lock);
 }
 
 /* collects the answers that came in; the first error sticks. Connection
@@ -533,7 +549,7 @@ static gboolean
 reap (GstTricklePublisher * pub, GError ** error)
 {
   GList *l, *next;
-  gboolean lost = FALSE;
+  guint refused = 0;
 
   g_mutex_lock (&pub->lock);
   for (l = pub->pending; l; l = next) {
@@ -543,17 +559,20 @@ reap (GstTricklePublisher * pub, GError ** error)
       continue;
     if (transport_failed (p)) {
       pub->st_lost++;
-      lost = TRUE;
+      refused += p->headers_sent;
     } else if (!pub->error && post_check (pub, p, &pub->error)) {
       pub->st_segments++;
       pub->failures = 0;
+      pub->strikes = 0;
     }
     pub->pending = g_list_delete_link (pub->pending, l);
     post_unref (p);
   }
   if (pub->next && pub->next->done) {
-    if (transport_failed (pub->next))
+    if (transport_failed (pub->next)) {
+      refused += pub->next->headers_sent;
       g_clear_pointer (&pub->next, post_unref);
+    }
     else if (!pub->error)
       post_check (pub, pub->next, &pub->error);
   }
@@ -563,8 +582,8 @@ reap (GstTricklePublisher * pub, GError ** error)
     post_check (pub, pub->current, &pub->error);
   g_mutex_unlock (&pub->lock);
 
-  if (lost && !pub->error)
-    probe_not_found (pub);
+  if (refused > 0 && !pub->error)
+    note_refused (pub, refused);
   g_mutex_lock (&pub->lock);
   if (pub->error) {
     g_propagate_error (error, g_error_copy (pub->error));
@@ -799,8 +818,6 @@ recover_current (GstTricklePublisher * pub, GError ** error)
   gchar *url;
   guint status;
 
-  if (probe_not_found (pub))
-    return reap (pub, error);
   g_mutex_lock (&pub->lock);
   headers_sent = p->headers_sent;
   g_mutex_unlock (&pub->lock);
@@ -836,6 +853,18 @@ recover_current (GstTricklePublisher * pub, GError ** error)
     return TRUE;
   }
 
+  /* the server had the headers: a refusal (404 and a dropped connection)
+   * or a server gone in the middle. Two refusals in a row: the channel
+   * does not exist (one may be a restarted server whose channel the next
+   * POST creates) */
+  note_refused (pub, 1);
+  g_mutex_lock (&pub->lock);
+  if (pub->error) {
+    g_propagate_error (error, g_error_copy (pub->error));
+    g_mutex_unlock (&pub->lock);
+    return FALSE;
+  }
+  g_mutex_unlock (&pub->lock);
   url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, p->seq);
   control (pub, "DELETE", url, NULL, &status, NULL, NULL);
   g_free (url);

@@ -424,8 +424,9 @@ current_answered (GstTrickleSubscriber * sub)
     if (sub->wait_timeout_ms < 0 || now - sub->not_found_since <
         (gint64) sub->wait_timeout_ms * 1000) {
       /* subscribers often start before their publisher. A channel that
-       * appears is new: its first segment is 0 (unless a seq was asked) */
-      g->seq = sub->start_seq >= 0 && sub->last_seq < 0 ? sub->start_seq : 0;
+       * appears is new to us: read from the segment being written then
+       * (-2: from its first byte), unless a seq was asked for */
+      g->seq = sub->start_seq >= 0 && sub->last_seq < 0 ? sub->start_seq : -2;
       retry_later (sub, NOT_FOUND_POLL_MS);
       return;
     }

@@ -23,7 +23,8 @@
  * gst_trickle_content_type_to_caps(); the `caps` property overrides it):
  * - byte streams (`video/MP2T` → `video/mpegts`, untyped bytes): pushed
  *   piece by piece as they arrive, so a demuxer starts on a segment before
- *   it ends;
+ *   it ends. A channel without a Content-Type (e.g. fed by ffmpeg's
+ *   segment muxer) gets its caps from typefinding its first bytes;
  * - frame formats (raw video/audio, JSON, JPEG...): one buffer per
  *   segment, timestamped with the running time at which it arrived.
  *
@@ -47,6 +48,7 @@
 #endif
 
 #include <string.h>
+#include <gst/base/gsttypefindhelper.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesrc.h"
 #include "gsttrickleuri.h"
@@ -98,7 +100,9 @@ struct _GstTrickleSrc
   gchar *content_type;
   gboolean byte_stream;
   gboolean discont;
-  GstBuffer *frame;             /* frame formats: the segment so far */
+  GstBuffer *frame;             /* frame formats: the segment so far;
+                                 * untyped bytes: what typefinding sees */
+  gboolean typefind;            /* untyped: caps from the first bytes */
   GstClockTime segment_start;   /* running time of the first byte */
 };
 
@@ -490,8 +494,19 @@ update_caps (GstTrickleSrc * self, const gchar * content_type)
   GST_OBJECT_LOCK (self);
   caps = self->caps ? gst_caps_ref (self->caps) : NULL;
   GST_OBJECT_UNLOCK (self);
-  if (!caps)
+  self->typefind = FALSE;
+  if (!caps) {
     caps = gst_trickle_content_type_to_caps (content_type);
+    if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+            "application/octet-stream")) {
+      /* the publisher did not say (ffmpeg's segment muxer does not): the
+       * first bytes tell */
+      self->byte_stream = TRUE;
+      self->typefind = TRUE;
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+  }
   self->byte_stream = gst_trickle_caps_is_byte_stream (caps);
   current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
   if (!current || !gst_caps_is_equal (current, caps)) {
@@ -502,6 +517,31 @@ update_caps (GstTrickleSrc * self, const gchar * content_type)
   gst_clear_caps (&current);
   gst_caps_unref (caps);
   return ok;
+}
+
+#define TYPEFIND_BYTES 8192
+
+/* untyped bytes: caps from what the first TYPEFIND_BYTES look like */
+static GstBuffer *
+typefind_done (GstTrickleSrc * self)
+{
+  GstBuffer *buf = self->frame;
+  GstCaps *caps, *current;
+  GstTypeFindProbability prob = GST_TYPE_FIND_NONE;
+
+  self->frame = NULL;
+  self->typefind = FALSE;
+  caps = gst_type_find_helper_for_buffer (GST_OBJECT (self), buf, &prob);
+  if (!caps)
+    caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GST_INFO_OBJECT (self, "no Content-Type: the data looks like %"
+      GST_PTR_FORMAT, caps);
+  current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
+  if (!current || !gst_caps_is_equal (current, caps))
+    gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+  gst_clear_caps (&current);
+  gst_caps_unref (caps);
+  return buf;
 }
 
 static GstFlowReturn
@@ -591,7 +631,17 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         gst_clear_buffer (&self->frame);
         break;
       case GST_TRICKLE_SUBSCRIBER_DATA:
-        if (self->byte_stream) {
+        if (self->typefind) {
+          if (!self->frame)
+            self->frame = gst_buffer_new ();
+          gst_buffer_append_memory (self->frame,
+              gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+                  (gpointer) g_bytes_get_data (ev.data, NULL),
+                  g_bytes_get_size (ev.data), 0, g_bytes_get_size (ev.data),
+                  g_bytes_ref (ev.data), (GDestroyNotify) g_bytes_unref));
+          if (gst_buffer_get_size (self->frame) >= TYPEFIND_BYTES)
+            buf = typefind_done (self);
+        } else if (self->byte_stream) {
           /* as it arrives: no copy, libsoup's read is the buffer */
           buf = gst_buffer_new_wrapped_bytes (ev.data);
         } else {
@@ -609,7 +659,9 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
             G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
             ev.complete ? "" : " (incomplete)");
         post_segment_message (self, &ev);
-        if (!ev.complete) {
+        if (self->typefind && self->frame) {
+          buf = typefind_done (self);
+        } else if (!ev.complete) {
           /* a frame cut short is no frame; a byte stream resyncs */
           gst_clear_buffer (&self->frame);
           self->discont = TRUE;

@@ -12,6 +12,7 @@
 
 #include <string.h>
 #include <gst/check/gstcheck.h>
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/trickle/trickle.h>
@@ -565,6 +566,184 @@ GST_START_TEST (test_start_stop_cycles)
 
 GST_END_TEST;
 
+/* Interop with peers no one here wrote: ffmpeg's segment muxer POSTs one
+ * MPEG-TS file per segment (no Content-Type: tricklesrc typefinds) and
+ * tricklesrc decodes every frame; a tricklesink stream read back with
+ * plain curl GETs is MPEG-TS starting with a PAT */
+GST_START_TEST (test_interop_ffmpeg_curl)
+{
+  gchar *ffmpeg = g_find_program_in_path ("ffmpeg");
+  gchar *curl = g_find_program_in_path ("curl");
+  TrickleTestServer *ts;
+  GstElement *sub, *sink, *pub;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *desc, *url, *out = NULL;
+  gint status = -1;
+  guint frames = 0;
+  GstSample *sample;
+
+  if (!ffmpeg || !curl || !have_h264 ()) {
+    GST_WARNING ("ffmpeg or curl missing, skipping");
+    g_free (ffmpeg);
+    g_free (curl);
+    return;
+  }
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/ff ! "
+      "tsdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
+      ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  url = g_strdup_printf ("http://127.0.0.1:%u/ff/%%d", ts->port);
+  {
+    const gchar *argv[] = { ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
+      "error", "-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30",
+      "-t", "2", "-map", "0:v", "-c:v", "libx264", "-g", "10",
+      "-pix_fmt", "yuv420p", "-f", "segment", "-segment_format", "mpegts",
+      "-segment_time", "0.3", url, NULL
+    };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &err), "%s",
+        err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "ffmpeg failed");
+  }
+  g_free (url);
+  /* ffmpeg does not close the channel: DELETE ends the stream */
+  trickle_test_conn_free (trickle_test_request (ts->port, "DELETE", "/ff",
+          NULL, 0, NULL));
+  sink = get (sub, "sink");
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              10 * GST_SECOND))) {
+    frames++;
+    gst_sample_unref (sample);
+  }
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)));
+  fail_unless_equals_int (frames, 60);
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+
+  /* the other way: tricklesink publishes, curl reads segment 1 */
+  desc = g_strdup_printf ("videotestsrc num-buffers=30 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/tc delete-on-eos=false",
+      ts->port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (pub, 20);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  stop_pipeline (pub);
+  url = g_strdup_printf ("http://127.0.0.1:%u/tc/1", ts->port);
+  {
+    gchar *dir = g_dir_make_tmp ("tricklesrc-XXXXXX", NULL);
+    gchar *file = g_build_filename (dir, "seg.ts", NULL);
+    const gchar *argv[] = { curl, "-sf", "-o", file, url, NULL };
+    gsize len = 0;
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &err), "%s",
+        err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "curl failed");
+    fail_unless (g_file_get_contents (file, &out, &len, NULL));
+    fail_unless (len > 188 && len % 188 == 0, "curl got %" G_GSIZE_FORMAT
+        " bytes", len);
+    fail_unless_equals_int ((guint8) out[0], 0x47);
+    fail_unless_equals_int ((guint8) out[1] & 0x5f, 0x40);
+    fail_unless_equals_int ((guint8) out[2], 0x00);
+    g_unlink (file);
+    g_rmdir (dir);
+    g_free (file);
+    g_free (dir);
+  }
+  g_free (out);
+  g_free (url);
+  g_free (ffmpeg);
+  g_free (curl);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* The server stops and comes back on the same port mid-stream: the
+ * publisher retries (or drops the broken segment) and goes on, the
+ * subscriber retries, waits for the channel to reappear, jumps to its live
+ * edge (DISCONT) and goes on; neither posts an error */
+GST_START_TEST (test_server_restart)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstElement *sub, *pub, *sink, *src, *snk;
+  GstSample *sample;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  guint port, i, after = 0;
+  gboolean discont = FALSE;
+
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  port = ts->port;
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
+      "rs ! appsink name=sink sync=false", port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=20/1 ! "
+      "tricklesink name=snk location=http://127.0.0.1:%u/rs", port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  src = get (sub, "src");
+  snk = get (pub, "snk");
+  for (i = 0; i < 5; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        10 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame before the restart");
+    gst_sample_unref (sample);
+  }
+
+  trickle_test_server_free (ts);
+  g_usleep (500 * 1000);
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, "port", port, NULL);
+
+  /* frames again: the first after the gap marked DISCONT */
+  while (after < 5) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        20 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame after the restart");
+    if (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
+            GST_BUFFER_FLAG_DISCONT))
+      discont = TRUE;
+    if (discont)
+      after++;
+    gst_sample_unref (sample);
+  }
+  fail_unless (stat_u64 (src, "stats", "retries") >= 1);
+  fail_unless (stat_u64 (snk, "stats", "retries") +
+      stat_u64 (snk, "stats", "lost") >= 1);
+  bus = gst_element_get_bus (pub);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "publisher error");
+  gst_object_unref (bus);
+  bus = gst_element_get_bus (sub);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "subscriber error");
+  gst_object_unref (bus);
+
+  gst_object_unref (snk);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -581,6 +760,8 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_state_change_never_waits);
   tcase_add_test (tc, test_uri_handler);
   tcase_add_test (tc, test_start_stop_cycles);
+  tcase_add_test (tc, test_interop_ffmpeg_curl);
+  tcase_add_test (tc, test_server_restart);
   return s;
 }
 
