@@ -107,6 +107,7 @@ struct _GstTricklePublisher
   Post *next;                   /* preconnected */
   GList *pending;               /* ended, answer not seen yet */
   GError *error;                /* sticky: reported by every call */
+  guint inflight;               /* session thread: sends not yet answered */
   GMutex run_lock;
   gboolean running;             /* under run_lock: the session thread
                                  * still takes releases */
@@ -234,6 +235,7 @@ post_answered (GObject * source, GAsyncResult * res, gpointer data)
   }
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
+  pub->inflight--;
   post_unref (p);
 }
 
@@ -252,6 +254,7 @@ post_send_in_thread (gpointer data)
 {
   Post *p = data;
 
+  p->pub->inflight++;
   soup_session_send_async (p->pub->session, p->msg, G_PRIORITY_DEFAULT,
       p->cancellable, post_answered, post_ref (p));
   return G_SOURCE_REMOVE;
@@ -299,6 +302,13 @@ post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
   return p;
 }
 
+static gboolean
+drain_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static gpointer
 thread_func (gpointer data)
 {
@@ -318,7 +328,24 @@ thread_func (gpointer data)
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
   g_main_loop_run (pub->loop);
-  soup_session_abort (pub->session);
+  {
+    /* every send returns (cancelled by the stop) before the session and
+     * the context go: what they hold (sockets, the POSTs) is freed. Bounded
+     * in case a send never returns. No soup_session_abort() first: with
+     * 3.2.3 it can tear a message's I/O down under a response stream that
+     * is closed later (a crash seen under ASan). */
+    gboolean late = FALSE;
+    GSource *t = g_timeout_source_new (2000);
+
+    g_source_set_callback (t, drain_timeout, &late, NULL);
+    g_source_attach (t, pub->context);
+    while (pub->inflight > 0 && !late)
+      g_main_context_iteration (pub->context, TRUE);
+    g_source_destroy (t);
+    g_source_unref (t);
+    if (late)
+      soup_session_abort (pub->session);
+  }
   /* releases queued before this are run by the iterations below, later
    * ones happen in the releasing thread */
   g_mutex_lock (&pub->run_lock);
@@ -1035,6 +1062,16 @@ gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub)
  *
  * Returns: %FALSE with @error if an answer reported an error
  */
+static void
+post_cut (Post * p)
+{
+  if (p->wfd >= 0) {
+    close (p->wfd);
+    p->wfd = -1;
+  }
+  g_cancellable_cancel (p->cancellable);
+}
+
 static gboolean
 publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
     gint64 wait_us, GError ** error)
@@ -1042,6 +1079,7 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   gboolean ok = TRUE;
   gint64 deadline = g_get_monotonic_time () + wait_us;
   guint status;
+  GList *l;
 
   if (!pub->thread)
     return TRUE;
@@ -1049,7 +1087,6 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
     gst_trickle_publisher_end_segment (pub, NULL);
   g_mutex_lock (&pub->lock);
   for (;;) {
-    GList *l;
     gboolean all = TRUE;
     for (l = pub->pending; l; l = l->next)
       all &= ((Post *) l->data)->done;
@@ -1066,6 +1103,14 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
    * that seq as an empty segment (as it would for a publisher that
    * DELETEs it): subscribers get an empty answer and move on, and the
    * channel's next seq moves past it. */
+  /* what is still open is cut: bodies end (libsoup's pending read of
+   * them returns) and cancelled sends return at once */
+  g_mutex_lock (&pub->lock);
+  if (pub->next)
+    post_cut (pub->next);
+  for (l = pub->pending; l; l = l->next)
+    post_cut (l->data);
+  g_mutex_unlock (&pub->lock);
   g_main_loop_quit (pub->loop);
   g_thread_join (pub->thread);
   pub->thread = NULL;

@@ -628,6 +628,13 @@ stop_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+drain_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 static gpointer
 thread_func (gpointer data)
 {
@@ -642,10 +649,22 @@ thread_func (gpointer data)
   if (sub->tls_database)
     soup_session_set_tls_database (sub->session, sub->tls_database);
   g_main_loop_run (sub->loop);
-  /* dropped requests return (cancelled) before the session goes */
-  soup_session_abort (sub->session);
-  while (sub->live_gets > 0)
-    g_main_context_iteration (sub->context, TRUE);
+  {
+    /* dropped (cancelled) requests return before the session goes,
+     * boundedly. No soup_session_abort() first: with 3.2.3 it can tear a
+     * message's I/O down under a response stream closed later. */
+    gboolean late = FALSE;
+    GSource *t = g_timeout_source_new (2000);
+
+    g_source_set_callback (t, drain_timeout, &late, NULL);
+    g_source_attach (t, sub->context);
+    while (sub->live_gets > 0 && !late)
+      g_main_context_iteration (sub->context, TRUE);
+    g_source_destroy (t);
+    g_source_unref (t);
+    if (late)
+      soup_session_abort (sub->session);
+  }
   g_clear_object (&sub->session);
   while (g_main_context_iteration (sub->context, FALSE));
   g_main_context_pop_thread_default (sub->context);

@@ -45,6 +45,7 @@
 #endif
 
 #include <string.h>
+#include <gst/video/video.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesink.h"
 #include "gsttrickleuri.h"
@@ -66,6 +67,8 @@ enum
   PROP_CREATE_CHANNEL,
   PROP_DELETE_ON_EOS,
   PROP_KEYFRAMES_PER_SEGMENT,
+  PROP_MIN_DURATION,
+  PROP_KEYFRAME_INTERVAL,
   PROP_BUFFERS_PER_SEGMENT,
   PROP_ACCEPT_ANY_CERTIFICATE,
   PROP_EXTRA_HEADERS,
@@ -84,6 +87,8 @@ struct _GstTrickleSink
   gboolean create_channel;
   gboolean delete_on_eos;
   guint keyframes_per_segment;
+  GstClockTime min_duration;
+  GstClockTime keyframe_interval;
   guint buffers_per_segment;
   gboolean accept_any_certificate;
   gchar **extra_headers;
@@ -102,6 +107,8 @@ struct _GstTrickleSink
   gint64 seg_seq;
   guint64 seg_bytes;
   gint64 seg_start;             /* monotonic, us */
+  GstClockTime seg_start_ts;    /* stream time of the segment's first buffer */
+  GstClockTime last_key_request;        /* running time */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -163,6 +170,18 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
       g_param_spec_uint ("keyframes-per-segment", "Keyframes per segment",
           "Byte streams (MPEG-TS): keyframes in one segment", 1, G_MAXUINT,
           DEFAULT_KEYFRAMES_PER_SEGMENT, flags));
+  g_object_class_install_property (gobject_class, PROP_MIN_DURATION,
+      g_param_spec_uint64 ("min-duration", "Minimum duration",
+          "Byte streams (MPEG-TS): a keyframe starts a new segment only once "
+          "the current one lasts this long (ns, by timestamps; 0: at every "
+          "keyframes-per-segment-th keyframe)", 0, G_MAXUINT64, 0, flags));
+  g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
+      g_param_spec_uint64 ("keyframe-interval", "Keyframe interval",
+          "Byte streams (MPEG-TS): ask upstream for a keyframe (an upstream "
+          "force-key-unit event, with headers) this often (ns of running "
+          "time), which with the keyframe cuts sets the segment length "
+          "whatever the encoder's GOP; 0: never ask", 0, G_MAXUINT64, 0,
+          flags));
   g_object_class_install_property (gobject_class, PROP_BUFFERS_PER_SEGMENT,
       g_param_spec_uint ("buffers-per-segment", "Buffers per segment",
           "Frame formats (raw, JSON, JPEG...): buffers in one segment", 1,
@@ -266,6 +285,12 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
     case PROP_KEYFRAMES_PER_SEGMENT:
       self->keyframes_per_segment = g_value_get_uint (value);
       break;
+    case PROP_MIN_DURATION:
+      self->min_duration = g_value_get_uint64 (value);
+      break;
+    case PROP_KEYFRAME_INTERVAL:
+      self->keyframe_interval = g_value_get_uint64 (value);
+      break;
     case PROP_BUFFERS_PER_SEGMENT:
       self->buffers_per_segment = g_value_get_uint (value);
       break;
@@ -312,6 +337,12 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
       break;
     case PROP_KEYFRAMES_PER_SEGMENT:
       g_value_set_uint (value, self->keyframes_per_segment);
+      break;
+    case PROP_MIN_DURATION:
+      g_value_set_uint64 (value, self->min_duration);
+      break;
+    case PROP_KEYFRAME_INTERVAL:
+      g_value_set_uint64 (value, self->keyframe_interval);
       break;
     case PROP_BUFFERS_PER_SEGMENT:
       g_value_set_uint (value, self->buffers_per_segment);
@@ -435,6 +466,8 @@ gst_trickle_sink_start (GstBaseSink * sink)
     return FALSE;
   }
   self->in_segment = FALSE;
+  self->seg_start_ts = GST_CLOCK_TIME_NONE;
+  self->last_key_request = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -566,6 +599,53 @@ begin_segment (GstTrickleSink * self)
   return GST_FLOW_OK;
 }
 
+/* byte streams: may a keyframe end the current segment? */
+static gboolean
+long_enough (GstTrickleSink * self, GstBuffer * buffer)
+{
+  GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer), min;
+  guint kps;
+
+  GST_OBJECT_LOCK (self);
+  min = self->min_duration;
+  kps = self->keyframes_per_segment;
+  GST_OBJECT_UNLOCK (self);
+  if (self->keyframes < kps)
+    return FALSE;
+  if (min == 0 || !GST_CLOCK_TIME_IS_VALID (ts)
+      || !GST_CLOCK_TIME_IS_VALID (self->seg_start_ts))
+    return TRUE;
+  return ts >= self->seg_start_ts && ts - self->seg_start_ts >= min;
+}
+
+/* byte streams: a keyframe from upstream every keyframe-interval */
+static void
+request_keyframe (GstTrickleSink * self, GstBuffer * buffer)
+{
+  GstClockTime interval, rt;
+  GstSegment *segment = &GST_BASE_SINK (self)->segment;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->keyframe_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (interval == 0 || !GST_BUFFER_PTS_IS_VALID (buffer)
+      || segment->format != GST_FORMAT_TIME)
+    return;
+  rt = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  if (!GST_CLOCK_TIME_IS_VALID (rt))
+    return;
+  if (GST_CLOCK_TIME_IS_VALID (self->last_key_request)
+      && rt < self->last_key_request + interval)
+    return;
+  self->last_key_request = rt;
+  GST_DEBUG_OBJECT (self, "asking upstream for a keyframe at %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (rt));
+  gst_pad_push_event (GST_BASE_SINK_PAD (self),
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          0));
+}
+
 static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
@@ -579,11 +659,12 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
     if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER)
         && self->streamheader->len > 0)
       return GST_FLOW_OK;       /* re-sent at each segment start anyway */
-    if (key && (!self->in_segment
-            || self->keyframes >= self->keyframes_per_segment)) {
+    request_keyframe (self, buffer);
+    if (key && (!self->in_segment || long_enough (self, buffer))) {
       ret = begin_segment (self);
       if (ret != GST_FLOW_OK)
         return ret;
+      self->seg_start_ts = GST_BUFFER_DTS_OR_PTS (buffer);
     }
     if (!self->in_segment) {
       GST_LOG_OBJECT (self, "dropping data before the first keyframe");

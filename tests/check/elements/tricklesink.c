@@ -243,6 +243,107 @@ GST_START_TEST (test_state_change_never_waits)
 
 GST_END_TEST;
 
+/* segments published to @ch with data (the preconnect abandoned at EOS
+ * may leave an empty one) */
+static gint64
+published_segments (TrickleTestServer * ts, const gchar * ch)
+{
+  gchar *path = g_strdup_printf ("/%s/next", ch);
+  TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL, 0,
+      NULL);
+  gint64 next, seq, n = 0;
+
+  fail_unless_equals_int (c->status, 200);
+  next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+  trickle_test_conn_free (c);
+  g_free (path);
+  for (seq = 0; seq < next; seq++) {
+    path = g_strdup_printf ("/%s/%" G_GINT64_FORMAT, ch, seq);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    n += c->body->len > 0;
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  return n;
+}
+
+/* keyframe-interval makes the encoder cut where the sink wants (the GOP
+ * alone would give one segment); min-duration merges short GOPs */
+GST_START_TEST (test_segment_length_properties)
+{
+  TrickleTestServer *ts;
+  gchar *desc;
+  gint64 n;
+
+  if (!trickle_test_have ("x264enc") || !trickle_test_have ("mpegtsmux")) {
+    GST_WARNING ("encoder/muxer plugins missing, skipping");
+    return;
+  }
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 32, NULL);
+  trickle_test_server_start (ts, NULL);
+
+  /* 2 s at 30 fps, no keyframe but the first from the encoder's own GOP;
+   * one asked every 200 ms: about 10 segments */
+  desc = g_strdup_printf ("videotestsrc num-buffers=60 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=1000 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/kfi delete-on-eos=false "
+      "keyframe-interval=200000000", ts->port);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  n = published_segments (ts, "kfi");
+  fail_unless (n >= 8 && n <= 12, "%" G_GINT64_FORMAT " segments", n);
+
+  /* a keyframe every 5 frames (167 ms), segments of at least 400 ms: a
+   * new one every 3rd keyframe, 4 in 2 s */
+  desc = g_strdup_printf ("videotestsrc num-buffers=60 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=5 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/mind delete-on-eos=false "
+      "min-duration=400000000", ts->port);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  n = published_segments (ts, "mind");
+  fail_unless_equals_int (n, 4);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* 50 start/stop cycles while publishing: no fd left behind (the leaks
+ * tracer checks objects) */
+GST_START_TEST (test_start_stop_cycles)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  gint fds = -1, i;
+
+  for (i = 0; i < 50; i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+        "video/x-raw,width=32,height=32,framerate=100/1 ! "
+        "tricklesink location=http://127.0.0.1:%u/cyc", ts->port);
+    GstElement *p = gst_parse_launch (desc, NULL);
+
+    fail_unless (p != NULL);
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    g_usleep ((i % 3) * 20 * 1000);
+    fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    gst_object_unref (p);
+    g_free (desc);
+    if (i == 4)
+      fds = trickle_test_count_fds ();
+  }
+  for (i = 0; i < 50 && trickle_test_count_fds () > fds; i++)
+    g_usleep (20 * 1000);
+  fail_unless (trickle_test_count_fds () <= fds, "fds: %d then %d", fds,
+      trickle_test_count_fds ());
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -255,6 +356,8 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_raw_frames);
   tcase_add_test (tc, test_errors_and_delete);
   tcase_add_test (tc, test_state_change_never_waits);
+  tcase_add_test (tc, test_segment_length_properties);
+  tcase_add_test (tc, test_start_stop_cycles);
   return s;
 }
 
