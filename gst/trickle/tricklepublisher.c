@@ -108,6 +108,7 @@ struct _GstTricklePublisher
   GList *pending;               /* ended, answer not seen yet */
   GError *error;                /* sticky: reported by every call */
   guint inflight;               /* session thread: sends not yet answered */
+  GList *sending;               /* session thread: those Posts */
   GMutex run_lock;
   gboolean running;             /* under run_lock: the session thread
                                  * still takes releases */
@@ -236,6 +237,7 @@ post_answered (GObject * source, GAsyncResult * res, gpointer data)
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
   pub->inflight--;
+  pub->sending = g_list_remove (pub->sending, p);
   post_unref (p);
 }
 
@@ -255,6 +257,7 @@ post_send_in_thread (gpointer data)
   Post *p = data;
 
   p->pub->inflight++;
+  p->pub->sending = g_list_prepend (p->pub->sending, p);
   soup_session_send_async (p->pub->session, p->msg, G_PRIORITY_DEFAULT,
       p->cancellable, post_answered, post_ref (p));
   return G_SOURCE_REMOVE;
@@ -309,6 +312,28 @@ drain_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* runs the session thread's context until the sends returned, at most
+ * @ms */
+static void
+drain_sends (GstTricklePublisher * pub, guint ms)
+{
+  gboolean late = FALSE;
+  GSource *t = g_timeout_source_new (ms);
+
+  g_source_set_callback (t, drain_timeout, &late, NULL);
+  g_source_attach (t, pub->context);
+  while (pub->inflight > 0 && !late)
+    g_main_context_iteration (pub->context, TRUE);
+  g_source_destroy (t);
+  g_source_unref (t);
+}
+
+static void
+cancel_post (Post * p, gpointer unused)
+{
+  g_cancellable_cancel (p->cancellable);
+}
+
 static gpointer
 thread_func (gpointer data)
 {
@@ -328,24 +353,22 @@ thread_func (gpointer data)
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
   g_main_loop_run (pub->loop);
-  {
-    /* every send returns (cancelled by the stop) before the session and
-     * the context go: what they hold (sockets, the POSTs) is freed. Bounded
-     * in case a send never returns. No soup_session_abort() first: with
-     * 3.2.3 it can tear a message's I/O down under a response stream that
-     * is closed later (a crash seen under ASan). */
-    gboolean late = FALSE;
-    GSource *t = g_timeout_source_new (2000);
-
-    g_source_set_callback (t, drain_timeout, &late, NULL);
-    g_source_attach (t, pub->context);
-    while (pub->inflight > 0 && !late)
-      g_main_context_iteration (pub->context, TRUE);
-    g_source_destroy (t);
-    g_source_unref (t);
-    if (late)
-      soup_session_abort (pub->session);
+  /* Every send returns before the session and the context go, so what
+   * they hold (sockets, the POSTs) is freed: first the answers to the
+   * bodies stop() ended (a moment), then the rest cancelled, and only then
+   * soup_session_abort() closes the connections. Cancelling or aborting
+   * messages in flight at once is avoided: libsoup 3.2.3 can then tear a
+   * message's I/O down under a response stream it closes later (a crash
+   * seen under ASan). Bounded: stop never waits long for a server. */
+  while (g_main_context_iteration (pub->context, FALSE));  /* queued sends */
+  drain_sends (pub, 200);
+  if (pub->inflight > 0) {
+    g_list_foreach (pub->sending, (GFunc) cancel_post, NULL);
+    drain_sends (pub, 200);
   }
+  /* no message in flight any more (or late ones): the connections go */
+  soup_session_abort (pub->session);
+  drain_sends (pub, 200);
   /* releases queued before this are run by the iterations below, later
    * ones happen in the releasing thread */
   g_mutex_lock (&pub->run_lock);
@@ -393,15 +416,19 @@ static void
 control_done (GObject * source, GAsyncResult * res, gpointer data)
 {
   Control *c = data;
-  GBytes *body;
+  GInputStream *in;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), res,
-      &c->error);
-  if (body) {
+  /* status and headers are the answer (GET /next also says its seq in
+   * Lp-Trickle-Latest): the small body is not needed. The stream is
+   * closed here, before the message goes (soup_session_send_and_read
+   * would keep reading it in tasks that can outlive the message) */
+  in = soup_session_send_finish (SOUP_SESSION (source), res, &c->error);
+  if (in) {
     c->status = soup_message_get_status (c->msg);
     c->latest = g_strdup (soup_message_headers_get_one
         (soup_message_get_response_headers (c->msg), "Lp-Trickle-Latest"));
-    g_bytes_unref (body);
+    g_input_stream_close (in, NULL, NULL);
+    g_object_unref (in);
   }
   g_clear_object (&c->msg);
   g_source_destroy (c->timeout);
@@ -437,8 +464,8 @@ control_in_thread (gpointer data)
   c->timeout = g_timeout_source_new_seconds (CONTROL_TIMEOUT_S);
   g_source_set_callback (c->timeout, control_timeout, c->cancellable, NULL);
   g_source_attach (c->timeout, c->pub->context);
-  soup_session_send_and_read_async (c->pub->session, c->msg,
-      G_PRIORITY_DEFAULT, c->cancellable, control_done, c);
+  soup_session_send_async (c->pub->session, c->msg, G_PRIORITY_DEFAULT,
+      c->cancellable, control_done, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -1069,7 +1096,6 @@ post_cut (Post * p)
     close (p->wfd);
     p->wfd = -1;
   }
-  g_cancellable_cancel (p->cancellable);
 }
 
 static gboolean
@@ -1103,8 +1129,8 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
    * that seq as an empty segment (as it would for a publisher that
    * DELETEs it): subscribers get an empty answer and move on, and the
    * channel's next seq moves past it. */
-  /* what is still open is cut: bodies end (libsoup's pending read of
-   * them returns) and cancelled sends return at once */
+  /* what is still open ends its body (libsoup's pending read of it
+   * returns); the session thread then waits a little for the answers */
   g_mutex_lock (&pub->lock);
   if (pub->next)
     post_cut (pub->next);

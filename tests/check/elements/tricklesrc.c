@@ -744,6 +744,219 @@ GST_START_TEST (test_server_restart)
 
 GST_END_TEST;
 
+/* https: trusted through ca-file (the test's self-signed certificate for
+ * localhost), or accept-any-certificate; untrusted is an error */
+GST_START_TEST (test_tls)
+{
+  TrickleTestServer *ts;
+  GTlsCertificate *cert;
+  GstElement *sub, *pub, *sink;
+  GstMessage *msg;
+  GstSample *sample;
+  gchar *dir = NULL, *ca, *desc;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  ts = trickle_test_server_new ();
+  trickle_test_server_start (ts, "tls-certificate", cert, NULL);
+
+  desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
+      "ca-file=%s ! appsink name=sink sync=false", ts->port, ca);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
+      "tricklesink location=trickles://localhost:%u/sec ca-file=%s",
+      ts->port, ca);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  for (i = 0; i < 3; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        10 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame over https");
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 32 * 32 * 3 / 2);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+
+  /* accept-any-certificate (by address: the name does not match) */
+  desc = g_strdup_printf ("tricklesrc location=trickles://127.0.0.1:%u/sec "
+      "accept-any-certificate=true ! appsink name=sink sync=false",
+      ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL, "no frame with accept-any-certificate");
+  gst_sample_unref (sample);
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+  stop_pipeline (pub);
+
+  /* not trusted: an error, not a hang */
+  desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
+      "retries=0 ! fakesink", ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (sub, 10);
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_READ);
+  gst_message_unref (msg);
+  stop_pipeline (sub);
+
+  trickle_test_server_free (ts);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
+/* reads one request head from a connection accepted on @listener; the
+ * connection is closed, or kept in @conn */
+static gchar *
+accept_request_head_keep (GSocket * listener, GSocket ** conn)
+{
+  GSocket *c = g_socket_accept (listener, NULL, NULL);
+  GString *head = g_string_new (NULL);
+  gchar buf[1024];
+
+  fail_unless (c != NULL);
+  g_socket_set_timeout (c, 10);
+  while (!strstr (head->str, "\r\n\r\n")) {
+    gssize n = g_socket_receive (c, buf, sizeof (buf), NULL, NULL);
+    fail_unless (n > 0, "no request head");
+    g_string_append_len (head, buf, n);
+  }
+  if (conn)
+    *conn = c;
+  else
+    g_object_unref (c);
+  return g_string_free (head, FALSE);
+}
+
+static gchar *
+accept_request_head (GSocket * listener)
+{
+  return accept_request_head_keep (listener, NULL);
+}
+
+static GSocket *
+listen_loopback (guint * port)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (sock, NULL));
+  g_socket_set_timeout (sock, 10);
+  bound = g_socket_get_local_address (sock, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return sock;
+}
+
+/* extra-headers go with every request of both elements (seen by a plain
+ * socket standing in for the server) */
+GST_START_TEST (test_extra_headers)
+{
+  const gchar *headers[] = { "Authorization: Bearer s3cret",
+    "X-Trickle-Test: 1", NULL
+  };
+  GstElement *p, *e;
+  gchar *desc, *head;
+  guint port;
+  gint i;
+  GSocket *sock = listen_loopback (&port);
+
+  for (i = 0; i < 2; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc name=e location=http://127.0.0.1:%u/h ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
+        "location=http://127.0.0.1:%u/h", port);
+    p = gst_parse_launch (desc, NULL);
+    e = get (p, "e");
+    g_object_set (e, "extra-headers", headers, NULL);
+    gst_object_unref (e);
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    head = accept_request_head (sock);
+    fail_unless (strstr (head, "\r\nAuthorization: Bearer s3cret\r\n")
+        != NULL, "%s", head);
+    fail_unless (strstr (head, "\r\nX-Trickle-Test: 1\r\n") != NULL, "%s",
+        head);
+    g_free (head);
+    stop_pipeline (p);
+    g_free (desc);
+  }
+  g_object_unref (sock);
+}
+
+GST_END_TEST;
+
+/* a GET that waits longer than preconnect-timeout is sent again (seen by
+ * a socket that never answers, the first connection kept open); on a real
+ * server the segment still arrives */
+GST_START_TEST (test_preconnect_reissue)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *sink;
+  GstSample *sample;
+  GSocket *listener, *held;
+  gchar *desc, *head;
+  gint64 start;
+  guint port;
+
+  listener = listen_loopback (&port);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
+      "preconnect-timeout=200 ! fakesink", port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  head = accept_request_head_keep (listener, &held);
+  fail_unless (g_str_has_prefix (head, "GET /re/-1 "), "%s", head);
+  g_free (head);
+  start = g_get_monotonic_time ();
+  head = accept_request_head (listener);
+  fail_unless (g_str_has_prefix (head, "GET /re/-1 "), "%s", head);
+  fail_unless (g_get_monotonic_time () - start >= 150 * 1000);
+  g_free (head);
+  stop_pipeline (sub);
+  g_object_unref (held);
+  g_object_unref (listener);
+
+  ts = trickle_test_server_new_started ();
+  post_segment (ts->port, "re", 0, 10, "application/x-test");
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
+      "preconnect-timeout=150 ! appsink name=sink sync=false", ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  g_usleep (700 * 1000);        /* four reissues of GET 1 */
+  post_segment (ts->port, "re", 1, 20, "application/x-test");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+          (sample)), 20);
+  gst_sample_unref (sample);
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -762,6 +975,9 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_interop_ffmpeg_curl);
   tcase_add_test (tc, test_server_restart);
+  tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_extra_headers);
+  tcase_add_test (tc, test_preconnect_reissue);
   return s;
 }
 
