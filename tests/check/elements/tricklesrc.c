@@ -957,6 +957,84 @@ GST_START_TEST (test_preconnect_reissue)
 
 GST_END_TEST;
 
+/* post-messages: one "trickle-segment" element message per segment on
+ * both sides; tricklesrc answers the latency query as a live source */
+GST_START_TEST (test_messages_and_latency)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstElement *sub, *pub, *sink, *src;
+  GstMessage *msg;
+  GstQuery *q;
+  GstBus *bus;
+  GstClockTime min = GST_CLOCK_TIME_NONE;
+  gboolean live = FALSE;
+  gchar *desc;
+  guint n, i;
+
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("tricklesrc name=src post-messages=true location="
+      "http://127.0.0.1:%u/msg start-seq=0 ! appsink name=sink sync=false",
+      ts->port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  src = get (sub, "src");
+  q = gst_query_new_latency ();
+  fail_unless (gst_element_query (src, q));
+  gst_query_parse_latency (q, &live, &min, NULL);
+  fail_unless (live, "tricklesrc is not live");
+  fail_unless_equals_uint64 (min, 0);
+  gst_query_unref (q);
+  gst_object_unref (src);
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=5 is-live=true ! "
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=25/1 ! "
+      "tricklesink post-messages=true location=http://127.0.0.1:%u/msg",
+      ts->port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  for (i = 0; i < 5; i++) {
+    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        10 * GST_SECOND);
+    fail_unless (sample != NULL);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  /* (not popping the publisher's EOS first: that would drop the element
+   * messages before it) */
+
+  /* each side: 5 segments of 256 bytes, seq 0..4 */
+  for (i = 0; i < 2; i++) {
+    bus = gst_element_get_bus (i == 0 ? pub : sub);
+    n = 0;
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+      const GstStructure *st = gst_message_get_structure (msg);
+      if (gst_structure_has_name (st, "trickle-segment")) {
+        gint64 seq = -1;
+        guint64 bytes = 0, duration = G_MAXUINT64;
+        fail_unless (gst_structure_get_int64 (st, "seq", &seq));
+        fail_unless (gst_structure_get_uint64 (st, "bytes", &bytes));
+        fail_unless (gst_structure_get_uint64 (st, "duration", &duration));
+        if (bytes > 0) {
+          fail_unless_equals_int (seq, n);
+          fail_unless_equals_int (bytes, 256);
+          fail_unless (duration < 10 * GST_SECOND);
+          n++;
+        }
+      }
+      gst_message_unref (msg);
+    }
+    gst_object_unref (bus);
+    fail_unless_equals_int (n, 5);
+  }
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -978,6 +1056,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_extra_headers);
   tcase_add_test (tc, test_preconnect_reissue);
+  tcase_add_test (tc, test_messages_and_latency);
   return s;
 }
 
