@@ -12,3 +12,5 @@
 #include <gst/trickle/tricklepublisher.h>
 #include <gst/trickle/tricklesubscriber.h>
 #include <gst/trickle/tricklecaps.h>
+#include <gst/trickle/tricklesegmenter.h>
+#include <gst/trickle/tricklereader.h>

@@ -98,17 +98,12 @@ struct _GstTrickleSink
 
   /* streaming thread */
   GstTricklePublisher *publisher;
-  gboolean byte_stream;
+  GstTrickleSegmenter *segmenter;
   gchar *content_type;
-  GPtrArray *streamheader;      /* GstBuffer */
   gboolean in_segment;
-  guint keyframes;              /* in the current segment */
-  guint buffers;                /* in the current segment */
   gint64 seg_seq;
   guint64 seg_bytes;
   gint64 seg_start;             /* monotonic, us */
-  GstClockTime seg_start_ts;    /* stream time of the segment's first buffer */
-  GstClockTime last_key_request;        /* running time */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -242,8 +237,7 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->buffers_per_segment = DEFAULT_BUFFERS_PER_SEGMENT;
   self->accept_any_certificate = DEFAULT_ACCEPT_ANY_CERTIFICATE;
   self->retries = 5;
-  self->streamheader = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      gst_buffer_unref);
+  self->segmenter = gst_trickle_segmenter_new ();
   /* a network sink: rendering never waits for the clock */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
 }
@@ -257,7 +251,7 @@ gst_trickle_sink_finalize (GObject * object)
   g_strfreev (self->extra_headers);
   g_free (self->ca_file);
   g_free (self->content_type);
-  g_ptr_array_unref (self->streamheader);
+  gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -398,6 +392,7 @@ report_error (GstTrickleSink * self, GError * err)
         ("A segment could not be published to \"%s\"", self->location),
         ("%s", err->message));
     self->in_segment = FALSE;
+    gst_trickle_segmenter_reset (self->segmenter);
     ret = GST_FLOW_OK;
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CLOSED)) {
@@ -422,26 +417,14 @@ static gboolean
 gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  const GValue *sh;
-  guint i;
 
-  self->byte_stream = gst_structure_has_name (s, "video/mpegts");
+  gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
-  self->content_type = gst_trickle_caps_to_content_type (caps);
-  g_ptr_array_set_size (self->streamheader, 0);
-  sh = gst_structure_get_value (s, "streamheader");
-  if (sh && G_VALUE_TYPE (sh) == GST_TYPE_ARRAY) {
-    for (i = 0; i < gst_value_array_get_size (sh); i++) {
-      const GValue *b = gst_value_array_get_value (sh, i);
-      if (G_VALUE_TYPE (b) == GST_TYPE_BUFFER)
-        g_ptr_array_add (self->streamheader,
-            gst_buffer_ref (gst_value_get_buffer (b)));
-    }
-  }
-  GST_INFO_OBJECT (self, "Content-Type %s, %s, %u streamheader buffers",
-      self->content_type, self->byte_stream ? "byte stream" : "frames",
-      self->streamheader->len);
+  self->content_type =
+      g_strdup (gst_trickle_segmenter_get_content_type (self->segmenter));
+  GST_INFO_OBJECT (self, "Content-Type %s, %u streamheader buffers",
+      self->content_type,
+      gst_trickle_segmenter_get_streamheader (self->segmenter)->len);
   if (self->publisher)
     g_object_set (self->publisher, "mime-type", self->content_type, NULL);
   else if (!start_publisher (self))
@@ -466,8 +449,12 @@ gst_trickle_sink_start (GstBaseSink * sink)
     return FALSE;
   }
   self->in_segment = FALSE;
-  self->seg_start_ts = GST_CLOCK_TIME_NONE;
-  self->last_key_request = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_LOCK (self);
+  gst_trickle_segmenter_configure (self->segmenter,
+      self->keyframes_per_segment, self->min_duration,
+      self->keyframe_interval, self->buffers_per_segment);
+  GST_OBJECT_UNLOCK (self);
+  gst_trickle_segmenter_reset (self->segmenter);
   return TRUE;
 }
 
@@ -573,6 +560,7 @@ segment_done (GstTrickleSink * self)
 static GstFlowReturn
 begin_segment (GstTrickleSink * self)
 {
+  GPtrArray *sh;
   GError *err = NULL;
   GstFlowReturn ret;
   gint64 seq;
@@ -588,110 +576,55 @@ begin_segment (GstTrickleSink * self)
   self->seg_seq = seq;
   self->seg_bytes = 0;
   self->seg_start = g_get_monotonic_time ();
-  self->keyframes = 0;
-  self->buffers = 0;
   /* every MPEG-TS segment starts with PAT/PMT so it decodes on its own */
-  for (i = 0; i < self->streamheader->len; i++) {
-    ret = write_buffer (self, g_ptr_array_index (self->streamheader, i));
-    if (ret != GST_FLOW_OK)
+  sh = gst_trickle_segmenter_get_streamheader (self->segmenter);
+  for (i = 0; i < sh->len; i++) {
+    ret = write_buffer (self, g_ptr_array_index (sh, i));
+    if (ret != GST_FLOW_OK || !self->in_segment)
       return ret;
   }
   return GST_FLOW_OK;
-}
-
-/* byte streams: may a keyframe end the current segment? */
-static gboolean
-long_enough (GstTrickleSink * self, GstBuffer * buffer)
-{
-  GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer), min;
-  guint kps;
-
-  GST_OBJECT_LOCK (self);
-  min = self->min_duration;
-  kps = self->keyframes_per_segment;
-  GST_OBJECT_UNLOCK (self);
-  if (self->keyframes < kps)
-    return FALSE;
-  if (min == 0 || !GST_CLOCK_TIME_IS_VALID (ts)
-      || !GST_CLOCK_TIME_IS_VALID (self->seg_start_ts))
-    return TRUE;
-  return ts >= self->seg_start_ts && ts - self->seg_start_ts >= min;
-}
-
-/* byte streams: a keyframe from upstream every keyframe-interval */
-static void
-request_keyframe (GstTrickleSink * self, GstBuffer * buffer)
-{
-  GstClockTime interval, rt;
-  GstSegment *segment = &GST_BASE_SINK (self)->segment;
-
-  GST_OBJECT_LOCK (self);
-  interval = self->keyframe_interval;
-  GST_OBJECT_UNLOCK (self);
-  if (interval == 0 || !GST_BUFFER_PTS_IS_VALID (buffer)
-      || segment->format != GST_FORMAT_TIME)
-    return;
-  rt = gst_segment_to_running_time (segment, GST_FORMAT_TIME,
-      GST_BUFFER_PTS (buffer));
-  if (!GST_CLOCK_TIME_IS_VALID (rt))
-    return;
-  if (GST_CLOCK_TIME_IS_VALID (self->last_key_request)
-      && rt < self->last_key_request + interval)
-    return;
-  self->last_key_request = rt;
-  GST_DEBUG_OBJECT (self, "asking upstream for a keyframe at %"
-      GST_TIME_FORMAT, GST_TIME_ARGS (rt));
-  gst_pad_push_event (GST_BASE_SINK_PAD (self),
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          0));
 }
 
 static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstSegment *segment = &sink->segment;
+  GstTrickleCut cut;
   GstFlowReturn ret;
 
-  if (self->byte_stream) {
-    gboolean key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT)
-        && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER);
-
-    if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER)
-        && self->streamheader->len > 0)
-      return GST_FLOW_OK;       /* re-sent at each segment start anyway */
-    request_keyframe (self, buffer);
-    if (key && (!self->in_segment || long_enough (self, buffer))) {
-      ret = begin_segment (self);
-      if (ret != GST_FLOW_OK)
-        return ret;
-      self->seg_start_ts = GST_BUFFER_DTS_OR_PTS (buffer);
-    }
-    if (!self->in_segment) {
-      GST_LOG_OBJECT (self, "dropping data before the first keyframe");
-      return GST_FLOW_OK;
-    }
-    if (key)
-      self->keyframes++;
-  } else {
-    if (!self->in_segment) {
-      ret = begin_segment (self);
-      if (ret != GST_FLOW_OK || !self->in_segment)
-        return ret;
-    }
-    ret = write_buffer (self, buffer);
-    if (ret != GST_FLOW_OK || !self->in_segment)
-      return ret;
-    /* a frame segment ends with its last buffer, not when the next one
-     * arrives: subscribers get each frame without waiting a frame time */
-    if (++self->buffers >= self->buffers_per_segment) {
-      GError *err = NULL;
-      segment_done (self);
-      if (!gst_trickle_publisher_end_segment (self->publisher, &err))
-        return report_error (self, err);
-    }
-    return GST_FLOW_OK;
+  /* keyframe-interval: ask upstream for a keyframe at that cadence */
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && segment->format == GST_FORMAT_TIME
+      && gst_trickle_segmenter_wants_keyframe (self->segmenter,
+          gst_segment_to_running_time (segment, GST_FORMAT_TIME,
+              GST_BUFFER_PTS (buffer)))) {
+    GST_DEBUG_OBJECT (self, "asking upstream for a keyframe");
+    gst_pad_push_event (GST_BASE_SINK_PAD (self),
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
   }
-  return write_buffer (self, buffer);
+
+  cut = gst_trickle_segmenter_cut (self->segmenter, buffer);
+  if (cut & GST_TRICKLE_CUT_DROP)
+    return GST_FLOW_OK;
+  if (cut & GST_TRICKLE_CUT_BEGIN) {
+    ret = begin_segment (self);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  if (!self->in_segment)
+    return GST_FLOW_OK;         /* this segment was lost: wait for the next */
+  ret = write_buffer (self, buffer);
+  if (ret != GST_FLOW_OK || !self->in_segment)
+    return ret;
+  if (cut & GST_TRICKLE_CUT_END_AFTER) {
+    GError *err = NULL;
+    segment_done (self);
+    if (!gst_trickle_publisher_end_segment (self->publisher, &err))
+      return report_error (self, err);
+  }
+  return GST_FLOW_OK;
 }
 
 static gboolean

@@ -48,10 +48,10 @@
 #endif
 
 #include <string.h>
-#include <gst/base/gsttypefindhelper.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesrc.h"
 #include "gsttrickleuri.h"
+#include "gsttrickleframer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 #define GST_CAT_DEFAULT gst_trickle_src_debug
@@ -97,13 +97,7 @@ struct _GstTrickleSrc
   GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
 
   /* streaming thread */
-  gchar *content_type;
-  gboolean byte_stream;
-  gboolean discont;
-  GstBuffer *frame;             /* frame formats: the segment so far;
-                                 * untyped bytes: what typefinding sees */
-  gboolean typefind;            /* untyped: caps from the first bytes */
-  GstClockTime segment_start;   /* running time of the first byte */
+  GstTrickleFramer *framer;
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -223,6 +217,7 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->preconnect_timeout = DEFAULT_PRECONNECT_TIMEOUT;
   self->retries = DEFAULT_RETRIES;
   self->post_messages = DEFAULT_POST_MESSAGES;
+  self->framer = gst_trickle_framer_new (GST_OBJECT (self));
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
 }
@@ -236,7 +231,7 @@ gst_trickle_src_finalize (GObject * object)
   g_free (self->ca_file);
   g_strfreev (self->extra_headers);
   gst_clear_caps (&self->caps);
-  g_free (self->content_type);
+  gst_trickle_framer_free (self->framer);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -380,10 +375,9 @@ gst_trickle_src_start (GstBaseSrc * src)
     g_object_unref (sub);
     return FALSE;
   }
-  g_clear_pointer (&self->content_type, g_free);
-  gst_clear_buffer (&self->frame);
-  self->discont = TRUE;
+  gst_trickle_framer_reset (self->framer);
   GST_OBJECT_LOCK (self);
+  gst_trickle_framer_set_caps_override (self->framer, self->caps);
   self->subscriber = sub;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
@@ -404,7 +398,7 @@ gst_trickle_src_stop (GstBaseSrc * src)
     gst_trickle_subscriber_stop (sub);
     g_object_unref (sub);
   }
-  gst_clear_buffer (&self->frame);
+  gst_trickle_framer_reset (self->framer);
   return TRUE;
 }
 
@@ -480,70 +474,6 @@ gst_trickle_src_negotiate (GstBaseSrc * src)
   return TRUE;
 }
 
-/* sets the caps for a segment's Content-Type (or the caps property) */
-static gboolean
-update_caps (GstTrickleSrc * self, const gchar * content_type)
-{
-  GstCaps *caps, *current;
-  gboolean ok = TRUE;
-
-  if (self->content_type && g_strcmp0 (self->content_type, content_type) == 0)
-    return TRUE;
-  g_free (self->content_type);
-  self->content_type = g_strdup (content_type ? content_type : "");
-  GST_OBJECT_LOCK (self);
-  caps = self->caps ? gst_caps_ref (self->caps) : NULL;
-  GST_OBJECT_UNLOCK (self);
-  self->typefind = FALSE;
-  if (!caps) {
-    caps = gst_trickle_content_type_to_caps (content_type);
-    if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
-            "application/octet-stream")) {
-      /* the publisher did not say (ffmpeg's segment muxer does not): the
-       * first bytes tell */
-      self->byte_stream = TRUE;
-      self->typefind = TRUE;
-      gst_caps_unref (caps);
-      return TRUE;
-    }
-  }
-  self->byte_stream = gst_trickle_caps_is_byte_stream (caps);
-  current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
-  if (!current || !gst_caps_is_equal (current, caps)) {
-    GST_INFO_OBJECT (self, "Content-Type %s: caps %" GST_PTR_FORMAT,
-        GST_STR_NULL (content_type), caps);
-    ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
-  }
-  gst_clear_caps (&current);
-  gst_caps_unref (caps);
-  return ok;
-}
-
-#define TYPEFIND_BYTES 8192
-
-/* untyped bytes: caps from what the first TYPEFIND_BYTES look like */
-static GstBuffer *
-typefind_done (GstTrickleSrc * self)
-{
-  GstBuffer *buf = self->frame;
-  GstCaps *caps, *current;
-  GstTypeFindProbability prob = GST_TYPE_FIND_NONE;
-
-  self->frame = NULL;
-  self->typefind = FALSE;
-  caps = gst_type_find_helper_for_buffer (GST_OBJECT (self), buf, &prob);
-  if (!caps)
-    caps = gst_caps_new_empty_simple ("application/octet-stream");
-  GST_INFO_OBJECT (self, "no Content-Type: the data looks like %"
-      GST_PTR_FORMAT, caps);
-  current = gst_pad_get_current_caps (GST_BASE_SRC_PAD (self));
-  if (!current || !gst_caps_is_equal (current, caps))
-    gst_base_src_set_caps (GST_BASE_SRC (self), caps);
-  gst_clear_caps (&current);
-  gst_caps_unref (caps);
-  return buf;
-}
-
 static GstFlowReturn
 report_error (GstTrickleSrc * self, GError * err)
 {
@@ -608,7 +538,8 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
   for (;;) {
     GstTrickleSubscriberEvent ev;
     GError *err = NULL;
-    GstBuffer *buf = NULL;
+    GstBuffer *buf;
+    GstCaps *caps = NULL;
 
     if (!gst_trickle_subscriber_next_event (sub, &ev, &err))
       return report_error (self, err);
@@ -618,66 +549,18 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " (%s)%s",
             ev.seq, GST_STR_NULL (ev.content_type),
             ev.discont ? ", discont" : "");
-        if (ev.discont)
-          self->discont = TRUE;
-        if (!update_caps (self, ev.content_type)) {
-          gst_trickle_subscriber_event_clear (&ev);
-          GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-              ("Downstream refused the caps of Content-Type %s",
-                  self->content_type));
-          return GST_FLOW_NOT_NEGOTIATED;
-        }
-        self->segment_start = running_time_now (self);
-        gst_clear_buffer (&self->frame);
-        break;
-      case GST_TRICKLE_SUBSCRIBER_DATA:
-        if (self->typefind) {
-          if (!self->frame)
-            self->frame = gst_buffer_new ();
-          gst_buffer_append_memory (self->frame,
-              gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
-                  (gpointer) g_bytes_get_data (ev.data, NULL),
-                  g_bytes_get_size (ev.data), 0, g_bytes_get_size (ev.data),
-                  g_bytes_ref (ev.data), (GDestroyNotify) g_bytes_unref));
-          if (gst_buffer_get_size (self->frame) >= TYPEFIND_BYTES)
-            buf = typefind_done (self);
-        } else if (self->byte_stream) {
-          /* as it arrives: no copy, libsoup's read is the buffer */
-          buf = gst_buffer_new_wrapped_bytes (ev.data);
-        } else {
-          if (!self->frame)
-            self->frame = gst_buffer_new ();
-          gst_buffer_append_memory (self->frame,
-              gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
-                  (gpointer) g_bytes_get_data (ev.data, NULL),
-                  g_bytes_get_size (ev.data), 0, g_bytes_get_size (ev.data),
-                  g_bytes_ref (ev.data), (GDestroyNotify) g_bytes_unref));
-        }
         break;
       case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
         GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " done: %"
             G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
             ev.complete ? "" : " (incomplete)");
         post_segment_message (self, &ev);
-        if (self->typefind && self->frame) {
-          buf = typefind_done (self);
-        } else if (!ev.complete) {
-          /* a frame cut short is no frame; a byte stream resyncs */
-          gst_clear_buffer (&self->frame);
-          self->discont = TRUE;
-        } else if (self->frame) {
-          buf = self->frame;
-          self->frame = NULL;
-          GST_BUFFER_PTS (buf) = self->segment_start;
-          GST_BUFFER_DTS (buf) = self->segment_start;
-        }
         break;
       case GST_TRICKLE_SUBSCRIBER_JUMP:
         GST_ELEMENT_WARNING (self, RESOURCE, READ,
             ("Segments lost: fell behind the channel"),
             ("segment %" G_GINT64_FORMAT " is no longer on the server (470);"
                 " going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
-        self->discont = TRUE;
         break;
       case GST_TRICKLE_SUBSCRIBER_RETRY:
         GST_WARNING_OBJECT (self, "%s", ev.message);
@@ -686,13 +569,24 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_INFO_OBJECT (self, "channel closed: end of stream");
         gst_trickle_subscriber_event_clear (&ev);
         return GST_FLOW_EOS;
+      default:
+        break;
     }
+    buf = gst_trickle_framer_feed (self->framer, &ev,
+        ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
+        running_time_now (self) : GST_CLOCK_TIME_NONE, &caps);
     gst_trickle_subscriber_event_clear (&ev);
-    if (buf) {
-      if (self->discont) {
-        GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-        self->discont = FALSE;
+    if (caps) {
+      gboolean ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
+      gst_caps_unref (caps);
+      if (!ok) {
+        gst_clear_buffer (&buf);
+        GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+            ("Downstream refused the caps of the channel"));
+        return GST_FLOW_NOT_NEGOTIATED;
       }
+    }
+    if (buf) {
       *outbuf = buf;
       return GST_FLOW_OK;
     }

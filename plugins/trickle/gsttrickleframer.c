@@ -1,0 +1,218 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/* Subscriber events -> buffers, shared by tricklesrc (over HTTP) and
+ * trickleserver's src pads (in-process):
+ * - caps from each segment's Content-Type (gst_trickle_content_type_to_caps)
+ *   or the override; none given: typefind the first TYPEFIND_BYTES;
+ * - byte streams: each piece as it arrives, wrapping the GBytes (no copy);
+ * - frame formats: the pieces of a complete segment as one buffer
+ *   (memories appended, no copy), PTS/DTS = the running time when the
+ *   segment began; a segment cut short is dropped;
+ * - DISCONT on the first buffer after a skipped seq, a jump or a break. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/base/gsttypefindhelper.h>
+#include "gsttrickleframer.h"
+
+#define TYPEFIND_BYTES 8192
+
+struct _GstTrickleFramer
+{
+  GstObject *owner;             /* not a reference: for logs and typefind */
+  GstCaps *caps_override;
+  GstCaps *caps;                /* current */
+  gchar *content_type;
+  gboolean byte_stream;
+  gboolean typefind;
+  gboolean discont;
+  GstBuffer *frame;
+  GstClockTime segment_start;
+};
+
+GstTrickleFramer *
+gst_trickle_framer_new (GstObject * owner)
+{
+  GstTrickleFramer *f = g_new0 (GstTrickleFramer, 1);
+
+  f->owner = owner;
+  gst_trickle_framer_reset (f);
+  return f;
+}
+
+void
+gst_trickle_framer_free (GstTrickleFramer * f)
+{
+  gst_trickle_framer_reset (f);
+  gst_clear_caps (&f->caps_override);
+  g_free (f);
+}
+
+void
+gst_trickle_framer_reset (GstTrickleFramer * f)
+{
+  g_clear_pointer (&f->content_type, g_free);
+  gst_clear_caps (&f->caps);
+  gst_clear_buffer (&f->frame);
+  f->typefind = FALSE;
+  f->byte_stream = TRUE;
+  f->discont = TRUE;
+}
+
+void
+gst_trickle_framer_set_caps_override (GstTrickleFramer * f, GstCaps * caps)
+{
+  gst_caps_replace (&f->caps_override, caps);
+}
+
+void
+gst_trickle_framer_mark_discont (GstTrickleFramer * f)
+{
+  f->discont = TRUE;
+}
+
+static void
+append (GstBuffer ** frame, GBytes * bytes)
+{
+  if (!*frame)
+    *frame = gst_buffer_new ();
+  gst_buffer_append_memory (*frame,
+      gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+          (gpointer) g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+          0, g_bytes_get_size (bytes), g_bytes_ref (bytes),
+          (GDestroyNotify) g_bytes_unref));
+}
+
+/* @caps (taken) become current; *new_caps tells the caller when they
+ * changed */
+static void
+use_caps (GstTrickleFramer * f, GstCaps * caps, GstCaps ** new_caps)
+{
+  if (f->caps && gst_caps_is_equal (f->caps, caps)) {
+    gst_caps_unref (caps);
+    return;
+  }
+  GST_INFO_OBJECT (f->owner, "caps %" GST_PTR_FORMAT, caps);
+  gst_caps_replace (&f->caps, caps);
+  gst_caps_replace (new_caps, caps);
+  gst_caps_unref (caps);
+}
+
+static void
+segment_start (GstTrickleFramer * f, const gchar * content_type,
+    GstCaps ** new_caps)
+{
+  GstCaps *caps;
+
+  if (f->content_type && g_strcmp0 (f->content_type, content_type) == 0)
+    return;
+  g_free (f->content_type);
+  f->content_type = g_strdup (content_type ? content_type : "");
+  f->typefind = FALSE;
+  if (f->caps_override) {
+    caps = gst_caps_ref (f->caps_override);
+  } else {
+    caps = gst_trickle_content_type_to_caps (content_type);
+    if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+            "application/octet-stream")) {
+      /* the publisher did not say (ffmpeg's segment muxer does not): the
+       * first bytes tell */
+      gst_caps_unref (caps);
+      f->byte_stream = TRUE;
+      f->typefind = TRUE;
+      return;
+    }
+  }
+  f->byte_stream = gst_trickle_caps_is_byte_stream (caps);
+  use_caps (f, caps, new_caps);
+}
+
+static GstBuffer *
+typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
+{
+  GstBuffer *buf = f->frame;
+  GstCaps *caps;
+
+  f->frame = NULL;
+  f->typefind = FALSE;
+  caps = gst_type_find_helper_for_buffer (f->owner, buf, NULL);
+  if (!caps)
+    caps = gst_caps_new_empty_simple ("application/octet-stream");
+  GST_INFO_OBJECT (f->owner, "no Content-Type: the data looks like %"
+      GST_PTR_FORMAT, caps);
+  use_caps (f, caps, new_caps);
+  return buf;
+}
+
+/**
+ * gst_trickle_framer_feed:
+ * @now: running time now (timestamps of frame formats)
+ * @new_caps: (out) (transfer full): set when the caps change: to be sent
+ *   before the returned buffer
+ *
+ * Returns: (transfer full) (nullable): a buffer to push
+ */
+GstBuffer *
+gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
+    GstClockTime now, GstCaps ** new_caps)
+{
+  GstBuffer *buf = NULL;
+
+  switch (ev->type) {
+    case GST_TRICKLE_SUBSCRIBER_SEGMENT_START:
+      if (ev->discont)
+        f->discont = TRUE;
+      segment_start (f, ev->content_type, new_caps);
+      f->segment_start = now;
+      gst_clear_buffer (&f->frame);
+      break;
+    case GST_TRICKLE_SUBSCRIBER_DATA:
+      if (f->typefind) {
+        append (&f->frame, ev->data);
+        if (gst_buffer_get_size (f->frame) >= TYPEFIND_BYTES)
+          buf = typefind_done (f, new_caps);
+      } else if (f->byte_stream) {
+        /* as it arrives: no copy */
+        buf = gst_buffer_new_wrapped_bytes (ev->data);
+      } else {
+        append (&f->frame, ev->data);
+      }
+      break;
+    case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
+      if (f->typefind && f->frame) {
+        buf = typefind_done (f, new_caps);
+      } else if (!ev->complete) {
+        /* a frame cut short is no frame; a byte stream resyncs */
+        gst_clear_buffer (&f->frame);
+        f->discont = TRUE;
+      } else if (f->frame) {
+        buf = f->frame;
+        f->frame = NULL;
+        GST_BUFFER_PTS (buf) = f->segment_start;
+        GST_BUFFER_DTS (buf) = f->segment_start;
+      }
+      break;
+    case GST_TRICKLE_SUBSCRIBER_JUMP:
+      f->discont = TRUE;
+      break;
+    default:
+      break;
+  }
+  if (buf && f->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    f->discont = FALSE;
+  }
+  return buf;
+}
