@@ -41,6 +41,7 @@ struct _GstTrickleChannel
 
   GMutex lock;
   gchar *mime_type;
+  gboolean publisher_typed;
   GstTrickleSegment **slots;
   gint64 next_write;
   gint64 write_time;            /* monotonic µs of the last first byte */
@@ -110,6 +111,52 @@ const gchar *
 gst_trickle_channel_get_name (GstTrickleChannel * channel)
 {
   return channel->name;
+}
+
+/**
+ * gst_trickle_channel_set_mime_type:
+ *
+ * Names the channel's media (the Content-Type of its answers): for a
+ * publisher in the same process, whose caps become known after the
+ * channel was made.
+ */
+void
+gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
+    const gchar * mime_type)
+{
+  g_mutex_lock (&channel->lock);
+  g_free (channel->mime_type);
+  channel->mime_type = g_strdup (mime_type ? mime_type : "");
+  g_mutex_unlock (&channel->lock);
+}
+
+/**
+ * gst_trickle_channel_set_publisher_typed:
+ *
+ * With %TRUE the channel's MIME type follows the Content-Type of the POSTs
+ * published into it (for channels made without a type, such as a
+ * pipeline's hosted input channels: only the publisher knows the media).
+ * By default, as in the reference server, the type is fixed when the
+ * channel is made.
+ */
+void
+gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
+    gboolean publisher_typed)
+{
+  g_mutex_lock (&channel->lock);
+  channel->publisher_typed = publisher_typed;
+  g_mutex_unlock (&channel->lock);
+}
+
+gboolean
+gst_trickle_channel_get_publisher_typed (GstTrickleChannel * channel)
+{
+  gboolean ret;
+
+  g_mutex_lock (&channel->lock);
+  ret = channel->publisher_typed;
+  g_mutex_unlock (&channel->lock);
+  return ret;
 }
 
 /**

@@ -62,6 +62,15 @@ const gchar *gst_trickle_channel_get_name (GstTrickleChannel * channel);
 GST_TRICKLE_API
 gchar *gst_trickle_channel_dup_mime_type (GstTrickleChannel * channel);
 GST_TRICKLE_API
+void gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
+    const gchar * mime_type);
+GST_TRICKLE_API
+void gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
+    gboolean publisher_typed);
+GST_TRICKLE_API
+gboolean gst_trickle_channel_get_publisher_typed (GstTrickleChannel *
+    channel);
+GST_TRICKLE_API
 gint64 gst_trickle_channel_get_next_seq (GstTrickleChannel * channel);
 GST_TRICKLE_API
 gboolean gst_trickle_channel_is_closed (GstTrickleChannel * channel);

@@ -48,6 +48,7 @@ struct _GstTrickleReader
   GstTrickleWaiter waiter;
   gint64 seq;
   guint page;
+  gboolean started;             /* SEGMENT_START returned */
   gint64 last_seq;
   gboolean discont;
   gboolean ended;               /* EOS returned */
@@ -181,9 +182,12 @@ gst_trickle_reader_next_event (GstTrickleReader * r,
 
     if (!r->channel) {
       r->channel = gst_trickle_channel_store_lookup (r->store, r->name);
-      if (!r->channel && r->hosted)
+      if (!r->channel && r->hosted) {
         r->channel = gst_trickle_channel_store_create (r->store, r->name,
             NULL, NULL);
+        if (r->channel)
+          gst_trickle_channel_set_publisher_typed (r->channel, TRUE);
+      }
       if (!r->channel) {
         if (!wait_for (r, seen, POLL_US))
           continue;
@@ -220,7 +224,22 @@ gst_trickle_reader_next_event (GstTrickleReader * r,
       r->segment = s;
       r->seq = gst_trickle_segment_get_seq (s);
       r->page = 0;
+      r->started = FALSE;
       gst_trickle_segment_add_waiter (s, &r->waiter);
+      continue;
+    }
+
+    if (!r->started) {
+      /* announced once it has data (or ended), as the HTTP server sends
+       * a waiting GET its headers: the publisher has named the media by
+       * then */
+      if (gst_trickle_segment_peek_pages (r->segment, 0, NULL, 0,
+              &state) == 0 && state == GST_TRICKLE_SEGMENT_OPEN
+          && gst_trickle_segment_get_size (r->segment) == 0) {
+        wait_for (r, seen, G_MAXINT64 / 2);
+        continue;
+      }
+      r->started = TRUE;
       *event = make_event (GST_TRICKLE_SUBSCRIBER_SEGMENT_START, r->seq);
       event->discont = r->discont || (r->last_seq >= 0
           && r->seq != r->last_seq + 1);

@@ -38,15 +38,43 @@
  * |[
  * gst-launch-1.0 trickleserver port=8443 base-path=/ai/trickle/ tls-certificate=cert.pem tls-key=key.pem
  * ]| serves channels under https://host:8443/ai/trickle/.
+ *
+ * ## Hosting channels in the pipeline
+ *
+ * Request pads make the pipeline the worker behind channels:
+ * - `src_<channel>` (e.g. `srv.src_video-in`): what external publishers
+ *   POST to `<channel>` flows out of this pad, read from the server's
+ *   store in process, framed as tricklesrc frames it (MPEG-TS as it
+ *   arrives, frame formats one buffer per segment, caps from the
+ *   Content-Type). A live source: no data while no publisher feeds it.
+ * - `sink_<channel>` (e.g. `srv.sink_video-out`): what flows in is
+ *   published to `<channel>`, cut as tricklesink cuts it, for external
+ *   subscribers.
+ *
+ * The pad name is the prefix `src_` or `sink_` followed by the channel
+ * name, exactly (`srv.src_video-in` hosts channel `video-in`); on a
+ * gst-launch line channel names are limited to letters, digits, `-` and
+ * `_`, the API takes any. Hosted channels exist while their pads exist;
+ * a publisher that stops, deletes the channel or comes back with
+ * `Lp-Trickle-Reset` does not interrupt the pipeline. Every other channel
+ * is relayed as without pads.
+ * |[
+ * gst-launch-1.0 trickleserver name=srv port=2939 \
+ *   srv.src_video-in ! tsdemux ! h264parse ! avdec_h264 ! videoconvert ! \
+ *   videoflip video-direction=horiz ! x264enc tune=zerolatency ! mpegtsmux ! srv.sink_video-out
+ * ]| publishers POST to http://host:2939/video-in; subscribers GET the
+ * flipped video from http://host:2939/video-out.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/trickle/trickle.h>
 #include "gsttrickleserver.h"
+#include "gsttricklepads.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_trickle_server_debug);
+GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define GST_CAT_DEFAULT gst_trickle_server_debug
 
 #define DEFAULT_ADDRESS "0.0.0.0"
@@ -119,6 +147,15 @@ static void gst_trickle_server_get_property (GObject * object, guint prop_id,
 static void gst_trickle_server_finalize (GObject * object);
 static GstStateChangeReturn gst_trickle_server_change_state (GstElement *
     element, GstStateChange transition);
+static GstPad *gst_trickle_server_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
+static void gst_trickle_server_release_pad (GstElement * element,
+    GstPad * pad);
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%s",
+    GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%s",
+    GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
 
 static void
 gst_trickle_server_class_init (GstTrickleServerClass * klass)
@@ -198,6 +235,12 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_trickle_server_change_state);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_trickle_server_request_new_pad);
+  element_class->release_pad =
+      GST_DEBUG_FUNCPTR (gst_trickle_server_release_pad);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
 
   gst_element_class_set_static_metadata (element_class,
       "Trickle server", "Generic/Bin/Network",
@@ -422,6 +465,9 @@ gst_trickle_server_start (GstTrickleServer * self)
   GST_OBJECT_LOCK (self);
   self->store = store;
   self->server = server;
+  /* the channels of pads requested before the start */
+  g_list_foreach (GST_ELEMENT (self)->pads, (GFunc) gst_trickle_pad_host,
+      store);
   host = strchr (self->address, ':') ? g_strdup_printf ("[%s]", self->address)
       : g_strdup (self->address);
   url = g_strdup_printf ("%s://%s:%u%s", cert || self->tls_certificate ?
@@ -473,9 +519,78 @@ gst_trickle_server_change_state (GstElement * element,
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
+  /* src pads are live sources: nothing to preroll */
+  if (ret == GST_STATE_CHANGE_SUCCESS &&
+      (transition == GST_STATE_CHANGE_READY_TO_PAUSED ||
+          transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) &&
+      element->numsrcpads > 0)
+    ret = GST_STATE_CHANGE_NO_PREROLL;
+
   if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
       (transition == GST_STATE_CHANGE_NULL_TO_READY &&
           ret == GST_STATE_CHANGE_FAILURE))
     gst_trickle_server_stop (self);
   return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* hosted channels: request pads (see gsttricklepads.c) */
+
+GstTrickleChannelStore *
+gst_trickle_server_get_store (GstElement * element)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (element);
+  GstTrickleChannelStore *store;
+
+  GST_OBJECT_LOCK (self);
+  store = self->store ? g_object_ref (self->store) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  return store;
+}
+
+static GstPad *
+gst_trickle_server_request_new_pad (GstElement * element,
+    GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
+{
+  GstPad *pad = gst_trickle_pad_new (element, templ, name);
+  GstTrickleChannelStore *store;
+
+  if (!pad)
+    return NULL;
+  {
+    GstPad *existing = gst_element_get_static_pad (element, name);
+    if (existing) {
+      GST_WARNING_OBJECT (element, "pad %s exists already", name);
+      gst_object_unref (existing);
+      gst_object_ref_sink (pad);
+      gst_object_unref (pad);
+      return NULL;
+    }
+  }
+  store = gst_trickle_server_get_store (element);
+  if (store) {
+    gst_trickle_pad_host (pad, store);
+    g_object_unref (store);
+  }
+  if (GST_STATE (element) >= GST_STATE_PAUSED)
+    gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  GST_INFO_OBJECT (element, "hosting channel \"%s\" on %s",
+      gst_trickle_pad_get_channel (pad), name);
+  return pad;
+}
+
+static void
+gst_trickle_server_release_pad (GstElement * element, GstPad * pad)
+{
+  GstTrickleChannelStore *store = gst_trickle_server_get_store (element);
+
+  gst_object_ref (pad);
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  if (store) {
+    gst_trickle_pad_unhost (pad, store);
+    g_object_unref (store);
+  }
+  gst_object_unref (pad);
 }

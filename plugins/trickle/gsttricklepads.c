@@ -1,0 +1,518 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/* trickleserver's request pads: channels hosted by the pipeline.
+ *
+ * `src_<channel>`: what external publishers POST to <channel>, read from
+ * the channel store in process (GstTrickleReader: no socket, no copy) and
+ * pushed by the pad's own task, framed as tricklesrc frames it
+ * (GstTrickleFramer): byte streams as they arrive, frame formats one
+ * buffer per segment, caps from the Content-Type.
+ *
+ * `sink_<channel>`: the pipeline's stream published into <channel> for
+ * external subscribers, cut as tricklesink cuts it (GstTrickleSegmenter);
+ * each buffer's memory becomes a page of the segment (mapped, not copied)
+ * and every subscriber's socket is fed from it.
+ *
+ * The channels exist while their pads do: made when the pad is requested
+ * (or when the server starts), removed when it is released. A publisher
+ * that closes a hosted input channel (DELETE) does not end the pipeline:
+ * the channel is made again and the next publisher is read. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+#include "gsttricklepads.h"
+#include "gsttrickleframer.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_trickle_server_debug);
+#define GST_CAT_DEFAULT gst_trickle_server_debug
+
+typedef struct
+{
+  GstElement *server;           /* not a reference: the pad's parent */
+  gchar *channel;
+  gboolean is_src;
+
+  /* src pads: the task */
+  GstTrickleReader *reader;
+  GstTrickleFramer *framer;
+  gboolean sent_stream_start;
+  gboolean sent_segment;
+
+  /* sink pads: the streaming thread (under the stream lock) */
+  GstTrickleSegmenter *segmenter;
+  GstTrickleChannel *out;
+  GstTrickleSegment *open;
+  gchar *content_type;
+  gboolean reset;
+} Hosted;
+
+static Hosted *
+hosted (GstPad * pad)
+{
+  return gst_pad_get_element_private (pad);
+}
+
+/* the store of a started server (a reference), or NULL */
+static GstTrickleChannelStore *
+get_store (Hosted * h)
+{
+  return gst_trickle_server_get_store (h->server);
+}
+
+const gchar *
+gst_trickle_pad_get_channel (GstPad * pad)
+{
+  Hosted *h = hosted (pad);
+
+  return h ? h->channel : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* src pads */
+
+static GstClockTime
+running_time_now (GstElement * element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+
+  if (clock) {
+    GstClockTime base = gst_element_get_base_time (element);
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  return now;
+}
+
+static void
+src_loop (GstPad * pad)
+{
+  Hosted *h = hosted (pad);
+  GstTrickleSubscriberEvent ev;
+  GError *err = NULL;
+  GstCaps *caps = NULL;
+  GstBuffer *buf;
+  GstFlowReturn ret;
+
+  if (!gst_trickle_reader_next_event (h->reader, &ev, &err)) {
+    g_clear_error (&err);
+    gst_pad_pause_task (pad);
+    return;
+  }
+  if (ev.type == GST_TRICKLE_SUBSCRIBER_JUMP)
+    GST_ELEMENT_WARNING (h->server, RESOURCE, READ,
+        ("Segments lost on channel \"%s\": the pipeline fell behind",
+            h->channel), ("segment %" G_GINT64_FORMAT " left the window; "
+            "going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
+  buf = gst_trickle_framer_feed (h->framer, &ev,
+      ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
+      running_time_now (h->server) : GST_CLOCK_TIME_NONE, &caps);
+  gst_trickle_subscriber_event_clear (&ev);
+
+  if (!h->sent_stream_start && (caps || buf)) {
+    gchar *id = gst_pad_create_stream_id (pad, h->server, h->channel);
+    gst_pad_push_event (pad, gst_event_new_stream_start (id));
+    g_free (id);
+    h->sent_stream_start = TRUE;
+  }
+  if (caps) {
+    gst_pad_push_event (pad, gst_event_new_caps (caps));
+    gst_caps_unref (caps);
+  }
+  if (!buf)
+    return;
+  if (!h->sent_segment) {
+    GstSegment segment;
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (pad, gst_event_new_segment (&segment));
+    h->sent_segment = TRUE;
+  }
+  ret = gst_pad_push (pad, buf);
+  if (ret != GST_FLOW_OK) {
+    GST_DEBUG_OBJECT (pad, "pausing: %s", gst_flow_get_name (ret));
+    gst_pad_pause_task (pad);
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+      GST_ELEMENT_FLOW_ERROR (h->server, ret);
+  }
+}
+
+static gboolean
+src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  Hosted *h = hosted (pad);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    GstTrickleChannelStore *store = get_store (h);
+
+    if (!store) {
+      GST_ERROR_OBJECT (pad, "the server is not started");
+      return FALSE;
+    }
+    h->reader = gst_trickle_reader_new (store, h->channel,
+        GST_TRICKLE_SEQ_CURRENT, TRUE);
+    g_object_unref (store);
+    gst_trickle_framer_reset (h->framer);
+    h->sent_stream_start = h->sent_segment = FALSE;
+    return gst_pad_start_task (pad, (GstTaskFunction) src_loop, pad, NULL);
+  }
+  if (h->reader)
+    gst_trickle_reader_unlock (h->reader);
+  gst_pad_stop_task (pad);
+  g_clear_pointer (&h->reader, gst_trickle_reader_free);
+  return TRUE;
+}
+
+/* No internal links: a hosted src pad and a hosted sink pad are not one
+ * stream (in `srv.src_in ! filter ! srv.sink_out` forwarding queries
+ * between them would go round the loop forever) */
+static GstIterator *
+no_internal_links (GstPad * pad, GstObject * parent)
+{
+  return gst_iterator_new_single (GST_TYPE_PAD, NULL);
+}
+
+static gboolean
+src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      /* whatever publishers send: the current caps once known */
+      GstCaps *caps = gst_pad_get_current_caps (pad), *filter;
+      if (!caps)
+        caps = gst_caps_new_any ();
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = tmp;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    case GST_QUERY_LATENCY:
+      /* live: data comes when it is published */
+      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_SCHEDULING:
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1,
+          -1, 0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    case GST_QUERY_ACCEPT_CAPS:
+    case GST_QUERY_ALLOCATION:
+    case GST_QUERY_POSITION:
+    case GST_QUERY_DURATION:
+    case GST_QUERY_SEEKING:
+      return FALSE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static gboolean
+src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  /* upstream events (QoS, navigation, force-key-unit...) end here: the
+   * publisher is across the network */
+  gst_event_unref (event);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* sink pads */
+
+static void
+bytes_free_buffer (gpointer data)
+{
+  GstMapInfo *map = data;
+  GstBuffer *buf = map->user_data[0];
+
+  gst_buffer_unmap (buf, map);
+  gst_buffer_unref (buf);
+  g_free (map);
+}
+
+/* the buffer's memory as a page: mapped, not copied */
+static GBytes *
+buffer_bytes (GstBuffer * buf)
+{
+  GstMapInfo *map = g_new0 (GstMapInfo, 1);
+
+  if (!gst_buffer_map (buf, map, GST_MAP_READ)) {
+    g_free (map);
+    return NULL;
+  }
+  map->user_data[0] = gst_buffer_ref (buf);
+  return g_bytes_new_with_free_func (map->data, map->size,
+      bytes_free_buffer, map);
+}
+
+static void
+finish_open (Hosted * h)
+{
+  if (h->open) {
+    gst_trickle_channel_finish (h->out, h->open);
+    g_clear_pointer (&h->open, gst_trickle_segment_unref);
+  }
+}
+
+/* the output channel, made again if a client removed it */
+static GstTrickleChannel *
+out_channel (Hosted * h)
+{
+  GstTrickleChannelStore *store;
+
+  if (h->out && !gst_trickle_channel_is_closed (h->out))
+    return h->out;
+  g_clear_pointer (&h->out, gst_trickle_channel_unref);
+  store = get_store (h);
+  if (!store)
+    return NULL;
+  h->out = gst_trickle_channel_store_lookup (store, h->channel);
+  if (!h->out)
+    h->out = gst_trickle_channel_store_create (store, h->channel,
+        h->content_type, NULL);
+  g_object_unref (store);
+  if (h->out && h->content_type)
+    gst_trickle_channel_set_mime_type (h->out, h->content_type);
+  h->reset = TRUE;
+  return h->out;
+}
+
+static gboolean
+write_bytes (Hosted * h, GstBuffer * buf)
+{
+  GBytes *bytes = buffer_bytes (buf);
+  gboolean ok;
+
+  if (!bytes)
+    return FALSE;
+  ok = gst_trickle_channel_append (h->out, h->open, bytes);
+  g_bytes_unref (bytes);
+  return ok;
+}
+
+static GstFlowReturn
+sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  Hosted *h = hosted (pad);
+  GstTrickleCut cut;
+  GPtrArray *sh;
+  guint i;
+
+  cut = gst_trickle_segmenter_cut (h->segmenter, buf);
+  if (cut & GST_TRICKLE_CUT_DROP)
+    goto done;
+  if (cut & GST_TRICKLE_CUT_BEGIN) {
+    finish_open (h);
+    if (!out_channel (h)) {
+      gst_buffer_unref (buf);
+      GST_ELEMENT_ERROR (h->server, RESOURCE, WRITE,
+          ("Could not host channel \"%s\"", h->channel), (NULL));
+      return GST_FLOW_ERROR;
+    }
+    /* the first segment of a run releases subscribers of an older one */
+    h->open = gst_trickle_channel_open_write (h->out, GST_TRICKLE_SEQ_NEXT,
+        h->reset);
+    h->reset = FALSE;
+    sh = gst_trickle_segmenter_get_streamheader (h->segmenter);
+    for (i = 0; h->open && i < sh->len; i++)
+      write_bytes (h, g_ptr_array_index (sh, i));
+  }
+  if (!h->open)
+    goto done;                  /* this segment could not be written */
+  if (!write_bytes (h, buf)) {
+    GST_ELEMENT_WARNING (h->server, RESOURCE, WRITE,
+        ("A segment of channel \"%s\" was dropped", h->channel),
+        ("larger than max-segment-size, or the channel was closed"));
+    g_clear_pointer (&h->open, gst_trickle_segment_unref);
+    gst_trickle_segmenter_reset (h->segmenter);
+    goto done;
+  }
+  if (cut & GST_TRICKLE_CUT_END_AFTER)
+    finish_open (h);
+done:
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  Hosted *h = hosted (pad);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      gst_trickle_segmenter_set_caps (h->segmenter, caps);
+      g_free (h->content_type);
+      h->content_type =
+          g_strdup (gst_trickle_segmenter_get_content_type (h->segmenter));
+      if (out_channel (h))
+        gst_trickle_channel_set_mime_type (h->out, h->content_type);
+      break;
+    }
+    case GST_EVENT_EOS:
+      /* the last segment ends; the channel stays (the pipeline may run
+       * again) */
+      finish_open (h);
+      gst_trickle_segmenter_reset (h->segmenter);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      if (h->open) {
+        gst_trickle_channel_abort (h->out, h->open);
+        g_clear_pointer (&h->open, gst_trickle_segment_unref);
+      }
+      gst_trickle_segmenter_reset (h->segmenter);
+      break;
+    default:
+      break;
+  }
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static gboolean
+sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    GstCaps *filter, *caps;
+    gst_query_parse_caps (query, &filter);
+    caps = filter ? gst_caps_ref (filter) : gst_caps_new_any ();
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+    gst_query_set_accept_caps_result (query, TRUE);
+    return TRUE;
+  }
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION)
+    return FALSE;
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static gboolean
+sink_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  Hosted *h = hosted (pad);
+
+  if (!active) {
+    GST_PAD_STREAM_LOCK (pad);
+    finish_open (h);
+    gst_trickle_segmenter_reset (h->segmenter);
+    g_clear_pointer (&h->out, gst_trickle_channel_unref);
+    GST_PAD_STREAM_UNLOCK (pad);
+  }
+  return mode == GST_PAD_MODE_PUSH;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+hosted_free (Hosted * h)
+{
+  g_clear_pointer (&h->reader, gst_trickle_reader_free);
+  if (h->framer)
+    gst_trickle_framer_free (h->framer);
+  if (h->segmenter)
+    gst_trickle_segmenter_free (h->segmenter);
+  g_clear_pointer (&h->open, gst_trickle_segment_unref);
+  g_clear_pointer (&h->out, gst_trickle_channel_unref);
+  g_free (h->content_type);
+  g_free (h->channel);
+  g_free (h);
+}
+
+/**
+ * gst_trickle_pad_new:
+ * @name: `src_<channel>` or `sink_<channel>`
+ *
+ * Returns: (transfer floating) (nullable): the pad, not yet added
+ */
+GstPad *
+gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
+    const gchar * name)
+{
+  gboolean is_src = GST_PAD_TEMPLATE_DIRECTION (templ) == GST_PAD_SRC;
+  const gchar *prefix = is_src ? "src_" : "sink_";
+  GstPad *pad;
+  Hosted *h;
+
+  if (!name || !g_str_has_prefix (name, prefix) ||
+      name[strlen (prefix)] == '\0') {
+    GST_WARNING_OBJECT (server, "a hosted pad is named %s<channel>, not %s",
+        prefix, GST_STR_NULL (name));
+    return NULL;
+  }
+  h = g_new0 (Hosted, 1);
+  h->server = server;
+  h->channel = g_strdup (name + strlen (prefix));
+  h->is_src = is_src;
+  pad = gst_pad_new_from_template (templ, name);
+  gst_pad_set_element_private (pad, h);
+  gst_pad_set_iterate_internal_links_function (pad, no_internal_links);
+  g_object_set_data_full (G_OBJECT (pad), "trickle-hosted", h,
+      (GDestroyNotify) hosted_free);
+  if (is_src) {
+    h->framer = gst_trickle_framer_new (GST_OBJECT (pad));
+    gst_pad_set_activatemode_function (pad, src_activate_mode);
+    gst_pad_set_query_function (pad, src_query);
+    gst_pad_set_event_function (pad, src_event);
+  } else {
+    h->segmenter = gst_trickle_segmenter_new ();
+    gst_pad_set_chain_function (pad, sink_chain);
+    gst_pad_set_event_function (pad, sink_event);
+    gst_pad_set_query_function (pad, sink_query);
+    gst_pad_set_activatemode_function (pad, sink_activate_mode);
+  }
+  return pad;
+}
+
+/* makes the pad's channel in @store (a started server) */
+void
+gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
+{
+  Hosted *h = hosted (pad);
+  GstTrickleChannel *ch = gst_trickle_channel_store_lookup (store,
+      h->channel);
+
+  if (!ch)
+    ch = gst_trickle_channel_store_create (store, h->channel,
+        h->content_type, NULL);
+  if (ch) {
+    /* an input channel's media is whatever its publishers send */
+    if (h->is_src)
+      gst_trickle_channel_set_publisher_typed (ch, TRUE);
+    gst_trickle_channel_unref (ch);
+  }
+}
+
+/* removes the pad's channel from @store (the pad is released) */
+void
+gst_trickle_pad_unhost (GstPad * pad, GstTrickleChannelStore * store)
+{
+  gst_trickle_channel_store_remove (store, hosted (pad)->channel);
+}

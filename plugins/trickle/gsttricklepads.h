@@ -1,0 +1,26 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/trickle/trickle.h>
+
+G_BEGIN_DECLS
+
+G_GNUC_INTERNAL
+GstPad *gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
+    const gchar * name);
+G_GNUC_INTERNAL
+const gchar *gst_trickle_pad_get_channel (GstPad * pad);
+G_GNUC_INTERNAL
+void gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store);
+G_GNUC_INTERNAL
+void gst_trickle_pad_unhost (GstPad * pad, GstTrickleChannelStore * store);
+
+/* in gsttrickleserver.c: the running server's store (a reference) */
+G_GNUC_INTERNAL
+GstTrickleChannelStore *gst_trickle_server_get_store (GstElement * server);
+
+G_END_DECLS
