@@ -49,6 +49,9 @@ void _gst_trickle_channel_mark_empty_written (GstTrickleChannel * channel,
     gint64 seq);
 G_GNUC_INTERNAL
 gint64 _gst_trickle_channel_get_write_time (GstTrickleChannel * channel);
+G_GNUC_INTERNAL
+void _gst_trickle_channel_add_subscriber (GstTrickleChannel * channel,
+    gint n);
 
 /* The HTTP front's writer path: the writer token makes a stale POST (one
  * superseded by a retry of the same seq) unable to write. */

@@ -14,3 +14,4 @@
 #include <gst/trickle/tricklecaps.h>
 #include <gst/trickle/tricklesegmenter.h>
 #include <gst/trickle/tricklereader.h>
+#include <gst/trickle/tricklejson.h>

@@ -42,6 +42,9 @@ struct _GstTrickleChannel
   GMutex lock;
   gchar *mime_type;
   gboolean publisher_typed;
+  /* statistics (atomic) */
+  guint64 st_segments, st_bytes, st_gone, st_drops;
+  gint st_subscribers;
   GstTrickleSegment **slots;
   gint64 next_write;
   gint64 write_time;            /* monotonic µs of the last first byte */
@@ -256,6 +259,7 @@ gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
   } else {
     seg = NULL;
     *result = GST_TRICKLE_READ_GONE;
+    channel->st_gone++;         /* under the channel lock */
     goto out;
   }
   *result = GST_TRICKLE_READ_OK;
@@ -345,6 +349,7 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
           _gst_trickle_segment_get_n_pages (segment) >=
           TRICKLE_MAX_PAGES (channel->max_segment_size))) {
     _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED);
+    __atomic_add_fetch (&channel->st_drops, 1, __ATOMIC_RELAXED);
     return TRICKLE_APPEND_TOO_LARGE;
   }
 
@@ -361,8 +366,10 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
     g_mutex_unlock (&channel->lock);
   }
 
-  return _gst_trickle_segment_append (segment, writer, data) ?
-      TRICKLE_APPEND_OK : TRICKLE_APPEND_CLOSED;
+  if (!_gst_trickle_segment_append (segment, writer, data))
+    return TRICKLE_APPEND_CLOSED;
+  __atomic_add_fetch (&channel->st_bytes, len, __ATOMIC_RELAXED);
+  return TRICKLE_APPEND_OK;
 }
 
 /**
@@ -408,14 +415,47 @@ void
 gst_trickle_channel_finish (GstTrickleChannel * channel,
     GstTrickleSegment * segment)
 {
-  _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_COMPLETE);
+  if (_gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_COMPLETE))
+    __atomic_add_fetch (&channel->st_segments, 1, __ATOMIC_RELAXED);
 }
 
 void
 gst_trickle_channel_abort (GstTrickleChannel * channel,
     GstTrickleSegment * segment)
 {
-  _gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED);
+  if (_gst_trickle_segment_end (segment, GST_TRICKLE_SEGMENT_ABORTED))
+    __atomic_add_fetch (&channel->st_drops, 1, __ATOMIC_RELAXED);
+}
+
+void
+_gst_trickle_channel_add_subscriber (GstTrickleChannel * channel, gint n)
+{
+  g_atomic_int_add (&channel->st_subscribers, n);
+}
+
+/**
+ * gst_trickle_channel_get_stats:
+ *
+ * Returns: (transfer full): `segments` (completed), `bytes` (published),
+ * `gone` (reads answered 470: the segment had left the window), `drops`
+ * (segments aborted: broken publishers, too large) as guint64, and
+ * `subscribers` (HTTP GETs open on the channel now, preconnects included)
+ * as guint
+ */
+GstStructure *
+gst_trickle_channel_get_stats (GstTrickleChannel * channel)
+{
+  return gst_structure_new ("trickle-channel-stats",
+      "segments", G_TYPE_UINT64,
+      __atomic_load_n (&channel->st_segments, __ATOMIC_RELAXED),
+      "bytes", G_TYPE_UINT64,
+      __atomic_load_n (&channel->st_bytes, __ATOMIC_RELAXED),
+      "gone", G_TYPE_UINT64,
+      __atomic_load_n (&channel->st_gone, __ATOMIC_RELAXED),
+      "drops", G_TYPE_UINT64,
+      __atomic_load_n (&channel->st_drops, __ATOMIC_RELAXED),
+      "subscribers", G_TYPE_UINT,
+      (guint) MAX (g_atomic_int_get (&channel->st_subscribers), 0), NULL);
 }
 
 /**

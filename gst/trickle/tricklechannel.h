@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <gst/gst.h>
 #include <gst/trickle/tricklesegment.h>
 
 G_BEGIN_DECLS
@@ -101,6 +102,9 @@ gboolean gst_trickle_channel_write_segment (GstTrickleChannel * channel,
 GST_TRICKLE_API
 gboolean gst_trickle_channel_close_segment (GstTrickleChannel * channel,
     gint64 seq);
+
+GST_TRICKLE_API
+GstStructure *gst_trickle_channel_get_stats (GstTrickleChannel * channel);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstTrickleChannel, gst_trickle_channel_unref)
 

@@ -443,6 +443,38 @@ gst_trickle_channel_store_get_n_channels (GstTrickleChannelStore * store)
 }
 
 /**
+ * gst_trickle_channel_store_get_stats:
+ *
+ * Returns: (transfer full): a structure with one field per channel (its
+ * name), each a #GstStructure from gst_trickle_channel_get_stats()
+ */
+GstStructure *
+gst_trickle_channel_store_get_stats (GstTrickleChannelStore * store)
+{
+  GstStructure *s = gst_structure_new_empty ("trickle-channels");
+  GPtrArray *channels = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_trickle_channel_unref);
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  g_mutex_lock (&store->lock);
+  g_hash_table_iter_init (&iter, store->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (channels, gst_trickle_channel_ref (value));
+  g_mutex_unlock (&store->lock);
+  for (i = 0; i < channels->len; i++) {
+    GstTrickleChannel *ch = g_ptr_array_index (channels, i);
+    GstStructure *cs = gst_trickle_channel_get_stats (ch);
+    gst_structure_set (s, gst_trickle_channel_get_name (ch),
+        GST_TYPE_STRUCTURE, cs, NULL);
+    gst_structure_free (cs);
+  }
+  g_ptr_array_unref (channels);
+  return s;
+}
+
+/**
  * gst_trickle_channel_store_clear:
  *
  * Closes and forgets every channel (the change feed included), releasing

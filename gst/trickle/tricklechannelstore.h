@@ -49,5 +49,8 @@ GST_TRICKLE_API
 guint gst_trickle_channel_store_get_n_channels (GstTrickleChannelStore * store);
 GST_TRICKLE_API
 void gst_trickle_channel_store_clear (GstTrickleChannelStore * store);
+GST_TRICKLE_API
+GstStructure *gst_trickle_channel_store_get_stats (GstTrickleChannelStore *
+    store);
 
 G_END_DECLS

@@ -250,6 +250,7 @@ struct _Conn
   GstTrickleSegment *segment;
   GstTrickleWaiter waiter;
   gboolean waiting;
+  gboolean subscribed;          /* counted in the channel's subscribers */
   guint writer;
   gint64 latest;
   gboolean headers_sent;
@@ -372,6 +373,10 @@ release_segment (Conn * conn)
     conn->waiting = FALSE;
   }
   g_clear_pointer (&conn->segment, gst_trickle_segment_unref);
+  if (conn->subscribed) {
+    _gst_trickle_channel_add_subscriber (conn->channel, -1);
+    conn->subscribed = FALSE;
+  }
   g_clear_pointer (&conn->channel, gst_trickle_channel_unref);
 }
 
@@ -754,6 +759,8 @@ handle_get_seq (Conn * conn, GstTrickleChannel * ch, gint64 seq)
   }
 
   conn->channel = gst_trickle_channel_ref (ch);
+  conn->subscribed = TRUE;
+  _gst_trickle_channel_add_subscriber (ch, 1);
   conn->segment = seg;
   conn->latest = latest;
   conn->headers_sent = FALSE;

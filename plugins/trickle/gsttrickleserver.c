@@ -73,6 +73,7 @@
 #include <gst/trickle/trickle.h>
 #include "gsttrickleserver.h"
 #include "gsttricklepads.h"
+#include "gsttricklecontrol.h"
 
 GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define GST_CAT_DEFAULT gst_trickle_server_debug
@@ -89,6 +90,7 @@ GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define DEFAULT_THREADS 0
 #define DEFAULT_HEADER_TIMEOUT 30
 #define DEFAULT_IO_TIMEOUT 60
+#define DEFAULT_STATS_INTERVAL 10
 
 enum
 {
@@ -108,7 +110,21 @@ enum
   PROP_THREADS,
   PROP_HEADER_TIMEOUT,
   PROP_IO_TIMEOUT,
+  PROP_CONTROL,
+  PROP_EVENTS,
+  PROP_STATS_INTERVAL,
+  PROP_STATS,
 };
+
+enum
+{
+  SIGNAL_CONTROL,
+  SIGNAL_CHANNEL_ADDED,
+  SIGNAL_CHANNEL_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 struct _GstTrickleServer
 {
@@ -129,10 +145,14 @@ struct _GstTrickleServer
   guint threads;
   guint header_timeout;
   guint io_timeout;
+  gchar *control;
+  gchar *events;
+  guint stats_interval;
 
   /* running, only changed in change_state */
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
+  GstTrickleControl *ctl;
 };
 
 #define gst_trickle_server_parent_class parent_class
@@ -233,6 +253,52 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
           "nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT,
           flags));
 
+  g_object_class_install_property (gobject_class, PROP_CONTROL,
+      g_param_spec_string ("control", "Control channel",
+          "Channel hosted for control messages (one JSON document per "
+          "segment, {\"set\": {\"element.property\": value}} sets "
+          "properties of the pipeline); NULL: none", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_EVENTS,
+      g_param_spec_string ("events", "Events channel",
+          "Channel the server publishes JSON status to (started, stopped, "
+          "control applied or refused, stats); NULL: none", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+          "Seconds between \"stats\" events on the events channel (0: "
+          "none)", 0, 3600, DEFAULT_STATS_INTERVAL, flags));
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Per channel (a field each): segments, bytes, subscribers (GETs "
+          "open now), gone (470s served), drops (aborted segments)",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstTrickleServer::control:
+   * @seq: the control segment's seq
+   * @json: the document
+   * @data: (nullable): the document parsed, when it is a JSON object
+   *
+   * A control message arrived (from the streaming thread of the control
+   * channel: connect with care). Emitted before a "set" is applied.
+   */
+  signals[SIGNAL_CONTROL] = g_signal_new ("control",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_STRING, GST_TYPE_STRUCTURE);
+  /**
+   * GstTrickleServer::channel-added:
+   * @name: the channel
+   */
+  signals[SIGNAL_CHANNEL_ADDED] = g_signal_new ("channel-added",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * GstTrickleServer::channel-removed:
+   * @name: the channel
+   */
+  signals[SIGNAL_CHANNEL_REMOVED] = g_signal_new ("channel-removed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_trickle_server_change_state);
   element_class->request_new_pad =
@@ -267,6 +333,7 @@ gst_trickle_server_init (GstTrickleServer * self)
   self->threads = DEFAULT_THREADS;
   self->header_timeout = DEFAULT_HEADER_TIMEOUT;
   self->io_timeout = DEFAULT_IO_TIMEOUT;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
 }
 
 static void
@@ -280,6 +347,8 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->base_path);
   g_free (self->tls_certificate);
   g_free (self->tls_key);
+  g_free (self->control);
+  g_free (self->events);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -336,6 +405,17 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_IO_TIMEOUT:
       self->io_timeout = g_value_get_uint (value);
+      break;
+    case PROP_CONTROL:
+      g_free (self->control);
+      self->control = g_value_dup_string (value);
+      break;
+    case PROP_EVENTS:
+      g_free (self->events);
+      self->events = g_value_dup_string (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -398,11 +478,41 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
     case PROP_IO_TIMEOUT:
       g_value_set_uint (value, self->io_timeout);
       break;
+    case PROP_CONTROL:
+      g_value_set_string (value, self->control);
+      break;
+    case PROP_EVENTS:
+      g_value_set_string (value, self->events);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, self->store ?
+          gst_trickle_channel_store_get_stats (self->store) :
+          gst_structure_new_empty ("trickle-channels"));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+}
+
+static void
+store_channel_added (GstTrickleChannelStore * store, GstTrickleChannel * ch,
+    GstTrickleServer * self)
+{
+  g_signal_emit (self, signals[SIGNAL_CHANNEL_ADDED], 0,
+      gst_trickle_channel_get_name (ch));
+}
+
+static void
+store_channel_removed (GstTrickleChannelStore * store,
+    GstTrickleChannel * ch, GstTrickleServer * self)
+{
+  g_signal_emit (self, signals[SIGNAL_CHANNEL_REMOVED], 0,
+      gst_trickle_channel_get_name (ch));
 }
 
 static gboolean
@@ -412,8 +522,8 @@ gst_trickle_server_start (GstTrickleServer * self)
   GstTrickleHttpServer *server;
   GTlsCertificate *cert = NULL;
   GError *err = NULL;
-  gchar *url, *host;
-  guint port;
+  gchar *url, *host, *control, *events;
+  guint port, stats_interval;
 
   GST_OBJECT_LOCK (self);
   if (self->tls_certificate || self->tls_key) {
@@ -468,11 +578,23 @@ gst_trickle_server_start (GstTrickleServer * self)
   /* the channels of pads requested before the start */
   g_list_foreach (GST_ELEMENT (self)->pads, (GFunc) gst_trickle_pad_host,
       store);
+  control = g_strdup (self->control);
+  events = g_strdup (self->events);
+  stats_interval = self->stats_interval;
   host = strchr (self->address, ':') ? g_strdup_printf ("[%s]", self->address)
       : g_strdup (self->address);
   url = g_strdup_printf ("%s://%s:%u%s", cert || self->tls_certificate ?
       "https" : "http", host, port, self->base_path);
   GST_OBJECT_UNLOCK (self);
+
+  g_signal_connect (store, "channel-added", G_CALLBACK (store_channel_added),
+      self);
+  g_signal_connect (store, "channel-removed",
+      G_CALLBACK (store_channel_removed), self);
+  self->ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
+      events, stats_interval);
+  g_free (control);
+  g_free (events);
 
   GST_INFO_OBJECT (self, "listening on %s", url);
   gst_element_post_message (GST_ELEMENT (self),
@@ -491,10 +613,13 @@ gst_trickle_server_stop (GstTrickleServer * self)
   GstTrickleHttpServer *server;
   GstTrickleChannelStore *store;
 
+  g_clear_pointer (&self->ctl, gst_trickle_control_stop);
   GST_OBJECT_LOCK (self);
   server = g_steal_pointer (&self->server);
   store = g_steal_pointer (&self->store);
   GST_OBJECT_UNLOCK (self);
+  if (store)
+    g_signal_handlers_disconnect_by_data (store, self);
 
   if (server) {
     gst_trickle_http_server_stop (server);
@@ -518,6 +643,11 @@ gst_trickle_server_change_state (GstElement * element,
     return GST_STATE_CHANGE_FAILURE;
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    gst_trickle_control_publish_event (self->ctl, "{\"event\":\"started\"}");
+  else if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    gst_trickle_control_publish_event (self->ctl, "{\"event\":\"stopped\"}");
 
   /* src pads are live sources: nothing to preroll */
   if (ret == GST_STATE_CHANGE_SUCCESS &&

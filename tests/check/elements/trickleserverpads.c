@@ -13,6 +13,7 @@
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
+#include <gst/trickle/trickle.h>
 #include "trickletestutil.h"
 
 /* `srv.src_x ! filter ! srv.sink_y` links trickleserver to itself: GstBin
@@ -245,6 +246,178 @@ GST_START_TEST (test_h264_chain)
 
 GST_END_TEST;
 
+static void
+post_json (guint port, const gchar * ch, const gchar * json)
+{
+  gchar *path = g_strdup_printf ("/%s/-1", ch);
+  TrickleTestConn *c = trickle_test_request (port, "POST", path, json, -1,
+      "Content-Type", "application/json", NULL);
+
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  g_free (path);
+}
+
+static void
+count_control (GstElement * srv, gint64 seq, const gchar * json,
+    GstStructure * data, gint * n)
+{
+  g_atomic_int_inc (n);
+}
+
+/* control messages change a property mid-stream; bad ones change nothing
+ * and the stream keeps flowing; every message reaches the bus and the
+ * signal; the events channel tells what happened */
+GST_START_TEST (test_control)
+{
+  GstElement *chain, *pub, *sub, *sink, *srv, *flip;
+  GPtrArray *flipped, *plain, *got;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc, *events = NULL;
+  guint port, i, warnings = 0, controls = 0, with_data = 0;
+  gint signalled = 0, direction = -1;
+  gint64 next, seq;
+  const gchar *bad[] = { "{not json", "{\"set\":{\"nope.x\":1}}",
+    "{\"set\":{\"flip.video-direction\":\"sideways\"}}",
+    "{\"set\":{\"flip.no-such-property\":1}}",
+    "{\"set\":{\"flip.video-direction\":\"horiz\",\"flip.qos\":3}}"
+  };
+
+  allow_loop_warning ();
+  chain = start_pipeline ("trickleserver name=srv port=0 window=64 "
+      "control=control events=events stats-interval=0 "
+      "srv.src_video-in ! videoflip name=flip ! srv.sink_video-out");
+  port = server_port (chain);
+  srv = get (chain, "srv");
+  g_signal_connect (srv, "control", G_CALLBACK (count_control), &signalled);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
+      "video-out ! appsink name=sink sync=false", port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true pattern=smpte75 ! "
+      RAW_CAPS " ! tricklesink location=http://127.0.0.1:%u/video-in", port);
+  pub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  flipped = reference_frames ("videotestsrc num-buffers=1 pattern=smpte75 ! "
+      RAW_CAPS " ! videoflip video-direction=horiz ! appsink name=sink "
+      "sync=false", 1);
+  plain = reference_frames ("videotestsrc num-buffers=1 pattern=smpte75 ! "
+      RAW_CAPS " ! appsink name=sink sync=false", 1);
+
+  got = pull_frames (sink, 5, 10);
+  fail_unless_equals_int (got->len, 5);
+  for (i = 0; i < got->len; i++)
+    fail_unless (mean_diff (g_ptr_array_index (got, i),
+            g_ptr_array_index (plain, 0), 32 * 8) == 0);
+  g_ptr_array_unref (got);
+
+  /* refused, one by one: the video goes on, unchanged */
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    post_json (port, "control", bad[i]);
+  got = pull_frames (sink, 10, 10);
+  fail_unless_equals_int (got->len, 10);
+  for (i = 0; i < got->len; i++)
+    fail_unless (mean_diff (g_ptr_array_index (got, i),
+            g_ptr_array_index (plain, 0), 32 * 8) == 0, "frame %u changed",
+        i);
+  g_ptr_array_unref (got);
+  flip = get (chain, "flip");
+  g_object_get (flip, "video-direction", &direction, NULL);
+  fail_unless_equals_int (direction, 0);
+
+  /* applied: from a later frame on, every frame is mirrored */
+  post_json (port, "control",
+      "{\"set\": {\"flip.video-direction\": \"horiz\"}}");
+  got = pull_frames (sink, 40, 10);
+  for (i = 0; i < got->len; i++)
+    if (mean_diff (g_ptr_array_index (got, i),
+            g_ptr_array_index (flipped, 0), 32 * 8) == 0)
+      break;
+  fail_unless (i < got->len, "no mirrored frame after the control message");
+  for (; i < got->len; i++)
+    fail_unless (mean_diff (g_ptr_array_index (got, i),
+            g_ptr_array_index (flipped, 0), 32 * 8) == 0, "frame %u", i);
+  g_ptr_array_unref (got);
+  g_object_get (flip, "video-direction", &direction, NULL);
+  fail_unless (direction != 0);
+
+  /* the bus: a warning per refused message, a message per document */
+  bus = gst_element_get_bus (chain);
+  while ((msg = gst_bus_pop (bus))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning (msg, &err, NULL);
+      if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT))
+        warnings++;
+      g_error_free (err);
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (gst_message_get_structure (msg),
+            "trickle-control")) {
+      const GstStructure *st = gst_message_get_structure (msg);
+      controls++;
+      fail_unless (gst_structure_get_string (st, "json") != NULL);
+      with_data += gst_structure_has_field (st, "data");
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  fail_unless_equals_int (warnings, G_N_ELEMENTS (bad));
+  fail_unless_equals_int (controls, G_N_ELEMENTS (bad) + 1);
+  fail_unless_equals_int (with_data, G_N_ELEMENTS (bad));     /* not "{not json" */
+  fail_unless_equals_int (g_atomic_int_get (&signalled), G_N_ELEMENTS (bad) + 1);
+
+  /* the events channel: started, an error per refused message, the
+   * applied one */
+  {
+    TrickleTestConn *c = trickle_test_request (port, "GET", "/events/next",
+        NULL, 0, NULL);
+    GString *all = g_string_new (NULL);
+    fail_unless_equals_int (c->status, 200);
+    next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+    trickle_test_conn_free (c);
+    for (seq = 0; seq < next; seq++) {
+      gchar *path = g_strdup_printf ("/events/%" G_GINT64_FORMAT, seq);
+      GValue v = G_VALUE_INIT;
+      c = trickle_test_request (port, "GET", path, NULL, 0, NULL);
+      fail_unless_equals_int (c->status, 200);
+      fail_unless (gst_trickle_json_parse (trickle_test_conn_body_str (c), -1,
+              &v, NULL), "not JSON: %s", trickle_test_conn_body_str (c));
+      g_value_unset (&v);
+      g_string_append_printf (all, "%s\n", trickle_test_conn_body_str (c));
+      trickle_test_conn_free (c);
+      g_free (path);
+    }
+    events = g_string_free (all, FALSE);
+  }
+  fail_unless (strstr (events, "{\"event\":\"started\"}") != NULL, "%s",
+      events);
+  {
+    guint errors = 0;
+    const gchar *p = events;
+    while ((p = strstr (p, "\"event\":\"error\""))) {
+      errors++;
+      p++;
+    }
+    fail_unless_equals_int (errors, G_N_ELEMENTS (bad));
+  }
+  fail_unless (strstr (events, "{\"event\":\"control\",\"seq\":") !=
+      NULL, "%s", events);
+  g_free (events);
+
+  gst_object_unref (flip);
+  gst_object_unref (srv);
+  gst_object_unref (sink);
+  g_ptr_array_unref (flipped);
+  g_ptr_array_unref (plain);
+  stop_pipeline (pub);
+  stop_pipeline (sub);
+  stop_pipeline (chain);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -255,6 +428,7 @@ trickleserverpads_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_raw_chain);
   tcase_add_test (tc, test_h264_chain);
+  tcase_add_test (tc, test_control);
   return s;
 }
 

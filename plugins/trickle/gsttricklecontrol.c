@@ -1,0 +1,502 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/* trickleserver's control and events channels.
+ *
+ * Control: a thread reads the `control` channel (hosted: it exists while
+ * the server runs) in process; each segment is one JSON document. It is
+ * posted as a "trickle-control" element message and emitted as the
+ * "control" signal; a document of the form
+ *   {"set": {"<element>.<property>": <value>, ...}}
+ * sets properties on named elements of the pipeline, with GStreamer's own
+ * value deserialisation (a JSON string is deserialised for the property's
+ * type: enums by nick, caps, fractions "30/1"...; numbers and booleans are
+ * converted and range-checked). Everything is checked first: an invalid
+ * document (bad JSON, unknown element or property, wrong type, out of
+ * range, not writable) changes nothing, is posted as a warning and
+ * published as an "error" event.
+ *
+ * Events: JSON documents the server publishes into the `events` channel:
+ * {"event":"started"} / {"event":"stopped"} on PLAYING and leaving it,
+ * {"event":"control","seq":N} for each control document applied,
+ * {"event":"error",...} for a refused one, and every `stats-interval`
+ * seconds {"event":"stats","channels":{...}}. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "gsttricklecontrol.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_trickle_server_debug);
+#define GST_CAT_DEFAULT gst_trickle_server_debug
+
+struct _GstTrickleControl
+{
+  GstElement *server;           /* not a reference: it owns us */
+  GstTrickleChannelStore *store;
+  gchar *control;
+  gchar *events;
+  guint stats_interval;
+
+  GThread *control_thread;
+  GstTrickleReader *reader;
+
+  GThread *stats_thread;
+  GMutex lock;
+  GCond cond;
+  gboolean stopping;
+};
+
+/* ------------------------------------------------------------------------ */
+/* events */
+
+void
+gst_trickle_control_publish_event (GstTrickleControl * c, const gchar * json)
+{
+  GstTrickleChannel *ch;
+  GBytes *bytes;
+
+  if (!c || !c->events)
+    return;
+  ch = gst_trickle_channel_store_lookup (c->store, c->events);
+  if (!ch) {
+    ch = gst_trickle_channel_store_create (c->store, c->events,
+        "application/json", NULL);
+    if (!ch)
+      return;
+  }
+  bytes = g_bytes_new (json, strlen (json));
+  gst_trickle_channel_write_segment (ch, bytes, NULL);
+  g_bytes_unref (bytes);
+  gst_trickle_channel_unref (ch);
+}
+
+static void
+publish_error (GstTrickleControl * c, gint64 seq, const gchar * message)
+{
+  gchar *m = gst_trickle_json_escape (message);
+  gchar *json = g_strdup_printf ("{\"event\":\"error\",\"source\":"
+      "\"control\",\"seq\":%" G_GINT64_FORMAT ",\"message\":%s}", seq, m);
+
+  gst_trickle_control_publish_event (c, json);
+  g_free (json);
+  g_free (m);
+}
+
+/* a GValue as JSON (what the stats structures hold) */
+static void
+append_json (GString * out, const GValue * v)
+{
+  GType t = G_VALUE_TYPE (v);
+
+  if (t == GST_TYPE_STRUCTURE) {
+    const GstStructure *s = gst_value_get_structure (v);
+    guint i, n = gst_structure_n_fields (s);
+    g_string_append_c (out, '{');
+    for (i = 0; i < n; i++) {
+      const gchar *name = gst_structure_nth_field_name (s, i);
+      gchar *k = gst_trickle_json_escape (name);
+      g_string_append_printf (out, "%s%s:", i ? "," : "", k);
+      append_json (out, gst_structure_get_value (s, name));
+      g_free (k);
+    }
+    g_string_append_c (out, '}');
+  } else if (t == G_TYPE_UINT64) {
+    g_string_append_printf (out, "%" G_GUINT64_FORMAT, g_value_get_uint64 (v));
+  } else if (t == G_TYPE_UINT) {
+    g_string_append_printf (out, "%u", g_value_get_uint (v));
+  } else if (t == G_TYPE_INT64) {
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, g_value_get_int64 (v));
+  } else if (t == G_TYPE_INT) {
+    g_string_append_printf (out, "%d", g_value_get_int (v));
+  } else if (t == G_TYPE_BOOLEAN) {
+    g_string_append (out, g_value_get_boolean (v) ? "true" : "false");
+  } else {
+    gchar *str = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v) :
+        gst_value_serialize (v);
+    gchar *q = gst_trickle_json_escape (str);
+    g_string_append (out, q);
+    g_free (q);
+    g_free (str);
+  }
+}
+
+static gpointer
+stats_thread (gpointer data)
+{
+  GstTrickleControl *c = data;
+
+  g_mutex_lock (&c->lock);
+  while (!c->stopping) {
+    gint64 until = g_get_monotonic_time () +
+        (gint64) c->stats_interval * G_USEC_PER_SEC;
+    while (!c->stopping && g_cond_wait_until (&c->cond, &c->lock, until));
+    if (c->stopping)
+      break;
+    g_mutex_unlock (&c->lock);
+    {
+      GstStructure *s = gst_trickle_channel_store_get_stats (c->store);
+      GValue v = G_VALUE_INIT;
+      GString *json = g_string_new ("{\"event\":\"stats\",\"channels\":");
+
+      g_value_init (&v, GST_TYPE_STRUCTURE);
+      g_value_take_boxed (&v, s);
+      append_json (json, &v);
+      g_value_unset (&v);
+      g_string_append_c (json, '}');
+      gst_trickle_control_publish_event (c, json->str);
+      g_string_free (json, TRUE);
+    }
+    g_mutex_lock (&c->lock);
+  }
+  g_mutex_unlock (&c->lock);
+  return NULL;
+}
+
+gchar *
+gst_trickle_control_stats_json (GstStructure * stats)
+{
+  GValue v = G_VALUE_INIT;
+  GString *json = g_string_new (NULL);
+
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  g_value_set_boxed (&v, stats);
+  append_json (json, &v);
+  g_value_unset (&v);
+  return g_string_free (json, FALSE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* control */
+
+typedef struct
+{
+  GstElement *element;
+  GParamSpec *pspec;
+  GValue value;
+} Setting;
+
+static void
+setting_clear (Setting * s)
+{
+  g_clear_object (&s->element);
+  if (G_IS_VALUE (&s->value))
+    g_value_unset (&s->value);
+}
+
+/* the JSON value @json as a value of @pspec's type */
+static gboolean
+convert (const GValue * json, GParamSpec * pspec, GValue * out,
+    gchar ** why)
+{
+  GType want = pspec->value_type;
+  GType have = G_VALUE_TYPE (json);
+
+  g_value_init (out, want);
+  if (have == G_TYPE_STRING) {
+    const gchar *str = g_value_get_string (json);
+    if (!str) {
+      *why = g_strdup ("null is not a value");
+      return FALSE;
+    }
+    if (want == G_TYPE_STRING)
+      g_value_set_string (out, str);
+    else if (!gst_value_deserialize_with_pspec (out, str, pspec)) {
+      *why = g_strdup_printf ("\"%s\" is not a %s", str, g_type_name (want));
+      return FALSE;
+    }
+  } else if (have == G_TYPE_BOOLEAN || have == G_TYPE_INT64
+      || have == G_TYPE_DOUBLE) {
+    gboolean number = have != G_TYPE_BOOLEAN;
+    gboolean want_number = G_TYPE_IS_FUNDAMENTAL (want) && want != G_TYPE_BOOLEAN
+        && want != G_TYPE_STRING && g_value_type_transformable (have, want);
+
+    if (number && want_number) {
+      if (have == G_TYPE_DOUBLE && want != G_TYPE_DOUBLE
+          && want != G_TYPE_FLOAT) {
+        gdouble d = g_value_get_double (json);
+        if (d != (gdouble) (gint64) d) {
+          *why = g_strdup_printf ("%g is not an integer", d);
+          return FALSE;
+        }
+      }
+      g_value_transform (json, out);
+      if (have == G_TYPE_INT64 && want != G_TYPE_INT64 && want != G_TYPE_DOUBLE
+          && want != G_TYPE_FLOAT) {
+        /* a narrowing transform wraps: compare back */
+        GValue back = G_VALUE_INIT;
+        g_value_init (&back, G_TYPE_INT64);
+        g_value_transform (out, &back);
+        if (g_value_get_int64 (&back) != g_value_get_int64 (json)) {
+          g_value_unset (&back);
+          *why = g_strdup_printf ("%" G_GINT64_FORMAT " is out of range",
+              g_value_get_int64 (json));
+          return FALSE;
+        }
+        g_value_unset (&back);
+      }
+    } else if (!number && want == G_TYPE_BOOLEAN) {
+      g_value_copy (json, out);
+    } else {
+      /* e.g. an enum given by value: GStreamer's deserialisation */
+      gchar *str = gst_value_serialize (json);
+      gboolean ok = str && gst_value_deserialize_with_pspec (out, str, pspec);
+      if (!ok) {
+        *why = g_strdup_printf ("%s is not a %s", GST_STR_NULL (str),
+            g_type_name (want));
+        g_free (str);
+        return FALSE;
+      }
+      g_free (str);
+    }
+  } else {
+    *why = g_strdup_printf ("a JSON %s cannot set a %s",
+        have == GST_TYPE_ARRAY ? "array" : "object", g_type_name (want));
+    return FALSE;
+  }
+  if (g_param_value_validate (pspec, out)) {
+    gchar *str = gst_value_serialize (json);
+    *why = g_strdup_printf ("%s is out of range", GST_STR_NULL (str));
+    g_free (str);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GstElement *
+toplevel (GstElement * e)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (e)), *parent;
+
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  return GST_ELEMENT (top);
+}
+
+/* checks every member of "set", then applies them all (or none) */
+static gboolean
+apply_set (GstTrickleControl * c, const GstStructure * set, gchar ** why)
+{
+  GstElement *top = toplevel (c->server);
+  guint i, n = gst_structure_n_fields (set);
+  Setting *settings = g_new0 (Setting, n);
+  gboolean ok = TRUE;
+
+  for (i = 0; i < n && ok; i++) {
+    const gchar *key = gst_structure_nth_field_name (set, i);
+    const gchar *dot = strrchr (key, '.');
+    gchar *name;
+
+    if (!dot || dot == key || !dot[1]) {
+      *why = g_strdup_printf ("\"%s\" is not \"<element>.<property>\"", key);
+      ok = FALSE;
+      break;
+    }
+    name = g_strndup (key, dot - key);
+    settings[i].element = GST_IS_BIN (top) ?
+        gst_bin_get_by_name (GST_BIN (top), name) :
+        (g_strcmp0 (GST_ELEMENT_NAME (top), name) == 0 ?
+        gst_object_ref (top) : NULL);
+    if (!settings[i].element) {
+      *why = g_strdup_printf ("no element named \"%s\"", name);
+      ok = FALSE;
+    } else {
+      settings[i].pspec =
+          g_object_class_find_property (G_OBJECT_GET_CLASS (settings[i].
+              element), dot + 1);
+      if (!settings[i].pspec) {
+        *why = g_strdup_printf ("%s has no property \"%s\"", name, dot + 1);
+        ok = FALSE;
+      } else if (!(settings[i].pspec->flags & G_PARAM_WRITABLE)
+          || (settings[i].pspec->flags & G_PARAM_CONSTRUCT_ONLY)) {
+        *why = g_strdup_printf ("%s.%s cannot be set", name, dot + 1);
+        ok = FALSE;
+      } else {
+        gchar *reason = NULL;
+        if (!convert (gst_structure_get_value (set, key), settings[i].pspec,
+                &settings[i].value, &reason)) {
+          *why = g_strdup_printf ("%s: %s", key, reason);
+          g_free (reason);
+          ok = FALSE;
+        }
+      }
+    }
+    g_free (name);
+  }
+  if (ok) {
+    for (i = 0; i < n; i++) {
+      GST_INFO_OBJECT (c->server, "control: %s",
+          gst_structure_nth_field_name (set, i));
+      g_object_set_property (G_OBJECT (settings[i].element),
+          settings[i].pspec->name, &settings[i].value);
+    }
+  }
+  for (i = 0; i < n; i++)
+    setting_clear (&settings[i]);
+  g_free (settings);
+  gst_object_unref (top);
+  return ok;
+}
+
+static void
+handle_document (GstTrickleControl * c, gint64 seq, const gchar * text,
+    gsize len)
+{
+  GValue doc = G_VALUE_INIT;
+  GError *err = NULL;
+  GstStructure *parsed = NULL, *msg;
+  gchar *json = g_strndup (text, len);
+  gchar *why = NULL;
+
+  if (!gst_trickle_json_parse (json, len, &doc, &err)) {
+    why = g_strdup (err->message);
+    g_clear_error (&err);
+  } else if (G_VALUE_TYPE (&doc) == GST_TYPE_STRUCTURE) {
+    parsed = gst_structure_copy (gst_value_get_structure (&doc));
+  }
+
+  msg = gst_structure_new ("trickle-control", "channel", G_TYPE_STRING,
+      c->control, "seq", G_TYPE_INT64, seq, "json", G_TYPE_STRING, json,
+      NULL);
+  if (parsed)
+    gst_structure_set (msg, "data", GST_TYPE_STRUCTURE, parsed, NULL);
+  gst_element_post_message (c->server,
+      gst_message_new_element (GST_OBJECT (c->server), msg));
+  g_signal_emit_by_name (c->server, "control", seq, json, parsed);
+
+  if (!why && parsed && gst_structure_has_field (parsed, "set")) {
+    const GValue *set = gst_structure_get_value (parsed, "set");
+    if (G_VALUE_TYPE (set) != GST_TYPE_STRUCTURE)
+      why = g_strdup ("\"set\" is not an object");
+    else
+      apply_set (c, gst_value_get_structure (set), &why);
+  }
+
+  if (why) {
+    GST_ELEMENT_WARNING (c->server, STREAM, FORMAT,
+        ("Invalid control message on channel \"%s\"", c->control),
+        ("segment %" G_GINT64_FORMAT ": %s", seq, why));
+    publish_error (c, seq, why);
+  } else {
+    gchar *ev = g_strdup_printf ("{\"event\":\"control\",\"seq\":%"
+        G_GINT64_FORMAT "}", seq);
+    gst_trickle_control_publish_event (c, ev);
+    g_free (ev);
+  }
+  g_free (why);
+  g_free (json);
+  if (parsed)
+    gst_structure_free (parsed);
+  if (G_IS_VALUE (&doc))
+    g_value_unset (&doc);
+}
+
+static gpointer
+control_thread (gpointer data)
+{
+  GstTrickleControl *c = data;
+  GByteArray *doc = g_byte_array_new ();
+
+  for (;;) {
+    GstTrickleSubscriberEvent ev;
+    GError *err = NULL;
+
+    if (!gst_trickle_reader_next_event (c->reader, &ev, &err)) {
+      g_clear_error (&err);
+      break;
+    }
+    switch (ev.type) {
+      case GST_TRICKLE_SUBSCRIBER_SEGMENT_START:
+        g_byte_array_set_size (doc, 0);
+        break;
+      case GST_TRICKLE_SUBSCRIBER_DATA:
+        g_byte_array_append (doc, g_bytes_get_data (ev.data, NULL),
+            g_bytes_get_size (ev.data));
+        break;
+      case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
+        if (ev.complete && doc->len > 0)
+          handle_document (c, ev.seq, (const gchar *) doc->data, doc->len);
+        g_byte_array_set_size (doc, 0);
+        break;
+      default:
+        break;
+    }
+    gst_trickle_subscriber_event_clear (&ev);
+  }
+  g_byte_array_unref (doc);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+
+GstTrickleControl *
+gst_trickle_control_start (GstElement * server,
+    GstTrickleChannelStore * store, const gchar * control,
+    const gchar * events, guint stats_interval)
+{
+  GstTrickleControl *c;
+
+  if (!control && !events)
+    return NULL;
+  c = g_new0 (GstTrickleControl, 1);
+  c->server = server;
+  c->store = g_object_ref (store);
+  c->control = g_strdup (control);
+  c->events = g_strdup (events);
+  c->stats_interval = stats_interval;
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  if (events) {
+    GstTrickleChannel *ch = gst_trickle_channel_store_create (store, events,
+        "application/json", NULL);
+    if (ch)
+      gst_trickle_channel_unref (ch);
+    if (stats_interval > 0)
+      c->stats_thread = g_thread_new ("trickle-stats", stats_thread, c);
+  }
+  if (control) {
+    /* from the segment being written when we start: a gateway may have
+     * posted the first settings before the pipeline came up */
+    c->reader = gst_trickle_reader_new (store, control,
+        GST_TRICKLE_SEQ_CURRENT, TRUE);
+    c->control_thread = g_thread_new ("trickle-control", control_thread, c);
+  }
+  return c;
+}
+
+void
+gst_trickle_control_stop (GstTrickleControl * c)
+{
+  if (!c)
+    return;
+  if (c->reader)
+    gst_trickle_reader_unlock (c->reader);
+  if (c->control_thread)
+    g_thread_join (c->control_thread);
+  g_clear_pointer (&c->reader, gst_trickle_reader_free);
+  g_mutex_lock (&c->lock);
+  c->stopping = TRUE;
+  g_cond_broadcast (&c->cond);
+  g_mutex_unlock (&c->lock);
+  if (c->stats_thread)
+    g_thread_join (c->stats_thread);
+  g_object_unref (c->store);
+  g_free (c->control);
+  g_free (c->events);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+  g_free (c);
+}
