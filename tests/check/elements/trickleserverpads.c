@@ -418,6 +418,153 @@ GST_START_TEST (test_control)
 
 GST_END_TEST;
 
+/* the publisher goes away and comes back (a new tricklesink: GET /next,
+ * then POSTs with Lp-Trickle-Reset), once after deleting the channel and
+ * once without: the same pipeline goes on and the output resumes */
+GST_START_TEST (test_publisher_comes_back)
+{
+  GstElement *chain, *sub, *sink, *pub;
+  GPtrArray *got;
+  gchar *desc;
+  guint port;
+  gint run;
+
+  allow_loop_warning ();
+  chain = start_pipeline ("trickleserver name=srv port=0 "
+      "srv.src_video-in ! videoflip video-direction=horiz ! "
+      "srv.sink_video-out");
+  port = server_port (chain);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
+      "video-out ! appsink name=sink sync=false", port);
+  sub = start_pipeline (desc);
+  g_free (desc);
+  sink = get (sub, "sink");
+  for (run = 0; run < 3; run++) {
+    GstMessage *msg;
+    GstBus *bus;
+
+    desc = g_strdup_printf ("videotestsrc num-buffers=8 is-live=true "
+        "pattern=smpte75 ! " RAW_CAPS " ! tricklesink "
+        "location=http://127.0.0.1:%u/video-in delete-on-eos=%s", port,
+        run == 1 ? "true" : "false");
+    pub = start_pipeline (desc);
+    g_free (desc);
+    got = pull_frames (sink, 6, 10);
+    fail_unless (got->len == 6, "run %d: %u frames", run, got->len);
+    g_ptr_array_unref (got);
+    bus = gst_element_get_bus (pub);
+    msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    stop_pipeline (pub);
+    /* what is left of this run */
+    got = pull_frames (sink, 8, 1);
+    g_ptr_array_unref (got);
+  }
+  gst_object_unref (sink);
+  stop_pipeline (sub);
+  stop_pipeline (chain);
+}
+
+GST_END_TEST;
+
+/* a pad requested and released while PLAYING: its channel appears, its
+ * data flows, it goes with the pad; the rest goes on */
+GST_START_TEST (test_request_release_playing)
+{
+  GstElement *chain, *srv, *appsink;
+  GstPad *pad, *sinkpad;
+  GstSample *sample;
+  TrickleTestConn *c;
+  guint port;
+
+  chain = start_pipeline ("trickleserver name=srv port=0 "
+      "srv.src_video-in ! fakesink async=false");
+  port = server_port (chain);
+  srv = get (chain, "srv");
+
+  pad = gst_element_request_pad_simple (srv, "src_extra");
+  fail_unless (pad != NULL);
+  fail_unless_equals_string (GST_PAD_NAME (pad), "src_extra");
+  appsink = gst_element_factory_make ("appsink", NULL);
+  g_object_set (appsink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (chain), appsink);
+  sinkpad = gst_element_get_static_pad (appsink, "sink");
+  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_object_unref (sinkpad);
+  fail_unless (gst_element_sync_state_with_parent (appsink));
+
+  /* the channel exists, and what is posted comes out of the pad */
+  c = trickle_test_request (port, "GET", "/extra/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  post_json (port, "extra", "{\"hello\":1}");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (appsink),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+          (sample)), 11);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure
+          (gst_sample_get_caps (sample), 0), "application/json"));
+  gst_sample_unref (sample);
+
+  /* released: gone, channel and all */
+  sinkpad = gst_pad_get_peer (pad);
+  fail_unless (gst_pad_unlink (pad, sinkpad));
+  gst_object_unref (sinkpad);
+  gst_element_release_request_pad (srv, pad);
+  gst_object_unref (pad);
+  c = trickle_test_request (port, "GET", "/extra/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 404);
+  trickle_test_conn_free (c);
+  /* a sink pad too */
+  pad = gst_element_request_pad_simple (srv, "sink_out2");
+  fail_unless (pad != NULL);
+  c = trickle_test_request (port, "GET", "/out2/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  gst_element_release_request_pad (srv, pad);
+  gst_object_unref (pad);
+  /* a name without a channel is refused */
+  fail_unless (gst_element_request_pad_simple (srv, "src_") == NULL);
+
+  gst_element_set_state (appsink, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (chain), appsink);
+  gst_object_unref (srv);
+  stop_pipeline (chain);
+}
+
+GST_END_TEST;
+
+/* 50 start/stop cycles of a hosting pipeline with traffic: no fd left
+ * behind (the leaks tracer checks the objects) */
+GST_START_TEST (test_start_stop_cycles)
+{
+  gint fds = -1, i;
+
+  allow_loop_warning ();
+  for (i = 0; i < 50; i++) {
+    GstElement *chain = start_pipeline ("trickleserver name=srv port=0 "
+        "control=control events=events stats-interval=1 "
+        "srv.src_video-in ! queue ! srv.sink_video-out");
+    guint port = server_port (chain);
+
+    if (i % 2)
+      post_json (port, "video-in", "{\"frame\":1}");
+    if (i % 3 == 0)
+      post_json (port, "control", "{\"set\":{\"srv.stats-interval\":2}}");
+    stop_pipeline (chain);
+    if (i == 4)
+      fds = trickle_test_count_fds ();
+  }
+  fail_unless (trickle_test_count_fds () <= fds, "fds: %d then %d", fds,
+      trickle_test_count_fds ());
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -429,6 +576,9 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_raw_chain);
   tcase_add_test (tc, test_h264_chain);
   tcase_add_test (tc, test_control);
+  tcase_add_test (tc, test_publisher_comes_back);
+  tcase_add_test (tc, test_request_release_playing);
+  tcase_add_test (tc, test_start_stop_cycles);
   return s;
 }
 
