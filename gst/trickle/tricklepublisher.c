@@ -108,7 +108,7 @@ struct _GstTricklePublisher
   GList *pending;               /* ended, answer not seen yet */
   GError *error;                /* sticky: reported by every call */
   guint inflight;               /* session thread: sends not yet answered */
-  GList *sending;               /* session thread: those Posts */
+  GList *sending;               /* session thread: their cancellables */
   GMutex run_lock;
   gboolean running;             /* under run_lock: the session thread
                                  * still takes releases */
@@ -237,7 +237,8 @@ post_answered (GObject * source, GAsyncResult * res, gpointer data)
   g_cond_broadcast (&pub->cond);
   g_mutex_unlock (&pub->lock);
   pub->inflight--;
-  pub->sending = g_list_remove (pub->sending, p);
+  pub->sending = g_list_remove (pub->sending, p->cancellable);
+  g_object_unref (p->cancellable);      /* the list's */
   post_unref (p);
 }
 
@@ -257,7 +258,8 @@ post_send_in_thread (gpointer data)
   Post *p = data;
 
   p->pub->inflight++;
-  p->pub->sending = g_list_prepend (p->pub->sending, p);
+  p->pub->sending = g_list_prepend (p->pub->sending,
+      g_object_ref (p->cancellable));
   soup_session_send_async (p->pub->session, p->msg, G_PRIORITY_DEFAULT,
       p->cancellable, post_answered, post_ref (p));
   return G_SOURCE_REMOVE;
@@ -328,11 +330,6 @@ drain_sends (GstTricklePublisher * pub, guint ms)
   g_source_unref (t);
 }
 
-static void
-cancel_post (Post * p, gpointer unused)
-{
-  g_cancellable_cancel (p->cancellable);
-}
 
 static gpointer
 thread_func (gpointer data)
@@ -363,7 +360,7 @@ thread_func (gpointer data)
   while (g_main_context_iteration (pub->context, FALSE));  /* queued sends */
   drain_sends (pub, 200);
   if (pub->inflight > 0) {
-    g_list_foreach (pub->sending, (GFunc) cancel_post, NULL);
+    g_list_foreach (pub->sending, (GFunc) g_cancellable_cancel, NULL);
     drain_sends (pub, 200);
   }
   /* no message in flight any more (or late ones): the connections go */
@@ -384,38 +381,60 @@ thread_func (gpointer data)
 /* ------------------------------------------------------------------------ */
 /* synchronous control requests (in the session thread) */
 
+/* A control request is never cancelled while in flight (libsoup 3.2.3 can
+ * crash when a send is cancelled as its answer arrives): a caller that is
+ * unlocked, or waited CONTROL_TIMEOUT_S, stops waiting and leaves it; the
+ * session thread frees it when it returns (stop() cancels what is left
+ * only at the end, see thread_func()). */
 typedef struct
 {
   GstTricklePublisher *pub;
-  const gchar *method;
+  gchar *method;
   gchar *url;
-  const gchar *expect_content;
+  gchar *expect_content;
   SoupMessage *msg;
   GCancellable *cancellable;
-  GSource *timeout;
   guint status;
   gchar *latest;
   GError *error;
-  gboolean done;
+  gboolean done;                /* under pub->lock */
+  gboolean abandoned;           /* under pub->lock: the caller left */
 } Control;
 
-static gboolean
-control_timeout (gpointer data)
+static void
+control_free (Control * c)
 {
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
+  g_clear_object (&c->msg);
+  g_clear_object (&c->cancellable);
+  g_clear_error (&c->error);
+  g_free (c->method);
+  g_free (c->url);
+  g_free (c->expect_content);
+  g_free (c->latest);
+  g_free (c);
 }
 
+/* the session thread is done with @c */
 static void
-control_cancel (GCancellable * unlock, gpointer data)
+control_finish (Control * c)
 {
-  g_cancellable_cancel (data);
+  GstTricklePublisher *pub = c->pub;
+  gboolean abandoned;
+
+  g_mutex_lock (&pub->lock);
+  c->done = TRUE;
+  abandoned = c->abandoned;
+  g_cond_broadcast (&pub->cond);
+  g_mutex_unlock (&pub->lock);
+  if (abandoned)
+    control_free (c);
 }
 
 static void
 control_done (GObject * source, GAsyncResult * res, gpointer data)
 {
   Control *c = data;
+  GstTricklePublisher *pub = c->pub;
   GInputStream *in;
 
   /* status and headers are the answer (GET /next also says its seq in
@@ -431,12 +450,10 @@ control_done (GObject * source, GAsyncResult * res, gpointer data)
     g_object_unref (in);
   }
   g_clear_object (&c->msg);
-  g_source_destroy (c->timeout);
-  g_clear_pointer (&c->timeout, g_source_unref);
-  g_mutex_lock (&c->pub->lock);
-  c->done = TRUE;
-  g_cond_broadcast (&c->pub->cond);
-  g_mutex_unlock (&c->pub->lock);
+  pub->inflight--;
+  pub->sending = g_list_remove (pub->sending, c->cancellable);
+  g_object_unref (c->cancellable);      /* the list's */
+  control_finish (c);
 }
 
 /* starts the request in the session thread; never blocks that thread (a
@@ -446,25 +463,21 @@ static gboolean
 control_in_thread (gpointer data)
 {
   Control *c = data;
+  GstTricklePublisher *pub = c->pub;
 
-  c->msg = new_message (c->pub, c->method, c->url);
+  c->msg = new_message (pub, c->method, c->url);
   if (!c->msg) {
     g_set_error (&c->error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "Invalid URL %s", c->url);
-    g_mutex_lock (&c->pub->lock);
-    c->done = TRUE;
-    g_cond_broadcast (&c->pub->cond);
-    g_mutex_unlock (&c->pub->lock);
+    control_finish (c);
     return G_SOURCE_REMOVE;
   }
   if (c->expect_content)
     soup_message_headers_replace (soup_message_get_request_headers (c->msg),
         "Expect-Content", c->expect_content);
-  /* bounded, and interrupted by gst_trickle_publisher_unlock() */
-  c->timeout = g_timeout_source_new_seconds (CONTROL_TIMEOUT_S);
-  g_source_set_callback (c->timeout, control_timeout, c->cancellable, NULL);
-  g_source_attach (c->timeout, c->pub->context);
-  soup_session_send_async (c->pub->session, c->msg, G_PRIORITY_DEFAULT,
+  pub->inflight++;
+  pub->sending = g_list_prepend (pub->sending, g_object_ref (c->cancellable));
+  soup_session_send_async (pub->session, c->msg, G_PRIORITY_DEFAULT,
       c->cancellable, control_done, c);
   return G_SOURCE_REMOVE;
 }
@@ -474,35 +487,50 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
     const gchar * expect_content, guint * status, gint64 * latest,
     GError ** error)
 {
-  Control c = { pub, method, g_strdup (url), expect_content, NULL, NULL,
-    NULL, 0, NULL, NULL, FALSE
-  };
-  gulong id;
+  Control *c = g_new0 (Control, 1);
+  gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
+      G_USEC_PER_SEC;
+  gboolean ok;
 
-  c.cancellable = g_cancellable_new ();
-  id = g_cancellable_connect (pub->unlock, G_CALLBACK (control_cancel),
-      g_object_ref (c.cancellable), g_object_unref);
-  g_main_context_invoke (pub->context, control_in_thread, &c);
+  c->pub = pub;
+  c->method = g_strdup (method);
+  c->url = g_strdup (url);
+  c->expect_content = g_strdup (expect_content);
+  c->cancellable = g_cancellable_new ();
+  g_main_context_invoke (pub->context, control_in_thread, c);
+
+  /* bounded, and interrupted by gst_trickle_publisher_unlock() */
   g_mutex_lock (&pub->lock);
-  while (!c.done)
-    g_cond_wait (&pub->cond, &pub->lock);
-  g_mutex_unlock (&pub->lock);
-  g_cancellable_disconnect (pub->unlock, id);
-  g_object_unref (c.cancellable);
-  g_free (c.url);
-  if (c.error) {
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
-        c.error->message);
-    g_clear_error (&c.error);
-    g_free (c.latest);
+  while (!c->done && !g_cancellable_is_cancelled (pub->unlock))
+    if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline))
+      break;
+  if (!c->done) {
+    gboolean unlocked = g_cancellable_is_cancelled (pub->unlock);
+    c->abandoned = TRUE;
+    g_mutex_unlock (&pub->lock);
+    if (unlocked)
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+    else
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: no answer in %d s", method,
+          url, CONTROL_TIMEOUT_S);
     return FALSE;
   }
-  *status = c.status;
-  if (latest)
-    *latest = c.latest ? g_ascii_strtoll (c.latest, NULL, 10) : -1;
-  g_free (c.latest);
-  return TRUE;
+  g_mutex_unlock (&pub->lock);
+
+  ok = c->error == NULL;
+  if (!ok) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
+        c->error->message);
+  } else {
+    *status = c->status;
+    if (latest)
+      *latest = c->latest ? g_ascii_strtoll (c->latest, NULL, 10) : -1;
+  }
+  control_free (c);
+  return ok;
 }
 
 /* ------------------------------------------------------------------------ */
