@@ -106,6 +106,17 @@ enum
   PROP_KEEPALIVE_INTERVAL,
 };
 
+enum
+{
+  SIGNAL_PUBLISHER_CONNECTED,
+  SIGNAL_PUBLISHER_DISCONNECTED,
+  SIGNAL_SUBSCRIBER_CONNECTED,
+  SIGNAL_SUBSCRIBER_DISCONNECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 typedef struct _Worker Worker;
 typedef struct _Conn Conn;
 
@@ -251,6 +262,7 @@ struct _Conn
   GstTrickleWaiter waiter;
   gboolean waiting;
   gboolean subscribed;          /* counted in the channel's subscribers */
+  gboolean publishing;          /* a POST writing conn->segment */
   guint writer;
   gint64 latest;
   gboolean headers_sent;
@@ -365,6 +377,23 @@ conn_wake (gpointer user_data)
     worker_signal (w);
 }
 
+/* connection events for applications (from a worker thread; cheap when
+ * nobody listens) */
+static void
+emit_conn (Conn * conn, guint signal, gint64 seq, gboolean complete)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+
+  if (!g_signal_has_handler_pending (server, signals[signal], 0, FALSE))
+    return;
+  if (signal == SIGNAL_PUBLISHER_DISCONNECTED)
+    g_signal_emit (server, signals[signal], 0,
+        gst_trickle_channel_get_name (conn->channel), seq, complete);
+  else
+    g_signal_emit (server, signals[signal], 0,
+        gst_trickle_channel_get_name (conn->channel), seq);
+}
+
 static void
 release_segment (Conn * conn)
 {
@@ -372,6 +401,16 @@ release_segment (Conn * conn)
     gst_trickle_segment_remove_waiter (conn->segment, &conn->waiter);
     conn->waiting = FALSE;
   }
+  if (conn->publishing) {
+    conn->publishing = FALSE;
+    emit_conn (conn, SIGNAL_PUBLISHER_DISCONNECTED, conn->segment ?
+        gst_trickle_segment_get_seq (conn->segment) : -1, conn->segment &&
+        gst_trickle_segment_get_state (conn->segment) ==
+        GST_TRICKLE_SEGMENT_COMPLETE);
+  }
+  if (conn->subscribed)
+    emit_conn (conn, SIGNAL_SUBSCRIBER_DISCONNECTED, conn->segment ?
+        gst_trickle_segment_get_seq (conn->segment) : -1, FALSE);
   g_clear_pointer (&conn->segment, gst_trickle_segment_unref);
   if (conn->subscribed) {
     _gst_trickle_channel_add_subscriber (conn->channel, -1);
@@ -762,6 +801,8 @@ handle_get_seq (Conn * conn, GstTrickleChannel * ch, gint64 seq)
   conn->subscribed = TRUE;
   _gst_trickle_channel_add_subscriber (ch, 1);
   conn->segment = seg;
+  emit_conn (conn, SIGNAL_SUBSCRIBER_CONNECTED,
+      gst_trickle_segment_get_seq (seg), FALSE);
   conn->latest = latest;
   conn->headers_sent = FALSE;
   conn->next_page = 0;
@@ -839,6 +880,9 @@ handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
   conn->waiting = TRUE;
   conn->got_body_byte = FALSE;
   conn->state = ST_BODY;
+  conn->publishing = TRUE;
+  emit_conn (conn, SIGNAL_PUBLISHER_CONNECTED,
+      gst_trickle_segment_get_seq (conn->segment), FALSE);
   conn->ck_state = CK_SIZE;
   conn->ck_remaining = 0;
   conn->ck_digits = 0;
@@ -1996,6 +2040,37 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
   gobject_class->set_property = gst_trickle_http_server_set_property;
   gobject_class->get_property = gst_trickle_http_server_get_property;
   gobject_class->finalize = gst_trickle_http_server_finalize;
+
+  /**
+   * GstTrickleHttpServer::publisher-connected:
+   * @channel: the channel's name
+   * @seq: the segment the POST writes
+   *
+   * A POST began writing a segment. Emitted from a worker thread.
+   */
+  signals[SIGNAL_PUBLISHER_CONNECTED] = g_signal_new ("publisher-connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  /**
+   * GstTrickleHttpServer::publisher-disconnected:
+   * @complete: the segment ended normally (%FALSE: the publisher broke off)
+   */
+  signals[SIGNAL_PUBLISHER_DISCONNECTED] =
+      g_signal_new ("publisher-disconnected", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+      G_TYPE_INT64, G_TYPE_BOOLEAN);
+  /**
+   * GstTrickleHttpServer::subscriber-connected:
+   *
+   * A GET of a segment began (preconnects included).
+   */
+  signals[SIGNAL_SUBSCRIBER_CONNECTED] = g_signal_new ("subscriber-connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  signals[SIGNAL_SUBSCRIBER_DISCONNECTED] =
+      g_signal_new ("subscriber-disconnected", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_INT64);
 
   g_object_class_install_property (gobject_class, PROP_STORE,
       g_param_spec_object ("store", "Store", "The channels served",

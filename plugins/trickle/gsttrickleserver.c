@@ -114,6 +114,7 @@ enum
   PROP_EVENTS,
   PROP_STATS_INTERVAL,
   PROP_STATS,
+  PROP_POST_MESSAGES,
 };
 
 enum
@@ -121,6 +122,10 @@ enum
   SIGNAL_CONTROL,
   SIGNAL_CHANNEL_ADDED,
   SIGNAL_CHANNEL_REMOVED,
+  SIGNAL_PUBLISHER_CONNECTED,
+  SIGNAL_PUBLISHER_DISCONNECTED,
+  SIGNAL_SUBSCRIBER_CONNECTED,
+  SIGNAL_SUBSCRIBER_DISCONNECTED,
   N_SIGNALS
 };
 
@@ -148,6 +153,7 @@ struct _GstTrickleServer
   gchar *control;
   gchar *events;
   guint stats_interval;
+  gboolean post_messages;
 
   /* running, only changed in change_state */
   GstTrickleChannelStore *store;
@@ -299,6 +305,54 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, G_TYPE_STRING);
 
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post \"trickle-publisher\" and \"trickle-subscriber\" element "
+          "messages (channel, seq, connected, complete) when a POST or GET "
+          "of a segment begins and ends (one per segment and client: for "
+          "monitoring, not for busy servers)", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstTrickleServer::publisher-connected:
+   * @channel: the channel
+   * @seq: the segment
+   *
+   * A POST began writing a segment (from a server thread).
+   */
+  signals[SIGNAL_PUBLISHER_CONNECTED] = g_signal_new ("publisher-connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  /**
+   * GstTrickleServer::publisher-disconnected:
+   * @channel: the channel
+   * @seq: the segment
+   * @complete: the segment ended normally (%FALSE: the publisher broke off)
+   */
+  signals[SIGNAL_PUBLISHER_DISCONNECTED] =
+      g_signal_new ("publisher-disconnected", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+      G_TYPE_INT64, G_TYPE_BOOLEAN);
+  /**
+   * GstTrickleServer::subscriber-connected:
+   * @channel: the channel
+   * @seq: the segment
+   *
+   * A GET of a segment began (a preconnect too; from a server thread).
+   */
+  signals[SIGNAL_SUBSCRIBER_CONNECTED] = g_signal_new ("subscriber-connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  /**
+   * GstTrickleServer::subscriber-disconnected:
+   * @channel: the channel
+   * @seq: the segment
+   */
+  signals[SIGNAL_SUBSCRIBER_DISCONNECTED] =
+      g_signal_new ("subscriber-disconnected", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_INT64);
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_trickle_server_change_state);
   element_class->request_new_pad =
@@ -417,6 +471,9 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -487,6 +544,9 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       g_value_set_uint (value, self->stats_interval);
       break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
     case PROP_STATS:
       g_value_take_boxed (value, self->store ?
           gst_trickle_channel_store_get_stats (self->store) :
@@ -513,6 +573,61 @@ store_channel_removed (GstTrickleChannelStore * store,
 {
   g_signal_emit (self, signals[SIGNAL_CHANNEL_REMOVED], 0,
       gst_trickle_channel_get_name (ch));
+}
+
+static void
+connection_event (GstTrickleServer * self, guint signal,
+    const gchar * channel, gint64 seq, gboolean complete)
+{
+  gboolean post, publisher = signal == SIGNAL_PUBLISHER_CONNECTED
+      || signal == SIGNAL_PUBLISHER_DISCONNECTED;
+  gboolean connected = signal == SIGNAL_PUBLISHER_CONNECTED
+      || signal == SIGNAL_SUBSCRIBER_CONNECTED;
+
+  if (signal == SIGNAL_PUBLISHER_DISCONNECTED)
+    g_signal_emit (self, signals[signal], 0, channel, seq, complete);
+  else
+    g_signal_emit (self, signals[signal], 0, channel, seq);
+  GST_OBJECT_LOCK (self);
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
+  if (post)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new (publisher ? "trickle-publisher" :
+                "trickle-subscriber", "channel", G_TYPE_STRING, channel,
+                "seq", G_TYPE_INT64, seq, "connected", G_TYPE_BOOLEAN,
+                connected, "complete", G_TYPE_BOOLEAN, complete, NULL)));
+}
+
+static void
+on_publisher_connected (GstTrickleHttpServer * s, const gchar * channel,
+    gint64 seq, GstTrickleServer * self)
+{
+  connection_event (self, SIGNAL_PUBLISHER_CONNECTED, channel, seq, FALSE);
+}
+
+static void
+on_publisher_disconnected (GstTrickleHttpServer * s, const gchar * channel,
+    gint64 seq, gboolean complete, GstTrickleServer * self)
+{
+  connection_event (self, SIGNAL_PUBLISHER_DISCONNECTED, channel, seq,
+      complete);
+}
+
+static void
+on_subscriber_connected (GstTrickleHttpServer * s, const gchar * channel,
+    gint64 seq, GstTrickleServer * self)
+{
+  connection_event (self, SIGNAL_SUBSCRIBER_CONNECTED, channel, seq, FALSE);
+}
+
+static void
+on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
+    gint64 seq, GstTrickleServer * self)
+{
+  connection_event (self, SIGNAL_SUBSCRIBER_DISCONNECTED, channel, seq,
+      FALSE);
 }
 
 static gboolean
@@ -555,6 +670,15 @@ gst_trickle_server_start (GstTrickleServer * self)
       "changefeed", self->changefeed,
       "idle-timeout", self->idle_timeout, NULL);
   server = gst_trickle_http_server_new (store);
+  /* connected before the server runs (its threads emit) */
+  g_signal_connect (server, "publisher-connected",
+      G_CALLBACK (on_publisher_connected), self);
+  g_signal_connect (server, "publisher-disconnected",
+      G_CALLBACK (on_publisher_disconnected), self);
+  g_signal_connect (server, "subscriber-connected",
+      G_CALLBACK (on_subscriber_connected), self);
+  g_signal_connect (server, "subscriber-disconnected",
+      G_CALLBACK (on_subscriber_disconnected), self);
   g_object_set (server, "address", self->address, "port", self->port,
       "base-path", self->base_path, "tls-certificate", cert,
       "threads", self->threads, "header-timeout", self->header_timeout,

@@ -265,6 +265,13 @@ count_control (GstElement * srv, gint64 seq, const gchar * json,
   g_atomic_int_inc (n);
 }
 
+static void
+count_control_added (GstElement * srv, const gchar * channel, gint * n)
+{
+  if (g_strcmp0 (channel, "watch") == 0)
+    g_atomic_int_inc (n);
+}
+
 /* control messages change a property mid-stream; bad ones change nothing
  * and the stream keeps flowing; every message reaches the bus and the
  * signal; the events channel tells what happened */
@@ -565,6 +572,70 @@ GST_START_TEST (test_start_stop_cycles)
 
 GST_END_TEST;
 
+static void
+count_event (GstElement * srv, const gchar * channel, gint64 seq,
+    gint * n)
+{
+  if (g_strcmp0 (channel, "watch") == 0)
+    g_atomic_int_inc (n);
+}
+
+/* publishers and subscribers coming and going: signals, and messages
+ * with post-messages; channel-added/-removed signals */
+GST_START_TEST (test_connection_events)
+{
+  GstElement *p, *srv;
+  GstBus *bus;
+  GstMessage *msg;
+  TrickleTestConn *c;
+  gint pub_conn = 0, sub_conn = 0, added = 0;
+  guint port, pubs = 0, subs = 0, complete = 0;
+
+  p = start_pipeline ("trickleserver name=srv port=0 post-messages=true "
+      "srv.src_idle ! fakesink async=false");
+  port = server_port (p);
+  srv = get (p, "srv");
+  g_signal_connect (srv, "publisher-connected", G_CALLBACK (count_event),
+      &pub_conn);
+  g_signal_connect (srv, "subscriber-connected", G_CALLBACK (count_event),
+      &sub_conn);
+  g_signal_connect (srv, "channel-added", G_CALLBACK (count_control_added),
+      &added);
+
+  post_json (port, "watch", "{\"a\":1}");
+  c = trickle_test_request (port, "GET", "/watch/0", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  c = trickle_test_request (port, "DELETE", "/watch", NULL, 0, NULL);
+  trickle_test_conn_free (c);
+
+  fail_unless_equals_int (g_atomic_int_get (&pub_conn), 1);
+  fail_unless_equals_int (g_atomic_int_get (&sub_conn), 1);
+  fail_unless_equals_int (g_atomic_int_get (&added), 1);
+  bus = gst_element_get_bus (p);
+  while ((msg = gst_bus_timed_pop_filtered (bus, GST_SECOND / 2,
+              GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    gboolean done = FALSE;
+    if (gst_structure_has_name (st, "trickle-publisher")) {
+      pubs++;
+      gst_structure_get_boolean (st, "complete", &done);
+      complete += done;
+    } else if (gst_structure_has_name (st, "trickle-subscriber")) {
+      subs++;
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  fail_unless_equals_int (pubs, 2);     /* connected, disconnected */
+  fail_unless_equals_int (complete, 1);
+  fail_unless_equals_int (subs, 2);
+  gst_object_unref (srv);
+  stop_pipeline (p);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -579,6 +650,7 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_publisher_comes_back);
   tcase_add_test (tc, test_request_release_playing);
   tcase_add_test (tc, test_start_stop_cycles);
+  tcase_add_test (tc, test_connection_events);
   return s;
 }
 
