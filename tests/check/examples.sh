@@ -36,7 +36,7 @@ run_example() {
     ! multifilesink location="$frames/%05d.raw" >/dev/null 2>&1 &
   local sub=$!
   PIDS+=($sub)
-  sleep 0.3
+  sleep 1
   gst-launch-1.0 -q videotestsrc is-live=true num-buffers=20 pattern=smpte75 \
     ! "$CAPS" ! tricklesink location="${url}video-in" delete-on-eos=false &
   local pub=$!
