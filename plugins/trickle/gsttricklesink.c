@@ -109,13 +109,10 @@ struct _GstTrickleSink
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-static void gst_trickle_sink_uri_handler_init (gpointer g_iface,
-    gpointer iface_data);
-
 #define gst_trickle_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstTrickleSink, gst_trickle_sink, GST_TYPE_BASE_SINK,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_trickle_sink_uri_handler_init));
+        gst_trickle_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (tricklesink, "tricklesink", GST_RANK_MARGINAL,
     GST_TYPE_TRICKLE_SINK);
 
@@ -673,51 +670,4 @@ gst_trickle_sink_unlock_stop (GstBaseSink * sink)
   if (self->publisher)
     gst_trickle_publisher_unlock_stop (self->publisher);
   return TRUE;
-}
-
-/* ------------------------------------------------------------------------ */
-/* GstURIHandler: trickle:// (http) and trickles:// (https) */
-
-static GstURIType
-uri_get_type (GType type)
-{
-  return GST_URI_SINK;
-}
-
-static const gchar *const *
-uri_get_protocols (GType type)
-{
-  return gst_trickle_uri_protocols ();
-}
-
-static gchar *
-uri_get_uri (GstURIHandler * handler)
-{
-  GstTrickleSink *self = GST_TRICKLE_SINK (handler);
-  gchar *uri;
-
-  GST_OBJECT_LOCK (self);
-  uri = gst_trickle_uri_from_location (self->location);
-  GST_OBJECT_UNLOCK (self);
-  return uri;
-}
-
-static gboolean
-uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
-{
-  GstTrickleSink *self = GST_TRICKLE_SINK (handler);
-
-  return gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
-      uri, error);
-}
-
-static void
-gst_trickle_sink_uri_handler_init (gpointer g_iface, gpointer iface_data)
-{
-  GstURIHandlerInterface *iface = g_iface;
-
-  iface->get_type = uri_get_type;
-  iface->get_protocols = uri_get_protocols;
-  iface->get_uri = uri_get_uri;
-  iface->set_uri = uri_set_uri;
 }

@@ -103,13 +103,10 @@ struct _GstTrickleSrc
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-static void gst_trickle_src_uri_handler_init (gpointer g_iface,
-    gpointer iface_data);
-
 #define gst_trickle_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstTrickleSrc, gst_trickle_src, GST_TYPE_PUSH_SRC,
     G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_trickle_src_uri_handler_init));
+        gst_trickle_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (tricklesrc, "tricklesrc", GST_RANK_SECONDARY,
     GST_TYPE_TRICKLE_SRC);
 
@@ -591,51 +588,4 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
       return GST_FLOW_OK;
     }
   }
-}
-
-/* ------------------------------------------------------------------------ */
-/* GstURIHandler */
-
-static GstURIType
-uri_get_type (GType type)
-{
-  return GST_URI_SRC;
-}
-
-static const gchar *const *
-uri_get_protocols (GType type)
-{
-  return gst_trickle_uri_protocols ();
-}
-
-static gchar *
-uri_get_uri (GstURIHandler * handler)
-{
-  GstTrickleSrc *self = GST_TRICKLE_SRC (handler);
-  gchar *uri;
-
-  GST_OBJECT_LOCK (self);
-  uri = gst_trickle_uri_from_location (self->location);
-  GST_OBJECT_UNLOCK (self);
-  return uri;
-}
-
-static gboolean
-uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
-{
-  GstTrickleSrc *self = GST_TRICKLE_SRC (handler);
-
-  return gst_trickle_uri_set_location (GST_ELEMENT (self), &self->location,
-      uri, error);
-}
-
-static void
-gst_trickle_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
-{
-  GstURIHandlerInterface *iface = g_iface;
-
-  iface->get_type = uri_get_type;
-  iface->get_protocols = uri_get_protocols;
-  iface->get_uri = uri_get_uri;
-  iface->set_uri = uri_set_uri;
 }

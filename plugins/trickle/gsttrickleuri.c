@@ -20,6 +20,7 @@
 #endif
 
 #include <string.h>
+#include <gst/base/gstbasesrc.h>
 #include "gsttrickleuri.h"
 
 const gchar *const *
@@ -81,4 +82,55 @@ gst_trickle_uri_set_location (GstElement * element, gchar ** location,
   *location = url;
   GST_OBJECT_UNLOCK (element);
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the GstURIHandler interface, on the element's "location" property */
+
+static GstURIType
+uri_get_type (GType type)
+{
+  return g_type_is_a (type, GST_TYPE_BASE_SRC) ? GST_URI_SRC : GST_URI_SINK;
+}
+
+static const gchar *const *
+uri_get_protocols (GType type)
+{
+  return gst_trickle_uri_protocols ();
+}
+
+static gchar *
+uri_get_uri (GstURIHandler * handler)
+{
+  gchar *location = NULL, *uri;
+
+  g_object_get (handler, "location", &location, NULL);
+  uri = gst_trickle_uri_from_location (location);
+  g_free (location);
+  return uri;
+}
+
+static gboolean
+uri_set_uri (GstURIHandler * handler, const gchar * uri, GError ** error)
+{
+  gchar *checked = NULL;
+
+  /* checked (state, scheme, syntax) on a scratch copy, then set */
+  if (!gst_trickle_uri_set_location (GST_ELEMENT (handler), &checked, uri,
+          error))
+    return FALSE;
+  g_free (checked);
+  g_object_set (handler, "location", uri, NULL);
+  return TRUE;
+}
+
+void
+gst_trickle_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = uri_get_type;
+  iface->get_protocols = uri_get_protocols;
+  iface->get_uri = uri_get_uri;
+  iface->set_uri = uri_set_uri;
 }

@@ -16,4 +16,7 @@ G_GNUC_INTERNAL
 gboolean gst_trickle_uri_set_location (GstElement * element,
     gchar ** location, const gchar * uri, GError ** error);
 
+G_GNUC_INTERNAL
+void gst_trickle_uri_handler_init (gpointer g_iface, gpointer iface_data);
+
 G_END_DECLS

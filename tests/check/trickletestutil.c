@@ -993,3 +993,35 @@ trickle_test_have (const gchar * factory)
   gst_object_unref (f);
   return TRUE;
 }
+
+/* gst_parse_launch() + PLAYING (the test fails on errors) */
+GstElement *
+trickle_test_start_pipeline (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *p = gst_parse_launch (desc, &err);
+
+  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  return p;
+}
+
+/* to NULL (must succeed at once) and unref */
+void
+trickle_test_stop_pipeline (GstElement * p)
+{
+  fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p);
+}
+
+/* the element named @name in bin @p (a reference; fails if missing) */
+GstElement *
+trickle_test_get (GstElement * p, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (p), name);
+
+  fail_unless (e != NULL, "no element %s", name);
+  return e;
+}

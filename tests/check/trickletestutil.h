@@ -227,5 +227,9 @@ GBytes *trickle_test_make_data (gsize size, guint32 seed);
 GstMessage *trickle_test_run_pipeline (const gchar * desc);
 /* TRUE if the element factory exists */
 gboolean trickle_test_have (const gchar * factory);
+/* gst_parse_launch() and PLAYING; to NULL and unref; an element by name */
+GstElement *trickle_test_start_pipeline (const gchar * desc);
+void trickle_test_stop_pipeline (GstElement * p);
+GstElement *trickle_test_get (GstElement * p, const gchar * name);
 
 G_END_DECLS

@@ -68,8 +68,8 @@ GST_START_TEST (test_mpegts_segments)
   guint total = 0;
   gint seq;
 
-  if (!trickle_test_have ("x264enc") || !trickle_test_have ("mpegtsmux") || !trickle_test_have ("tsdemux")
-      || !trickle_test_have ("avdec_h264")) {
+  if (!trickle_test_have ("x264enc") || !trickle_test_have ("mpegtsmux")
+      || !trickle_test_have ("tsdemux") || !trickle_test_have ("avdec_h264")) {
     GST_WARNING ("encoder/muxer plugins missing, skipping");
     return;
   }

@@ -28,17 +28,6 @@ have_h264 (void)
   return FALSE;
 }
 
-static GstElement *
-start_pipeline (const gchar * desc)
-{
-  GError *err = NULL;
-  GstElement *p = gst_parse_launch (desc, &err);
-
-  fail_unless (p != NULL, "%s: %s", desc, err ? err->message : "");
-  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
-  return p;
-}
 
 /* waits for EOS or an error on @p; returns the message */
 static GstMessage *
@@ -53,22 +42,7 @@ wait_end (GstElement * p, guint seconds)
   return msg;
 }
 
-static void
-stop_pipeline (GstElement * p)
-{
-  fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref (p);
-}
 
-static GstElement *
-get (GstElement * p, const gchar * name)
-{
-  GstElement *e = gst_bin_get_by_name (GST_BIN (p), name);
-
-  fail_unless (e != NULL);
-  return e;
-}
 
 static guint64
 stat_u64 (GstElement * e, const gchar * prop, const gchar * field)
@@ -106,7 +80,7 @@ GST_START_TEST (test_mpegts_roundtrip)
   desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/ts "
       "! tsdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
       ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   g_usleep (300 * 1000);        /* the channel does not exist yet: 404s */
 
@@ -114,10 +88,10 @@ GST_START_TEST (test_mpegts_roundtrip)
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
       "tricklesink location=http://127.0.0.1:%u/ts", ts->port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
 
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
               20 * GST_SECOND))) {
     GstBuffer *b = gst_sample_get_buffer (sample);
@@ -131,7 +105,7 @@ GST_START_TEST (test_mpegts_roundtrip)
       "the subscriber did not end with the channel");
   fail_unless_equals_int (frames, 60);
   {
-    GstElement *src = get (sub, "src");
+    GstElement *src = trickle_test_get (sub, "src");
     fail_unless_equals_int (stat_u64 (src, "stats", "segments"), 6);
     fail_unless (stat_u64 (src, "stats", "preconnect-hits") >= 5);
     gst_object_unref (src);
@@ -140,8 +114,8 @@ GST_START_TEST (test_mpegts_roundtrip)
   msg = wait_end (pub, 10);
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
   gst_message_unref (msg);
-  stop_pipeline (pub);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -182,23 +156,23 @@ GST_START_TEST (test_raw_roundtrip)
   trickle_test_server_start (ts, NULL);
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
       "start-seq=0 ! appsink name=sink sync=false", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   /* the same frames, paced (the subscriber is still looking for the
    * channel when it appears) */
   desc = g_strdup_printf ("videotestsrc %s %s ! tricklesink "
       "location=http://127.0.0.1:%u/raw", live, source + strlen
       ("videotestsrc "), ts->port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   got = pull_all (sink, &got_caps, 20);
   gst_object_unref (sink);
 
   desc = g_strdup_printf ("%s ! appsink name=sink sync=false", source);
-  ref = start_pipeline (desc);
+  ref = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (ref, "sink");
+  sink = trickle_test_get (ref, "sink");
   want = pull_all (sink, &ref_caps, 20);
   gst_object_unref (sink);
 
@@ -224,9 +198,9 @@ GST_START_TEST (test_raw_roundtrip)
   gst_caps_unref (ref_caps);
   g_ptr_array_unref (got);
   g_ptr_array_unref (want);
-  stop_pipeline (ref);
-  stop_pipeline (pub);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (ref);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -248,14 +222,14 @@ GST_START_TEST (test_json_messages)
 
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/control "
       "start-seq=0 ! appsink name=sink sync=false", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("appsrc name=src format=time "
       "caps=application/json ! tricklesink location=http://127.0.0.1:%u/"
       "control", ts->port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  src = get (pub, "src");
+  src = trickle_test_get (pub, "src");
   for (i = 0; i < G_N_ELEMENTS (docs); i++) {
     fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
             gst_buffer_new_memdup (docs[i], strlen (docs[i]))), GST_FLOW_OK);
@@ -264,7 +238,7 @@ GST_START_TEST (test_json_messages)
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   gst_object_unref (src);
 
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   got = pull_all (sink, &caps, 20);
   gst_object_unref (sink);
   fail_unless_equals_int (got->len, G_N_ELEMENTS (docs));
@@ -280,8 +254,8 @@ GST_START_TEST (test_json_messages)
   }
   gst_caps_unref (caps);
   g_ptr_array_unref (got);
-  stop_pipeline (pub);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -321,10 +295,10 @@ GST_START_TEST (test_late_and_stalled)
   /* joins at the live edge: segment 3 */
   desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
       "late ! appsink name=sink sync=false max-buffers=1", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
-  src = get (sub, "src");
+  sink = trickle_test_get (sub, "sink");
+  src = trickle_test_get (sub, "src");
   g_usleep (200 * 1000);
   post_segment (ts->port, "late", 3, 1000, "application/x-test");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
@@ -367,7 +341,7 @@ GST_START_TEST (test_late_and_stalled)
 
   gst_object_unref (src);
   gst_object_unref (sink);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -384,31 +358,31 @@ GST_START_TEST (test_not_found)
 
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/none "
       "wait-timeout=0 ! fakesink", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   msg = wait_end (sub, 10);
   gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_FOUND);
   gst_message_unref (msg);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   g_free (desc);
 
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/none "
       "wait-timeout=1 ! fakesink", ts->port);
   start = g_get_monotonic_time ();
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   msg = wait_end (sub, 10);
   fail_unless (g_get_monotonic_time () - start >= G_USEC_PER_SEC);
   gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_NOT_FOUND);
   gst_message_unref (msg);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   g_free (desc);
 
   /* no location */
   sub = gst_parse_launch ("tricklesrc ! fakesink", NULL);
   fail_unless_equals_int (gst_element_set_state (sub, GST_STATE_PLAYING),
       GST_STATE_CHANGE_FAILURE);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -435,12 +409,12 @@ GST_START_TEST (test_state_change_never_waits)
   for (i = 0; i < 6; i++) {
     gchar *desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
         "wait ! fakesink", ports[i % 2]);
-    GstElement *p = start_pipeline (desc);
+    GstElement *p = trickle_test_start_pipeline (desc);
     gint64 start;
 
     g_usleep (200 * 1000);
     start = g_get_monotonic_time ();
-    stop_pipeline (p);
+    trickle_test_stop_pipeline (p);
     fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC,
         "PLAYING -> NULL took %" G_GINT64_FORMAT " us",
         g_get_monotonic_time () - start);
@@ -509,7 +483,7 @@ GST_START_TEST (test_uri_handler)
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
       "tricklesink location=%s", uri);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   msg = wait_end (play, 30);
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     GError *perr = NULL;
@@ -526,8 +500,8 @@ GST_START_TEST (test_uri_handler)
     gst_structure_free (s);
   }
   fail_unless_equals_int (rendered, 30);
-  stop_pipeline (play);
-  stop_pipeline (pub);
+  trickle_test_stop_pipeline (play);
+  trickle_test_stop_pipeline (pub);
   g_free (desc);
   g_free (uri);
   trickle_test_server_free (ts);
@@ -548,10 +522,10 @@ GST_START_TEST (test_start_stop_cycles)
     GstElement *p;
 
     post_segment (ts->port, "cyc", i, 100, "application/x-test");
-    p = start_pipeline (desc);
+    p = trickle_test_start_pipeline (desc);
     if (i % 2)
       g_usleep (20 * 1000);
-    stop_pipeline (p);
+    trickle_test_stop_pipeline (p);
     g_free (desc);
     if (i == 4)
       fds = trickle_test_count_fds ();
@@ -595,7 +569,7 @@ GST_START_TEST (test_interop_ffmpeg_curl)
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/ff ! "
       "tsdemux ! h264parse ! avdec_h264 ! appsink name=sink sync=false",
       ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   url = g_strdup_printf ("http://127.0.0.1:%u/ff/%%d", ts->port);
   {
@@ -614,7 +588,7 @@ GST_START_TEST (test_interop_ffmpeg_curl)
   /* ffmpeg does not close the channel: DELETE ends the stream */
   trickle_test_conn_free (trickle_test_request (ts->port, "DELETE", "/ff",
           NULL, 0, NULL));
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
               10 * GST_SECOND))) {
     frames++;
@@ -623,7 +597,7 @@ GST_START_TEST (test_interop_ffmpeg_curl)
   fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)));
   fail_unless_equals_int (frames, 60);
   gst_object_unref (sink);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
 
   /* the other way: tricklesink publishes, curl reads segment 1 */
   desc = g_strdup_printf ("videotestsrc num-buffers=30 ! "
@@ -631,12 +605,12 @@ GST_START_TEST (test_interop_ffmpeg_curl)
       "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
       "tricklesink location=http://127.0.0.1:%u/tc delete-on-eos=false",
       ts->port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
   msg = wait_end (pub, 20);
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
   gst_message_unref (msg);
-  stop_pipeline (pub);
+  trickle_test_stop_pipeline (pub);
   url = g_strdup_printf ("http://127.0.0.1:%u/tc/1", ts->port);
   {
     gchar *dir = g_dir_make_tmp ("tricklesrc-XXXXXX", NULL);
@@ -687,16 +661,16 @@ GST_START_TEST (test_server_restart)
   port = ts->port;
   desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
       "rs ! appsink name=sink sync=false", port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
       "video/x-raw,format=I420,width=64,height=48,framerate=20/1 ! "
       "tricklesink name=snk location=http://127.0.0.1:%u/rs", port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
-  src = get (sub, "src");
-  snk = get (pub, "snk");
+  sink = trickle_test_get (sub, "sink");
+  src = trickle_test_get (sub, "src");
+  snk = trickle_test_get (pub, "snk");
   for (i = 0; i < 5; i++) {
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
         10 * GST_SECOND);
@@ -737,8 +711,8 @@ GST_START_TEST (test_server_restart)
   gst_object_unref (snk);
   gst_object_unref (src);
   gst_object_unref (sink);
-  stop_pipeline (pub);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -765,15 +739,15 @@ GST_START_TEST (test_tls)
 
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
       "ca-file=%s ! appsink name=sink sync=false", ts->port, ca);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc is-live=true ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
       "tricklesink location=trickles://localhost:%u/sec ca-file=%s",
       ts->port, ca);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 3; i++) {
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
         10 * GST_SECOND);
@@ -783,33 +757,33 @@ GST_START_TEST (test_tls)
     gst_sample_unref (sample);
   }
   gst_object_unref (sink);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
 
   /* accept-any-certificate (by address: the name does not match) */
   desc = g_strdup_printf ("tricklesrc location=trickles://127.0.0.1:%u/sec "
       "accept-any-certificate=true ! appsink name=sink sync=false",
       ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
       10 * GST_SECOND);
   fail_unless (sample != NULL, "no frame with accept-any-certificate");
   gst_sample_unref (sample);
   gst_object_unref (sink);
-  stop_pipeline (sub);
-  stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_stop_pipeline (pub);
 
   /* not trusted: an error, not a hang */
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
       "retries=0 ! fakesink", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   msg = wait_end (sub, 10);
   gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
       GST_RESOURCE_ERROR_READ);
   gst_message_unref (msg);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
 
   trickle_test_server_free (ts);
   g_object_unref (cert);
@@ -887,7 +861,7 @@ GST_START_TEST (test_extra_headers)
         "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
         "location=http://127.0.0.1:%u/h", port);
     p = gst_parse_launch (desc, NULL);
-    e = get (p, "e");
+    e = trickle_test_get (p, "e");
     g_object_set (e, "extra-headers", headers, NULL);
     gst_object_unref (e);
     gst_element_set_state (p, GST_STATE_PLAYING);
@@ -897,7 +871,7 @@ GST_START_TEST (test_extra_headers)
     fail_unless (strstr (head, "\r\nX-Trickle-Test: 1\r\n") != NULL, "%s",
         head);
     g_free (head);
-    stop_pipeline (p);
+    trickle_test_stop_pipeline (p);
     g_free (desc);
   }
   g_object_unref (sock);
@@ -921,7 +895,7 @@ GST_START_TEST (test_preconnect_reissue)
   listener = listen_loopback (&port);
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
       "preconnect-timeout=200 ! fakesink", port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   head = accept_request_head_keep (listener, &held);
   fail_unless (g_str_has_prefix (head, "GET /re/-1 "), "%s", head);
@@ -931,7 +905,7 @@ GST_START_TEST (test_preconnect_reissue)
   fail_unless (g_str_has_prefix (head, "GET /re/-1 "), "%s", head);
   fail_unless (g_get_monotonic_time () - start >= 150 * 1000);
   g_free (head);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   g_object_unref (held);
   g_object_unref (listener);
 
@@ -939,9 +913,9 @@ GST_START_TEST (test_preconnect_reissue)
   post_segment (ts->port, "re", 0, 10, "application/x-test");
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
       "preconnect-timeout=150 ! appsink name=sink sync=false", ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   g_usleep (700 * 1000);        /* four reissues of GET 1 */
   post_segment (ts->port, "re", 1, 20, "application/x-test");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
@@ -951,7 +925,7 @@ GST_START_TEST (test_preconnect_reissue)
           (sample)), 20);
   gst_sample_unref (sample);
   gst_object_unref (sink);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
@@ -976,9 +950,9 @@ GST_START_TEST (test_messages_and_latency)
   desc = g_strdup_printf ("tricklesrc name=src post-messages=true location="
       "http://127.0.0.1:%u/msg start-seq=0 ! appsink name=sink sync=false",
       ts->port);
-  sub = start_pipeline (desc);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  src = get (sub, "src");
+  src = trickle_test_get (sub, "src");
   q = gst_query_new_latency ();
   fail_unless (gst_element_query (src, q));
   gst_query_parse_latency (q, &live, &min, NULL);
@@ -991,9 +965,9 @@ GST_START_TEST (test_messages_and_latency)
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=25/1 ! "
       "tricklesink post-messages=true location=http://127.0.0.1:%u/msg",
       ts->port);
-  pub = start_pipeline (desc);
+  pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = get (sub, "sink");
+  sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 5; i++) {
     GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
         10 * GST_SECOND);
@@ -1028,8 +1002,8 @@ GST_START_TEST (test_messages_and_latency)
     gst_object_unref (bus);
     fail_unless_equals_int (n, 5);
   }
-  stop_pipeline (pub);
-  stop_pipeline (sub);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
 }
 
