@@ -59,6 +59,31 @@ valid_name (const gchar * name)
   return ok;
 }
 
+/* the short names caps strings use */
+static const gchar *
+type_name (GType type)
+{
+  if (type == G_TYPE_STRING)
+    return "string";
+  if (type == G_TYPE_INT)
+    return "int";
+  if (type == G_TYPE_UINT)
+    return "uint";
+  if (type == G_TYPE_INT64)
+    return "int64";
+  if (type == G_TYPE_UINT64)
+    return "uint64";
+  if (type == G_TYPE_DOUBLE)
+    return "double";
+  if (type == G_TYPE_FLOAT)
+    return "float";
+  if (type == G_TYPE_BOOLEAN)
+    return "boolean";
+  if (type == GST_TYPE_FRACTION)
+    return "fraction";
+  return g_type_name (type);
+}
+
 /* TRUE when @text, untyped in a caps string, reads back as @type */
 static gboolean
 reads_back_as (const gchar * text, GType type)
@@ -112,7 +137,7 @@ gst_trickle_caps_to_content_type (const GstCaps * caps)
       if (reads_back_as (ser, type))
         g_string_append_printf (str, ";%s=%s", name, ser);
       else
-        g_string_append_printf (str, ";%s=(%s)%s", name, g_type_name (type),
+        g_string_append_printf (str, ";%s=(%s)%s", name, type_name (type),
             ser);
     }
     g_free (ser);
@@ -156,8 +181,21 @@ gst_trickle_content_type_to_caps (const gchar * content_type)
       continue;
     *eq = '\0';
     g_strstrip (p);
-    /* a value that does not parse on its own becomes a string */
-    field = g_strdup_printf ("x, %s=%s", p, g_strstrip (eq + 1));
+    g_strstrip (eq + 1);
+    /* a quoted value is a string (untyped, GStreamer would warn and read
+     * it as a flag set); a value that does not parse on its own becomes a
+     * string too */
+    if (eq[1] == '"') {
+      field = g_strdup_printf ("x, %s=(string)%s", p, eq + 1);
+      test = gst_structure_from_string (field, NULL);
+      if (test) {
+        g_string_append_printf (str, ", %s=(string)%s", p, eq + 1);
+        gst_structure_free (test);
+      }
+      g_free (field);
+      continue;
+    }
+    field = g_strdup_printf ("x, %s=%s", p, eq + 1);
     test = gst_structure_from_string (field, NULL);
     if (test) {
       g_string_append_printf (str, ", %s=%s", p, eq + 1);

@@ -23,7 +23,7 @@
  * | JSON | GValue |
  * |---|---|
  * | object | #GstStructure named `json`, one field per member |
- * | array | #GST_TYPE_ARRAY |
+ * | array | #GST_TYPE_ARRAY when its elements share a type, else its JSON text as a string |
  * | string | #G_TYPE_STRING |
  * | integer (fits in 64 bits) | #G_TYPE_INT64 |
  * | other number | #G_TYPE_DOUBLE |
@@ -286,24 +286,42 @@ done:
   return TRUE;
 }
 
+static void
+value_free (GValue * v)
+{
+  g_value_unset (v);
+  g_free (v);
+}
+
+/* GstValueArray holds values of one type: a mixed array is kept as its
+ * JSON text */
 static gboolean
 parse_array (Parser * ps, GValue * out, guint depth)
 {
-  g_value_init (out, GST_TYPE_ARRAY);
+  const gchar *start = ps->p;
+  GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      value_free);
+  gboolean mixed = FALSE;
+  guint i;
+
   ps->p++;
   skip_ws (ps);
   if (ps->p < ps->end && *ps->p == ']') {
     ps->p++;
-    return TRUE;
+    goto done;
   }
   for (;;) {
-    GValue v = G_VALUE_INIT;
+    GValue *v = g_new0 (GValue, 1);
 
-    if (!parse_value (ps, &v, depth + 1)) {
-      g_value_unset (out);
+    if (!parse_value (ps, v, depth + 1)) {
+      g_free (v);
+      g_ptr_array_unref (items);
       return FALSE;
     }
-    gst_value_array_append_and_take_value (out, &v);
+    if (items->len > 0 && G_VALUE_TYPE (v) !=
+        G_VALUE_TYPE ((GValue *) g_ptr_array_index (items, 0)))
+      mixed = TRUE;
+    g_ptr_array_add (items, v);
     skip_ws (ps);
     if (ps->p < ps->end && *ps->p == ',') {
       ps->p++;
@@ -311,11 +329,27 @@ parse_array (Parser * ps, GValue * out, guint depth)
     }
     if (ps->p < ps->end && *ps->p == ']') {
       ps->p++;
-      return TRUE;
+      break;
     }
-    g_value_unset (out);
+    g_ptr_array_unref (items);
     return fail (ps, "expected ',' or ']'");
   }
+done:
+  if (mixed) {
+    g_value_init (out, G_TYPE_STRING);
+    g_value_take_string (out, g_strndup (start, ps->p - start));
+  } else {
+    g_value_init (out, GST_TYPE_ARRAY);
+    for (i = 0; i < items->len; i++) {
+      GValue *v = g_ptr_array_index (items, i);
+      GValue tmp = G_VALUE_INIT;
+      g_value_init (&tmp, G_VALUE_TYPE (v));
+      g_value_copy (v, &tmp);
+      gst_value_array_append_and_take_value (out, &tmp);
+    }
+  }
+  g_ptr_array_unref (items);
+  return TRUE;
 }
 
 static gboolean

@@ -148,8 +148,69 @@ GST_START_TEST (test_raw_chain)
   g_ptr_array_unref (got);
   g_ptr_array_unref (flipped);
   g_ptr_array_unref (plain);
+
+  /* the stats property: video-out's 10 segments, bytes, the subscriber's
+   * open GET, a 470 served for a segment that left the window (video-in
+   * was deleted by the publisher at its EOS and made again: new counters) */
+  {
+    TrickleTestConn *c = trickle_test_request (port, "GET", "/video-out/0",
+        NULL, 0, NULL);
+    GstElement *srv = trickle_test_get (chain, "srv");
+    GstStructure *stats = NULL;
+    const GstStructure *out;
+    guint64 v = 0;
+    guint subs = 0;
+
+    fail_unless_equals_int (c->status, 470);
+    trickle_test_conn_free (c);
+    g_object_get (srv, "stats", &stats, NULL);
+    out = gst_value_get_structure (gst_structure_get_value (stats,
+            "video-out"));
+    fail_unless (gst_structure_get_uint64 (out, "segments", &v) && v >= 10);
+    fail_unless (gst_structure_get_uint64 (out, "bytes", &v)
+        && v >= 10 * 32 * 8);
+    fail_unless (gst_structure_get_uint64 (out, "gone", &v) && v >= 1);
+    fail_unless (gst_structure_get_uint (out, "subscribers", &subs)
+        && subs >= 1, "%" GST_PTR_FORMAT, stats);
+    gst_structure_free (stats);
+    gst_object_unref (srv);
+  }
   trickle_test_stop_pipeline (pub);
   trickle_test_stop_pipeline (sub);
+  trickle_test_stop_pipeline (chain);
+}
+
+GST_END_TEST;
+
+/* the events channel: stats every stats-interval, "stopped" when the
+ * pipeline leaves PLAYING */
+GST_START_TEST (test_events_stats)
+{
+  GstElement *chain;
+  TrickleTestConn *c;
+  guint port;
+
+  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+      "events=events stats-interval=1 srv.src_video-in ! fakesink "
+      "async=false");
+  port = server_port (chain);
+  /* the next event: stats within a second or so */
+  c = trickle_test_request (port, "GET", "/events/-1", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  fail_unless (g_str_has_prefix (trickle_test_conn_body_str (c),
+          "{\"event\":\"stats\",\"channels\":{"), "%s",
+      trickle_test_conn_body_str (c));
+  fail_unless (strstr (trickle_test_conn_body_str (c),
+          "\"video-in\":{\"segments\":0,") != NULL, "%s",
+      trickle_test_conn_body_str (c));
+  trickle_test_conn_free (c);
+  fail_unless_equals_int (gst_element_set_state (chain, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_NO_PREROLL);
+  c = trickle_test_request (port, "GET", "/events/-2", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  fail_unless_equals_string (trickle_test_conn_body_str (c),
+      "{\"event\":\"stopped\"}");
+  trickle_test_conn_free (c);
   trickle_test_stop_pipeline (chain);
 }
 
@@ -636,6 +697,7 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_request_release_playing);
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_connection_events);
+  tcase_add_test (tc, test_events_stats);
   return s;
 }
 
