@@ -216,3 +216,20 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
   }
   return buf;
 }
+
+/* the running time of @element now (timestamps of frame formats), or
+ * NONE without a clock */
+GstClockTime
+gst_trickle_framer_now (GstElement * element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockTime now = GST_CLOCK_TIME_NONE;
+
+  if (clock) {
+    GstClockTime base = gst_element_get_base_time (element);
+    now = gst_clock_get_time (clock);
+    now = now > base ? now - base : 0;
+    gst_object_unref (clock);
+  }
+  return now;
+}

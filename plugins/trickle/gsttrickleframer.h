@@ -26,4 +26,7 @@ G_GNUC_INTERNAL
 GstBuffer *gst_trickle_framer_feed (GstTrickleFramer * f,
     GstTrickleSubscriberEvent * ev, GstClockTime now, GstCaps ** new_caps);
 
+G_GNUC_INTERNAL
+GstClockTime gst_trickle_framer_now (GstElement * element);
+
 G_END_DECLS

@@ -84,21 +84,6 @@ gst_trickle_pad_get_channel (GstPad * pad)
 /* ------------------------------------------------------------------------ */
 /* src pads */
 
-static GstClockTime
-running_time_now (GstElement * element)
-{
-  GstClock *clock = gst_element_get_clock (element);
-  GstClockTime now = GST_CLOCK_TIME_NONE;
-
-  if (clock) {
-    GstClockTime base = gst_element_get_base_time (element);
-    now = gst_clock_get_time (clock);
-    now = now > base ? now - base : 0;
-    gst_object_unref (clock);
-  }
-  return now;
-}
-
 static void
 src_loop (GstPad * pad)
 {
@@ -121,7 +106,7 @@ src_loop (GstPad * pad)
             "going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
   buf = gst_trickle_framer_feed (h->framer, &ev,
       ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
-      running_time_now (h->server) : GST_CLOCK_TIME_NONE, &caps);
+      gst_trickle_framer_now (h->server) : GST_CLOCK_TIME_NONE, &caps);
   gst_trickle_subscriber_event_clear (&ev);
 
   if (!h->sent_stream_start && (caps || buf)) {

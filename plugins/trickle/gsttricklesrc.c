@@ -493,21 +493,6 @@ report_error (GstTrickleSrc * self, GError * err)
   return ret;
 }
 
-static GstClockTime
-running_time_now (GstTrickleSrc * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now = GST_CLOCK_TIME_NONE;
-
-  if (clock) {
-    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
-    now = gst_clock_get_time (clock);
-    now = now > base ? now - base : 0;
-    gst_object_unref (clock);
-  }
-  return now;
-}
-
 static void
 post_segment_message (GstTrickleSrc * self, GstTrickleSubscriberEvent * ev)
 {
@@ -571,7 +556,7 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
     }
     buf = gst_trickle_framer_feed (self->framer, &ev,
         ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
-        running_time_now (self) : GST_CLOCK_TIME_NONE, &caps);
+        gst_trickle_framer_now (GST_ELEMENT (self)) : GST_CLOCK_TIME_NONE, &caps);
     gst_trickle_subscriber_event_clear (&ev);
     if (caps) {
       gboolean ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
