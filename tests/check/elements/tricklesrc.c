@@ -214,7 +214,7 @@ GST_START_TEST (test_json_messages)
   const gchar *docs[] = { "{\"a\":1}", "{\"set\":{\"x.y\":\"z\"}}",
     "[1,2,3,\"\\u00e9\"]", "{}"
   };
-  GstElement *sub, *pub, *src, *sink;
+  GstElement *sub, *sub2, *pub, *src, *sink;
   GstCaps *caps = NULL;
   GPtrArray *got;
   gchar *desc;
@@ -223,6 +223,12 @@ GST_START_TEST (test_json_messages)
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/control "
       "start-seq=0 ! appsink name=sink sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  /* a second subscriber overrides the caps */
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/control "
+      "start-seq=0 caps=\"text/x-json, origin=(string)gateway\" ! "
+      "appsink name=sink sync=false", ts->port);
+  sub2 = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("appsrc name=src format=time "
       "caps=application/json ! tricklesink location=http://127.0.0.1:%u/"
@@ -254,8 +260,21 @@ GST_START_TEST (test_json_messages)
   }
   gst_caps_unref (caps);
   g_ptr_array_unref (got);
+
+  caps = NULL;
+  sink = trickle_test_get (sub2, "sink");
+  got = pull_all (sink, &caps, 20);
+  gst_object_unref (sink);
+  fail_unless_equals_int (got->len, G_N_ELEMENTS (docs));
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "text/x-json"));
+  fail_unless_equals_string (gst_structure_get_string (gst_caps_get_structure
+          (caps, 0), "origin"), "gateway");
+  gst_caps_unref (caps);
+  g_ptr_array_unref (got);
   trickle_test_stop_pipeline (pub);
   trickle_test_stop_pipeline (sub);
+  trickle_test_stop_pipeline (sub2);
   trickle_test_server_free (ts);
 }
 
