@@ -1025,3 +1025,16 @@ trickle_test_get (GstElement * p, const gchar * name)
   fail_unless (e != NULL, "no element %s", name);
   return e;
 }
+
+/* fails unless the process is back to at most @fds descriptors within a
+ * second (a server may still be closing its last connections) */
+void
+trickle_test_assert_fds_at_most (gint fds)
+{
+  gint i;
+
+  for (i = 0; i < 50 && trickle_test_count_fds () > fds; i++)
+    g_usleep (20 * 1000);
+  fail_unless (trickle_test_count_fds () <= fds, "fds: %d then %d", fds,
+      trickle_test_count_fds ());
+}

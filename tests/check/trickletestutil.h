@@ -215,6 +215,8 @@ void trickle_test_remove_tmpdir (const gchar * tmpdir);
 
 /* number of open file descriptors of this process (-1 if unknown) */
 gint trickle_test_count_fds (void);
+/* fails unless back to at most @fds descriptors within a second */
+void trickle_test_assert_fds_at_most (gint fds);
 
 /* deterministic pseudo-random bytes */
 GBytes *trickle_test_make_data (gsize size, guint32 seed);
