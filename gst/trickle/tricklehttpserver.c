@@ -229,8 +229,10 @@ struct _Conn
   guint32 events;               /* what epoll watches now */
   gboolean want_in, want_out;
   gboolean readable;            /* no EAGAIN since epoll last said EPOLLIN */
+  gboolean tls;                 /* stream is a GTlsConnection */
   GList wake_link;              /* in worker->woken, under worker->lock */
   gboolean queued;
+  gboolean respond_later;       /* a POST's answer waits behind the wakes */
 
   /* input: unconsumed bytes are rbuf[rpos, rlen) */
   guint8 *rbuf;
@@ -601,10 +603,11 @@ queue_error_close (Conn * conn, guint status, const gchar * message)
 /* Reads more bytes into rbuf. Returns >0 bytes read, 0 on EOF, -1 would
  * block (input source armed), -2 error or no room. */
 static gssize
-conn_read (Conn * conn, gsize room)
+conn_read (Conn * conn, gsize want)
 {
   GError *err = NULL;
   gssize n;
+  gsize room;
 
   /* epoll is level-triggered: after an EAGAIN, wait for it to report the
    * socket readable instead of trying again (a wasted syscall) */
@@ -614,26 +617,48 @@ conn_read (Conn * conn, gsize room)
   }
   if (conn->rpos == conn->rlen)
     conn->rpos = conn->rlen = 0;
-  if (conn->rcap - conn->rlen < room && conn->rpos > 0) {
+  if (conn->rcap - conn->rlen < want && conn->rpos > 0) {
     memmove (conn->rbuf, conn->rbuf + conn->rpos, conn->rlen - conn->rpos);
     conn->rlen -= conn->rpos;
     conn->rpos = 0;
   }
-  if (conn->rcap < conn->rlen + room) {
-    conn->rcap = conn->rlen + room;
+  if (conn->rcap < conn->rlen + want) {
+    conn->rcap = conn->rlen + want;
     conn->rbuf = g_realloc (conn->rbuf, conn->rcap);
   }
-  n = g_pollable_input_stream_read_nonblocking (conn->istream,
-      conn->rbuf + conn->rlen, conn->rcap - conn->rlen, NULL, &err);
-  if (n < 0) {
-    gboolean block = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-    g_clear_error (&err);
-    if (block) {
-      conn->readable = FALSE;
-      want_input (conn, TRUE);
-      return -1;
+  room = conn->rcap - conn->rlen;
+  if (!conn->tls) {
+    /* plain TCP: recv() itself, no GError built for every EAGAIN */
+    do {
+      n = recv (conn->fd, conn->rbuf + conn->rlen, room, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        conn->readable = FALSE;
+        want_input (conn, TRUE);
+        return -1;
+      }
+      return -2;
     }
-    return -2;
+    /* A short read drained the socket: let epoll (level-triggered) say
+     * when there is more instead of a recv() that would say EAGAIN. Not
+     * for TLS, where decrypted bytes can wait inside the TLS layer. */
+    if ((gsize) n < room)
+      conn->readable = FALSE;
+  } else {
+    n = g_pollable_input_stream_read_nonblocking (conn->istream,
+        conn->rbuf + conn->rlen, room, NULL, &err);
+    if (n < 0) {
+      gboolean block =
+          g_error_matches (err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_clear_error (&err);
+      if (block) {
+        conn->readable = FALSE;
+        want_input (conn, TRUE);
+        return -1;
+      }
+      return -2;
+    }
   }
   if (n == 0)
     conn->peer_closed = TRUE;
@@ -1162,6 +1187,13 @@ post_respond (Conn * conn, gboolean early)
   queue_response (conn, SOUP_STATUS_OK, extra->str, NULL, NULL, 0);
   g_string_free (extra, TRUE);
   release_segment (conn);
+  /* Subscribers first: finishing the segment queued this worker's readers
+   * of it; the publisher's answer goes out after their last chunk, so a
+   * subscriber learns a segment ended no later than its publisher does. */
+  if (!early) {
+    conn->respond_later = TRUE;
+    conn_wake (conn);
+  }
 }
 
 #define MAX_CHUNK_LINE 4096
@@ -1479,6 +1511,9 @@ conn_step (Conn * conn)
         stream_step (conn);
         break;
       case ST_RESPOND:
+        if (conn->respond_later && conn->queued)
+          break;
+        conn->respond_later = FALSE;
         if (!out_flush (conn))
           break;
         if (conn->close_after) {
@@ -1552,6 +1587,7 @@ conn_new (Worker * w, Incoming * in)
   conn->worker = w;
   conn->socket = in->socket;
   conn->fd = g_socket_get_fd (in->socket);
+  conn->tls = in->stream != NULL;
   if (in->stream)
     conn->stream = in->stream;
   else
