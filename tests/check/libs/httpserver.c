@@ -32,6 +32,10 @@
 
 #include <gst/check/gstcheck.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "trickletestutil.h"
 
@@ -1982,6 +1986,103 @@ GST_START_TEST (test_streaming_order)
 
 GST_END_TEST;
 
+/* Receives what is queued on @c's socket (waiting up to 5 s for the first
+ * byte) and returns when the kernel received it: the socket must have
+ * SO_TIMESTAMPNS on. The bytes are appended to @out. */
+static gint64
+recv_stamped (TrickleTestConn * c, GString * out)
+{
+  int fd = g_socket_get_fd (c->socket);
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  gchar data[4096];
+  union
+  {
+    gchar buf[CMSG_SPACE (sizeof (struct timespec))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { data, sizeof (data) };
+  struct msghdr msg = { 0, };
+  struct cmsghdr *cm;
+  gssize n;
+
+  fail_unless (poll (&pfd, 1, 5000) == 1, "nothing to receive");
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof (control.buf);
+  n = recvmsg (fd, &msg, MSG_DONTWAIT);
+  fail_unless (n > 0);
+  g_string_append_len (out, data, n);
+  for (cm = CMSG_FIRSTHDR (&msg); cm; cm = CMSG_NXTHDR (&msg, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy (&ts, CMSG_DATA (cm), sizeof (ts));
+      return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+  }
+  fail ("no receive timestamp");
+  return 0;
+}
+
+/* Subscribers first: a subscriber on the publisher's worker gets the end
+ * of the segment before the publisher gets its answer (threads=1 puts
+ * every connection on one worker; the kernel's receive timestamps give the
+ * order in which the server sent the two). */
+GST_START_TEST (test_subscribers_end_before_publisher_answer)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  guint round;
+  int on = 1, keeper = socket (AF_INET, SOCK_STREAM, 0);
+
+  /* the kernel turns receive timestamps on for everyone, a little later,
+   * while some socket asks for them: keep one asking */
+  fail_unless_equals_int (setsockopt (keeper, SOL_SOCKET, SO_TIMESTAMPNS,
+          &on, sizeof (on)), 0);
+  g_usleep (100 * 1000);
+  trickle_test_server_start (ts, "threads", 1, NULL);
+  create_channel (ts, "first", "video/MP2T");
+  for (round = 0; round < 20; round++) {
+    gchar *path = g_strdup_printf ("/first/%u", round);
+    TrickleTestConn *sub, *pub;
+    GString *end = g_string_new (NULL), *answer = g_string_new (NULL);
+    gint64 end_at, answer_at;
+
+    sub = start_get (ts, path);
+    pub = trickle_test_conn_new (ts->port);
+    fail_unless (trickle_test_conn_start_post (pub, path,
+            "Content-Type", "video/MP2T", NULL));
+    fail_unless (trickle_test_conn_send_chunk (pub, "payload", -1));
+    fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+    assert_body_result (sub, trickle_test_conn_read_body_at_least (sub, 7),
+        TRICKLE_TEST_BODY_DATA);
+    fail_unless_equals_int (sub->rbuf->len, 0);
+    fail_unless_equals_int (setsockopt (g_socket_get_fd (sub->socket),
+            SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof (on)), 0);
+    fail_unless_equals_int (setsockopt (g_socket_get_fd (pub->socket),
+            SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof (on)), 0);
+
+    fail_unless (trickle_test_conn_send_last_chunk (pub));
+    answer_at = recv_stamped (pub, answer);
+    end_at = recv_stamped (sub, end);
+    fail_unless (g_str_has_prefix (answer->str, "HTTP/1.1 200 "),
+        "answer: %s", answer->str);
+    fail_unless_equals_string (end->str, "0\r\n\r\n");
+    fail_unless (end_at <= answer_at,
+        "round %u: the publisher was answered %" G_GINT64_FORMAT
+        " ns before its subscriber saw the end", round, end_at - answer_at);
+
+    g_string_free (end, TRUE);
+    g_string_free (answer, TRUE);
+    trickle_test_conn_free (pub);
+    trickle_test_conn_free (sub);
+    g_free (path);
+  }
+  trickle_test_server_free (ts);
+  close (keeper);
+}
+
+GST_END_TEST;
+
 /* a publisher that dies mid-segment: subscribers see a truncated body (no
  * 0-chunk), never a clean end; the channel goes on */
 GST_START_TEST (test_publisher_killed)
@@ -2648,6 +2749,7 @@ httpserver_suite (void)
   tcase_set_timeout (tc_conc, 60);
   tcase_add_test (tc_conc, test_fanout);
   tcase_add_test (tc_conc, test_streaming_order);
+  tcase_add_test (tc_conc, test_subscribers_end_before_publisher_answer);
   tcase_add_test (tc_conc, test_publisher_killed);
   tcase_add_test (tc_conc, test_subscriber_killed);
   tcase_add_test (tc_conc, test_preconnect_disconnect_freed);
