@@ -12,7 +12,8 @@
 # OUT [/tmp/yardstick-gst-trickle].
 #
 # REFERENCE_CMD: the command that starts another server on $PORT (the
-# go-livepeer reference, say `/path/trickle-server -addr 127.0.0.1:$PORT`).
+# go-livepeer reference, built by tests/bench/reference/build.sh, say
+# `/tmp/trickle-reference/trickle-server -addr 127.0.0.1:$PORT`).
 # When set, every run of every configuration is made against both servers
 # in turn (gst-trickle, then the reference), so that both tables come from
 # the same sitting and share its noise; the two tables are printed one after
@@ -71,3 +72,7 @@ for side in gst-trickle reference; do
   echo
   SERVER_CMD=: RUNS=0 ONLY='^$' OUT="$OUT/$side" bash "$SRC/baseline.sh"
 done
+echo
+echo "## targets (issue 3): gst-trickle against the reference, this sitting"
+echo
+python3 tests/bench/targets.py "$OUT/gst-trickle" "$OUT/reference"

@@ -88,9 +88,20 @@ def main():
             o_s, r_s = ",".join(runs) or "-", ",".join(rruns) or "-"
         else:
             o_s, r_s = fmt(o), fmt(r)
+        if ratio is None:
+            ratio_s = ""
+        elif target and kind in ("ge", "le") and abs(ratio - target) < 0.005:
+            ratio_s = "%.3f×" % ratio   # too close to the target for 2 digits
+        else:
+            ratio_s = "%.2f×" % ratio
+        if o is None or (r is None and kind in ("ge", "le")):
+            verdict = "not run"
+        elif met is None:
+            verdict = ""
+        else:
+            verdict = "yes" if met else "**no**"
         print("| %s | %s | %s | %s | %s | %s |" % (
-            label, r_s, o_s, "%.2f×" % ratio if ratio is not None else "",
-            tgt, "" if met is None else ("yes" if met else "**no**")))
+            label, r_s, o_s, ratio_s, tgt, verdict))
     print()
     print("runs per cell: gst-trickle %d, reference %d" % (
         max(len(load(ours, c)) for _, c, *_ in ROWS),
