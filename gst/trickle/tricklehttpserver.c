@@ -40,6 +40,14 @@
  *   buffer into an immutable page (#GBytes) of the segment. Subscribers
  *   never copy: each one writes the shared pages with vectored writes
  *   (chunk framing + up to 64 pages per writev), holding references.
+ * - Reads: plain TCP sockets are read with recv() itself; a read shorter
+ *   than the room offered drained the socket, so the next read waits for
+ *   epoll (level-triggered) rather than paying for a recv() that says
+ *   EAGAIN. TLS goes through the GTlsConnection (bytes can wait inside it).
+ * - Order at a segment's end: the subscribers this worker serves are sent
+ *   the end of the segment before the publisher's POST is answered (the
+ *   answer waits behind them in the worker's queue): a subscriber never
+ *   learns of the end later than the publisher.
  * - Flow control: the publisher is never slowed by subscribers. A channel
  *   holds at most `window` segments of at most `max-segment-size` bytes. A
  *   subscriber holds references to the one segment it is sending; a
@@ -222,7 +230,7 @@ struct _Conn
   GList link;
 
   GSocket *socket;
-  GIOStream *stream;
+  GIOStream *stream;            /* TLS only (NULL for plain TCP) */
   GPollableInputStream *istream;
   GPollableOutputStream *ostream;
   int fd;
@@ -253,7 +261,8 @@ struct _Conn
   gsize ck_trailer_bytes;
 
   /* output */
-  OutEntry out[MAX_OUT];
+  OutEntry *out;                /* MAX_OUT entries, only while responding:
+                                 * a waiting connection has none */
   guint out_head, out_n;
   gchar chunk_head[24];
   gint64 write_blocked_since;
@@ -306,6 +315,7 @@ conn_unref (Conn * conn)
   for (i = 0; i < conn->out_n; i++)
     g_clear_pointer (&conn->out[(conn->out_head + i) % MAX_OUT].owner,
         g_bytes_unref);
+  g_free (conn->out);
   g_free (conn->rbuf);
   g_clear_object (&conn->stream);
   g_clear_object (&conn->socket);
@@ -458,6 +468,10 @@ out_push (Conn * conn, GBytes * owner, const guint8 * data, gsize len)
   OutEntry *e;
 
   g_assert (conn->out_n < MAX_OUT);
+  if (!conn->out) {
+    conn->out = g_new (OutEntry, MAX_OUT);
+    conn->out_head = 0;
+  }
   e = &conn->out[(conn->out_head + conn->out_n) % MAX_OUT];
   e->owner = owner;
   e->data = data;
@@ -492,8 +506,31 @@ out_flush (Conn * conn)
       vec[i].buffer = e->data;
       vec[i].size = e->len;
     }
-    ret = g_pollable_output_stream_writev_nonblocking (conn->ostream, vec,
-        conn->out_n, &written, NULL, &err);
+    if (!conn->tls) {
+      /* plain TCP: sendmsg() itself (GOutputVector is laid out as struct
+       * iovec), no stream objects per connection, no GError per EAGAIN */
+      struct msghdr msg = { 0, };
+      gssize n;
+
+      G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
+      msg.msg_iov = (struct iovec *) vec;
+      msg.msg_iovlen = conn->out_n;
+      do {
+        n = sendmsg (conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      } while (n < 0 && errno == EINTR);
+      if (n >= 0) {
+        written = n;
+        ret = G_POLLABLE_RETURN_OK;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        ret = G_POLLABLE_RETURN_WOULD_BLOCK;
+      } else {
+        ret = G_POLLABLE_RETURN_FAILED;
+      }
+    } else {
+      ret = g_pollable_output_stream_writev_nonblocking (conn->ostream, vec,
+          conn->out_n, &written, NULL, &err);
+      g_clear_error (&err);
+    }
     if (ret == G_POLLABLE_RETURN_WOULD_BLOCK) {
       if (!conn->write_blocked_since)
         conn->write_blocked_since = g_get_monotonic_time ();
@@ -501,7 +538,6 @@ out_flush (Conn * conn)
       return FALSE;
     }
     if (ret == G_POLLABLE_RETURN_FAILED) {
-      g_clear_error (&err);
       conn_close (conn);
       return FALSE;
     }
@@ -1065,6 +1101,8 @@ static void
 request_done (Conn * conn)
 {
   release_segment (conn);
+  if (conn->out_n == 0)
+    g_clear_pointer (&conn->out, g_free);
   conn->writer = 0;
   conn->is_head = FALSE;
   conn->body_mode = BODY_NONE;
@@ -1587,16 +1625,16 @@ conn_new (Worker * w, Incoming * in)
   conn->worker = w;
   conn->socket = in->socket;
   conn->fd = g_socket_get_fd (in->socket);
+  /* plain TCP is read and written with recv()/sendmsg() on the socket
+   * itself; only TLS goes through stream objects */
   conn->tls = in->stream != NULL;
-  if (in->stream)
+  if (in->stream) {
     conn->stream = in->stream;
-  else
-    conn->stream = G_IO_STREAM (g_socket_connection_factory_create_connection
-        (conn->socket));
-  conn->istream = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
-      (conn->stream));
-  conn->ostream = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
-      (conn->stream));
+    conn->istream = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream
+        (conn->stream));
+    conn->ostream = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream
+        (conn->stream));
+  }
   conn->link.data = conn;
   g_queue_push_tail_link (&w->conns, &conn->link);
   conn->head_deadline = g_get_monotonic_time () +

@@ -4,8 +4,12 @@
 # medians, the reference server's medians, their ratio and the target.
 #
 #   python3 tests/bench/targets.py OUT/gst-trickle OUT/reference
+#   python3 tests/bench/targets.py A/gst-trickle A/reference B/gst-trickle B/reference
 #
 # Each value is the median over the runs in the folder's <config>.jsonl.
+# With several sittings (pairs of folders), the runs of all sittings are
+# pooled for the medians and each sitting's own ratio gets a column; the
+# "baseline file" column quotes ../shared/yardstick/BASELINE-reference.md.
 import json
 import os
 import statistics
@@ -20,7 +24,7 @@ ROWS = [
     ("fanout 40 subs, 32 KiB, paced 1 ms: chunk p50 (µs)", "fanout-s40-c32k-i1000", "chunk_latency.p50_us", "le", 1.0),
     ("… chunk p99 (µs)", "fanout-s40-c32k-i1000", "chunk_latency.p99_us", "le", 0.5),
     ("fanout 40 subs, 32 KiB, unpaced: MB/s", "fanout-s40-c32k-i0", "mb_per_s", "ge", 1.0),
-    ("… segments lost to 470 (median of runs)", "fanout-s40-c32k-i0", "error_detail.sub_skipped_by_470", "info", None),
+    ("… segments lost to 470 (per run)", "fanout-s40-c32k-i0", "error_detail.sub_skipped_by_470", "info", None),
     ("… with `-max-lag 3` (subscribers at the publisher's pace): lost", "fanout-s40-c32k-i0-lag3", "error_detail.sub_skipped_by_470", "abs_lt", 1),
     ("fanout 1 sub, 1300 B chunks: MB/s", "fanout-s1-c1300-i0", "mb_per_s", "ge", 1.0),
     ("fanout 40 subs, 1300 B chunks: MB/s", "fanout-s40-c1300-i0", "mb_per_s", "ge", 1.0),
@@ -35,7 +39,33 @@ ROWS = [
 ]
 
 
+# the reference server's medians in BASELINE-reference.md (another day of
+# the same machine kind: for context, not for ratios)
+BASELINE = {
+    ("fanout-s1-c32k-i0", "mb_per_s"): "767",
+    ("fanout-s1-c32k-i0", "chunk_latency.p99_us"): "3814",
+    ("fanout-s40-c32k-i1000", "chunk_latency.p50_us"): "548",
+    ("fanout-s40-c32k-i1000", "chunk_latency.p99_us"): "2856",
+    ("fanout-s40-c32k-i0", "mb_per_s"): "4441",
+    ("fanout-s40-c32k-i0", "error_detail.sub_skipped_by_470"): "90,134,35",
+    ("fanout-s40-c32k-i0-lag3", "error_detail.sub_skipped_by_470"): "0,0,0",
+    ("fanout-s1-c1300-i0", "mb_per_s"): "251",
+    ("fanout-s40-c1300-i0", "mb_per_s"): "3877",
+    ("gap-200x64k", "gap_diff.p50_us"): "12",
+    ("gap-200x64k", "gap_diff.p99_us"): "1938",
+    ("rate-2000x1k", "segments_per_s"): "7148",
+    ("channels-100x30fps", "resources.server.cpu_pct"): "40",
+    ("channels-100x30fps", "resources.server.rss_peak_mb"): "68.9",
+    ("channels-500x30fps", "delivered_ratio"): "0.55",
+    ("idle-1000", "kb_per_conn"): "19.2",
+    ("idle-1000", "kb_per_channel"): "6.0",
+}
+
+
 def load(folder, config):
+    # folder may be a list of folders: their runs are pooled
+    if isinstance(folder, (list, tuple)):
+        return [r for f in folder for r in load(f, config)]
     p = os.path.join(folder, config + ".jsonl")
     if not os.path.exists(p):
         return []
@@ -65,9 +95,17 @@ def fmt(x):
 
 
 def main():
-    ours, ref = sys.argv[1], sys.argv[2]
-    print("| yardstick row | reference (this sitting) | gst-trickle | ratio | target | met |")
-    print("|---|---|---|---|---|---|")
+    args = sys.argv[1:]
+    if len(args) < 2 or len(args) % 2:
+        sys.exit("usage: targets.py OURS REF [OURS2 REF2 ...]")
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args), 2)]
+    ours, ref = [p[0] for p in pairs], [p[1] for p in pairs]
+    many = len(pairs) > 1
+    head = "| yardstick row | baseline file | reference | gst-trickle | ratio |"
+    if many:
+        head += "".join(" sitting %d |" % (i + 1) for i in range(len(pairs)))
+    print(head + " target | met |")
+    print("|---" * (head.count("|") + 1) + "|")
     for label, config, path, kind, target in ROWS:
         o, n_o = median(ours, config, path)
         r, n_r = median(ref, config, path)
@@ -100,12 +138,20 @@ def main():
             verdict = ""
         else:
             verdict = "yes" if met else "**no**"
-        print("| %s | %s | %s | %s | %s | %s |" % (
-            label, r_s, o_s, ratio_s, tgt, verdict))
+        per = ""
+        if many:
+            for po, pr in pairs:
+                a, _ = median(po, config, path)
+                b, _ = median(pr, config, path)
+                per += " %s |" % ("%.2f×" % (a / b) if a is not None and b
+                                  and kind in ("ge", "le") else "")
+        print("| %s | %s | %s | %s | %s |%s %s | %s |" % (
+            label, BASELINE.get((config, path), ""), r_s, o_s, ratio_s, per,
+            tgt, verdict))
     print()
-    print("runs per cell: gst-trickle %d, reference %d" % (
+    print("runs per cell: gst-trickle %d, reference %d; %d sitting(s)" % (
         max(len(load(ours, c)) for _, c, *_ in ROWS),
-        max(len(load(ref, c)) for _, c, *_ in ROWS)))
+        max(len(load(ref, c)) for _, c, *_ in ROWS), len(pairs)))
 
 
 if __name__ == "__main__":
