@@ -52,6 +52,7 @@ gint64 _gst_trickle_channel_get_write_time (GstTrickleChannel * channel);
 G_GNUC_INTERNAL
 void _gst_trickle_channel_add_subscriber (GstTrickleChannel * channel,
     gint n);
+gint _gst_trickle_channel_get_n_subscribers (GstTrickleChannel * channel);
 
 /* The HTTP front's writer path: the writer token makes a stale POST (one
  * superseded by a retry of the same seq) unable to write. */

@@ -433,6 +433,13 @@ _gst_trickle_channel_add_subscriber (GstTrickleChannel * channel, gint n)
   g_atomic_int_add (&channel->st_subscribers, n);
 }
 
+/* HTTP GETs open on the channel now */
+gint
+_gst_trickle_channel_get_n_subscribers (GstTrickleChannel * channel)
+{
+  return g_atomic_int_get (&channel->st_subscribers);
+}
+
 /**
  * gst_trickle_channel_get_stats:
  *

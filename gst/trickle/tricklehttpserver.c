@@ -25,8 +25,13 @@
  *   its own epoll loop (a GMainContext polls every source on every
  *   iteration, which at thousands of connections costs more than the
  *   requests themselves). Worker 0 also accepts connections and runs the
- *   idle-channel sweep. A connection belongs to one worker for its whole
- *   life; only that thread touches it. The channel store is thread safe;
+ *   idle-channel sweep. A connection belongs to one worker at a time;
+ *   only that thread touches it. New connections are dealt to the workers
+ *   in turn; a plain TCP segment request (POST or GET /<channel>/<seq>)
+ *   then moves its connection to its channel's worker, chosen by the
+ *   channel's name, before the head is parsed (see conn_home_worker()),
+ *   so that a channel's publisher and first subscriber share a thread and
+ *   channels spread over the workers. The channel store is thread safe;
  *   a writer on any thread wakes a reader by queueing its connection on
  *   the reader's worker and signalling that worker's eventfd
  *   (#GstTrickleWaiter). Timeouts are checked on a 10-100 ms tick. TLS
@@ -97,6 +102,10 @@
 #define BODY_STEP_BUDGET (4 * BODY_READ_SIZE)
 #define MAX_PAGES_PER_WRITE 64
 #define MAX_OUT (MAX_PAGES_PER_WRITE + 4)
+/* a channel's first subscriber joins its publisher's worker; beyond this
+ * many open GETs (a subscriber has two: its segment and its preconnect)
+ * subscribers stay where they were accepted, spreading a fan-out */
+#define AFFINITY_MAX_SUBSCRIBERS 2
 
 enum
 {
@@ -139,9 +148,13 @@ struct _Worker
   GQueue conns;                 /* owned by the worker thread */
   gint64 next_tick;
 
+  GQueue to_move;               /* connections leaving for their channel's
+                                 * worker at the end of this iteration */
+
   GMutex lock;                  /* protects what other threads hand over: */
   GQueue woken;                 /* connections whose segment changed */
   GQueue incoming;              /* new connections (Incoming) */
+  GQueue moved;                 /* connections moved here (Conn) */
 
   gint64 date_second;
   gchar date[64];
@@ -241,6 +254,7 @@ struct _Conn
   GList wake_link;              /* in worker->woken, under worker->lock */
   gboolean queued;
   gboolean respond_later;       /* a POST's answer waits behind the wakes */
+  Worker *move_to;              /* leaving for this worker (in to_move) */
 
   /* input: unconsumed bytes are rbuf[rpos, rlen) */
   guint8 *rbuf;
@@ -1112,6 +1126,113 @@ request_done (Conn * conn)
   conn->state = ST_HEAD;
 }
 
+/* Channel affinity. A channel's connections gather on one worker, chosen
+ * by its name: its publisher's pages then reach its subscribers without
+ * crossing threads (no eventfd wake-up per page or segment), and a
+ * subscriber is sent the end of a segment before the publisher is
+ * answered. Channels spread over the workers by name; a large fan-out
+ * still spreads its subscribers (AFFINITY_MAX_SUBSCRIBERS). Only plain TCP
+ * segment requests (POST or GET /<channel>/<seq>) move, before their head
+ * is parsed. Returns the worker to move to, or NULL to stay. */
+static Worker *
+conn_home_worker (Conn * conn, const guint8 * head, gsize len)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  const gchar *p = (const gchar *) head, *end = p + len, *name, *stop;
+  gsize base_len = strlen (server->base_path);
+  gchar name_buf[MAX_NAME_LENGTH + 1];
+  gboolean is_get;
+  Worker *home;
+
+  if (server->n_workers < 2 || conn->tls)
+    return NULL;
+  if (len > 4 && memcmp (p, "GET ", 4) == 0) {
+    is_get = TRUE;
+    p += 4;
+  } else if (len > 5 && memcmp (p, "POST ", 5) == 0) {
+    is_get = FALSE;
+    p += 5;
+  } else {
+    return NULL;
+  }
+  if ((gsize) (end - p) <= base_len || memcmp (p, server->base_path,
+          base_len) != 0)
+    return NULL;
+  name = p + base_len;
+  for (stop = name; stop < end && *stop != '/' && *stop != ' '
+      && *stop != '?' && *stop != '\r' && *stop != '\n'; stop++);
+  if (stop == name || stop >= end || *stop != '/'
+      || stop - name > MAX_NAME_LENGTH)
+    return NULL;
+  memcpy (name_buf, name, stop - name);
+  name_buf[stop - name] = '\0';
+  home = &server->workers[g_str_hash (name_buf) % server->n_workers];
+  if (home == conn->worker)
+    return NULL;
+  if (is_get) {
+    GstTrickleChannel *ch =
+        gst_trickle_channel_store_lookup (server->store, name_buf);
+    gint open = 0;
+
+    if (ch) {
+      open = _gst_trickle_channel_get_n_subscribers (ch);
+      gst_trickle_channel_unref (ch);
+    }
+    if (open >= AFFINITY_MAX_SUBSCRIBERS)
+      return NULL;
+  }
+  return home;
+}
+
+/* In the connection's (old) worker, once nothing of this iteration holds
+ * it any more: it leaves this worker's epoll set and lists and joins the
+ * queue of its new worker, which takes it from there. */
+static void
+conn_hand_over (Conn * conn)
+{
+  Worker *from = conn->worker, *to = conn->move_to;
+
+  epoll_ctl (from->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+  conn->events = 0;
+  g_mutex_lock (&from->lock);
+  if (conn->queued) {
+    g_queue_unlink (&from->woken, &conn->wake_link);
+    conn->queued = FALSE;
+  }
+  g_mutex_unlock (&from->lock);
+  /* the conns list's reference travels with the connection */
+  g_queue_unlink (&from->conns, &conn->link);
+  g_mutex_lock (&to->lock);
+  conn->worker = to;
+  g_queue_push_tail (&to->moved, conn);
+  g_mutex_unlock (&to->lock);
+  worker_signal (to);
+}
+
+/* In the new worker: the connection joins its epoll set and lists and
+ * reads the head it came with. */
+static void
+conn_arrive (Worker * w, Conn * conn)
+{
+  struct epoll_event ev = { 0, };
+
+  conn->move_to = NULL;
+  g_queue_push_tail_link (&w->conns, &conn->link);
+  conn->want_in = TRUE;
+  conn->readable = TRUE;
+  conn->events = EPOLLIN;
+  ev.events = EPOLLIN;
+  ev.data.ptr = conn;
+  conn_ref (conn);
+  if (epoll_ctl (w->epfd, EPOLL_CTL_ADD, conn->fd, &ev) < 0) {
+    conn->events = 0;
+    conn_close (conn);
+  } else {
+    conn_step (conn);
+  }
+  conn_unref (conn);
+}
+
 static void
 head_step (Conn * conn)
 {
@@ -1125,6 +1246,8 @@ head_step (Conn * conn)
   gsize avail;
   gssize n;
 
+  if (conn->move_to)
+    return;                     /* on its way to another worker */
   for (;;) {
     /* skip empty lines before a request (RFC 9112 2.2) */
     while (conn->rpos < conn->rlen && (conn->rbuf[conn->rpos] == '\r'
@@ -1157,6 +1280,13 @@ head_step (Conn * conn)
   avail = (end - start) + (*end == '\r' ? 4 : 2);
   if (avail > server->max_header_size) {
     queue_error_close (conn, 431, "Request header fields too large");
+    return;
+  }
+  /* a segment request for a channel that lives on another worker: the
+   * connection moves there, with this head still unread */
+  if ((conn->move_to = conn_home_worker (conn, start, avail))) {
+    g_queue_push_tail (&conn->worker->to_move, conn_ref (conn));
+    want_input (conn, FALSE);
     return;
   }
 
@@ -1866,7 +1996,8 @@ worker_run (Worker * w)
     gboolean pending;
 
     g_mutex_lock (&w->lock);
-    pending = w->woken.length > 0 || w->incoming.length > 0;
+    pending = w->woken.length > 0 || w->incoming.length > 0
+        || w->moved.length > 0;
     g_mutex_unlock (&w->lock);
     now = g_get_monotonic_time ();
     timeout = pending || now >= w->next_tick ? 0 :
@@ -1928,11 +2059,13 @@ worker_run (Worker * w)
      * (also by the steps above): all done before sleeping again */
     for (;;) {
       Incoming *in;
-      Conn *conn = NULL;
+      Conn *conn = NULL, *arrived = NULL;
 
       g_mutex_lock (&w->lock);
       in = g_queue_pop_head (&w->incoming);
-      if (!in) {
+      if (!in)
+        arrived = g_queue_pop_head (&w->moved);
+      if (!in && !arrived) {
         GList *l = g_queue_pop_head_link (&w->woken);
         if (l) {
           conn = conn_ref (l->data);
@@ -1943,12 +2076,29 @@ worker_run (Worker * w)
       if (in) {
         conn_new (w, in);
         g_free (in);
+      } else if (arrived) {
+        conn_arrive (w, arrived);
       } else if (conn) {
         conn_step (conn);
         conn_unref (conn);
       } else {
         break;
       }
+    }
+
+    /* connections leaving for their channel's worker: nothing on this
+     * thread holds them any more */
+    for (;;) {
+      Conn *conn = g_queue_pop_head (&w->to_move);
+
+      if (!conn)
+        break;
+      if (conn->state == ST_CLOSED || !conn->move_to) {
+        conn_unref (conn);
+        continue;
+      }
+      conn_unref (conn);        /* to_move's; the conns list's one travels */
+      conn_hand_over (conn);
     }
   }
 }
@@ -1958,12 +2108,15 @@ worker_thread (gpointer data)
 {
   Worker *w = data;
   Incoming *in;
+  Conn *conn;
 
   current_worker = w;
   worker_run (w);
   /* shutting down: close every connection in the thread that owns it */
   while (w->conns.head)
     conn_close (w->conns.head->data);
+  while ((conn = g_queue_pop_head (&w->to_move)))
+    conn_unref (conn);
   g_mutex_lock (&w->lock);
   while ((in = g_queue_pop_head (&w->incoming)))
     incoming_free (in);
@@ -2321,6 +2474,8 @@ gst_trickle_http_server_start (GstTrickleHttpServer * server, GError ** error)
     g_queue_init (&w->conns);
     g_queue_init (&w->woken);
     g_queue_init (&w->incoming);
+    g_queue_init (&w->moved);
+    g_queue_init (&w->to_move);
     g_mutex_init (&w->lock);
     w->epfd = epoll_create1 (EPOLL_CLOEXEC);
     w->evfd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -2407,10 +2562,17 @@ gst_trickle_http_server_stop (GstTrickleHttpServer * server)
   for (i = 0; i < server->n_workers; i++) {
     Worker *w = &server->workers[i];
     Incoming *in;
+    Conn *conn;
 
     g_mutex_lock (&w->lock);
     while ((in = g_queue_pop_head (&w->incoming)))
       incoming_free (in);
+    /* moved here after this worker had stopped: in no list or epoll set */
+    while ((conn = g_queue_pop_head (&w->moved))) {
+      conn->state = ST_CLOSED;
+      g_socket_close (conn->socket, NULL);
+      conn_unref (conn);
+    }
     g_mutex_unlock (&w->lock);
     close (w->epfd);
     close (w->evfd);

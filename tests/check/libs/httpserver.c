@@ -2025,9 +2025,12 @@ recv_stamped (TrickleTestConn * c, GString * out)
 }
 
 /* Subscribers first: a subscriber on the publisher's worker gets the end
- * of the segment before the publisher gets its answer (threads=1 puts
- * every connection on one worker; the kernel's receive timestamps give the
- * order in which the server sent the two). */
+ * of the segment before the publisher gets its answer; the kernel's receive
+ * timestamps give the order in which the server sent the two. With one
+ * worker every connection shares it; with two, the channel's connections
+ * must have gathered on the channel's worker (channel affinity: new
+ * connections are dealt to the workers in turn, so the subscriber's and
+ * the publisher's start on different ones). Loop: 1 or 2 workers. */
 GST_START_TEST (test_subscribers_end_before_publisher_answer)
 {
   TrickleTestServer *ts = trickle_test_server_new ();
@@ -2039,7 +2042,7 @@ GST_START_TEST (test_subscribers_end_before_publisher_answer)
   fail_unless_equals_int (setsockopt (keeper, SOL_SOCKET, SO_TIMESTAMPNS,
           &on, sizeof (on)), 0);
   g_usleep (100 * 1000);
-  trickle_test_server_start (ts, "threads", 1, NULL);
+  trickle_test_server_start (ts, "threads", (guint) __i__ + 1, NULL);
   create_channel (ts, "first", "video/MP2T");
   for (round = 0; round < 20; round++) {
     gchar *path = g_strdup_printf ("/first/%u", round);
@@ -2068,8 +2071,9 @@ GST_START_TEST (test_subscribers_end_before_publisher_answer)
         "answer: %s", answer->str);
     fail_unless_equals_string (end->str, "0\r\n\r\n");
     fail_unless (end_at <= answer_at,
-        "round %u: the publisher was answered %" G_GINT64_FORMAT
-        " ns before its subscriber saw the end", round, end_at - answer_at);
+        "%d worker(s), round %u: the publisher was answered %" G_GINT64_FORMAT
+        " ns before its subscriber saw the end", __i__ + 1, round,
+        end_at - answer_at);
 
     g_string_free (end, TRUE);
     g_string_free (answer, TRUE);
@@ -2079,6 +2083,58 @@ GST_START_TEST (test_subscribers_end_before_publisher_answer)
   }
   trickle_test_server_free (ts);
   close (keeper);
+}
+
+GST_END_TEST;
+
+/* Channel affinity moves a connection to its channel's worker with the
+ * head it came with: one keep-alive connection publishing to eight
+ * channels in turn (so it moves again and again among four workers), two
+ * requests at a time (pipelined: the second arrives with the first's
+ * bytes), loses nothing; every segment reads back. */
+GST_START_TEST (test_connection_follows_channels)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  TrickleTestConn *pub;
+  guint i;
+
+  trickle_test_server_start (ts, "threads", 4, NULL);
+  pub = trickle_test_conn_new (ts->port);
+  for (i = 0; i < 8; i += 2) {
+    gchar *a = g_strdup_printf ("/hop%u/0", i);
+    gchar *b = g_strdup_printf ("/hop%u/0", i + 1);
+    gchar *two = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: x\r\n"
+        "Content-Length: 5\r\n\r\nbody%u"
+        "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nbody%u",
+        a, i, b, i + 1);
+
+    fail_unless (trickle_test_conn_send (pub, two, strlen (two)));
+    fail_unless_equals_int (trickle_test_conn_read_head (pub), 200);
+    assert_body_result (pub, trickle_test_conn_read_body (pub),
+        TRICKLE_TEST_BODY_END);
+    fail_unless_equals_int (trickle_test_conn_read_head (pub), 200);
+    assert_body_result (pub, trickle_test_conn_read_body (pub),
+        TRICKLE_TEST_BODY_END);
+    g_free (a);
+    g_free (b);
+    g_free (two);
+  }
+  for (i = 0; i < 8; i++) {
+    gchar *path = g_strdup_printf ("/hop%u/0", i);
+    gchar *want = g_strdup_printf ("body%u", i);
+    TrickleTestConn *sub = start_get (ts, path);
+
+    fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+    assert_body_result (sub, trickle_test_conn_read_body (sub),
+        TRICKLE_TEST_BODY_END);
+    assert_body_exact (sub, want);
+    trickle_test_conn_free (sub);
+    g_free (path);
+    g_free (want);
+  }
+  trickle_test_conn_free (pub);
+  assert_server_alive (ts);
+  trickle_test_server_free (ts);
 }
 
 GST_END_TEST;
@@ -2749,7 +2805,9 @@ httpserver_suite (void)
   tcase_set_timeout (tc_conc, 60);
   tcase_add_test (tc_conc, test_fanout);
   tcase_add_test (tc_conc, test_streaming_order);
-  tcase_add_test (tc_conc, test_subscribers_end_before_publisher_answer);
+  tcase_add_loop_test (tc_conc,
+      test_subscribers_end_before_publisher_answer, 0, 2);
+  tcase_add_test (tc_conc, test_connection_follows_channels);
   tcase_add_test (tc_conc, test_publisher_killed);
   tcase_add_test (tc_conc, test_subscriber_killed);
   tcase_add_test (tc_conc, test_preconnect_disconnect_freed);
