@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "trickletestutil.h"
@@ -2139,6 +2140,94 @@ GST_START_TEST (test_connection_follows_channels)
 
 GST_END_TEST;
 
+/* clients that keep publishing to channels living on other workers (their
+ * connections move at every request) while the server stops: the stop
+ * neither hangs nor leaks (ASan/LSan), whatever was on its way between
+ * workers */
+typedef struct
+{
+  guint port;
+  guint index;
+  gint *stop;
+  guint answered;
+} Hopper;
+
+static gpointer
+hopper_func (gpointer data)
+{
+  Hopper *h = data;
+  guint k = 0;
+
+  while (!g_atomic_int_get (h->stop)) {
+    struct sockaddr_in addr = { 0, };
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    guint r;
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = g_htons (h->port);
+    addr.sin_addr.s_addr = g_htonl (INADDR_LOOPBACK);
+    if (connect (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0) {
+      close (fd);
+      break;                    /* the server is gone */
+    }
+    /* one keep-alive connection, a different channel at every request */
+    for (r = 0; r < 20 && !g_atomic_int_get (h->stop); r++, k++) {
+      gchar *req = g_strdup_printf ("POST /hop-%u-%u/%u HTTP/1.1\r\n"
+          "Host: x\r\nContent-Length: 4\r\n\r\ndata", h->index, k % 13,
+          k / 13);
+      gchar buf[1024];
+      gssize n;
+
+      n = send (fd, req, strlen (req), MSG_NOSIGNAL);
+      g_free (req);
+      if (n <= 0)
+        break;
+      n = recv (fd, buf, sizeof (buf), 0);
+      if (n <= 0)
+        break;
+      if (n >= 12 && memcmp (buf, "HTTP/1.1 200", 12) == 0)
+        h->answered++;
+    }
+    close (fd);
+  }
+  return NULL;
+}
+
+GST_START_TEST (test_stop_while_connections_move)
+{
+  guint cycle;
+
+  for (cycle = 0; cycle < 5; cycle++) {
+    TrickleTestServer *ts = trickle_test_server_new ();
+    Hopper hoppers[6];
+    GThread *threads[6];
+    gint stop = 0;
+    guint i, answered = 0;
+
+    g_object_set (ts->store, "window", 2, NULL);
+    trickle_test_server_start (ts, "threads", 3, NULL);
+    for (i = 0; i < G_N_ELEMENTS (hoppers); i++) {
+      hoppers[i].port = ts->port;
+      hoppers[i].index = i;
+      hoppers[i].stop = &stop;
+      hoppers[i].answered = 0;
+      threads[i] = g_thread_new ("hopper", hopper_func, &hoppers[i]);
+    }
+    g_usleep (150 * 1000);
+    /* stop with requests in flight, then let the clients see it */
+    gst_trickle_http_server_stop (ts->server);
+    g_atomic_int_set (&stop, 1);
+    for (i = 0; i < G_N_ELEMENTS (hoppers); i++) {
+      g_thread_join (threads[i]);
+      answered += hoppers[i].answered;
+    }
+    fail_unless (answered > 0, "no request was answered before the stop");
+    trickle_test_server_free (ts);
+  }
+}
+
+GST_END_TEST;
+
 /* a publisher that dies mid-segment: subscribers see a truncated body (no
  * 0-chunk), never a clean end; the channel goes on */
 GST_START_TEST (test_publisher_killed)
@@ -2808,6 +2897,7 @@ httpserver_suite (void)
   tcase_add_loop_test (tc_conc,
       test_subscribers_end_before_publisher_answer, 0, 2);
   tcase_add_test (tc_conc, test_connection_follows_channels);
+  tcase_add_test (tc_conc, test_stop_while_connections_move);
   tcase_add_test (tc_conc, test_publisher_killed);
   tcase_add_test (tc_conc, test_subscriber_killed);
   tcase_add_test (tc_conc, test_preconnect_disconnect_freed);
