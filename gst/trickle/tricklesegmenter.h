@@ -13,19 +13,20 @@ typedef struct _GstTrickleSegmenter GstTrickleSegmenter;
 
 /**
  * GstTrickleCut:
- * @GST_TRICKLE_CUT_NONE: write the buffer into the current segment
- * @GST_TRICKLE_CUT_BEGIN: begin a new segment (write the stream headers
- *   first), then write the buffer
- * @GST_TRICKLE_CUT_END_AFTER: write the buffer, then end the segment
- * @GST_TRICKLE_CUT_DROP: drop the buffer (before the first keyframe, or a
- *   header sent at every segment start anyway)
+ * @GST_TRICKLE_CUT_NONE: write the piece into the current segment
+ * @GST_TRICKLE_CUT_BEGIN: begin a new segment (write
+ *   gst_trickle_segmenter_get_streamheader() first), then write the piece
+ * @GST_TRICKLE_CUT_END_AFTER: write the piece, then end the segment
+ * @GST_TRICKLE_CUT_NO_KEYFRAME: set once, on the piece where an MPEG-TS
+ *   stream without any keyframe the segmenter can find starts being cut by
+ *   duration instead: the caller should warn
  */
 typedef enum
 {
   GST_TRICKLE_CUT_NONE = 0,
   GST_TRICKLE_CUT_BEGIN = 1 << 0,
   GST_TRICKLE_CUT_END_AFTER = 1 << 1,
-  GST_TRICKLE_CUT_DROP = 1 << 2,
+  GST_TRICKLE_CUT_NO_KEYFRAME = 1 << 3,
 } GstTrickleCut;
 
 GST_TRICKLE_API
@@ -40,14 +41,24 @@ GST_TRICKLE_API
 void gst_trickle_segmenter_set_caps (GstTrickleSegmenter * seg,
     GstCaps * caps);
 GST_TRICKLE_API
+gboolean gst_trickle_segmenter_is_byte_stream (GstTrickleSegmenter * seg);
+GST_TRICKLE_API
 const gchar *gst_trickle_segmenter_get_content_type (GstTrickleSegmenter *
     seg);
 GST_TRICKLE_API
 GPtrArray *gst_trickle_segmenter_get_streamheader (GstTrickleSegmenter *
     seg);
 GST_TRICKLE_API
-GstTrickleCut gst_trickle_segmenter_cut (GstTrickleSegmenter * seg,
+void gst_trickle_segmenter_push (GstTrickleSegmenter * seg,
     GstBuffer * buffer);
+GST_TRICKLE_API
+GstBuffer *gst_trickle_segmenter_pop (GstTrickleSegmenter * seg,
+    GstTrickleCut * cut);
+GST_TRICKLE_API
+void gst_trickle_segmenter_drain (GstTrickleSegmenter * seg);
+GST_TRICKLE_API
+GstClockTime gst_trickle_segmenter_get_stream_time (GstTrickleSegmenter *
+    seg);
 GST_TRICKLE_API
 gboolean gst_trickle_segmenter_wants_keyframe (GstTrickleSegmenter * seg,
     GstClockTime running_time);

@@ -105,8 +105,7 @@ src_loop (GstPad * pad)
             h->channel), ("segment %" G_GINT64_FORMAT " left the window; "
             "going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
   buf = gst_trickle_framer_feed (h->framer, &ev,
-      ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
-      gst_trickle_framer_now (h->server) : GST_CLOCK_TIME_NONE, &caps);
+      gst_trickle_framer_now (h->server), &caps);
   gst_trickle_subscriber_event_clear (&ev);
 
   if (!h->sent_stream_start && (caps || buf)) {
@@ -126,6 +125,11 @@ src_loop (GstPad * pad)
     gst_segment_init (&segment, GST_FORMAT_TIME);
     gst_pad_push_event (pad, gst_event_new_segment (&segment));
     h->sent_segment = TRUE;
+  }
+  {
+    GstEvent *event = gst_trickle_framer_take_event (h->framer);
+    if (event)
+      gst_pad_push_event (pad, event);
   }
   ret = gst_pad_push (pad, buf);
   if (ret != GST_FLOW_OK) {
@@ -217,8 +221,20 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 static gboolean
 src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
-  /* upstream events (QoS, navigation, force-key-unit...) end here: the
-   * publisher is across the network */
+  /* upstream events (QoS, navigation...) end here: the publisher is across
+   * the network; a force-key-unit is answered at the next segment start
+   * (segments start on keyframes) */
+  if (gst_video_event_is_force_key_unit (event)
+      && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM) {
+    GstClockTime running_time;
+    gboolean all_headers;
+    guint count;
+
+    gst_video_event_parse_upstream_force_key_unit (event, &running_time,
+        &all_headers, &count);
+    gst_trickle_framer_request_key_unit (hosted (pad)->framer, running_time,
+        count);
+  }
   gst_event_unref (event);
   return TRUE;
 }
@@ -297,21 +313,21 @@ write_bytes (Hosted * h, GstBuffer * buf)
   return ok;
 }
 
+/* writes one piece the segmenter cut */
 static GstFlowReturn
-sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+write_piece (Hosted * h, GstBuffer * buf, GstTrickleCut cut)
 {
-  Hosted *h = hosted (pad);
-  GstTrickleCut cut;
   GPtrArray *sh;
   guint i;
 
-  cut = gst_trickle_segmenter_cut (h->segmenter, buf);
-  if (cut & GST_TRICKLE_CUT_DROP)
-    goto done;
+  if (cut & GST_TRICKLE_CUT_NO_KEYFRAME)
+    GST_ELEMENT_WARNING (h->server, STREAM, FORMAT,
+        ("No keyframe found in the MPEG-TS for channel \"%s\": cut by "
+            "duration, segments may not decode on their own", h->channel),
+        (NULL));
   if (cut & GST_TRICKLE_CUT_BEGIN) {
     finish_open (h);
     if (!out_channel (h)) {
-      gst_buffer_unref (buf);
       GST_ELEMENT_ERROR (h->server, RESOURCE, WRITE,
           ("Could not host channel \"%s\"", h->channel), (NULL));
       return GST_FLOW_ERROR;
@@ -325,20 +341,43 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       write_bytes (h, g_ptr_array_index (sh, i));
   }
   if (!h->open)
-    goto done;                  /* this segment could not be written */
+    return GST_FLOW_OK;         /* this segment could not be written */
   if (!write_bytes (h, buf)) {
     GST_ELEMENT_WARNING (h->server, RESOURCE, WRITE,
         ("A segment of channel \"%s\" was dropped", h->channel),
         ("larger than max-segment-size, or the channel was closed"));
     g_clear_pointer (&h->open, gst_trickle_segment_unref);
     gst_trickle_segmenter_reset (h->segmenter);
-    goto done;
+    return GST_FLOW_OK;
   }
   if (cut & GST_TRICKLE_CUT_END_AFTER)
     finish_open (h);
-done:
-  gst_buffer_unref (buf);
   return GST_FLOW_OK;
+}
+
+/* writes what the segmenter has ready */
+static GstFlowReturn
+write_pieces (Hosted * h)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstTrickleCut cut;
+  GstBuffer *piece;
+
+  while ((piece = gst_trickle_segmenter_pop (h->segmenter, &cut))) {
+    if (ret == GST_FLOW_OK)
+      ret = write_piece (h, piece, cut);
+    gst_buffer_unref (piece);
+  }
+  return ret;
+}
+
+static GstFlowReturn
+sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  Hosted *h = hosted (pad);
+
+  gst_trickle_segmenter_push (h->segmenter, buf);
+  return write_pieces (h);
 }
 
 static gboolean
@@ -361,6 +400,8 @@ sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_EOS:
       /* the last segment ends; the channel stays (the pipeline may run
        * again) */
+      gst_trickle_segmenter_drain (h->segmenter);
+      write_pieces (h);
       finish_open (h);
       gst_trickle_segmenter_reset (h->segmenter);
       break;

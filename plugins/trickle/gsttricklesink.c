@@ -46,9 +46,11 @@
 
 #include <string.h>
 #include <gst/video/video.h>
+#include <gst/base/gsttypefindhelper.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesink.h"
 #include "gsttrickleuri.h"
+#include "gsttrickleframer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define GST_CAT_DEFAULT gst_trickle_sink_debug
@@ -104,6 +106,8 @@ struct _GstTrickleSink
   gint64 seg_seq;
   guint64 seg_bytes;
   gint64 seg_start;             /* monotonic, us */
+  gboolean upstream_live;       /* from the latency query */
+  GstClockTime pace_base;       /* running time of stream time 0 */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -132,6 +136,9 @@ static gboolean gst_trickle_sink_event (GstBaseSink * sink,
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
+static void gst_trickle_sink_get_times (GstBaseSink * sink,
+    GstBuffer * buffer, GstClockTime * start, GstClockTime * end);
+static gboolean gst_trickle_sink_query (GstBaseSink * sink, GstQuery * query);
 
 static void
 gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
@@ -216,6 +223,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_trickle_sink_stop);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_trickle_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_trickle_sink_render);
+  basesink_class->get_times = GST_DEBUG_FUNCPTR (gst_trickle_sink_get_times);
+  basesink_class->query = GST_DEBUG_FUNCPTR (gst_trickle_sink_query);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_trickle_sink_event);
   basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_trickle_sink_unlock);
   basesink_class->unlock_stop =
@@ -235,8 +244,8 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->accept_any_certificate = DEFAULT_ACCEPT_ANY_CERTIFICATE;
   self->retries = 5;
   self->segmenter = gst_trickle_segmenter_new ();
-  /* a network sink: rendering never waits for the clock */
-  gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  /* sync (basesink's default) paces sources that are not live; see
+   * gst_trickle_sink_get_times() */
 }
 
 static void
@@ -446,6 +455,8 @@ gst_trickle_sink_start (GstBaseSink * sink)
     return FALSE;
   }
   self->in_segment = FALSE;
+  self->upstream_live = FALSE;
+  self->pace_base = GST_CLOCK_TIME_NONE;
   GST_OBJECT_LOCK (self);
   gst_trickle_segmenter_configure (self->segmenter,
       self->keyframes_per_segment, self->min_duration,
@@ -583,13 +594,106 @@ begin_segment (GstTrickleSink * self)
   return GST_FLOW_OK;
 }
 
+/* writes one piece the segmenter cut */
+static GstFlowReturn
+write_piece (GstTrickleSink * self, GstBuffer * piece, GstTrickleCut cut)
+{
+  GstFlowReturn ret;
+
+  if (cut & GST_TRICKLE_CUT_NO_KEYFRAME)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("No keyframe found in the MPEG-TS: cut by duration, segments may "
+            "not decode on their own"), ("publishing to %s", self->location));
+  if (cut & GST_TRICKLE_CUT_BEGIN) {
+    ret = begin_segment (self);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  if (!self->in_segment)
+    return GST_FLOW_OK;         /* this segment was lost: wait for the next */
+  ret = write_buffer (self, piece);
+  if (ret != GST_FLOW_OK || !self->in_segment)
+    return ret;
+  if (cut & GST_TRICKLE_CUT_END_AFTER) {
+    GError *err = NULL;
+    segment_done (self);
+    if (!gst_trickle_publisher_end_segment (self->publisher, &err))
+      return report_error (self, err);
+  }
+  return GST_FLOW_OK;
+}
+
+/* writes what the segmenter has ready; after an error the rest goes */
+static GstFlowReturn
+write_pieces (GstTrickleSink * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstTrickleCut cut;
+  GstBuffer *piece;
+
+  while ((piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
+    if (ret == GST_FLOW_OK)
+      ret = write_piece (self, piece, cut);
+    gst_buffer_unref (piece);
+  }
+  return ret;
+}
+
+/* MPEG-TS without buffer timestamps (filesrc ! tsparse) from a source
+ * that is not live, with sync on: paced by the stream's own timestamps,
+ * which basesink cannot see. Returns FALSE when interrupted. */
+static gboolean
+pace (GstTrickleSink * self, GstBuffer * buffer)
+{
+  GstBaseSink *sink = GST_BASE_SINK (self);
+  GstClockTime t, now;
+  GstClockReturn ret;
+
+  if (GST_BUFFER_DTS_OR_PTS (buffer) != GST_CLOCK_TIME_NONE
+      || !gst_base_sink_get_sync (sink) || self->upstream_live
+      || !gst_trickle_segmenter_is_byte_stream (self->segmenter))
+    return TRUE;
+  t = gst_trickle_segmenter_get_stream_time (self->segmenter);
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return TRUE;
+  if (!GST_CLOCK_TIME_IS_VALID (self->pace_base)) {
+    now = gst_trickle_framer_now (GST_ELEMENT (self));
+    if (!GST_CLOCK_TIME_IS_VALID (now))
+      return TRUE;              /* no clock: nothing to pace by */
+    self->pace_base = now > t ? now - t : 0;
+  }
+  ret = gst_base_sink_wait_clock (sink, self->pace_base + t, NULL);
+  return ret != GST_CLOCK_UNSCHEDULED;
+}
+
+/* no caps came (filesrc straight into the sink): the data says what it
+ * is, or the user is told to say it */
+static gboolean
+caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
+{
+  GstCaps *caps = gst_type_find_helper_for_buffer (GST_OBJECT (self),
+      buffer, NULL);
+  gboolean ok;
+
+  if (!caps) {
+    GST_ELEMENT_ERROR (self, STREAM, TYPE_NOT_FOUND,
+        ("The stream has no caps and its type could not be found"),
+        ("give the format with a capsfilter or a parser (e.g. "
+            "filesrc ! tsparse ! tricklesink)"));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT,
+      caps);
+  ok = gst_trickle_sink_set_caps (GST_BASE_SINK (self), caps);
+  gst_caps_unref (caps);
+  return ok;
+}
+
 static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
   GstSegment *segment = &sink->segment;
-  GstTrickleCut cut;
-  GstFlowReturn ret;
 
   /* keyframe-interval: ask upstream for a keyframe at that cadence */
   if (GST_BUFFER_PTS_IS_VALID (buffer) && segment->format == GST_FORMAT_TIME
@@ -602,26 +706,55 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
             TRUE, 0));
   }
 
-  cut = gst_trickle_segmenter_cut (self->segmenter, buffer);
-  if (cut & GST_TRICKLE_CUT_DROP)
-    return GST_FLOW_OK;
-  if (cut & GST_TRICKLE_CUT_BEGIN) {
-    ret = begin_segment (self);
-    if (ret != GST_FLOW_OK)
-      return ret;
+  if (!self->publisher && !caps_from_data (self, buffer))
+    return GST_FLOW_NOT_NEGOTIATED;
+  gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
+  if (!pace (self, buffer)) {
+    gst_trickle_segmenter_reset (self->segmenter);
+    return GST_FLOW_FLUSHING;
   }
-  if (!self->in_segment)
-    return GST_FLOW_OK;         /* this segment was lost: wait for the next */
-  ret = write_buffer (self, buffer);
-  if (ret != GST_FLOW_OK || !self->in_segment)
-    return ret;
-  if (cut & GST_TRICKLE_CUT_END_AFTER) {
-    GError *err = NULL;
-    segment_done (self);
-    if (!gst_trickle_publisher_end_segment (self->publisher, &err))
-      return report_error (self, err);
+  return write_pieces (self);
+}
+
+/* Network sinks sync to the clock so a source that is not live (a file,
+ * num-buffers without is-live) goes out in real time, instead of flooding
+ * the channel faster than its subscribers read; a live source is never
+ * held back (waiting for running time + latency would add the pipeline's
+ * latency to every frame). */
+static void
+gst_trickle_sink_get_times (GstBaseSink * sink, GstBuffer * buffer,
+    GstClockTime * start, GstClockTime * end)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer);
+
+  *start = *end = GST_CLOCK_TIME_NONE;
+  if (self->upstream_live || !GST_CLOCK_TIME_IS_VALID (ts))
+    return;
+  *start = ts;
+  if (GST_BUFFER_DURATION_IS_VALID (buffer))
+    *end = ts + GST_BUFFER_DURATION (buffer);
+}
+
+/* the pipeline asks for the latency before it plays: that is when we
+ * learn whether the source is live (and must not be synced) */
+static gboolean
+gst_trickle_sink_query (GstBaseSink * sink, GstQuery * query)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  gboolean res = GST_BASE_SINK_CLASS (parent_class)->query (sink, query);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live = FALSE, upstream_live = FALSE;
+
+    if (gst_base_sink_query_latency (sink, &live, &upstream_live, NULL,
+            NULL)) {
+      GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" :
+          "not ");
+      self->upstream_live = upstream_live;
+    }
   }
-  return GST_FLOW_OK;
+  return res;
 }
 
 static gboolean
@@ -638,6 +771,8 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     GST_OBJECT_UNLOCK (self);
     /* finish the last segment, wait for the answers, close the channel:
      * errors are reported before EOS completes */
+    gst_trickle_segmenter_drain (self->segmenter);
+    write_pieces (self);
     if (self->in_segment)
       segment_done (self);
     if (!gst_trickle_publisher_stop (self->publisher, delete, &err) &&
