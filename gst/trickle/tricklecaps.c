@@ -27,10 +27,18 @@
  *   parameter: `video/x-raw;format=I420;width=320;height=240;framerate=30/1`.
  *   A value whose text alone would read back as another type carries its
  *   type in parentheses (`level=(string)4`), as in GStreamer's caps
- *   strings. Fields that cannot travel in a header (buffers such as
- *   `streamheader`, arrays, values with quotes or line breaks) are left
- *   out. Parameters from other publishers (`charset=utf-8`) become string
- *   fields.
+ *   strings. Fields that cannot travel in a header (arrays, values with
+ *   quotes or line breaks) are left out. Parameters from other publishers
+ *   (`charset=utf-8`) become string fields.
+ * - fields holding buffers (`streamheader` of Opus or Vorbis, `codec_data`
+ *   of H.264 avc) travel in the segments instead: every segment of a frame
+ *   format begins with them, and the `trickle-headers` parameter says
+ *   which fields and how long each buffer is, e.g.
+ *   `audio/x-opus;...;trickle-headers=streamheader.19.61` (an array of two
+ *   buffers, 19 and 61 bytes) or `trickle-headers=codec_data.43`; fields
+ *   are joined by `+`. gst_trickle_caps_get_headers() gives the buffers to
+ *   write, gst_trickle_caps_take_headers() puts them back into the caps
+ *   from the start of a segment.
  * - no or an unparsable Content-Type: `application/octet-stream`.
  *
  * Segment contents: `video/mpegts` and `application/octet-stream` are byte
@@ -46,6 +54,47 @@
 #include "tricklecaps.h"
 
 #define MPEGTS_CAPS "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
+#define HEADERS_PARAM "trickle-headers"
+
+/* a field whose buffers begin every segment: a buffer, or an array of
+ * buffers (streamheader) */
+static gboolean
+header_field (const GValue * v)
+{
+  guint i, n;
+
+  if (G_VALUE_TYPE (v) == GST_TYPE_BUFFER)
+    return gst_value_get_buffer (v) != NULL;
+  if (G_VALUE_TYPE (v) != GST_TYPE_ARRAY)
+    return FALSE;
+  n = gst_value_array_get_size (v);
+  for (i = 0; i < n; i++) {
+    const GValue *b = gst_value_array_get_value (v, i);
+    if (G_VALUE_TYPE (b) != GST_TYPE_BUFFER || !gst_value_get_buffer (b))
+      return FALSE;
+  }
+  return n > 0;
+}
+
+/* "name.size[.size...]" for the layout parameter */
+static void
+append_layout (GString * layout, const gchar * name, const GValue * v)
+{
+  guint i;
+
+  if (layout->len > 0)
+    g_string_append_c (layout, '+');
+  g_string_append (layout, name);
+  if (G_VALUE_TYPE (v) == GST_TYPE_BUFFER) {
+    g_string_append_printf (layout, ".%" G_GSIZE_FORMAT,
+        gst_buffer_get_size (gst_value_get_buffer (v)));
+    return;
+  }
+  for (i = 0; i < gst_value_array_get_size (v); i++)
+    g_string_append_printf (layout, ".%" G_GSIZE_FORMAT,
+        gst_buffer_get_size (gst_value_get_buffer (gst_value_array_get_value
+                (v, i))));
+}
 
 /* a name gst_structure_new_empty() accepts (it is critical otherwise) */
 static gboolean
@@ -111,7 +160,7 @@ gchar *
 gst_trickle_caps_to_content_type (const GstCaps * caps)
 {
   GstStructure *s;
-  GString *str;
+  GString *str, *layout;
   guint i;
 
   g_return_val_if_fail (GST_IS_CAPS (caps), NULL);
@@ -122,12 +171,17 @@ gst_trickle_caps_to_content_type (const GstCaps * caps)
   if (gst_structure_has_name (s, "video/mpegts"))
     return g_strdup ("video/MP2T");
   str = g_string_new (gst_structure_get_name (s));
+  layout = g_string_new (NULL);
   for (i = 0; i < (guint) gst_structure_n_fields (s); i++) {
     const gchar *name = gst_structure_nth_field_name (s, i);
     const GValue *v = gst_structure_get_value (s, name);
     GType type = G_VALUE_TYPE (v);
     gchar *ser;
 
+    if (header_field (v)) {
+      append_layout (layout, name, v);
+      continue;
+    }
     if (type == GST_TYPE_ARRAY || type == GST_TYPE_LIST
         || type == GST_TYPE_BUFFER || type == GST_TYPE_SAMPLE
         || type == GST_TYPE_CAPS || type == GST_TYPE_STRUCTURE)
@@ -142,6 +196,9 @@ gst_trickle_caps_to_content_type (const GstCaps * caps)
     }
     g_free (ser);
   }
+  if (layout->len > 0)
+    g_string_append_printf (str, ";" HEADERS_PARAM "=%s", layout->str);
+  g_string_free (layout, TRUE);
   return g_string_free (str, FALSE);
 }
 
@@ -182,6 +239,8 @@ gst_trickle_content_type_to_caps (const gchar * content_type)
     *eq = '\0';
     g_strstrip (p);
     g_strstrip (eq + 1);
+    if (g_ascii_strcasecmp (p, HEADERS_PARAM) == 0)
+      continue;                 /* see gst_trickle_caps_take_headers() */
     /* a quoted value is a string (untyped, GStreamer would warn and read
      * it as a flag set); a value that does not parse on its own becomes a
      * string too */
@@ -235,4 +294,170 @@ gst_trickle_caps_is_byte_stream (const GstCaps * caps)
   s = gst_caps_get_structure (caps, 0);
   return gst_structure_has_name (s, "video/mpegts")
       || gst_structure_has_name (s, "application/octet-stream");
+}
+
+/**
+ * gst_trickle_caps_get_headers:
+ * @caps: fixed caps
+ *
+ * The buffers that begin every segment of @caps, in the order the
+ * Content-Type's `trickle-headers` parameter names them: for
+ * `video/mpegts` its `streamheader` (PAT/PMT, not named in the
+ * Content-Type: a demuxer reads them), for frame formats every field that
+ * holds buffers.
+ *
+ * Returns: (transfer full) (element-type GstBuffer): the buffers, maybe
+ * none
+ */
+GPtrArray *
+gst_trickle_caps_get_headers (const GstCaps * caps)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstStructure *s;
+  guint i, j;
+
+  if (!caps || gst_caps_is_empty (caps) || gst_caps_is_any (caps))
+    return out;
+  s = gst_caps_get_structure (caps, 0);
+  for (i = 0; i < (guint) gst_structure_n_fields (s); i++) {
+    const gchar *name = gst_structure_nth_field_name (s, i);
+    const GValue *v = gst_structure_get_value (s, name);
+
+    if (!header_field (v))
+      continue;
+    if (gst_structure_has_name (s, "video/mpegts")
+        && strcmp (name, "streamheader") != 0)
+      continue;
+    if (G_VALUE_TYPE (v) == GST_TYPE_BUFFER) {
+      g_ptr_array_add (out, gst_buffer_ref (gst_value_get_buffer (v)));
+      continue;
+    }
+    for (j = 0; j < gst_value_array_get_size (v); j++)
+      g_ptr_array_add (out, gst_buffer_ref (gst_value_get_buffer
+              (gst_value_array_get_value (v, j))));
+  }
+  return out;
+}
+
+/**
+ * gst_trickle_content_type_has_headers:
+ * @content_type: (nullable): a channel's Content-Type
+ *
+ * Returns: %TRUE when its segments begin with caps buffers (a
+ * `trickle-headers` parameter)
+ */
+gboolean
+gst_trickle_content_type_has_headers (const gchar * content_type)
+{
+  gchar **parts;
+  gboolean found = FALSE;
+  guint i;
+
+  if (!content_type)
+    return FALSE;
+  parts = g_strsplit (content_type, ";", -1);
+  for (i = 1; parts[i] && !found; i++) {
+    gchar *p = g_strstrip (parts[i]);
+    found = g_ascii_strncasecmp (p, HEADERS_PARAM "=",
+        strlen (HEADERS_PARAM) + 1) == 0;
+  }
+  g_strfreev (parts);
+  return found;
+}
+
+static const gchar *
+headers_layout (gchar ** parts)
+{
+  guint i;
+
+  for (i = 1; parts[i]; i++) {
+    gchar *p = g_strstrip (parts[i]);
+    if (g_ascii_strncasecmp (p, HEADERS_PARAM "=",
+            strlen (HEADERS_PARAM) + 1) == 0)
+      return p + strlen (HEADERS_PARAM) + 1;
+  }
+  return NULL;
+}
+
+/**
+ * gst_trickle_caps_take_headers:
+ * @caps: (transfer full): caps from gst_trickle_content_type_to_caps()
+ * @content_type: the Content-Type they came from
+ * @segment: a whole segment
+ * @header_size: (out): how many bytes at the start of @segment were
+ *   headers
+ *
+ * Puts the buffers a `trickle-headers` parameter names, from the start of
+ * @segment, back into @caps as the fields they came from.
+ *
+ * Returns: (transfer full) (nullable): the caps with the buffers, or %NULL
+ * when @segment is too short for them or the parameter is malformed
+ */
+GstCaps *
+gst_trickle_caps_take_headers (GstCaps * caps, const gchar * content_type,
+    GstBuffer * segment, gsize * header_size)
+{
+  gchar **parts = g_strsplit (content_type ? content_type : "", ";", -1);
+  const gchar *layout = headers_layout (parts);
+  gchar **fields = NULL;
+  gsize off = 0, total = gst_buffer_get_size (segment);
+  GstStructure *s;
+  guint i, j;
+
+  *header_size = 0;
+  if (!layout) {
+    g_strfreev (parts);
+    return caps;
+  }
+  caps = gst_caps_make_writable (caps);
+  s = gst_caps_get_structure (caps, 0);
+  fields = g_strsplit (layout, "+", -1);
+  for (i = 0; fields[i]; i++) {
+    gchar **sizes = g_strsplit (fields[i], ".", -1);
+    GValue arr = G_VALUE_INIT;
+    guint n = g_strv_length (sizes);
+
+    if (n < 2 || !valid_name (sizes[0])) {
+      g_strfreev (sizes);
+      goto bad;
+    }
+    g_value_init (&arr, GST_TYPE_ARRAY);
+    for (j = 1; j < n; j++) {
+      guint64 len;
+      GValue bv = G_VALUE_INIT;
+      GstBuffer *b;
+
+      if (!g_ascii_string_to_unsigned (sizes[j], 10, 0, total - off, &len,
+              NULL)) {
+        g_value_unset (&arr);
+        g_strfreev (sizes);
+        goto bad;
+      }
+      b = gst_buffer_copy_region (segment, GST_BUFFER_COPY_MEMORY, off, len);
+      /* a header buffer is marked as one, as encoders mark theirs */
+      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_HEADER);
+      off += len;
+      g_value_init (&bv, GST_TYPE_BUFFER);
+      gst_value_take_buffer (&bv, b);
+      gst_value_array_append_and_take_value (&arr, &bv);
+    }
+    if (n == 2 && strcmp (sizes[0], "streamheader") != 0)
+      gst_structure_set_value (s, sizes[0], gst_value_array_get_value (&arr,
+              0));
+    else
+      gst_structure_set_value (s, sizes[0], &arr);
+    g_value_unset (&arr);
+    g_strfreev (sizes);
+  }
+  g_strfreev (fields);
+  g_strfreev (parts);
+  *header_size = off;
+  return caps;
+
+bad:
+  g_strfreev (fields);
+  g_strfreev (parts);
+  gst_caps_unref (caps);
+  return NULL;
 }

@@ -15,5 +15,12 @@ GST_TRICKLE_API
 GstCaps *gst_trickle_content_type_to_caps (const gchar * content_type);
 GST_TRICKLE_API
 gboolean gst_trickle_caps_is_byte_stream (const GstCaps * caps);
+GST_TRICKLE_API
+GPtrArray *gst_trickle_caps_get_headers (const GstCaps * caps);
+GST_TRICKLE_API
+gboolean gst_trickle_content_type_has_headers (const gchar * content_type);
+GST_TRICKLE_API
+GstCaps *gst_trickle_caps_take_headers (GstCaps * caps,
+    const gchar * content_type, GstBuffer * segment, gsize * header_size);
 
 G_END_DECLS
