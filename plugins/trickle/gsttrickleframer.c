@@ -15,16 +15,24 @@
  * trickleserver's src pads (in-process):
  * - caps from each segment's Content-Type (gst_trickle_content_type_to_caps)
  *   or the override; none given: typefind the first TYPEFIND_BYTES;
- * - byte streams: each piece as it arrives, wrapping the GBytes (no copy);
+ * - byte streams: each piece as it arrives, wrapping the GBytes (no copy),
+ *   PTS/DTS = the running time it arrived at (as udpsrc stamps packets);
+ *   the first buffer of a segment (a keyframe with PAT/PMT, by how
+ *   publishers cut) without DELTA_UNIT, the others with it, and a
+ *   downstream force-key-unit event before a segment's first buffer when
+ *   one was asked for (hlssink, splitmuxsink split there);
  * - frame formats: the pieces of a complete segment as one buffer
  *   (memories appended, no copy), PTS/DTS = the running time when the
- *   segment began; a segment cut short is dropped;
+ *   segment began; a segment cut short is dropped; stream headers named
+ *   by the Content-Type (`trickle-headers`) are taken from the segment's
+ *   start into the caps;
  * - DISCONT on the first buffer after a skipped seq, a jump or a break. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <gst/base/gsttypefindhelper.h>
+#include <gst/video/video.h>
 #include "gsttrickleframer.h"
 
 #define TYPEFIND_BYTES 8192
@@ -38,6 +46,14 @@ struct _GstTrickleFramer
   gboolean byte_stream;
   gboolean typefind;
   gboolean discont;
+  gboolean headers;             /* frame segments begin with caps buffers */
+  GstCaps *base_caps;           /* ...the caps without them */
+  gboolean segment_begins;      /* the next byte-stream buffer starts one */
+  /* an upstream force-key-unit event's wish, under the owner's lock */
+  gboolean key_unit_asked;
+  GstClockTime key_unit_time;
+  guint key_unit_count;
+  GstEvent *key_unit_event;     /* to send before the buffer returned */
   GstBuffer *frame;
   GstClockTime segment_start;
 };
@@ -65,10 +81,65 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
 {
   g_clear_pointer (&f->content_type, g_free);
   gst_clear_caps (&f->caps);
+  gst_clear_caps (&f->base_caps);
   gst_clear_buffer (&f->frame);
   f->typefind = FALSE;
   f->byte_stream = TRUE;
+  f->headers = FALSE;
   f->discont = TRUE;
+  f->segment_begins = FALSE;
+  GST_OBJECT_LOCK (f->owner);
+  f->key_unit_asked = FALSE;
+  GST_OBJECT_UNLOCK (f->owner);
+  gst_clear_event (&f->key_unit_event);
+}
+
+/* An upstream force-key-unit event (hlssink asks for one every
+ * target-duration): the first segment start at or after @running_time
+ * (NONE: the next one) is announced downstream with a force-key-unit
+ * event. Segments start on keyframes, so that is where a file may be
+ * split. Any thread. */
+void
+gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
+    GstClockTime running_time, guint count)
+{
+  GST_OBJECT_LOCK (f->owner);
+  f->key_unit_asked = TRUE;
+  f->key_unit_time = running_time;
+  f->key_unit_count = count;
+  GST_OBJECT_UNLOCK (f->owner);
+}
+
+/* the event to send before the buffer gst_trickle_framer_feed() just
+ * returned, if any */
+GstEvent *
+gst_trickle_framer_take_event (GstTrickleFramer * f)
+{
+  GstEvent *ev = f->key_unit_event;
+
+  f->key_unit_event = NULL;
+  return ev;
+}
+
+/* a segment's first buffer, at @now, goes out: announce it if asked */
+static void
+segment_buffer (GstTrickleFramer * f, GstClockTime now)
+{
+  gboolean due;
+  guint count;
+
+  GST_OBJECT_LOCK (f->owner);
+  due = f->key_unit_asked && (!GST_CLOCK_TIME_IS_VALID (f->key_unit_time)
+      || !GST_CLOCK_TIME_IS_VALID (now) || now >= f->key_unit_time);
+  count = f->key_unit_count;
+  if (due)
+    f->key_unit_asked = FALSE;
+  GST_OBJECT_UNLOCK (f->owner);
+  if (due) {
+    gst_clear_event (&f->key_unit_event);
+    f->key_unit_event = gst_video_event_new_downstream_force_key_unit (now,
+        now, now, TRUE, count);
+  }
 }
 
 void
@@ -136,7 +207,41 @@ segment_start (GstTrickleFramer * f, const gchar * content_type,
     }
   }
   f->byte_stream = gst_trickle_caps_is_byte_stream (caps);
+  f->headers = !f->caps_override && !f->byte_stream
+      && gst_trickle_content_type_has_headers (content_type);
+  if (f->headers) {
+    /* the caps are complete only with the buffers at the segment's start */
+    gst_caps_replace (&f->base_caps, caps);
+    gst_caps_unref (caps);
+    return;
+  }
   use_caps (f, caps, new_caps);
+}
+
+/* a frame segment that begins with the caps' buffers: the caps from them,
+ * the frame after them */
+static GstBuffer *
+take_headers (GstTrickleFramer * f, GstBuffer * buf, GstCaps ** new_caps)
+{
+  gsize hsize = 0;
+  GstCaps *caps = gst_trickle_caps_take_headers (gst_caps_ref (f->base_caps),
+      f->content_type, buf, &hsize);
+  GstBuffer *frame;
+
+  if (!caps || hsize >= gst_buffer_get_size (buf)) {
+    GST_WARNING_OBJECT (f->owner, "a segment without its stream headers "
+        "(%" G_GSIZE_FORMAT " bytes, Content-Type %s): dropped",
+        gst_buffer_get_size (buf), f->content_type);
+    gst_clear_caps (&caps);
+    gst_buffer_unref (buf);
+    f->discont = TRUE;
+    return NULL;
+  }
+  use_caps (f, caps, new_caps);
+  frame = gst_buffer_copy_region (buf, GST_BUFFER_COPY_ALL, hsize,
+      gst_buffer_get_size (buf) - hsize);
+  gst_buffer_unref (buf);
+  return frame;
 }
 
 static GstBuffer *
@@ -156,9 +261,24 @@ typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
   return buf;
 }
 
+/* a byte-stream buffer: stamped with its arrival, a segment's first one
+ * marked as the keyframe it starts with */
+static GstBuffer *
+stamp (GstTrickleFramer * f, GstBuffer * buf, GstClockTime now)
+{
+  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = now;
+  if (f->segment_begins) {
+    f->segment_begins = FALSE;
+    segment_buffer (f, now);
+  } else {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  }
+  return buf;
+}
+
 /**
  * gst_trickle_framer_feed:
- * @now: running time now (timestamps of frame formats)
+ * @now: running time now (timestamps)
  * @new_caps: (out) (transfer full): set when the caps change: to be sent
  *   before the returned buffer
  *
@@ -176,23 +296,24 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
         f->discont = TRUE;
       segment_start (f, ev->content_type, new_caps);
       f->segment_start = now;
+      f->segment_begins = TRUE;
       gst_clear_buffer (&f->frame);
       break;
     case GST_TRICKLE_SUBSCRIBER_DATA:
       if (f->typefind) {
         append (&f->frame, ev->data);
         if (gst_buffer_get_size (f->frame) >= TYPEFIND_BYTES)
-          buf = typefind_done (f, new_caps);
+          buf = stamp (f, typefind_done (f, new_caps), now);
       } else if (f->byte_stream) {
         /* as it arrives: no copy */
-        buf = gst_buffer_new_wrapped_bytes (ev->data);
+        buf = stamp (f, gst_buffer_new_wrapped_bytes (ev->data), now);
       } else {
         append (&f->frame, ev->data);
       }
       break;
     case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
       if (f->typefind && f->frame) {
-        buf = typefind_done (f, new_caps);
+        buf = stamp (f, typefind_done (f, new_caps), now);
       } else if (!ev->complete) {
         /* a frame cut short is no frame; a byte stream resyncs */
         gst_clear_buffer (&f->frame);
@@ -200,8 +321,12 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
       } else if (f->frame) {
         buf = f->frame;
         f->frame = NULL;
-        GST_BUFFER_PTS (buf) = f->segment_start;
-        GST_BUFFER_DTS (buf) = f->segment_start;
+        if (f->headers)
+          buf = take_headers (f, buf, new_caps);
+        if (buf) {
+          GST_BUFFER_PTS (buf) = f->segment_start;
+          GST_BUFFER_DTS (buf) = f->segment_start;
+        }
       }
       break;
     case GST_TRICKLE_SUBSCRIBER_JUMP:

@@ -27,6 +27,12 @@ GstBuffer *gst_trickle_framer_feed (GstTrickleFramer * f,
     GstTrickleSubscriberEvent * ev, GstClockTime now, GstCaps ** new_caps);
 
 G_GNUC_INTERNAL
+void gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
+    GstClockTime running_time, guint count);
+G_GNUC_INTERNAL
+GstEvent *gst_trickle_framer_take_event (GstTrickleFramer * f);
+
+G_GNUC_INTERNAL
 GstClockTime gst_trickle_framer_now (GstElement * element);
 
 G_END_DECLS

@@ -48,6 +48,7 @@
 #endif
 
 #include <string.h>
+#include <gst/video/video.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesrc.h"
 #include "gsttrickleuri.h"
@@ -120,6 +121,7 @@ static gboolean gst_trickle_src_stop (GstBaseSrc * src);
 static gboolean gst_trickle_src_unlock (GstBaseSrc * src);
 static gboolean gst_trickle_src_unlock_stop (GstBaseSrc * src);
 static gboolean gst_trickle_src_query (GstBaseSrc * src, GstQuery * query);
+static gboolean gst_trickle_src_event (GstBaseSrc * src, GstEvent * event);
 static GstCaps *gst_trickle_src_get_caps (GstBaseSrc * src, GstCaps * filter);
 static gboolean gst_trickle_src_negotiate (GstBaseSrc * src);
 static GstFlowReturn gst_trickle_src_create (GstPushSrc * src,
@@ -198,6 +200,7 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_trickle_src_unlock);
   basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_trickle_src_unlock_stop);
   basesrc_class->query = GST_DEBUG_FUNCPTR (gst_trickle_src_query);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_trickle_src_event);
   basesrc_class->get_caps = GST_DEBUG_FUNCPTR (gst_trickle_src_get_caps);
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR (gst_trickle_src_negotiate);
   pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_trickle_src_create);
@@ -441,6 +444,27 @@ gst_trickle_src_query (GstBaseSrc * src, GstQuery * query)
   return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
+/* an upstream force-key-unit (hlssink asks for one every target-duration):
+ * announced at the next segment start, which is a keyframe */
+static gboolean
+gst_trickle_src_event (GstBaseSrc * src, GstEvent * event)
+{
+  GstTrickleSrc *self = GST_TRICKLE_SRC (src);
+
+  if (gst_video_event_is_force_key_unit (event)
+      && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM) {
+    GstClockTime running_time;
+    gboolean all_headers;
+    guint count;
+
+    gst_video_event_parse_upstream_force_key_unit (event, &running_time,
+        &all_headers, &count);
+    gst_trickle_framer_request_key_unit (self->framer, running_time, count);
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS (parent_class)->event (src, event);
+}
+
 static GstCaps *
 gst_trickle_src_get_caps (GstBaseSrc * src, GstCaps * filter)
 {
@@ -555,8 +579,7 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         break;
     }
     buf = gst_trickle_framer_feed (self->framer, &ev,
-        ev.type == GST_TRICKLE_SUBSCRIBER_SEGMENT_START ?
-        gst_trickle_framer_now (GST_ELEMENT (self)) : GST_CLOCK_TIME_NONE, &caps);
+        gst_trickle_framer_now (GST_ELEMENT (self)), &caps);
     gst_trickle_subscriber_event_clear (&ev);
     if (caps) {
       gboolean ok = gst_base_src_set_caps (GST_BASE_SRC (self), caps);
@@ -569,6 +592,9 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
       }
     }
     if (buf) {
+      GstEvent *event = gst_trickle_framer_take_event (self->framer);
+      if (event)
+        gst_pad_push_event (GST_BASE_SRC_PAD (self), event);
       *outbuf = buf;
       return GST_FLOW_OK;
     }
