@@ -630,6 +630,12 @@ on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
       FALSE);
 }
 
+static void
+host_pad (const GValue * item, gpointer store)
+{
+  gst_trickle_pad_host (g_value_get_object (item), store);
+}
+
 static gboolean
 gst_trickle_server_start (GstTrickleServer * self)
 {
@@ -639,6 +645,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   GError *err = NULL;
   gchar *url, *host, *control, *events;
   guint port, stats_interval;
+  GstIterator *hosted;
 
   GST_OBJECT_LOCK (self);
   if (self->tls_certificate || self->tls_key) {
@@ -696,12 +703,25 @@ gst_trickle_server_start (GstTrickleServer * self)
   }
 
   port = gst_trickle_http_server_get_bound_port (server);
+  /* connected before the channels of pads requested before the start
+   * (gst_parse_launch() requests them in NULL) are made: an application
+   * that connected channel-added after making the pipeline sees them */
+  g_signal_connect (store, "channel-added", G_CALLBACK (store_channel_added),
+      self);
+  g_signal_connect (store, "channel-removed",
+      G_CALLBACK (store_channel_removed), self);
   GST_OBJECT_LOCK (self);
   self->store = store;
   self->server = server;
-  /* the channels of pads requested before the start */
-  g_list_foreach (GST_ELEMENT (self)->pads, (GFunc) gst_trickle_pad_host,
-      store);
+  GST_OBJECT_UNLOCK (self);
+  /* not under the object lock: channel-added handlers may use the element.
+   * The pad list is the element's, stable here (pads are requested and
+   * released by the application thread, which is changing the state) */
+  hosted = gst_element_iterate_pads (GST_ELEMENT (self));
+  while (gst_iterator_foreach (hosted, host_pad, store) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (hosted);
+  gst_iterator_free (hosted);
+  GST_OBJECT_LOCK (self);
   control = g_strdup (self->control);
   events = g_strdup (self->events);
   stats_interval = self->stats_interval;
@@ -711,10 +731,6 @@ gst_trickle_server_start (GstTrickleServer * self)
       "https" : "http", host, port, self->base_path);
   GST_OBJECT_UNLOCK (self);
 
-  g_signal_connect (store, "channel-added", G_CALLBACK (store_channel_added),
-      self);
-  g_signal_connect (store, "channel-removed",
-      G_CALLBACK (store_channel_removed), self);
   self->ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
       events, stats_interval);
   g_free (control);

@@ -682,6 +682,69 @@ GST_START_TEST (test_connection_events)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *names;
+} AddedNames;
+
+static void
+collect_added (GstElement * srv, const gchar * channel, AddedNames * a)
+{
+  g_mutex_lock (&a->lock);
+  g_ptr_array_add (a->names, g_strdup (channel));
+  g_mutex_unlock (&a->lock);
+}
+
+static gboolean
+added_has (AddedNames * a, const gchar * name)
+{
+  gboolean found;
+
+  g_mutex_lock (&a->lock);
+  found = g_ptr_array_find_with_equal_func (a->names, name, g_str_equal,
+      NULL);
+  g_mutex_unlock (&a->lock);
+  return found;
+}
+
+/* issue 10, point 12: an application connects channel-added after
+ * gst_parse_launch() made the pads (src_ and sink_), then plays: it sees
+ * channel-added for every hosted channel, and the channels answer */
+GST_START_TEST (test_channel_added_after_parse_launch)
+{
+  GstElement *p, *srv;
+  AddedNames a;
+  TrickleTestConn *c;
+  GError *err = NULL;
+  guint port;
+
+  g_mutex_init (&a.lock);
+  a.names = g_ptr_array_new_with_free_func (g_free);
+  p = gst_parse_launch ("trickleserver name=srv port=0 "
+      "srv.src_video-in ! fakesink async=false "
+      "videotestsrc is-live=true ! " RAW_CAPS " ! srv.sink_video-out", &err);
+  fail_unless (p != NULL, "%s", err ? err->message : "");
+  srv = trickle_test_get (p, "srv");
+  g_signal_connect (srv, "channel-added", G_CALLBACK (collect_added), &a);
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  port = server_port (p);
+
+  fail_unless (added_has (&a, "video-in"));
+  fail_unless (added_has (&a, "video-out"));
+  c = trickle_test_request (port, "GET", "/video-in/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+
+  gst_object_unref (srv);
+  trickle_test_stop_pipeline (p);
+  g_ptr_array_unref (a.names);
+  g_mutex_clear (&a.lock);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -698,6 +761,7 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_connection_events);
   tcase_add_test (tc, test_events_stats);
+  tcase_add_test (tc, test_channel_added_after_parse_launch);
   return s;
 }
 
