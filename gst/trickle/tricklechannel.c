@@ -286,6 +286,24 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
   if (seq == GST_TRICKLE_SEQ_NEXT)
     seq = channel->next_write;
 
+  if (seq + (gint64) channel->window < channel->next_write) {
+    /* older than anything the window can hold: no POST of the publisher
+     * writing at the head can be that late (it sends each segment after
+     * the one before, so its stragglers are at most a segment or two
+     * behind). A publisher restarted here, as the reference clients do
+     * at seq 0 with no Lp-Trickle-Reset: the head follows it back, and
+     * readers waiting at the old head are released (their next GET is
+     * sent to this seq by the 470's Lp-Trickle-Latest), so none of the
+     * new publisher's segments is skipped */
+    channel->next_write = seq;
+    for (i = 0; i < channel->window; i++) {
+      GstTrickleSegment *s = channel->slots[i];
+      if (s && gst_trickle_segment_get_seq (s) > seq
+          && _gst_trickle_segment_is_fresh (s))
+        _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+    }
+  }
+
   if (reset) {
     /* the publisher restarted: everyone waiting on older seqs is
      * released. The write head is left alone: preconnected POSTs can
@@ -356,7 +374,8 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
   if (gst_trickle_segment_get_size (segment) == 0) {
     /* first byte: the write head moves past this seq. Never backwards: two
      * segments of one publisher can reach us out of order on two
-     * connections */
+     * connections (a publisher that restarted far below the head moved it
+     * back when its POST was claimed) */
     g_mutex_lock (&channel->lock);
     if (!channel->closed) {
       channel->next_write = MAX (channel->next_write,
