@@ -140,7 +140,8 @@ gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
  * published into it (for channels made without a type, such as a
  * pipeline's hosted input channels: only the publisher knows the media).
  * By default, as in the reference server, the type is fixed when the
- * channel is made.
+ * channel is made, except that a channel made without one takes the
+ * Content-Type of its first publisher.
  */
 void
 gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
@@ -160,6 +161,28 @@ gst_trickle_channel_get_publisher_typed (GstTrickleChannel * channel)
   ret = channel->publisher_typed;
   g_mutex_unlock (&channel->lock);
   return ret;
+}
+
+/* the Content-Type of a POST into the channel: a publisher-typed channel
+ * follows each; a channel made without a type (POST /ch with no
+ * Expect-Content) takes its first publisher's, so subscribers need not
+ * guess the media. curl's default for --data names no media and is not
+ * taken */
+void
+_gst_trickle_channel_publisher_content_type (GstTrickleChannel * channel,
+    const gchar * content_type)
+{
+  if (!content_type || !*content_type)
+    return;
+  g_mutex_lock (&channel->lock);
+  if (channel->publisher_typed ? g_strcmp0 (channel->mime_type,
+          content_type) != 0 : channel->mime_type[0] == '\0'
+      && g_ascii_strncasecmp (content_type,
+          "application/x-www-form-urlencoded", 33) != 0) {
+    g_free (channel->mime_type);
+    channel->mime_type = g_strdup (content_type);
+  }
+  g_mutex_unlock (&channel->lock);
 }
 
 /**

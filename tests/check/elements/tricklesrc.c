@@ -1218,6 +1218,79 @@ GST_START_TEST (test_reference_publisher_restart)
 
 GST_END_TEST;
 
+/* issue 10, point 13: a channel made by curl with no Expect-Content, raw
+ * I420 video published into it by tricklesink, read by tricklesrc from
+ * seq 0: the channel takes its publisher's Content-Type, and the
+ * subscriber gets the 150 frames as 150 buffers with the publisher's caps
+ * (not pieces of frames after a failed typefind) */
+GST_START_TEST (test_untyped_channel_takes_publisher_type)
+{
+  gchar *curl = g_find_program_in_path ("curl");
+  TrickleTestServer *ts;
+  GstElement *sub, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GstCaps *want;
+  GError *err = NULL;
+  gchar *desc, *url;
+  gint status = -1;
+  guint frames = 0;
+
+  if (!curl) {
+    GST_WARNING ("curl missing (Debian package curl), skipping");
+    return;
+  }
+  ts = trickle_test_server_new ();
+  /* the publisher is not paced: a window it cannot outrun */
+  g_object_set (ts->store, "window", 256, NULL);
+  trickle_test_server_start (ts, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/ch", ts->port);
+  {
+    const gchar *argv[] = { curl, "-sS", "-f", "-X", "POST", url, NULL };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &err), "%s",
+        err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "curl failed");
+  }
+  desc = g_strdup_printf ("tricklesrc location=%s start-seq=0 ! "
+      "appsink name=sink sync=false", url);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=150 ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "tricklesink location=%s delete-on-eos=false", url);
+  msg = trickle_test_run_pipeline (desc);
+  fail_unless (msg == NULL, "the publisher failed");
+  g_free (desc);
+
+  want = gst_caps_from_string ("video/x-raw,format=I420,width=160,"
+      "height=120,framerate=30/1");
+  sink = trickle_test_get (sub, "sink");
+  while (frames < 200 && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              (frames < 150 ? 20 : 1) * GST_SECOND))) {
+    GstCaps *caps = gst_sample_get_caps (sample);
+    if (!caps || !gst_caps_is_subset (caps, want)) {
+      gchar *str = caps ? gst_caps_to_string (caps) : g_strdup ("none");
+      fail ("buffer %u of %" G_GSIZE_FORMAT " bytes, caps %s", frames,
+          gst_buffer_get_size (gst_sample_get_buffer (sample)), str);
+    }
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 160 * 120 * 3 / 2);
+    frames++;
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (frames, 150);
+  gst_caps_unref (want);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+  g_free (url);
+  g_free (curl);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1241,6 +1314,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_reference_publisher_restart);
+  tcase_add_test (tc, test_untyped_channel_takes_publisher_type);
   return s;
 }
 
