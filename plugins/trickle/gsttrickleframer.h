@@ -29,4 +29,7 @@ GstBuffer *gst_trickle_framer_feed (GstTrickleFramer * f,
 G_GNUC_INTERNAL
 GstClockTime gst_trickle_framer_now (GstElement * element);
 
+G_GNUC_INTERNAL
+gboolean gst_trickle_framer_type_not_found (GstTrickleFramer * f);
+
 G_END_DECLS

@@ -166,6 +166,14 @@ src_loop (GstPad * pad)
     gst_pad_push_event (pad, gst_event_new_caps (caps));
     gst_caps_unref (caps);
   }
+  if (!buf && gst_trickle_framer_type_not_found (h->framer)) {
+    GST_ELEMENT_ERROR (h->server, STREAM, TYPE_NOT_FOUND,
+        ("Could not determine the media type of channel \"%s\"",
+            h->channel), ("its publisher sent no Content-Type and its first "
+            "bytes were not recognised"));
+    gst_pad_pause_task (pad);
+    return;
+  }
   if (!buf)
     return;
   if (!h->sent_segment)

@@ -1291,6 +1291,86 @@ GST_START_TEST (test_untyped_channel_takes_publisher_type)
 
 GST_END_TEST;
 
+/* issue 10, point 13: a channel with no type, fed by a publisher that
+ * sends no Content-Type, with bytes typefinding cannot recognise: a
+ * tricklesrc posts STREAM/TYPE_NOT_FOUND and pushes nothing; with the caps
+ * property it reads the bytes, all of them */
+GST_START_TEST (test_untyped_unknown_data)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GstElement *sub, *sink;
+  TrickleTestConn *c;
+  GstMessage *msg;
+  GstSample *sample;
+  GError *err = NULL;
+  guint8 data[16384];
+  GByteArray *got = g_byte_array_new ();
+  gchar *desc;
+  guint i;
+
+  for (i = 0; i < sizeof (data); i++)
+    data[i] = i % 256;          /* no format typefinding knows */
+  c = trickle_test_request (ts->port, "POST", "/raw", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  for (i = 0; i < 3; i++) {
+    gchar *path = g_strdup_printf ("/raw/%u", i);
+    c = trickle_test_request (ts->port, "POST", path, data, sizeof (data),
+        NULL);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless (trickle_test_conn_get_header (c, "Content-Type") == NULL);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (sub, 20);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_TYPE_NOT_FOUND), "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  sink = trickle_test_get (sub, "sink");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 0);
+  fail_unless (sample == NULL, "a buffer was pushed");
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+
+  /* told the caps: the bytes as they are */
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
+      "start-seq=0 caps=application/x-pattern ! appsink name=sink "
+      "sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  while (got->len < 3 * sizeof (data) && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstMapInfo map;
+    fail_unless (gst_structure_has_name (gst_caps_get_structure
+            (gst_sample_get_caps (sample), 0), "application/x-pattern"));
+    fail_unless (gst_buffer_map (gst_sample_get_buffer (sample), &map,
+            GST_MAP_READ));
+    g_byte_array_append (got, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (got->len, 3 * sizeof (data));
+  for (i = 0; i < 3; i++)
+    fail_unless (memcmp (got->data + i * sizeof (data), data,
+            sizeof (data)) == 0, "segment %u differs", i);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+  g_byte_array_unref (got);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1315,6 +1395,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_reference_publisher_restart);
   tcase_add_test (tc, test_untyped_channel_takes_publisher_type);
+  tcase_add_test (tc, test_untyped_unknown_data);
   return s;
 }
 
