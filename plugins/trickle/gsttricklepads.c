@@ -192,6 +192,7 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
     gboolean active)
 {
   Hosted *h = hosted (pad);
+  GstTrickleReader *reader;
 
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
@@ -202,12 +203,14 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
       GST_ERROR_OBJECT (pad, "the server is not started");
       return FALSE;
     }
-    GST_OBJECT_LOCK (pad);
-    h->reader = gst_trickle_reader_new (store, h->channel,
+    reader = gst_trickle_reader_new (store, h->channel,
         GST_TRICKLE_SEQ_CURRENT, TRUE);
+    g_object_unref (store);
+    /* under the object lock: gst_trickle_pad_end_stream() wakes it up */
+    GST_OBJECT_LOCK (pad);
+    h->reader = reader;
     g_atomic_int_set (&h->end_stream, 0);
     GST_OBJECT_UNLOCK (pad);
-    g_object_unref (store);
     gst_trickle_framer_reset (h->framer);
     h->sent_stream_start = h->sent_segment = FALSE;
     return gst_pad_start_task (pad, (GstTaskFunction) src_loop, pad, NULL);
@@ -218,8 +221,9 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
   GST_OBJECT_UNLOCK (pad);
   gst_pad_stop_task (pad);
   GST_OBJECT_LOCK (pad);
-  g_clear_pointer (&h->reader, gst_trickle_reader_free);
+  reader = g_steal_pointer (&h->reader);
   GST_OBJECT_UNLOCK (pad);
+  g_clear_pointer (&reader, gst_trickle_reader_free);
   return TRUE;
 }
 
