@@ -1118,12 +1118,13 @@ go_write (TrickleTestConn * c, const gchar * who, gint64 seq)
 
 /* issue 10, point 10: a reference publisher restarts on a channel whose
  * write head is far ahead. The publisher is a raw-HTTP re-enactment of
- * go-livepeer's TricklePublisher (PyTrickle's and http-trickle's send the
- * same requests): it starts at seq 0 with no Lp-Trickle-Reset, POSTs seq 0
- * as soon as it is made (headers only), and POSTs seq N+1 when segment N
- * begins, before writing N. (The Go client itself is not built here: its
- * package needs a newer Go than Debian's and its sources may not be
- * vendored.) A real tricklesrc follows the channel. The reference server
+ * go-livepeer's TricklePublisher, same requests and headers (PyTrickle's
+ * and http-trickle's restart the same way, differing only in headers such
+ * as Connection: close): it starts at seq 0 with no Lp-Trickle-Reset, POSTs
+ * seq 0 as soon as it is made (headers only), and POSTs seq N+1 when
+ * segment N begins, before writing N. (The Go client itself is not built:
+ * its package needs Go 1.21 for log/slog, Debian 12 has 1.19.) A real
+ * tricklesrc follows the channel. The reference server
  * moves its write head back to 1 and its subscribers rejoin there (seq 0
  * is lost); every segment of the restarted publisher must reach the
  * subscriber, in order, none skipped. Each segment is written once the
