@@ -50,6 +50,9 @@ void _gst_trickle_channel_mark_empty_written (GstTrickleChannel * channel,
 G_GNUC_INTERNAL
 gint64 _gst_trickle_channel_get_write_time (GstTrickleChannel * channel);
 G_GNUC_INTERNAL
+void _gst_trickle_channel_publisher_content_type (GstTrickleChannel *
+    channel, const gchar * content_type);
+G_GNUC_INTERNAL
 void _gst_trickle_channel_add_subscriber (GstTrickleChannel * channel,
     gint n);
 gint _gst_trickle_channel_get_n_subscribers (GstTrickleChannel * channel);

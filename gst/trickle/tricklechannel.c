@@ -140,7 +140,8 @@ gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
  * published into it (for channels made without a type, such as a
  * pipeline's hosted input channels: only the publisher knows the media).
  * By default, as in the reference server, the type is fixed when the
- * channel is made.
+ * channel is made, except that a channel made without one takes the
+ * Content-Type of its first publisher.
  */
 void
 gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
@@ -160,6 +161,28 @@ gst_trickle_channel_get_publisher_typed (GstTrickleChannel * channel)
   ret = channel->publisher_typed;
   g_mutex_unlock (&channel->lock);
   return ret;
+}
+
+/* the Content-Type of a POST into the channel: a publisher-typed channel
+ * follows each; a channel made without a type (POST /ch with no
+ * Expect-Content) takes its first publisher's, so subscribers need not
+ * guess the media. curl's default for --data names no media and is not
+ * taken */
+void
+_gst_trickle_channel_publisher_content_type (GstTrickleChannel * channel,
+    const gchar * content_type)
+{
+  if (!content_type || !*content_type)
+    return;
+  g_mutex_lock (&channel->lock);
+  if (channel->publisher_typed ? g_strcmp0 (channel->mime_type,
+          content_type) != 0 : channel->mime_type[0] == '\0'
+      && g_ascii_strncasecmp (content_type,
+          "application/x-www-form-urlencoded", 33) != 0) {
+    g_free (channel->mime_type);
+    channel->mime_type = g_strdup (content_type);
+  }
+  g_mutex_unlock (&channel->lock);
 }
 
 /**
@@ -286,6 +309,24 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
   if (seq == GST_TRICKLE_SEQ_NEXT)
     seq = channel->next_write;
 
+  if (seq + (gint64) channel->window < channel->next_write) {
+    /* older than anything the window can hold: no POST of the publisher
+     * writing at the head can be that late (it sends each segment after
+     * the one before, so its stragglers are at most a segment or two
+     * behind). A publisher restarted here, as the reference clients do
+     * at seq 0 with no Lp-Trickle-Reset: the head follows it back, and
+     * readers waiting at the old head are released (their next GET is
+     * sent to this seq by the 470's Lp-Trickle-Latest), so none of the
+     * new publisher's segments is skipped */
+    channel->next_write = seq;
+    for (i = 0; i < channel->window; i++) {
+      GstTrickleSegment *s = channel->slots[i];
+      if (s && gst_trickle_segment_get_seq (s) > seq
+          && _gst_trickle_segment_is_fresh (s))
+        _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+    }
+  }
+
   if (reset) {
     /* the publisher restarted: everyone waiting on older seqs is
      * released. The write head is left alone: preconnected POSTs can
@@ -356,7 +397,8 @@ _gst_trickle_channel_append_claimed (GstTrickleChannel * channel,
   if (gst_trickle_segment_get_size (segment) == 0) {
     /* first byte: the write head moves past this seq. Never backwards: two
      * segments of one publisher can reach us out of order on two
-     * connections */
+     * connections (a publisher that restarted far below the head moved it
+     * back when its POST was claimed) */
     g_mutex_lock (&channel->lock);
     if (!channel->closed) {
       channel->next_write = MAX (channel->next_write,

@@ -916,18 +916,11 @@ handle_post_seq (Conn * conn, const gchar * name, gint64 seq,
     queue_error_close (conn, SOUP_STATUS_NOT_FOUND, "Stream not found");
     return;
   }
-  if (gst_trickle_channel_get_publisher_typed (ch)) {
-    /* a channel whose type its publishers give (a pipeline's hosted
-     * channel): each POST's Content-Type (otherwise, as the reference, the
-     * type is fixed when the channel is made) */
-    const gchar *ct = soup_message_headers_get_one (headers, "Content-Type");
-    if (ct && *ct) {
-      gchar *mime = gst_trickle_channel_dup_mime_type (ch);
-      if (g_strcmp0 (mime, ct) != 0)
-        gst_trickle_channel_set_mime_type (ch, ct);
-      g_free (mime);
-    }
-  }
+  /* a pipeline's hosted channel follows each POST's Content-Type, a
+   * channel made without a type takes the first (the reference keeps the
+   * type a channel was made with, none included) */
+  _gst_trickle_channel_publisher_content_type (ch,
+      soup_message_headers_get_one (headers, "Content-Type"));
 
   conn->segment = _gst_trickle_channel_open_write_claim (ch, seq,
       soup_message_headers_get_one (headers, "Lp-Trickle-Reset") != NULL,

@@ -14,7 +14,8 @@
 /* Subscriber events -> buffers, shared by tricklesrc (over HTTP) and
  * trickleserver's src pads (in-process):
  * - caps from each segment's Content-Type (gst_trickle_content_type_to_caps)
- *   or the override; none given: typefind the first TYPEFIND_BYTES;
+ *   or the override; none given: typefind the first TYPEFIND_BYTES (not
+ *   recognised: nothing more is pushed, the caller reports it);
  * - byte streams: each piece as it arrives, wrapping the GBytes (no copy),
  *   PTS/DTS = the running time it arrived at (as udpsrc stamps packets);
  *   the first buffer of a segment (a keyframe with PAT/PMT, by how
@@ -45,6 +46,7 @@ struct _GstTrickleFramer
   gchar *content_type;
   gboolean byte_stream;
   gboolean typefind;
+  gboolean type_not_found;
   gboolean discont;
   gboolean headers;             /* frame segments begin with caps buffers */
   GstCaps *base_caps;           /* ...the caps without them */
@@ -84,6 +86,7 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
   gst_clear_caps (&f->base_caps);
   gst_clear_buffer (&f->frame);
   f->typefind = FALSE;
+  f->type_not_found = FALSE;
   f->byte_stream = TRUE;
   f->headers = FALSE;
   f->discont = TRUE;
@@ -140,6 +143,14 @@ segment_buffer (GstTrickleFramer * f, GstClockTime now)
     f->key_unit_event = gst_video_event_new_downstream_force_key_unit (now,
         now, now, TRUE, count);
   }
+}
+
+/* typefinding could not name the channel's media: nothing is pushed (the
+ * caller posts STREAM/TYPE_NOT_FOUND) */
+gboolean
+gst_trickle_framer_type_not_found (GstTrickleFramer * f)
+{
+  return f->type_not_found;
 }
 
 void
@@ -253,8 +264,15 @@ typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
   f->frame = NULL;
   f->typefind = FALSE;
   caps = gst_type_find_helper_for_buffer (f->owner, buf, NULL);
-  if (!caps)
-    caps = gst_caps_new_empty_simple ("application/octet-stream");
+  if (!caps) {
+    /* pushing the bytes anyway would hand pieces of frames downstream as
+     * if they were a stream */
+    GST_WARNING_OBJECT (f->owner, "no Content-Type, and typefinding %"
+        G_GSIZE_FORMAT " bytes failed", gst_buffer_get_size (buf));
+    gst_buffer_unref (buf);
+    f->type_not_found = TRUE;
+    return NULL;
+  }
   GST_INFO_OBJECT (f->owner, "no Content-Type: the data looks like %"
       GST_PTR_FORMAT, caps);
   use_caps (f, caps, new_caps);
@@ -266,6 +284,8 @@ typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
 static GstBuffer *
 stamp (GstTrickleFramer * f, GstBuffer * buf, GstClockTime now)
 {
+  if (!buf)
+    return NULL;
   GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = now;
   if (f->segment_begins) {
     f->segment_begins = FALSE;
@@ -290,6 +310,8 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
 {
   GstBuffer *buf = NULL;
 
+  if (f->type_not_found)
+    return NULL;
   switch (ev->type) {
     case GST_TRICKLE_SUBSCRIBER_SEGMENT_START:
       if (ev->discont)

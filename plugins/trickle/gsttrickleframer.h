@@ -35,4 +35,7 @@ GstEvent *gst_trickle_framer_take_event (GstTrickleFramer * f);
 G_GNUC_INTERNAL
 GstClockTime gst_trickle_framer_now (GstElement * element);
 
+G_GNUC_INTERNAL
+gboolean gst_trickle_framer_type_not_found (GstTrickleFramer * f);
+
 G_END_DECLS

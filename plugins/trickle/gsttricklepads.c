@@ -51,6 +51,8 @@ typedef struct
   GstTrickleFramer *framer;
   gboolean sent_stream_start;
   gboolean sent_segment;
+  gint end_stream;              /* atomic: EOS asked for (send_event) */
+  guint32 end_seqnum;
 
   /* sink pads: the streaming thread (under the stream lock) */
   GstTrickleSegmenter *segmenter;
@@ -58,6 +60,7 @@ typedef struct
   GstTrickleSegment *open;
   gchar *content_type;
   gboolean reset;
+  gint got_eos;                 /* atomic: read by the server's EOS check */
 } Hosted;
 
 static Hosted *
@@ -85,6 +88,47 @@ gst_trickle_pad_get_channel (GstPad * pad)
 /* src pads */
 
 static void
+src_start_stream (Hosted * h, GstPad * pad)
+{
+  /* not gst_pad_create_stream_id(): it asks upstream of a parent with one
+   * sink pad at most, and the server may have several */
+  gchar *id = g_strdup_printf ("%08x%08x/%s", g_random_int (),
+      g_random_int (), h->channel);
+
+  gst_pad_push_event (pad, gst_event_new_stream_start (id));
+  g_free (id);
+  h->sent_stream_start = TRUE;
+}
+
+static void
+src_start_segment (Hosted * h, GstPad * pad)
+{
+  GstSegment segment;
+
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (pad, gst_event_new_segment (&segment));
+  h->sent_segment = TRUE;
+}
+
+/* the stream ends here (the pipeline was sent EOS); stream-start and
+ * segment first if nothing was pushed yet: EOS may not come before them */
+static void
+src_push_eos (Hosted * h, GstPad * pad)
+{
+  GstEvent *eos = gst_event_new_eos ();
+
+  if (!h->sent_stream_start)
+    src_start_stream (h, pad);
+  if (!h->sent_segment)
+    src_start_segment (h, pad);
+  if (h->end_seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (eos, h->end_seqnum);
+  GST_DEBUG_OBJECT (pad, "end of stream");
+  gst_pad_push_event (pad, eos);
+  gst_pad_pause_task (pad);
+}
+
+static void
 src_loop (GstPad * pad)
 {
   Hosted *h = hosted (pad);
@@ -94,9 +138,16 @@ src_loop (GstPad * pad)
   GstBuffer *buf;
   GstFlowReturn ret;
 
+  if (g_atomic_int_get (&h->end_stream)) {
+    src_push_eos (h, pad);
+    return;
+  }
   if (!gst_trickle_reader_next_event (h->reader, &ev, &err)) {
     g_clear_error (&err);
-    gst_pad_pause_task (pad);
+    if (g_atomic_int_get (&h->end_stream))
+      src_push_eos (h, pad);
+    else
+      gst_pad_pause_task (pad);
     return;
   }
   if (ev.type == GST_TRICKLE_SUBSCRIBER_JUMP)
@@ -108,24 +159,24 @@ src_loop (GstPad * pad)
       gst_trickle_framer_now (h->server), &caps);
   gst_trickle_subscriber_event_clear (&ev);
 
-  if (!h->sent_stream_start && (caps || buf)) {
-    gchar *id = gst_pad_create_stream_id (pad, h->server, h->channel);
-    gst_pad_push_event (pad, gst_event_new_stream_start (id));
-    g_free (id);
-    h->sent_stream_start = TRUE;
-  }
+  if (!h->sent_stream_start && (caps || buf))
+    src_start_stream (h, pad);
   if (caps) {
     gst_pad_push_event (pad, gst_event_new_caps (caps));
     gst_caps_unref (caps);
   }
+  if (!buf && gst_trickle_framer_type_not_found (h->framer)) {
+    GST_ELEMENT_ERROR (h->server, STREAM, TYPE_NOT_FOUND,
+        ("Could not determine the media type of channel \"%s\"",
+            h->channel), ("its publisher sent no Content-Type and its first "
+            "bytes were not recognised"));
+    gst_pad_pause_task (pad);
+    return;
+  }
   if (!buf)
     return;
-  if (!h->sent_segment) {
-    GstSegment segment;
-    gst_segment_init (&segment, GST_FORMAT_TIME);
-    gst_pad_push_event (pad, gst_event_new_segment (&segment));
-    h->sent_segment = TRUE;
-  }
+  if (!h->sent_segment)
+    src_start_segment (h, pad);
   {
     GstEvent *event = gst_trickle_framer_take_event (h->framer);
     if (event)
@@ -145,6 +196,7 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
     gboolean active)
 {
   Hosted *h = hosted (pad);
+  GstTrickleReader *reader;
 
   if (mode != GST_PAD_MODE_PUSH)
     return FALSE;
@@ -155,17 +207,27 @@ src_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
       GST_ERROR_OBJECT (pad, "the server is not started");
       return FALSE;
     }
-    h->reader = gst_trickle_reader_new (store, h->channel,
+    reader = gst_trickle_reader_new (store, h->channel,
         GST_TRICKLE_SEQ_CURRENT, TRUE);
     g_object_unref (store);
+    /* under the object lock: gst_trickle_pad_end_stream() wakes it up */
+    GST_OBJECT_LOCK (pad);
+    h->reader = reader;
+    g_atomic_int_set (&h->end_stream, 0);
+    GST_OBJECT_UNLOCK (pad);
     gst_trickle_framer_reset (h->framer);
     h->sent_stream_start = h->sent_segment = FALSE;
     return gst_pad_start_task (pad, (GstTaskFunction) src_loop, pad, NULL);
   }
+  GST_OBJECT_LOCK (pad);
   if (h->reader)
     gst_trickle_reader_unlock (h->reader);
+  GST_OBJECT_UNLOCK (pad);
   gst_pad_stop_task (pad);
-  g_clear_pointer (&h->reader, gst_trickle_reader_free);
+  GST_OBJECT_LOCK (pad);
+  reader = g_steal_pointer (&h->reader);
+  GST_OBJECT_UNLOCK (pad);
+  g_clear_pointer (&reader, gst_trickle_reader_free);
   return TRUE;
 }
 
@@ -399,11 +461,13 @@ sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     }
     case GST_EVENT_EOS:
       /* the last segment ends; the channel stays (the pipeline may run
-       * again) */
+       * again). The server posts EOS once all its sink pads are here */
       gst_trickle_segmenter_drain (h->segmenter);
       write_pieces (h);
       finish_open (h);
       gst_trickle_segmenter_reset (h->segmenter);
+      g_atomic_int_set (&h->got_eos, 1);
+      gst_trickle_server_check_eos (h->server, gst_event_get_seqnum (event));
       break;
     case GST_EVENT_FLUSH_STOP:
       if (h->open) {
@@ -411,6 +475,8 @@ sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         g_clear_pointer (&h->open, gst_trickle_segment_unref);
       }
       gst_trickle_segmenter_reset (h->segmenter);
+      g_atomic_int_set (&h->got_eos, 0);
+      gst_trickle_server_check_eos (h->server, GST_SEQNUM_INVALID);
       break;
     default:
       break;
@@ -452,6 +518,7 @@ sink_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
     g_clear_pointer (&h->out, gst_trickle_channel_unref);
     GST_PAD_STREAM_UNLOCK (pad);
   }
+  g_atomic_int_set (&h->got_eos, 0);
   return mode == GST_PAD_MODE_PUSH;
 }
 
@@ -515,6 +582,37 @@ gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
     gst_pad_set_activatemode_function (pad, sink_activate_mode);
   }
   return pad;
+}
+
+/**
+ * gst_trickle_pad_end_stream:
+ * @seqnum: of the EOS event the pipeline was sent, or GST_SEQNUM_INVALID
+ *
+ * A src pad pushes EOS and stops reading its channel (from any thread).
+ */
+void
+gst_trickle_pad_end_stream (GstPad * pad, guint32 seqnum)
+{
+  Hosted *h = hosted (pad);
+
+  if (!h || !h->is_src)
+    return;
+  GST_OBJECT_LOCK (pad);
+  h->end_seqnum = seqnum;
+  g_atomic_int_set (&h->end_stream, 1);
+  /* wakes the task up if it waits for a publisher */
+  if (h->reader)
+    gst_trickle_reader_unlock (h->reader);
+  GST_OBJECT_UNLOCK (pad);
+}
+
+/* a sink pad took EOS (and no flush since) */
+gboolean
+gst_trickle_pad_is_eos (GstPad * pad)
+{
+  Hosted *h = hosted (pad);
+
+  return h && !h->is_src && g_atomic_int_get (&h->got_eos);
 }
 
 /* makes the pad's channel in @store (a started server) */

@@ -21,6 +21,13 @@ void gst_trickle_pad_unhost (GstPad * pad, GstTrickleChannelStore * store);
 
 /* in gsttrickleserver.c: the running server's store (a reference) */
 G_GNUC_INTERNAL
+void gst_trickle_pad_end_stream (GstPad * pad, guint32 seqnum);
+G_GNUC_INTERNAL
+gboolean gst_trickle_pad_is_eos (GstPad * pad);
+
+G_GNUC_INTERNAL
 GstTrickleChannelStore *gst_trickle_server_get_store (GstElement * server);
+G_GNUC_INTERNAL
+void gst_trickle_server_check_eos (GstElement * server, guint32 seqnum);
 
 G_END_DECLS

@@ -57,7 +57,10 @@
  * `_`, the API takes any. Hosted channels exist while their pads exist;
  * a publisher that stops, deletes the channel or comes back with
  * `Lp-Trickle-Reset` does not interrupt the pipeline. Every other channel
- * is relayed as without pads.
+ * is relayed as without pads. With sink pads the element is a sink of the
+ * pipeline (it posts EOS once every sink pad took EOS), with src pads a
+ * source (EOS sent to the pipeline, as `gst-launch-1.0 -e` does, ends
+ * their streams).
  * |[
  * gst-launch-1.0 trickleserver name=srv port=2939 \
  *   srv.src_video-in ! tsdemux ! h264parse ! avdec_h264 ! videoconvert ! \
@@ -159,6 +162,8 @@ struct _GstTrickleServer
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
   GstTrickleControl *ctl;
+  /* EOS posted for the sink pads (object lock) */
+  gboolean posted_eos;
 };
 
 #define gst_trickle_server_parent_class parent_class
@@ -177,6 +182,8 @@ static GstPad *gst_trickle_server_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
 static void gst_trickle_server_release_pad (GstElement * element,
     GstPad * pad);
+static gboolean gst_trickle_server_send_event (GstElement * element,
+    GstEvent * event);
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%s",
     GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
@@ -359,6 +366,8 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       GST_DEBUG_FUNCPTR (gst_trickle_server_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_trickle_server_release_pad);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_trickle_server_send_event);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
 
@@ -630,6 +639,12 @@ on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
       FALSE);
 }
 
+static void
+host_pad (const GValue * item, gpointer store)
+{
+  gst_trickle_pad_host (g_value_get_object (item), store);
+}
+
 static gboolean
 gst_trickle_server_start (GstTrickleServer * self)
 {
@@ -639,6 +654,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   GError *err = NULL;
   gchar *url, *host, *control, *events;
   guint port, stats_interval;
+  GstIterator *hosted;
 
   GST_OBJECT_LOCK (self);
   if (self->tls_certificate || self->tls_key) {
@@ -696,12 +712,25 @@ gst_trickle_server_start (GstTrickleServer * self)
   }
 
   port = gst_trickle_http_server_get_bound_port (server);
+  /* connected before the channels of pads requested before the start
+   * (gst_parse_launch() requests them in NULL) are made: an application
+   * that connected channel-added after making the pipeline sees them */
+  g_signal_connect (store, "channel-added", G_CALLBACK (store_channel_added),
+      self);
+  g_signal_connect (store, "channel-removed",
+      G_CALLBACK (store_channel_removed), self);
   GST_OBJECT_LOCK (self);
   self->store = store;
   self->server = server;
-  /* the channels of pads requested before the start */
-  g_list_foreach (GST_ELEMENT (self)->pads, (GFunc) gst_trickle_pad_host,
-      store);
+  GST_OBJECT_UNLOCK (self);
+  /* not under the object lock: channel-added handlers may use the element.
+   * The pad list is the element's, stable here (pads are requested and
+   * released by the application thread, which is changing the state) */
+  hosted = gst_element_iterate_pads (GST_ELEMENT (self));
+  while (gst_iterator_foreach (hosted, host_pad, store) == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (hosted);
+  gst_iterator_free (hosted);
+  GST_OBJECT_LOCK (self);
   control = g_strdup (self->control);
   events = g_strdup (self->events);
   stats_interval = self->stats_interval;
@@ -711,10 +740,6 @@ gst_trickle_server_start (GstTrickleServer * self)
       "https" : "http", host, port, self->base_path);
   GST_OBJECT_UNLOCK (self);
 
-  g_signal_connect (store, "channel-added", G_CALLBACK (store_channel_added),
-      self);
-  g_signal_connect (store, "channel-removed",
-      G_CALLBACK (store_channel_removed), self);
   self->ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
       events, stats_interval);
   g_free (control);
@@ -766,6 +791,12 @@ gst_trickle_server_change_state (GstElement * element,
       !gst_trickle_server_start (self))
     return GST_STATE_CHANGE_FAILURE;
 
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    GST_OBJECT_LOCK (self);
+    self->posted_eos = FALSE;
+    GST_OBJECT_UNLOCK (self);
+  }
+
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING)
@@ -802,6 +833,83 @@ gst_trickle_server_get_store (GstElement * element)
   return store;
 }
 
+/* with hosted sink pads the server is one of the pipeline's sinks (the
+ * pipeline's EOS waits for it), with src pads one of its sources (the
+ * pipeline sends it EOS: gst-launch-1.0 -e). It has no children, so the
+ * flags are its pads' alone */
+static void
+update_flags (GstElement * element)
+{
+  GST_OBJECT_LOCK (element);
+  if (element->numsinkpads > 0)
+    GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SINK);
+  else
+    GST_OBJECT_FLAG_UNSET (element, GST_ELEMENT_FLAG_SINK);
+  if (element->numsrcpads > 0)
+    GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SOURCE);
+  else
+    GST_OBJECT_FLAG_UNSET (element, GST_ELEMENT_FLAG_SOURCE);
+  GST_OBJECT_UNLOCK (element);
+}
+
+/* called when a sink pad takes EOS or is flushed: EOS is posted once
+ * every sink pad has it, as a sink posts it */
+void
+gst_trickle_server_check_eos (GstElement * element, guint32 seqnum)
+{
+  GstTrickleServer *self = GST_TRICKLE_SERVER (element);
+  gboolean all = FALSE, post = FALSE;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = element->sinkpads; l; l = l->next) {
+    all = gst_trickle_pad_is_eos (l->data);
+    if (!all)
+      break;
+  }
+  if (!all)
+    self->posted_eos = FALSE;
+  else if (!self->posted_eos)
+    post = self->posted_eos = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  if (post) {
+    GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
+    if (seqnum != GST_SEQNUM_INVALID)
+      gst_message_set_seqnum (msg, seqnum);
+    GST_INFO_OBJECT (self, "every sink pad is at EOS");
+    gst_element_post_message (element, msg);
+  }
+}
+
+static void
+end_src_pad (const GValue * item, gpointer seqnum)
+{
+  gst_trickle_pad_end_stream (g_value_get_object (item),
+      GPOINTER_TO_UINT (seqnum));
+}
+
+/* EOS sent to the element (by the pipeline, to its sources): the src pads
+ * end their streams. Not the sink pads: they get EOS from upstream, after
+ * what upstream still has */
+static gboolean
+gst_trickle_server_send_event (GstElement * element, GstEvent * event)
+{
+  GstIterator *it;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+
+  it = gst_element_iterate_src_pads (element);
+  while (gst_iterator_foreach (it, end_src_pad,
+          GUINT_TO_POINTER (gst_event_get_seqnum (event))) ==
+      GST_ITERATOR_RESYNC)
+    gst_iterator_resync (it);
+  gst_iterator_free (it);
+  gst_event_unref (event);
+  return TRUE;
+}
+
 static GstPad *
 gst_trickle_server_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
@@ -829,6 +937,7 @@ gst_trickle_server_request_new_pad (GstElement * element,
   if (GST_STATE (element) >= GST_STATE_PAUSED)
     gst_pad_set_active (pad, TRUE);
   gst_element_add_pad (element, pad);
+  update_flags (element);
   GST_INFO_OBJECT (element, "hosting channel \"%s\" on %s",
       gst_trickle_pad_get_channel (pad), name);
   return pad;
@@ -842,9 +951,13 @@ gst_trickle_server_release_pad (GstElement * element, GstPad * pad)
   gst_object_ref (pad);
   gst_pad_set_active (pad, FALSE);
   gst_element_remove_pad (element, pad);
+  update_flags (element);
   if (store) {
     gst_trickle_pad_unhost (pad, store);
     g_object_unref (store);
   }
   gst_object_unref (pad);
+  /* the pad that had not ended may have been the last one */
+  if (element->numsinkpads > 0)
+    gst_trickle_server_check_eos (element, GST_SEQNUM_INVALID);
 }

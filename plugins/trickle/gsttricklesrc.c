@@ -24,7 +24,9 @@
  * - byte streams (`video/MP2T` → `video/mpegts`, untyped bytes): pushed
  *   piece by piece as they arrive, so a demuxer starts on a segment before
  *   it ends. A channel without a Content-Type (e.g. fed by ffmpeg's
- *   segment muxer) gets its caps from typefinding its first bytes;
+ *   segment muxer) gets its caps from typefinding its first bytes; if they
+ *   are not recognised, a STREAM/TYPE_NOT_FOUND error (nothing is pushed:
+ *   set `caps` to read such a channel);
  * - frame formats (raw video/audio, JSON, JPEG...): one buffer per
  *   segment, timestamped with the running time at which it arrived.
  *
@@ -597,6 +599,13 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         gst_pad_push_event (GST_BASE_SRC_PAD (self), event);
       *outbuf = buf;
       return GST_FLOW_OK;
+    }
+    if (gst_trickle_framer_type_not_found (self->framer)) {
+      GST_ELEMENT_ERROR (self, STREAM, TYPE_NOT_FOUND,
+          ("Could not determine the media type of channel \"%s\"",
+              self->location), ("the channel has no Content-Type and its "
+              "first bytes were not recognised: set the caps property"));
+      return GST_FLOW_ERROR;
     }
   }
 }

@@ -10,7 +10,9 @@
 #include "config.h"
 #endif
 
+#include <signal.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsink.h>
 #include <gst/trickle/trickle.h>
@@ -682,6 +684,236 @@ GST_START_TEST (test_connection_events)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *names;
+} AddedNames;
+
+static void
+collect_added (GstElement * srv, const gchar * channel, AddedNames * a)
+{
+  g_mutex_lock (&a->lock);
+  g_ptr_array_add (a->names, g_strdup (channel));
+  g_mutex_unlock (&a->lock);
+}
+
+static gboolean
+added_has (AddedNames * a, const gchar * name)
+{
+  gboolean found;
+
+  g_mutex_lock (&a->lock);
+  found = g_ptr_array_find_with_equal_func (a->names, name, g_str_equal,
+      NULL);
+  g_mutex_unlock (&a->lock);
+  return found;
+}
+
+/* issue 10, point 12: an application connects channel-added after
+ * gst_parse_launch() made the pads (src_ and sink_), then plays: it sees
+ * channel-added for every hosted channel, and the channels answer */
+GST_START_TEST (test_channel_added_after_parse_launch)
+{
+  GstElement *p, *srv;
+  AddedNames a;
+  TrickleTestConn *c;
+  GError *err = NULL;
+  guint port;
+
+  g_mutex_init (&a.lock);
+  a.names = g_ptr_array_new_with_free_func (g_free);
+  p = gst_parse_launch ("trickleserver name=srv port=0 "
+      "srv.src_video-in ! fakesink async=false "
+      "videotestsrc is-live=true ! " RAW_CAPS " ! srv.sink_video-out", &err);
+  fail_unless (p != NULL, "%s", err ? err->message : "");
+  srv = trickle_test_get (p, "srv");
+  g_signal_connect (srv, "channel-added", G_CALLBACK (collect_added), &a);
+  fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  port = server_port (p);
+
+  fail_unless (added_has (&a, "video-in"));
+  fail_unless (added_has (&a, "video-out"));
+  c = trickle_test_request (port, "GET", "/video-in/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+
+  gst_object_unref (srv);
+  trickle_test_stop_pipeline (p);
+  g_ptr_array_unref (a.names);
+  g_mutex_clear (&a.lock);
+}
+
+GST_END_TEST;
+
+/* issue 10, point 11: EOS sent to a pipeline whose trickleserver hosts
+ * src_ and sink_ pads (gst-launch-1.0 -e does this on Ctrl-C) ends with
+ * an EOS message on the bus: the src pads end their streams, the sink
+ * pads take their EOS and the server posts EOS once all of them have */
+GST_START_TEST (test_eos_ends_pipeline)
+{
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *msg;
+  guint port;
+
+  allow_loop_warning ();
+  p = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+      "srv.src_video-in ! queue ! srv.sink_video-out "
+      "videotestsrc is-live=true ! " RAW_CAPS " ! srv.sink_cam "
+      "srv.src_json ! fakesink");
+  port = server_port (p);
+  post_json (port, "json", "{\"a\":1}");
+  fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+          30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+
+  fail_unless (gst_element_send_event (p, gst_event_new_eos ()));
+  bus = gst_element_get_bus (p);
+  /* 30 s: ending takes milliseconds; without EOS handling it never ends */
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no EOS on the bus");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  trickle_test_stop_pipeline (p);
+}
+
+GST_END_TEST;
+
+/* a sink pad alone: EOS from upstream (a finite source) is the pipeline's
+ * EOS, as with any sink */
+GST_START_TEST (test_sink_pad_eos_message)
+{
+  GstMessage *msg;
+
+  msg = trickle_test_run_pipeline ("videotestsrc num-buffers=5 ! " RAW_CAPS
+      " ! srv.sink_out trickleserver port=0 name=srv");
+  if (msg) {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    fail ("error: %s", err->message);
+  }
+}
+
+GST_END_TEST;
+
+static void
+subprocess_done (GObject * proc, GAsyncResult * res, gpointer loop)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (proc), res, NULL);
+  g_main_loop_quit (loop);
+}
+
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* what a spawned program needs to load this build's plugin: nothing in a
+ * plain build; in a sanitized one (an uninstrumented gst-launch-1.0 cannot
+ * load a sanitized plugin otherwise) the sanitizer runtimes this test
+ * runs with, preloaded, and no leak report of gst-launch-1.0's own */
+static void
+launcher_for_plugin (GSubprocessLauncher * l)
+{
+  gchar *maps = NULL, **lines, **line;
+  GString *preload = g_string_new (NULL);
+
+  if (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL)) {
+    lines = g_strsplit (maps, "\n", -1);
+    for (line = lines; *line; line++) {
+      const gchar *path = strchr (*line, '/');
+      if (path && (strstr (path, "/libasan.so") || strstr (path,
+                  "/libubsan.so")) && !strstr (preload->str, path)) {
+        if (preload->len)
+          g_string_append_c (preload, ' ');
+        g_string_append (preload, path);
+      }
+    }
+    g_strfreev (lines);
+    g_free (maps);
+  }
+  if (preload->len) {
+    g_subprocess_launcher_setenv (l, "LD_PRELOAD", preload->str, TRUE);
+    g_subprocess_launcher_setenv (l, "ASAN_OPTIONS",
+        "detect_leaks=0:verify_asan_link_order=0", TRUE);
+  }
+  g_string_free (preload, TRUE);
+}
+
+/* issue 10, point 11: `gst-launch-1.0 -e` with trickleserver src_ and
+ * sink_ pads, sent SIGINT (Ctrl-C), sends EOS, gets it back and exits 0 */
+GST_START_TEST (test_gst_launch_eos_on_sigint)
+{
+  gchar *prog = g_find_program_in_path ("gst-launch-1.0");
+  gchar *dir, *log, *out = NULL;
+  GSubprocessLauncher *l;
+  GSubprocess *proc;
+  GMainLoop *loop;
+  GError *err = NULL;
+  guint timeout, i;
+
+  fail_unless (prog != NULL, "gst-launch-1.0 not found "
+      "(Debian package gstreamer1.0-tools)");
+  dir = g_dir_make_tmp ("trickle-launch-XXXXXX", NULL);
+  log = g_build_filename (dir, "out.txt", NULL);
+  l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (l, log);
+  launcher_for_plugin (l);
+  proc = g_subprocess_launcher_spawn (l, &err, prog, "-e",
+      "videotestsrc", "is-live=true", "!", RAW_CAPS, "!", "srv.sink_out",
+      "trickleserver", "name=srv", "port=0", "srv.src_in", "!", "fakesink",
+      NULL);
+  fail_unless (proc != NULL, "%s", err ? err->message : "");
+
+  /* playing (gst-launch-1.0 prints the clock once it is) */
+  for (i = 0; i < 600; i++) {
+    g_clear_pointer (&out, g_free);
+    g_file_get_contents (log, &out, NULL, NULL);
+    if (out && strstr (out, "New clock"))
+      break;
+    g_usleep (100 * 1000);
+  }
+  fail_unless (out && strstr (out, "New clock"), "not playing: %s",
+      GST_STR_NULL (out));
+  g_subprocess_send_signal (proc, SIGINT);
+
+  /* 60 s: it ends in well under a second; without the fix it waits for
+   * EOS forever */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_subprocess_wait_async (proc, NULL, subprocess_done, loop);
+  timeout = g_timeout_add_seconds (60, quit_loop, loop);
+  g_main_loop_run (loop);
+  if (!g_subprocess_get_identifier (proc)) {
+    g_source_remove (timeout);
+  } else {
+    g_subprocess_force_exit (proc);
+    g_subprocess_wait (proc, NULL, NULL);
+  }
+  g_clear_pointer (&out, g_free);
+  g_file_get_contents (log, &out, NULL, NULL);
+  fail_unless (g_subprocess_get_if_exited (proc) &&
+      g_subprocess_get_exit_status (proc) == 0,
+      "gst-launch-1.0 -e did not end on SIGINT: %s", GST_STR_NULL (out));
+  fail_unless (strstr (out, "Got EOS from element"), "%s", out);
+
+  g_main_loop_unref (loop);
+  g_object_unref (proc);
+  g_object_unref (l);
+  g_unlink (log);
+  g_rmdir (dir);
+  g_free (out);
+  g_free (log);
+  g_free (dir);
+  g_free (prog);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -698,6 +930,10 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_connection_events);
   tcase_add_test (tc, test_events_stats);
+  tcase_add_test (tc, test_channel_added_after_parse_launch);
+  tcase_add_test (tc, test_eos_ends_pipeline);
+  tcase_add_test (tc, test_sink_pad_eos_message);
+  tcase_add_test (tc, test_gst_launch_eos_on_sigint);
   return s;
 }
 

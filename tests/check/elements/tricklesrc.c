@@ -1024,6 +1024,354 @@ GST_START_TEST (test_messages_and_latency)
 
 GST_END_TEST;
 
+/* the seqs of the GETs a server saw begin on one channel, in order */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GArray *seqs;
+} SeenGets;
+
+static void
+seen_get (GstTrickleHttpServer * server, const gchar * channel, gint64 seq,
+    SeenGets * seen)
+{
+  if (g_strcmp0 (channel, "cam") != 0)
+    return;
+  g_mutex_lock (&seen->lock);
+  g_array_append_val (seen->seqs, seq);
+  g_cond_broadcast (&seen->cond);
+  g_mutex_unlock (&seen->lock);
+}
+
+/* TRUE once a GET of @seq began at or after position @from of the list */
+static gboolean
+wait_get (SeenGets * seen, guint from, gint64 seq)
+{
+  /* 20 s: a loopback round trip of a subscriber on a loaded machine takes
+   * far less; without the restart handling the GET never comes */
+  gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  gboolean found = FALSE;
+  guint i;
+
+  g_mutex_lock (&seen->lock);
+  while (!found) {
+    for (i = from; i < seen->seqs->len && !found; i++)
+      found = g_array_index (seen->seqs, gint64, i) == seq;
+    if (!found && !g_cond_wait_until (&seen->cond, &seen->lock, end))
+      break;
+  }
+  g_mutex_unlock (&seen->lock);
+  return found;
+}
+
+static guint
+n_seen (SeenGets * seen)
+{
+  guint n;
+
+  g_mutex_lock (&seen->lock);
+  n = seen->seqs->len;
+  g_mutex_unlock (&seen->lock);
+  return n;
+}
+
+/* the POST go-livepeer's TricklePublisher sends (trickle_publisher.go):
+ * chunked, Content-Type video/MP2T, sent when the segment before begins
+ * (the preconnect), no Lp-Trickle-Reset */
+static TrickleTestConn *
+go_preconnect (guint port, gint64 seq)
+{
+  TrickleTestConn *c = trickle_test_conn_new (port);
+  gchar *path = g_strdup_printf ("/cam/%" G_GINT64_FORMAT, seq);
+
+  fail_unless (trickle_test_conn_start_post (c, path,
+          "User-Agent", "Go-http-client/1.1", "Content-Type", "video/MP2T",
+          "Accept-Encoding", "gzip", NULL));
+  g_free (path);
+  return c;
+}
+
+/* writes one segment into a preconnected POST and reads its answer:
+ * FALSE if the server did not take it (the caller decides whether that
+ * fails the test) */
+static gboolean
+go_write (TrickleTestConn * c, const gchar * who, gint64 seq)
+{
+  gchar *body = g_strdup_printf ("%s-%" G_GINT64_FORMAT ";", who, seq);
+  gchar *want = g_strdup_printf ("%" G_GINT64_FORMAT, seq);
+  gboolean ok;
+
+  ok = trickle_test_conn_send_chunk (c, body, -1)
+      && trickle_test_conn_send_last_chunk (c)
+      && trickle_test_conn_read_head (c) == 200
+      && g_strcmp0 (trickle_test_conn_get_header (c, "Lp-Trickle-Seq"),
+      want) == 0
+      && trickle_test_conn_read_body (c) == TRICKLE_TEST_BODY_END;
+  if (!ok)
+    GST_WARNING ("segment %s-%" G_GINT64_FORMAT " not taken (HTTP %u)", who,
+        seq, c->status);
+  g_free (body);
+  g_free (want);
+  return ok;
+}
+
+/* issue 10, point 10: a reference publisher restarts on a channel whose
+ * write head is far ahead. The publisher is a raw-HTTP re-enactment of
+ * go-livepeer's TricklePublisher, same requests and headers (PyTrickle's
+ * and http-trickle's restart the same way, differing only in headers such
+ * as Connection: close): it starts at seq 0 with no Lp-Trickle-Reset, POSTs
+ * seq 0 as soon as it is made (headers only), and POSTs seq N+1 when
+ * segment N begins, before writing N. (The Go client itself is not built:
+ * its package needs Go 1.21 for log/slog, Debian 12 has 1.19.) A real
+ * tricklesrc follows the channel. The reference server
+ * moves its write head back to 1 and its subscribers rejoin there (seq 0
+ * is lost); every segment of the restarted publisher must reach the
+ * subscriber, in order, none skipped. Each segment is written once the
+ * subscriber asked for it, as a live publisher (one segment every second
+ * or two) gives it time to. */
+GST_START_TEST (test_reference_publisher_restart)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstElement *sub, *sink;
+  TrickleTestConn *c, *next;
+  SeenGets seen;
+  GstSample *sample;
+  GString *got = g_string_new (NULL), *want = g_string_new (NULL);
+  gchar *desc;
+  guint mark;
+  gint64 i;
+  gboolean paced = TRUE;
+
+  g_mutex_init (&seen.lock);
+  g_cond_init (&seen.cond);
+  seen.seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  trickle_test_server_start (ts, NULL);         /* window 5, as the reference */
+  g_signal_connect (ts->server, "subscriber-connected",
+      G_CALLBACK (seen_get), &seen);
+  c = trickle_test_request (ts->port, "POST", "/cam", NULL, 0,
+      "Expect-Content", "video/MP2T", NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/cam "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+
+  /* the first publisher: 12 segments, then it dies with seq 12 preconnected */
+  c = go_preconnect (ts->port, 0);
+  for (i = 0; i < 12; i++) {
+    fail_unless (wait_get (&seen, 0, i), "the subscriber never asked for %"
+        G_GINT64_FORMAT, i);
+    next = go_preconnect (ts->port, i + 1);
+    fail_unless (go_write (c, "old", i));
+    trickle_test_conn_free (c);
+    c = next;
+  }
+  fail_unless (wait_get (&seen, 0, 12));
+  trickle_test_conn_abort (c);
+  trickle_test_conn_free (c);
+
+  /* the restarted publisher: from seq 0 again */
+  mark = n_seen (&seen);
+  c = go_preconnect (ts->port, 0);
+  for (i = 0; i < 15; i++) {
+    /* a subscriber left behind is not waited for again: what it lost
+     * shows below */
+    if (paced && !wait_get (&seen, mark, i)) {
+      GST_WARNING ("the subscriber did not ask for seq %" G_GINT64_FORMAT
+          " of the restarted publisher", i);
+      paced = FALSE;
+    }
+    next = go_preconnect (ts->port, i + 1);
+    go_write (c, "new", i);     /* the subscriber tells below */
+    trickle_test_conn_free (c);
+    c = next;
+    g_string_append_printf (want, "new-%" G_GINT64_FORMAT ";", i);
+  }
+
+  sink = trickle_test_get (sub, "sink");
+  while (!strstr (got->str, "new-14;") &&
+      (sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstMapInfo map;
+    fail_unless (gst_buffer_map (gst_sample_get_buffer (sample), &map,
+            GST_MAP_READ));
+    g_string_append_len (got, (const gchar *) map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  fail_unless (g_str_has_prefix (got->str, "old-0;old-1;"), "%s", got->str);
+  fail_unless (strstr (got->str, want->str) != NULL,
+      "segments of the restarted publisher lost: got %s", got->str);
+  fail_unless (paced);
+
+  trickle_test_conn_free (c);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+  g_string_free (got, TRUE);
+  g_string_free (want, TRUE);
+  g_array_unref (seen.seqs);
+  g_mutex_clear (&seen.lock);
+  g_cond_clear (&seen.cond);
+}
+
+GST_END_TEST;
+
+/* issue 10, point 13: a channel made by curl with no Expect-Content, raw
+ * I420 video published into it by tricklesink, read by tricklesrc from
+ * seq 0: the channel takes its publisher's Content-Type, and the
+ * subscriber gets the 150 frames as 150 buffers with the publisher's caps
+ * (not pieces of frames after a failed typefind) */
+GST_START_TEST (test_untyped_channel_takes_publisher_type)
+{
+  gchar *curl = g_find_program_in_path ("curl");
+  TrickleTestServer *ts;
+  GstElement *sub, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GstCaps *want;
+  GError *err = NULL;
+  gchar *desc, *url;
+  gint status = -1;
+  guint frames = 0;
+
+  if (!curl) {
+    GST_WARNING ("curl missing (Debian package curl), skipping");
+    return;
+  }
+  ts = trickle_test_server_new ();
+  /* the publisher is not paced: a window it cannot outrun */
+  g_object_set (ts->store, "window", 256, NULL);
+  trickle_test_server_start (ts, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/ch", ts->port);
+  {
+    const gchar *argv[] = { curl, "-sS", "-f", "-X", "POST", url, NULL };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &err), "%s",
+        err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "curl failed");
+  }
+  desc = g_strdup_printf ("tricklesrc location=%s start-seq=0 ! "
+      "appsink name=sink sync=false", url);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=150 ! "
+      "video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! "
+      "tricklesink location=%s delete-on-eos=false", url);
+  msg = trickle_test_run_pipeline (desc);
+  fail_unless (msg == NULL, "the publisher failed");
+  g_free (desc);
+
+  want = gst_caps_from_string ("video/x-raw,format=I420,width=160,"
+      "height=120,framerate=30/1");
+  sink = trickle_test_get (sub, "sink");
+  while (frames < 200 && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              (frames < 150 ? 20 : 1) * GST_SECOND))) {
+    GstCaps *caps = gst_sample_get_caps (sample);
+    if (!caps || !gst_caps_is_subset (caps, want)) {
+      gchar *str = caps ? gst_caps_to_string (caps) : g_strdup ("none");
+      fail ("buffer %u of %" G_GSIZE_FORMAT " bytes, caps %s", frames,
+          gst_buffer_get_size (gst_sample_get_buffer (sample)), str);
+    }
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 160 * 120 * 3 / 2);
+    frames++;
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (frames, 150);
+  gst_caps_unref (want);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+  g_free (url);
+  g_free (curl);
+}
+
+GST_END_TEST;
+
+/* issue 10, point 13: a channel with no type, fed by a publisher that
+ * sends no Content-Type, with bytes typefinding cannot recognise: a
+ * tricklesrc posts STREAM/TYPE_NOT_FOUND and pushes nothing; with the caps
+ * property it reads the bytes, all of them */
+GST_START_TEST (test_untyped_unknown_data)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GstElement *sub, *sink;
+  TrickleTestConn *c;
+  GstMessage *msg;
+  GstSample *sample;
+  GError *err = NULL;
+  guint8 data[16384];
+  GByteArray *got = g_byte_array_new ();
+  gchar *desc;
+  guint i;
+
+  for (i = 0; i < sizeof (data); i++)
+    data[i] = i % 256;          /* no format typefinding knows */
+  c = trickle_test_request (ts->port, "POST", "/raw", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  for (i = 0; i < 3; i++) {
+    gchar *path = g_strdup_printf ("/raw/%u", i);
+    c = trickle_test_request (ts->port, "POST", path, data, sizeof (data),
+        NULL);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless (trickle_test_conn_get_header (c, "Content-Type") == NULL);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (sub, 20);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_TYPE_NOT_FOUND), "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  sink = trickle_test_get (sub, "sink");
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 0);
+  fail_unless (sample == NULL, "a buffer was pushed");
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+
+  /* told the caps: the bytes as they are */
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/raw "
+      "start-seq=0 caps=application/x-pattern ! appsink name=sink "
+      "sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  while (got->len < 3 * sizeof (data) && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstMapInfo map;
+    fail_unless (gst_structure_has_name (gst_caps_get_structure
+            (gst_sample_get_caps (sample), 0), "application/x-pattern"));
+    fail_unless (gst_buffer_map (gst_sample_get_buffer (sample), &map,
+            GST_MAP_READ));
+    g_byte_array_append (got, map.data, map.size);
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (got->len, 3 * sizeof (data));
+  for (i = 0; i < 3; i++)
+    fail_unless (memcmp (got->data + i * sizeof (data), data,
+            sizeof (data)) == 0, "segment %u differs", i);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+  g_byte_array_unref (got);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1046,6 +1394,9 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_extra_headers);
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
+  tcase_add_test (tc, test_reference_publisher_restart);
+  tcase_add_test (tc, test_untyped_channel_takes_publisher_type);
+  tcase_add_test (tc, test_untyped_unknown_data);
   return s;
 }
 

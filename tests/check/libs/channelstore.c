@@ -172,6 +172,79 @@ GST_START_TEST (test_window_and_gone)
 
 GST_END_TEST;
 
+/* issue 10, point 10: the write head never moves back for a publisher's
+ * own late segments (one or two behind, out of order on two connections),
+ * but follows a publisher that restarted below anything the window holds
+ * (the reference clients restart at seq 0), releasing the readers that
+ * waited at the old head */
+GST_START_TEST (test_write_head_restart)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *seg, *s12, *s13, *waiting, *s0;
+  GstTrickleReadResult result;
+  GBytes *b = bytes_of ("x");
+  gint64 seq, latest;
+  gchar *got;
+  gint i;
+
+  g_object_set (store, "window", 5, NULL);
+  ch = gst_trickle_channel_store_create (store, "h", NULL, NULL);
+  for (i = 0; i < 12; i++)
+    fail_unless (gst_trickle_channel_write_segment (ch, b, &seq));
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 12);
+
+  /* 13 starts before 12, whose (reset) POST is claimed after it: the head
+   * stays past 13 */
+  s13 = gst_trickle_channel_open_write (ch, 13, FALSE);
+  fail_unless (gst_trickle_channel_append (ch, s13, b));
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 14);
+  s12 = gst_trickle_channel_open_write (ch, 12, TRUE);
+  fail_unless (s12 != NULL);
+  fail_unless (gst_trickle_channel_append (ch, s12, b));
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 14);
+  gst_trickle_channel_finish (ch, s12);
+  gst_trickle_channel_finish (ch, s13);
+  /* a seq still in the window, written: kept, as the reference keeps it */
+  fail_unless (gst_trickle_channel_open_write (ch, 10, FALSE) == NULL);
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 14);
+
+  /* a reader waits at the head; the publisher restarts at 0 */
+  waiting = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_NEXT, &result,
+      NULL);
+  fail_unless_equals_int64 (gst_trickle_segment_get_seq (waiting), 14);
+  s0 = gst_trickle_channel_open_write (ch, 0, FALSE);
+  fail_unless (s0 != NULL);
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 0);
+  fail_unless_equals_int (gst_trickle_segment_get_state (waiting),
+      GST_TRICKLE_SEGMENT_COMPLETE);
+  fail_unless_equals_int (gst_trickle_segment_get_size (waiting), 0);
+  /* its next read is sent to the restarted publisher's segment */
+  seg = gst_trickle_channel_open_read (ch, 15, &result, &latest);
+  fail_unless (seg == NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+  fail_unless_equals_int64 (latest, 0);
+  seg = gst_trickle_channel_open_read (ch, latest, &result, NULL);
+  fail_unless (seg == s0);
+  fail_unless (gst_trickle_channel_append (ch, s0, b));
+  gst_trickle_channel_finish (ch, s0);
+  got = read_all (seg, NULL);
+  fail_unless_equals_string (got, "x");
+  g_free (got);
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 1);
+
+  gst_trickle_segment_unref (seg);
+  gst_trickle_segment_unref (s0);
+  gst_trickle_segment_unref (waiting);
+  gst_trickle_segment_unref (s12);
+  gst_trickle_segment_unref (s13);
+  g_bytes_unref (b);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_limits_and_changefeed)
 {
   GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
@@ -256,6 +329,7 @@ channelstore_suite (void)
   tcase_add_test (tc, test_window_and_gone);
   tcase_add_test (tc, test_limits_and_changefeed);
   tcase_add_test (tc, test_sweep);
+  tcase_add_test (tc, test_write_head_restart);
   return s;
 }
 
