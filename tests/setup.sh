@@ -9,7 +9,8 @@ PACKAGES=(
   gcc meson ninja-build pkg-config
   libglib2.0-dev libsoup-3.0-dev glib-networking
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-tools gstreamer1.0-plugins-base-apps
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   curl openssl python3 python3-gi gir1.2-gstreamer-1.0 ffmpeg
 )

@@ -92,6 +92,7 @@ GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define DEFAULT_CHANGEFEED FALSE
 #define DEFAULT_THREADS 0
 #define DEFAULT_HEADER_TIMEOUT 30
+#define DEFAULT_MAX_HEADER_SIZE (16 * 1024)
 #define DEFAULT_IO_TIMEOUT 60
 #define DEFAULT_STATS_INTERVAL 10
 
@@ -112,6 +113,7 @@ enum
   PROP_TLS_KEY,
   PROP_THREADS,
   PROP_HEADER_TIMEOUT,
+  PROP_MAX_HEADER_SIZE,
   PROP_IO_TIMEOUT,
   PROP_CONTROL,
   PROP_EVENTS,
@@ -152,6 +154,7 @@ struct _GstTrickleServer
   gchar *tls_key;
   guint threads;
   guint header_timeout;
+  guint max_header_size;
   guint io_timeout;
   gchar *control;
   gchar *events;
@@ -256,6 +259,10 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
           "HTTP worker threads (0 = one per CPU)", 0, 64,
           DEFAULT_THREADS,
           flags));
+  g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
+      g_param_spec_uint ("max-header-size", "Maximum header size",
+          "Largest request head in bytes; a larger one is answered 431",
+          1024, 1024 * 1024, DEFAULT_MAX_HEADER_SIZE, flags));
   g_object_class_install_property (gobject_class, PROP_HEADER_TIMEOUT,
       g_param_spec_uint ("header-timeout", "Header timeout",
           "Seconds a client may take to send a request head", 1, 3600,
@@ -395,6 +402,7 @@ gst_trickle_server_init (GstTrickleServer * self)
   self->changefeed = DEFAULT_CHANGEFEED;
   self->threads = DEFAULT_THREADS;
   self->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  self->max_header_size = DEFAULT_MAX_HEADER_SIZE;
   self->io_timeout = DEFAULT_IO_TIMEOUT;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
 }
@@ -465,6 +473,9 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_HEADER_TIMEOUT:
       self->header_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_HEADER_SIZE:
+      self->max_header_size = g_value_get_uint (value);
       break;
     case PROP_IO_TIMEOUT:
       self->io_timeout = g_value_get_uint (value);
@@ -540,6 +551,9 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
     case PROP_HEADER_TIMEOUT:
       g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_MAX_HEADER_SIZE:
+      g_value_set_uint (value, self->max_header_size);
       break;
     case PROP_IO_TIMEOUT:
       g_value_set_uint (value, self->io_timeout);
@@ -698,6 +712,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   g_object_set (server, "address", self->address, "port", self->port,
       "base-path", self->base_path, "tls-certificate", cert,
       "threads", self->threads, "header-timeout", self->header_timeout,
+      "max-header-size", self->max_header_size,
       "io-timeout", self->io_timeout, NULL);
   GST_OBJECT_UNLOCK (self);
   g_clear_object (&cert);

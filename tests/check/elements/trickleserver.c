@@ -486,6 +486,43 @@ GST_START_TEST (test_tls)
 
 GST_END_TEST;
 
+/* max-header-size reaches the server: a head over it is a 431, one under
+ * it is served */
+GST_START_TEST (test_max_header_size)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *server = make_server (0);
+  SoupSession *session = soup_session_new ();
+  gchar *big = g_strnfill (3000, 'x');
+  gchar *url;
+  SoupMessage *msg;
+  guint port, size;
+
+  g_object_get (server, "max-header-size", &size, NULL);
+  fail_unless_equals_int (size, 16 * 1024);
+  g_object_set (server, "max-header-size", 2048, NULL);
+  gst_bin_add (GST_BIN (pipeline), server);
+  port = start_pipeline (pipeline, server);
+  url = g_strdup_printf ("http://127.0.0.1:%u/ch/next", port);
+
+  msg = http (session, "GET", url, NULL, NULL, "X-Big", big);
+  fail_unless_equals_int (soup_message_get_status (msg), 431);
+  g_object_unref (msg);
+  /* 1000 bytes of header fit */
+  big[1000] = '\0';
+  msg = http (session, "GET", url, NULL, NULL, "X-Big", big);
+  fail_unless_equals_int (soup_message_get_status (msg), 404);
+  g_object_unref (msg);
+
+  g_free (url);
+  g_free (big);
+  g_object_unref (session);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserver_suite (void)
 {
@@ -501,6 +538,7 @@ trickleserver_suite (void)
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_reference_usage_pattern);
   tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_max_header_size);
   return s;
 }
 
