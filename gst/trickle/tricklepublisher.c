@@ -189,6 +189,30 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   return pub->accept_any_certificate;
 }
 
+/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
+ * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
+ * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on
+ * a request body streamed while it is sent (on_data_source_read_callback
+ * asserts data_source_poll == NULL when a body that became readable runs
+ * dry again within one write): our POSTs, as soon as a segment has more
+ * than one buffer. And one TCP connection per request is what the
+ * preconnects are designed around. libsoup 3.2 has no public call to force
+ * the version (soup_message_set_force_http_version() is private,
+ * SOUP_FORCE_HTTP1 is process-wide): the handshake is about to start when a
+ * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING, and the protocols
+ * advertised are read only then. */
+static void
+force_http1 (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  static const gchar *const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+      && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
+        http1);
+}
+
 static SoupMessage *
 new_message (GstTricklePublisher * pub, const gchar * method,
     const gchar * url)
@@ -209,6 +233,7 @@ new_message (GstTricklePublisher * pub, const gchar * method,
   }
   g_signal_connect (msg, "accept-certificate",
       G_CALLBACK (accept_certificate), pub);
+  g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
   return msg;
 }
 

@@ -217,6 +217,26 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   return sub->accept_any_certificate;
 }
 
+/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
+ * that also speaks HTTP/2 answers in HTTP/1.1: libsoup 3.2.3's HTTP/2
+ * client is the one that aborts publishers (see tricklepublisher.c), its
+ * cancellation paths (dropped and reissued preconnects) are untested
+ * ground, and HTTP/1.1 gives each GET its own connection, as the
+ * preconnects expect. No public libsoup 3.2 call forces the version; the
+ * advertised protocols are read when the handshake starts, right after a
+ * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING. */
+static void
+force_http1 (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  static const gchar *const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+      && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
+        http1);
+}
+
 static void
 get_free (Get * g)
 {
@@ -338,6 +358,7 @@ get_send (GstTrickleSubscriber * sub, Get * g)
   }
   g_signal_connect (g->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), sub);
+  g_signal_connect (g->msg, "network-event", G_CALLBACK (force_http1), NULL);
   if (sub->preconnect_timeout_ms > 0) {
     g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
     g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
