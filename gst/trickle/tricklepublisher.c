@@ -772,6 +772,53 @@ open_next_if_answered (GstTricklePublisher * pub, GError ** error)
 /* ------------------------------------------------------------------------ */
 /* public API */
 
+/* A URL without a channel name (`http://host:port/`) would publish to
+ * `/0`, `/1`... of the server's root: that is a mistake to report, not a
+ * channel named after the seq. */
+static gboolean
+check_url (const gchar * url, GError ** error)
+{
+  GUri *uri = url ? g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
+  const gchar *path = uri ? g_uri_get_path (uri) : NULL;
+  gboolean ok = uri && g_uri_get_host (uri) && *g_uri_get_host (uri) &&
+      (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 ||
+      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0);
+
+  if (!ok) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
+        "Invalid channel URL \"%s\" (http(s)://host:port/[base/]channel)",
+        GST_STR_NULL (url));
+  } else if (!path || !*path || g_str_has_suffix (path, "/")) {
+    ok = FALSE;
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
+        "The URL \"%s\" names no channel (http(s)://host:port/[base/]"
+        "channel)", url);
+  }
+  g_clear_pointer (&uri, g_uri_unref);
+  return ok;
+}
+
+/* GTlsFileDatabase takes only an absolute path: a relative one is taken
+ * from the working directory, as users of a command line expect */
+static GTlsDatabase *
+open_ca_file (const gchar * ca_file, GError ** error)
+{
+  gchar *path = g_canonicalize_filename (ca_file, NULL);
+  GError *err = NULL;
+  GTlsDatabase *db = g_tls_file_database_new (path, &err);
+
+  if (!db) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, "CA file %s: %s", path,
+        err->message);
+    g_error_free (err);
+  }
+  g_free (path);
+  return db;
+}
+
 /**
  * gst_trickle_publisher_new:
  * @url: the channel URL, `http(s)://host:port/[base/]channel`
@@ -793,6 +840,8 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  * set, learns the channel's next seq and preconnects its POST.
  *
  * Returns: %FALSE with @error on failure
+ * (%GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: a URL without a channel name, a
+ * CA file that cannot be read)
  */
 gboolean
 gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
@@ -801,20 +850,15 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   gint64 latest = -1;
   gchar *next_url;
 
-  g_return_val_if_fail (pub->url != NULL, FALSE);
   g_return_val_if_fail (pub->thread == NULL, FALSE);
 
+  if (!check_url (pub->url, error))
+    return FALSE;
   g_clear_object (&pub->tls_database);
   if (pub->ca_file) {
-    GError *err = NULL;
-    pub->tls_database = g_tls_file_database_new (pub->ca_file, &err);
-    if (!pub->tls_database) {
-      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_IO, "CA file %s: %s", pub->ca_file,
-          err->message);
-      g_error_free (err);
+    pub->tls_database = open_ca_file (pub->ca_file, error);
+    if (!pub->tls_database)
       return FALSE;
-    }
   }
 
   g_clear_error (&pub->error);
@@ -1395,7 +1439,8 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", NULL, flags));
+          "system's); a relative path is taken from the working directory",
+          NULL, flags));
 }
 
 static void

@@ -713,37 +713,57 @@ gst_trickle_subscriber_new (const gchar * url)
  * Starts the session thread and the first GET. Does not wait for any
  * answer: gst_trickle_subscriber_next_event() reports what comes.
  *
- * Returns: %FALSE with @error for an invalid URL or CA file
+ * Returns: %FALSE with @error (%GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS) for
+ * an invalid URL, one without a channel name, or a CA file that cannot be
+ * read
  */
 gboolean
 gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 {
   GUri *uri;
+  const gchar *path;
   GTlsDatabase *db = NULL;
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
   uri = sub->url ? g_uri_parse (sub->url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
-  if (!uri || !g_uri_get_host (uri) ||
+  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri) ||
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
     g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-        GST_TRICKLE_SUBSCRIBER_ERROR_HTTP, "Invalid channel URL \"%s\"",
-        GST_STR_NULL (sub->url));
+        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "Invalid channel URL \"%s\" "
+        "(http(s)://host:port/[base/]channel)", GST_STR_NULL (sub->url));
     g_clear_pointer (&uri, g_uri_unref);
+    return FALSE;
+  }
+  /* without a channel name the GETs would go to `/<seq>` of the server's
+   * root: a mistake to report, not a channel */
+  path = g_uri_get_path (uri);
+  if (!path || !*path || g_str_has_suffix (path, "/")) {
+    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "The URL \"%s\" names no "
+        "channel (http(s)://host:port/[base/]channel)", sub->url);
+    g_uri_unref (uri);
     return FALSE;
   }
   g_uri_unref (uri);
   if (sub->ca_file) {
+    /* GTlsFileDatabase takes only an absolute path: a relative one is
+     * taken from the working directory, as users of a command line
+     * expect */
+    gchar *ca = g_canonicalize_filename (sub->ca_file, NULL);
     GError *err = NULL;
-    db = g_tls_file_database_new (sub->ca_file, &err);
+
+    db = g_tls_file_database_new (ca, &err);
     if (!db) {
       g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-          GST_TRICKLE_SUBSCRIBER_ERROR_IO, "CA file %s: %s", sub->ca_file,
+          GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "CA file %s: %s", ca,
           err->message);
       g_error_free (err);
+      g_free (ca);
       return FALSE;
     }
+    g_free (ca);
   }
 
   g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
@@ -1040,7 +1060,8 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", NULL, flags));
+          "system's); a relative path is taken from the working directory",
+          NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" headers added to every request", G_TYPE_STRV,

@@ -22,6 +22,8 @@ G_DECLARE_FINAL_TYPE (GstTrickleSubscriber, gst_trickle_subscriber,
  * @GST_TRICKLE_SUBSCRIBER_ERROR_IO: the server could not be reached (after
  *   the retries)
  * @GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED: gst_trickle_subscriber_unlock()
+ * @GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS: the URL names no channel, or the
+ *   CA file cannot be used
  */
 typedef enum
 {
@@ -29,6 +31,7 @@ typedef enum
   GST_TRICKLE_SUBSCRIBER_ERROR_HTTP,
   GST_TRICKLE_SUBSCRIBER_ERROR_IO,
   GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED,
+  GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS,
 } GstTrickleSubscriberError;
 
 #define GST_TRICKLE_SUBSCRIBER_ERROR (gst_trickle_subscriber_error_quark ())

@@ -173,7 +173,8 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust for https "
-          "(instead of the system's)", NULL, flags));
+          "(instead of the system's); a relative path is taken from the "
+          "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" HTTP headers added to every request (e.g. "

@@ -341,6 +341,49 @@ GST_START_TEST (test_start_stop_cycles)
 
 GST_END_TEST;
 
+/* a location without a channel name (http://host:port/ or without the
+ * slash) is a RESOURCE/SETTINGS error at start, and nothing reaches the
+ * server (it would have published to /0, /1... and ended "fine") */
+GST_START_TEST (test_location_without_channel)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  const gchar *forms[] = { "http://127.0.0.1:%u/", "http://127.0.0.1:%u",
+    "trickle://127.0.0.1:%u/"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forms); i++) {
+    gchar *location = g_strdup_printf (forms[i], ts->port);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+        "video/x-raw,width=16,height=16 ! tricklesink location=%s",
+        location);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+
+    fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE, "%s started", location);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error for %s", location);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_SETTINGS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    trickle_test_stop_pipeline (p);
+    g_free (desc);
+    g_free (location);
+  }
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", "/0/next",
+        NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 404);
+    trickle_test_conn_free (c);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -355,6 +398,7 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_state_change_never_waits);
   tcase_add_test (tc, test_segment_length_properties);
   tcase_add_test (tc, test_start_stop_cycles);
+  tcase_add_test (tc, test_location_without_channel);
   return s;
 }
 

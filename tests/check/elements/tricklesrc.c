@@ -1024,6 +1024,126 @@ GST_START_TEST (test_messages_and_latency)
 
 GST_END_TEST;
 
+/* a location without a channel name is a RESOURCE/SETTINGS error at
+ * start (it would have asked the server's root for /-1) */
+GST_START_TEST (test_location_without_channel)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  const gchar *forms[] = { "http://127.0.0.1:%u/", "http://127.0.0.1:%u",
+    "trickle://127.0.0.1:%u/"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forms); i++) {
+    gchar *location = g_strdup_printf (forms[i], ts->port);
+    gchar *desc = g_strdup_printf ("tricklesrc location=%s ! fakesink",
+        location);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+
+    fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE, "%s started", location);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error for %s", location);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_SETTINGS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    trickle_test_stop_pipeline (p);
+    g_free (desc);
+    g_free (location);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* @path (absolute) written relative to the working directory */
+static gchar *
+relative_to_cwd (const gchar * path)
+{
+  gchar *cwd = g_get_current_dir ();
+  gchar **a = g_strsplit (cwd, "/", -1), **b = g_strsplit (path, "/", -1);
+  GString *rel = g_string_new (NULL);
+  guint i = 0, j;
+
+  while (a[i] && b[i] && g_str_equal (a[i], b[i]))
+    i++;
+  for (j = i; a[j]; j++)
+    if (*a[j])
+      g_string_append (rel, "../");
+  for (j = i; b[j]; j++) {
+    g_string_append (rel, b[j]);
+    if (b[j + 1])
+      g_string_append_c (rel, '/');
+  }
+  g_strfreev (a);
+  g_strfreev (b);
+  g_free (cwd);
+  fail_if (g_path_is_absolute (rel->str));
+  fail_unless (g_file_test (rel->str, G_FILE_TEST_IS_REGULAR), "%s",
+      rel->str);
+  return g_string_free (rel, FALSE);
+}
+
+/* ca-file as a relative path (from the working directory, as on a command
+ * line) works for both elements against a real TLS server */
+GST_START_TEST (test_tls_relative_ca_file)
+{
+  TrickleTestServer *ts;
+  GTlsCertificate *cert;
+  GstElement *sub, *pub, *sink;
+  GstSample *sample;
+  gchar *dir = NULL, *ca, *rel, *desc;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  rel = relative_to_cwd (ca);
+  ts = trickle_test_server_new ();
+  trickle_test_server_start (ts, "tls-certificate", cert, NULL);
+
+  desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/relca "
+      "ca-file=%s ! appsink name=sink sync=false", ts->port, rel);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
+      "tricklesink location=https://localhost:%u/relca ca-file=%s",
+      ts->port, rel);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  for (i = 0; i < 3; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        20 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame over https with ca-file=%s", rel);
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 32 * 32 * 3 / 2);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  {
+    GstBus *bus = gst_element_get_bus (pub);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg == NULL, "publisher error");
+    gst_object_unref (bus);
+  }
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  g_free (rel);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1046,6 +1166,8 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_extra_headers);
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
+  tcase_add_test (tc, test_location_without_channel);
+  tcase_add_test (tc, test_tls_relative_ca_file);
   return s;
 }
 
