@@ -507,10 +507,14 @@ control_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* @unreached (optional): set when the request failed without an answer
+ * in a way that may pass (no connection yet, connection reset), as
+ * opposed to a refused certificate, an interruption or a server that
+ * took the request and never answered */
 static gboolean
-control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
-    const gchar * expect_content, guint * status, gint64 * latest,
-    GError ** error)
+control_full (GstTricklePublisher * pub, const gchar * method,
+    const gchar * url, const gchar * expect_content, guint * status,
+    gint64 * latest, gboolean * unreached, GError ** error)
 {
   Control *c = g_new0 (Control, 1);
   gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
@@ -546,6 +550,9 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
 
   ok = c->error == NULL;
   if (!ok) {
+    if (unreached)
+      *unreached = c->error->domain != G_TLS_ERROR &&
+          !g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
         c->error->message);
@@ -556,6 +563,15 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
   }
   control_free (c);
   return ok;
+}
+
+static gboolean
+control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
+    const gchar * expect_content, guint * status, gint64 * latest,
+    GError ** error)
+{
+  return control_full (pub, method, url, expect_content, status, latest,
+      NULL, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -769,6 +785,60 @@ open_next_if_answered (GstTricklePublisher * pub, GError ** error)
   return pub->next != NULL;
 }
 
+/* sleeps @ms unless gst_trickle_publisher_unlock() */
+static gboolean
+backoff (GstTricklePublisher * pub, guint ms, GError ** error)
+{
+  GPollFD fd;
+
+  if (g_cancellable_make_pollfd (pub->unlock, &fd)) {
+    g_poll (&fd, 1, ms);
+    g_cancellable_release_fd (pub->unlock);
+  }
+  if (g_cancellable_is_cancelled (pub->unlock)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A control request of the start. A publisher is often started with (or
+ * before) its server, or while a proxy in front of it has no upstream yet
+ * (a 5xx answer): as a POST that could not reach the server, the request
+ * is sent again `retries` times, 0.25 s doubling to 4 s apart, and
+ * gst_trickle_publisher_unlock() interrupts the wait. */
+static gboolean
+control_at_start (GstTricklePublisher * pub, const gchar * method,
+    const gchar * url, const gchar * expect_content, guint * status,
+    gint64 * latest, GError ** error)
+{
+  guint attempt;
+
+  for (attempt = 0;; attempt++) {
+    GError *err = NULL;
+    gboolean unreached = FALSE;
+
+    if (control_full (pub, method, url, expect_content, status, latest,
+            &unreached, &err)) {
+      if (*status < 500 || *status > 504 || *status == 501
+          || attempt >= pub->retries)
+        return TRUE;
+    } else if (!unreached || attempt >= pub->retries) {
+      if (attempt > 0)
+        g_prefix_error (&err, "after %u retries: ", attempt);
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    g_clear_error (&err);
+    g_mutex_lock (&pub->lock);
+    pub->st_retries++;
+    g_mutex_unlock (&pub->lock);
+    if (!backoff (pub, MIN (250u << MIN (attempt, 4), 4000), error))
+      return FALSE;
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 /* public API */
 
@@ -837,7 +907,9 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  * gst_trickle_publisher_start:
  *
  * Starts the session thread, creates the channel when `create-channel` is
- * set, learns the channel's next seq and preconnects its POST.
+ * set, learns the channel's next seq and preconnects its POST. A server
+ * that cannot be reached (not up yet) is asked again `retries` times, 0.25 s
+ * doubling to 4 s apart; gst_trickle_publisher_unlock() interrupts that.
  *
  * Returns: %FALSE with @error on failure
  * (%GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: a URL without a channel name, a
@@ -862,6 +934,7 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   }
 
   g_clear_error (&pub->error);
+  g_cancellable_reset (pub->unlock);
   pub->context = g_main_context_new ();
   pub->loop = g_main_loop_new (pub->context, FALSE);
   g_mutex_lock (&pub->lock);
@@ -869,10 +942,10 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   while (!pub->session)
     g_cond_wait (&pub->cond, &pub->lock);
   g_mutex_unlock (&pub->lock);
-  g_cancellable_reset (pub->unlock);
 
   if (pub->create_channel) {
-    if (!control (pub, "POST", pub->url, pub->mime_type, &status, NULL, error))
+    if (!control_at_start (pub, "POST", pub->url, pub->mime_type, &status,
+            NULL, error))
       goto fail;
     if (status == 404) {
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
@@ -882,7 +955,8 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     }
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
-  if (!control (pub, "GET", next_url, NULL, &status, &latest, error)) {
+  if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest,
+          error)) {
     g_free (next_url);
     goto fail;
   }
@@ -936,24 +1010,6 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
 
 static gboolean write_all (GstTricklePublisher * pub, const guint8 * p,
     gsize size, GError ** error);
-
-/* sleeps @ms unless gst_trickle_publisher_unlock() */
-static gboolean
-backoff (GstTricklePublisher * pub, guint ms, GError ** error)
-{
-  GPollFD fd;
-
-  if (g_cancellable_make_pollfd (pub->unlock, &fd)) {
-    g_poll (&fd, 1, ms);
-    g_cancellable_release_fd (pub->unlock);
-  }
-  if (g_cancellable_is_cancelled (pub->unlock)) {
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
-    return FALSE;
-  }
-  return TRUE;
-}
 
 /* The current POST failed without an answer. If its headers never went
  * out, nothing reached the server: it is sent again on the same seq after
@@ -1276,7 +1332,7 @@ gst_trickle_publisher_close (GstTricklePublisher * pub)
  * gst_trickle_publisher_get_stats:
  *
  * Returns: (transfer full): `segments` (answered 200), `bytes` (written),
- * `retries` (POSTs sent again), `lost` (segments dropped: broken in the
+ * `retries` (requests sent again), `lost` (segments dropped: broken in the
  * middle or never answered) as guint64, `seq` (the next segment's) as
  * gint64
  */
@@ -1435,7 +1491,8 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
       g_param_spec_uint ("retries", "Retries",
           "A POST that failed before its headers reached the server is sent "
           "again on the same seq this many times in a row (0.25 s, doubling "
-          "to 4 s, apart)", 0, G_MAXUINT, 5, flags));
+          "to 4 s, apart); so is a request of the start that found no "
+          "server", 0, G_MAXUINT, 5, flags));
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust (instead of the "

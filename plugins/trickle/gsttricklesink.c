@@ -195,7 +195,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
       g_param_spec_uint ("retries", "Retries",
           "A POST whose connection failed before its headers reached the "
           "server is sent again on the same seq up to this many times in a "
-          "row (0.25 s, doubling to 4 s, apart); a segment that breaks in "
+          "row (0.25 s, doubling to 4 s, apart), and so is the start's "
+          "request when no server answers yet; a segment that breaks in "
           "the middle is dropped with a warning (DELETE of that seq) and "
           "publishing goes on", 0, G_MAXUINT, 5, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
@@ -510,6 +511,9 @@ start_publisher (GstTrickleSink * self)
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
     if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
+      GST_INFO_OBJECT (self, "start interrupted (flushing)");
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Trickle channel \"%s\" not found", self->location),

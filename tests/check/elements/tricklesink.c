@@ -384,6 +384,80 @@ GST_START_TEST (test_location_without_channel)
 
 GST_END_TEST;
 
+/* A sink started before its server: the start waits (retries, backing
+ * off) instead of failing at once, and every frame arrives once the server
+ * is up on the port reserved for it */
+GST_START_TEST (test_starts_before_server)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  TrickleTestServer *ts;
+  GstElement *p, *snk;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  guint port;
+  gint seq;
+  guint64 retries = 0;
+
+  /* a port nobody listens on: connections to it are refused */
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (sock);
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=8 ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=10/1 ! "
+      "tricklesink name=snk location=http://127.0.0.1:%u/early "
+      "delete-on-eos=false", port);
+  p = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  snk = trickle_test_get (p, "snk");
+  bus = gst_element_get_bus (p);
+  /* the sink tries, is refused and waits: retries counted, no error */
+  while (retries == 0) {
+    GstStructure *st = NULL;
+    msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg == NULL, "the sink gave up before the server started");
+    g_object_get (snk, "stats", &st, NULL);
+    gst_structure_get_uint64 (st, "retries", &retries);
+    gst_structure_free (st);
+  }
+
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, "port", port, NULL);
+  /* generous: the retries back off up to 4 s on a loaded machine */
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "neither EOS nor an error");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_object_unref (snk);
+  trickle_test_stop_pipeline (p);
+
+  for (seq = 0; seq < 8; seq++) {
+    gchar *path = g_strdup_printf ("/early/%d", seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_int (c->body->len, 64 * 48 * 3 / 2);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -399,6 +473,7 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_segment_length_properties);
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_location_without_channel);
+  tcase_add_test (tc, test_starts_before_server);
   return s;
 }
 
