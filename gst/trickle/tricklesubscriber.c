@@ -25,8 +25,10 @@
  * requests), as the reference clients do.
  *
  * Answers: 470 (the segment left the server's window) jumps to
- * `Lp-Trickle-Latest`; 404 waits for the channel up to `wait-timeout`,
- * then fails; `Lp-Trickle-Closed` is the end of the stream; a failed
+ * `Lp-Trickle-Latest`; 404 before the first segment (or after the server
+ * could not be reached: a restarted server) waits for the channel up to
+ * `wait-timeout`, then fails; a 404 while following the channel (it was
+ * deleted) and `Lp-Trickle-Closed` are the end of the stream; a failed
  * connection or a 5xx is retried `retries` times with a doubling delay
  * (0.25 s up to 4 s), the count restarting after every good answer.
  *
@@ -203,6 +205,22 @@ finish (GstTrickleSubscriber * sub, GError * error)
         event_new (GST_TRICKLE_SUBSCRIBER_EOS, sub->last_seq));
   g_cond_broadcast (&sub->cond);
   g_mutex_unlock (&sub->lock);
+}
+
+/* the end of the stream, saying why (@why taken) */
+static void
+end_of_stream (GstTrickleSubscriber * sub, gchar * why)
+{
+  GstTrickleSubscriberEvent *ev;
+
+  if (sub->finished) {
+    g_free (why);
+    return;
+  }
+  sub->finished = TRUE;
+  ev = event_new (GST_TRICKLE_SUBSCRIBER_EOS, sub->last_seq);
+  ev->message = why;
+  push_event (sub, ev);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -440,6 +458,17 @@ current_answered (GstTrickleSubscriber * sub)
   if (status == 404) {
     gint64 now = g_get_monotonic_time ();
 
+    if (sub->last_seq >= 0 && sub->failures == 0) {
+      /* the channel we were following is gone (deleted while we were
+       * behind, so our next GET came after it): the end of the stream, as
+       * for the reference subscribers (Go's ends with StreamNotFoundErr,
+       * PyTrickle's stops on a 404). Not after a lost connection: a
+       * restarted server knows the channel again once its publisher is
+       * back, that is waited for below. */
+      end_of_stream (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+              ": 404, the channel is gone", sub->url, g->seq));
+      return;
+    }
     if (sub->not_found_since == 0)
       sub->not_found_since = now;
     if (sub->wait_timeout_ms < 0 || now - sub->not_found_since <

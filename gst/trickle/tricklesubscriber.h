@@ -50,7 +50,8 @@ GQuark gst_trickle_subscriber_error_quark (void);
  *   on at @latest
  * @GST_TRICKLE_SUBSCRIBER_RETRY: the request for @seq failed (@message)
  *   and is retried
- * @GST_TRICKLE_SUBSCRIBER_EOS: the channel was closed
+ * @GST_TRICKLE_SUBSCRIBER_EOS: the channel was closed, or is gone (@message
+ *   may say how)
  */
 typedef enum
 {

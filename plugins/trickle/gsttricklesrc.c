@@ -33,7 +33,10 @@
  * also posts a warning. A channel that does not exist (404) is waited for
  * `wait-timeout` seconds (subscribers often start before publishers), then
  * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
- * EOS. No connection, or a 5xx, is retried `retries` times.
+ * EOS, and so is a 404 once the channel was being followed (it was
+ * deleted), unless the server could not be reached just before (a
+ * restarted server: its channel is waited for). No connection, or a 5xx,
+ * is retried `retries` times.
  *
  * ## Example launch lines
  * |[
@@ -549,7 +552,8 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_WARNING_OBJECT (self, "%s", ev.message);
         break;
       case GST_TRICKLE_SUBSCRIBER_EOS:
-        GST_INFO_OBJECT (self, "channel closed: end of stream");
+        GST_INFO_OBJECT (self, "channel closed: end of stream%s%s",
+            ev.message ? ": " : "", GST_STR_NULL (ev.message));
         gst_trickle_subscriber_event_clear (&ev);
         return GST_FLOW_EOS;
       default:

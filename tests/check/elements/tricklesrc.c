@@ -1059,6 +1059,71 @@ GST_START_TEST (test_location_without_channel)
 
 GST_END_TEST;
 
+/* A subscriber behind its channel (a slow consumer: it asks for the next
+ * segments only as it gets through the earlier ones) whose channel is
+ * deleted meanwhile: its next GET is answered 404, which is the end of the
+ * stream (as for Go's and PyTrickle's subscribers), at once, not an error
+ * after wait-timeout */
+GST_START_TEST (test_deleted_while_behind)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstElement *sub, *sink, *src;
+  GstSample *sample;
+  GstBus *bus;
+  GstMessage *msg;
+  TrickleTestConn *c;
+  gchar *desc;
+  gint seq;
+  guint got = 0;
+
+  g_object_set (ts->store, "window", 32, NULL);
+  trickle_test_server_start (ts, NULL);
+  /* 16 MiB: far more than the subscriber reads ahead (its 4 MiB queue and
+   * a frame or two downstream), so GETs are still to come */
+  for (seq = 0; seq < 16; seq++)
+    post_segment (ts->port, "gone", seq, 1024 * 1024, "application/x-test");
+  /* wait-timeout=30: a 404 waited for would outlast the checks below */
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
+      "gone start-seq=0 wait-timeout=30 ! appsink name=sink sync=false "
+      "max-buffers=1", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  src = trickle_test_get (sub, "src");
+  /* following: the first segment is in */
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  got++;
+  gst_sample_unref (sample);
+
+  c = trickle_test_request (ts->port, "DELETE", "/gone", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+
+  /* what was under way still comes, then EOS (well within wait-timeout) */
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 1024 * 1024);
+    got++;
+    gst_sample_unref (sample);
+  }
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)),
+      "no EOS after the channel was deleted");
+  fail_unless (got < 16, "the subscriber was not behind (%u segments)", got);
+  bus = gst_element_get_bus (sub);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "an error instead of EOS");
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 /* @path (absolute) written relative to the working directory */
 static gchar *
 relative_to_cwd (const gchar * path)
@@ -1168,6 +1233,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_location_without_channel);
   tcase_add_test (tc, test_tls_relative_ca_file);
+  tcase_add_test (tc, test_deleted_while_behind);
   return s;
 }
 
