@@ -113,7 +113,8 @@ struct _GstTrickleSubscriber
   gboolean resume_scheduled;
   gboolean flushing;
   GError *error;                /* after the queue: the final error */
-  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits;
+  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits,
+      st_incomplete;
   gint64 st_seq;
 };
 
@@ -545,19 +546,23 @@ current_answered (GstTrickleSubscriber * sub)
   read_more (sub);
 }
 
-/* the current segment is done: the preconnected GET takes over */
+/* the current segment is done: the preconnected GET takes over. @why
+ * (taken): what cut an incomplete segment off */
 static void
-advance (GstTrickleSubscriber * sub, gboolean complete)
+advance (GstTrickleSubscriber * sub, gchar * why)
 {
   Get *g = sub->current;
   GstTrickleSubscriberEvent *ev;
 
   ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_END, g->seq);
-  ev->complete = complete;
+  ev->complete = why == NULL;
+  ev->message = why;
   ev->size = g->bytes;
   ev->duration_us = g_get_monotonic_time () - g->start_time;
   g_mutex_lock (&sub->lock);
   sub->st_segments++;
+  if (why)
+    sub->st_incomplete++;
   g_mutex_unlock (&sub->lock);
   push_event (sub, ev);
   get_drop (g);
@@ -567,6 +572,32 @@ advance (GstTrickleSubscriber * sub, gboolean complete)
     sub->current = get_new (sub, sub->last_seq + 1, FALSE);
   else if (sub->current->answered)
     current_answered (sub);
+}
+
+/* libsoup 3.2.3 reads a chunked body whose connection closes between two
+ * chunks as a clean end (fixed only in 3.6.5): a publisher that died, or
+ * our server ending a segment its publisher abandoned, would look like a
+ * complete segment. The real end (the last chunk) leaves the connection
+ * open and idle, nothing to read on it; the cut-off one leaves it at end
+ * of file, which reads at once. So: right after the body "ended", is the
+ * connection itself (the stream under libsoup's framing streams) readable?
+ * Not asked of an answer that said it closes the connection (it may close
+ * right after the last chunk) nor of one not chunked (its end is its
+ * length, or the close itself). */
+static gboolean
+body_cut_short (Get * g)
+{
+  SoupMessageHeaders *h = soup_message_get_response_headers (g->msg);
+  GInputStream *in = g->stream;
+
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CHUNKED ||
+      soup_message_headers_header_contains (h, "Connection", "close"))
+    return FALSE;
+  while (G_IS_FILTER_INPUT_STREAM (in))
+    in = g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (in));
+  return G_IS_POLLABLE_INPUT_STREAM (in) &&
+      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)) &&
+      g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (in));
 }
 
 static void
@@ -588,23 +619,28 @@ got_bytes (GObject * source, GAsyncResult * res, gpointer data)
     return;
   }
   if (!bytes) {
-    /* broke inside the segment (a server dying between two chunks reads
-     * as a clean end: libsoup cannot tell) */
-    GstTrickleSubscriberEvent *ev;
-
-    ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, g->seq);
-    ev->message = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+    /* broke inside the segment (inside a chunk: libsoup sees it) */
+    gchar *why = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
         " broke after %" G_GUINT64_FORMAT " bytes: %s", sub->url, g->seq,
         g->bytes, err->message);
-    push_event (sub, ev);
+
     g_clear_error (&err);
-    advance (sub, FALSE);
+    advance (sub, why);
     return;
   }
   if (g_bytes_get_size (bytes) == 0) {
     g_bytes_unref (bytes);
     g->eof = TRUE;
-    advance (sub, TRUE);
+    if (body_cut_short (g)) {
+      /* not read to its end: this connection must not be reused */
+      g->eof = FALSE;
+      advance (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT ": the "
+              "server closed the connection after %" G_GUINT64_FORMAT
+              " bytes, without the end of the body (its publisher died?)",
+              sub->url, g->seq, g->bytes));
+    } else {
+      advance (sub, NULL);
+    }
     return;
   }
   g->bytes += g_bytes_get_size (bytes);
@@ -807,7 +843,7 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
   sub->last_seq = -1;
   sub->jumped = FALSE;
   sub->st_segments = sub->st_bytes = sub->st_retries = sub->st_jumps =
-      sub->st_hits = 0;
+      sub->st_hits = sub->st_incomplete = 0;
   sub->st_seq = -1;
 
   sub->context = g_main_context_new ();
@@ -923,8 +959,9 @@ gst_trickle_subscriber_stop (GstTrickleSubscriber * sub)
  * gst_trickle_subscriber_get_stats:
  *
  * Returns: (transfer full): `segments`, `bytes`, `retries`, `jumps` (470s),
- * `preconnect-hits` (segments whose GET was sent before they started) as
- * guint64 and `seq` (the last segment started, -1 none) as gint64
+ * `preconnect-hits` (segments whose GET was sent before they started),
+ * `incomplete` (segments cut off: their publisher or the connection died)
+ * as guint64 and `seq` (the last segment started, -1 none) as gint64
  */
 GstStructure *
 gst_trickle_subscriber_get_stats (GstTrickleSubscriber * sub)
@@ -938,6 +975,7 @@ gst_trickle_subscriber_get_stats (GstTrickleSubscriber * sub)
       "retries", G_TYPE_UINT64, sub->st_retries,
       "jumps", G_TYPE_UINT64, sub->st_jumps,
       "preconnect-hits", G_TYPE_UINT64, sub->st_hits,
+      "incomplete", G_TYPE_UINT64, sub->st_incomplete,
       "seq", G_TYPE_INT64, sub->st_seq, NULL);
   g_mutex_unlock (&sub->lock);
   return s;

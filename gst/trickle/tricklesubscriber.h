@@ -44,8 +44,9 @@ GQuark gst_trickle_subscriber_error_quark (void);
  *   @seq, @content_type, @discont (a seq was skipped before it)
  * @GST_TRICKLE_SUBSCRIBER_DATA: @data, the next bytes of segment @seq
  * @GST_TRICKLE_SUBSCRIBER_SEGMENT_END: segment @seq ended after @size
- *   bytes and @duration_us; @complete is %FALSE when the connection broke
- *   inside it
+ *   bytes and @duration_us; @complete is %FALSE when it was cut off (the
+ *   connection broke, or the server closed it without the end of the body:
+ *   its publisher died), @message then says how
  * @GST_TRICKLE_SUBSCRIBER_JUMP: segment @seq was gone (470): reading goes
  *   on at @latest
  * @GST_TRICKLE_SUBSCRIBER_RETRY: the request for @seq failed (@message)

@@ -29,8 +29,11 @@
  *   segment, timestamped with the running time at which it arrived.
  *
  * A skipped seq (a 470 because the subscriber fell out of the server's
- * window, or a broken connection) marks the next buffer DISCONT; a 470
- * also posts a warning. A channel that does not exist (404) is waited for
+ * window) or a segment cut off (a broken connection, or a publisher that
+ * died in the middle of it: the server ends the answer without the end of
+ * the body) marks the next buffer DISCONT and posts a warning; a cut-off
+ * segment is counted in `stats` (`incomplete`) and its "trickle-segment"
+ * message says `complete=false`. A channel that does not exist (404) is waited for
  * `wait-timeout` seconds (subscribers often start before publishers), then
  * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
  * EOS, and so is a 404 once the channel was being followed (it was
@@ -189,7 +192,8 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "segments, bytes, retries, jumps (470s), preconnect-hits, seq",
+          "segments, bytes, retries, jumps (470s), preconnect-hits, "
+          "incomplete (segments cut off: their publisher died), seq",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -336,6 +340,7 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
                 "retries", G_TYPE_UINT64, (guint64) 0,
                 "jumps", G_TYPE_UINT64, (guint64) 0,
                 "preconnect-hits", G_TYPE_UINT64, (guint64) 0,
+                "incomplete", G_TYPE_UINT64, (guint64) 0,
                 "seq", G_TYPE_INT64, (gint64) - 1, NULL));
       break;
     default:
@@ -540,6 +545,11 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " done: %"
             G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
             ev.complete ? "" : " (incomplete)");
+        if (!ev.complete)
+          /* what follows is marked DISCONT (the framer) */
+          GST_ELEMENT_WARNING (self, RESOURCE, READ,
+              ("Segment %" G_GINT64_FORMAT " is incomplete", ev.seq),
+              ("%s", GST_STR_NULL (ev.message)));
         post_segment_message (self, &ev);
         break;
       case GST_TRICKLE_SUBSCRIBER_JUMP:
