@@ -350,7 +350,11 @@ GST_START_TEST (test_publish_through_h2_proxy)
 GST_END_TEST;
 
 /* tricklesrc follows a channel through nginx (TLS, HTTP/2 offered): all
- * 60 frames in order, EOS with the channel, every GET in HTTP/1.1 */
+ * 60 frames in order, EOS when the channel is deleted, every GET in
+ * HTTP/1.1. The channel stays until the subscriber has every frame: a
+ * subscriber slower than the publisher (TLS handshakes in a sanitized build
+ * on a loaded machine) would otherwise see it deleted while behind, which
+ * is an early end of stream */
 GST_START_TEST (test_subscribe_through_h2_proxy)
 {
   TrickleTestServer *ts;
@@ -380,17 +384,44 @@ GST_START_TEST (test_subscribe_through_h2_proxy)
   desc = g_strdup_printf ("videotestsrc num-buffers=60 is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
-      "tricklesink location=http://127.0.0.1:%u/h2sub", ts->port);
+      "tricklesink location=http://127.0.0.1:%u/h2sub delete-on-eos=false",
+      ts->port);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
 
   sink = trickle_test_get (sub, "sink");
-  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+  /* all but the last frame, which tsdemux holds until EOS (generous
+   * timeouts: a sanitized build on a loaded machine is slow) */
+  while (frames < 59 && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
               30 * GST_SECOND))) {
     GstBuffer *b = gst_sample_get_buffer (sample);
     if (GST_CLOCK_TIME_IS_VALID (last))
       fail_unless (GST_BUFFER_PTS (b) > last, "frames out of order");
     last = GST_BUFFER_PTS (b);
+    frames++;
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (frames, 59);
+  {
+    GstBus *bus = gst_element_get_bus (pub);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+  }
+  trickle_test_stop_pipeline (pub);
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "DELETE", "/h2sub",
+        NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    trickle_test_conn_free (c);
+  }
+  /* the last frame, then EOS */
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              30 * GST_SECOND))) {
     frames++;
     gst_sample_unref (sample);
   }
@@ -404,20 +435,11 @@ GST_START_TEST (test_subscribe_through_h2_proxy)
     guint64 segments = 0;
     g_object_get (src, "stats", &s, NULL);
     fail_unless (gst_structure_get_uint64 (s, "segments", &segments));
-    fail_unless_equals_int (segments, 6);
+    /* 6, and the empty one the publisher's abandoned preconnect left */
+    fail_unless (segments >= 6, "%" G_GUINT64_FORMAT " segments", segments);
     gst_structure_free (s);
   }
   gst_object_unref (src);
-  {
-    GstBus *bus = gst_element_get_bus (pub);
-    msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-    fail_unless (msg != NULL);
-    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
-    gst_message_unref (msg);
-    gst_object_unref (bus);
-  }
-  trickle_test_stop_pipeline (pub);
   trickle_test_stop_pipeline (sub);
 
   log = nginx_stop (nginx);

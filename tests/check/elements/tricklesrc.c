@@ -1283,7 +1283,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
           NULL, NULL));
   g_string_free (head, TRUE);
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+      30 * GST_SECOND);
   fail_unless (sample != NULL);
   gst_sample_unref (sample);
   /* dies: a reset, no TLS close */
@@ -1310,7 +1310,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
       gst_object_unref (a);
     }
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        10 * GST_SECOND);
+        30 * GST_SECOND);
     fail_unless (sample != NULL);
     fail_unless (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
             GST_BUFFER_FLAG_DISCONT), "no DISCONT after the cut segment");
@@ -1361,13 +1361,17 @@ relative_to_cwd (const gchar * path)
 }
 
 /* ca-file as a relative path (from the working directory, as on a command
- * line) works for both elements against a real TLS server */
+ * line) works for both elements against a real TLS server: a sink
+ * publishes three frames, a subscriber reads them from the first segment.
+ * (Not live: both sides at their own pace, timeouts generous for a
+ * sanitized build on a loaded machine.) */
 GST_START_TEST (test_tls_relative_ca_file)
 {
   TrickleTestServer *ts;
   GTlsCertificate *cert;
-  GstElement *sub, *pub, *sink;
+  GstElement *sub, *sink;
   GstSample *sample;
+  GstMessage *msg;
   gchar *dir = NULL, *ca, *rel, *desc;
   gint i;
 
@@ -1377,35 +1381,31 @@ GST_START_TEST (test_tls_relative_ca_file)
   ca = g_build_filename (dir, "cert.pem", NULL);
   rel = relative_to_cwd (ca);
   ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
   trickle_test_server_start (ts, "tls-certificate", cert, NULL);
 
-  desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/relca "
-      "ca-file=%s ! appsink name=sink sync=false", ts->port, rel);
-  sub = trickle_test_start_pipeline (desc);
-  g_free (desc);
-  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
-      "tricklesink location=https://localhost:%u/relca ca-file=%s",
-      ts->port, rel);
-  pub = trickle_test_start_pipeline (desc);
+      "tricklesink location=https://localhost:%u/relca ca-file=%s "
+      "delete-on-eos=false", ts->port, rel);
+  msg = trickle_test_run_pipeline (desc);
+  fail_unless (msg == NULL, "publishing with ca-file=%s failed", rel);
+  g_free (desc);
+
+  desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/relca "
+      "start-seq=0 ca-file=%s ! appsink name=sink sync=false", ts->port, rel);
+  sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 3; i++) {
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        20 * GST_SECOND);
+        30 * GST_SECOND);
     fail_unless (sample != NULL, "no frame over https with ca-file=%s", rel);
     fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
             (sample)), 32 * 32 * 3 / 2);
     gst_sample_unref (sample);
   }
   gst_object_unref (sink);
-  {
-    GstBus *bus = gst_element_get_bus (pub);
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    fail_unless (msg == NULL, "publisher error");
-    gst_object_unref (bus);
-  }
-  trickle_test_stop_pipeline (pub);
   trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
   g_object_unref (cert);
