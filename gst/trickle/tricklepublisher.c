@@ -189,6 +189,30 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   return pub->accept_any_certificate;
 }
 
+/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
+ * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
+ * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on
+ * a request body streamed while it is sent (on_data_source_read_callback
+ * asserts data_source_poll == NULL when a body that became readable runs
+ * dry again within one write): our POSTs, as soon as a segment has more
+ * than one buffer. And one TCP connection per request is what the
+ * preconnects are designed around. libsoup 3.2 has no public call to force
+ * the version (soup_message_set_force_http_version() is private,
+ * SOUP_FORCE_HTTP1 is process-wide): the handshake is about to start when a
+ * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING, and the protocols
+ * advertised are read only then. */
+static void
+force_http1 (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  static const gchar *const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+      && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
+        http1);
+}
+
 static SoupMessage *
 new_message (GstTricklePublisher * pub, const gchar * method,
     const gchar * url)
@@ -209,6 +233,7 @@ new_message (GstTricklePublisher * pub, const gchar * method,
   }
   g_signal_connect (msg, "accept-certificate",
       G_CALLBACK (accept_certificate), pub);
+  g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
   return msg;
 }
 
@@ -482,10 +507,14 @@ control_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* @unreached (optional): set when the request failed without an answer
+ * in a way that may pass (no connection yet, connection reset), as
+ * opposed to a refused certificate, an interruption or a server that
+ * took the request and never answered */
 static gboolean
-control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
-    const gchar * expect_content, guint * status, gint64 * latest,
-    GError ** error)
+control_full (GstTricklePublisher * pub, const gchar * method,
+    const gchar * url, const gchar * expect_content, guint * status,
+    gint64 * latest, gboolean * unreached, GError ** error)
 {
   Control *c = g_new0 (Control, 1);
   gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
@@ -521,6 +550,9 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
 
   ok = c->error == NULL;
   if (!ok) {
+    if (unreached)
+      *unreached = c->error->domain != G_TLS_ERROR &&
+          !g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
         c->error->message);
@@ -531,6 +563,15 @@ control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
   }
   control_free (c);
   return ok;
+}
+
+static gboolean
+control (GstTricklePublisher * pub, const gchar * method, const gchar * url,
+    const gchar * expect_content, guint * status, gint64 * latest,
+    GError ** error)
+{
+  return control_full (pub, method, url, expect_content, status, latest,
+      NULL, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -744,8 +785,109 @@ open_next_if_answered (GstTricklePublisher * pub, GError ** error)
   return pub->next != NULL;
 }
 
+/* sleeps @ms unless gst_trickle_publisher_unlock() */
+static gboolean
+backoff (GstTricklePublisher * pub, guint ms, GError ** error)
+{
+  GPollFD fd;
+
+  if (g_cancellable_make_pollfd (pub->unlock, &fd)) {
+    g_poll (&fd, 1, ms);
+    g_cancellable_release_fd (pub->unlock);
+  }
+  if (g_cancellable_is_cancelled (pub->unlock)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A control request of the start. A publisher is often started with (or
+ * before) its server, or while a proxy in front of it has no upstream yet
+ * (a 5xx answer): as a POST that could not reach the server, the request
+ * is sent again `retries` times, 0.25 s doubling to 4 s apart, and
+ * gst_trickle_publisher_unlock() interrupts the wait. */
+static gboolean
+control_at_start (GstTricklePublisher * pub, const gchar * method,
+    const gchar * url, const gchar * expect_content, guint * status,
+    gint64 * latest, GError ** error)
+{
+  guint attempt;
+
+  for (attempt = 0;; attempt++) {
+    GError *err = NULL;
+    gboolean unreached = FALSE;
+
+    if (control_full (pub, method, url, expect_content, status, latest,
+            &unreached, &err)) {
+      if (*status < 500 || *status > 504 || *status == 501
+          || attempt >= pub->retries)
+        return TRUE;
+    } else if (!unreached || attempt >= pub->retries) {
+      if (attempt > 0)
+        g_prefix_error (&err, "after %u retries: ", attempt);
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    g_clear_error (&err);
+    g_mutex_lock (&pub->lock);
+    pub->st_retries++;
+    g_mutex_unlock (&pub->lock);
+    if (!backoff (pub, MIN (250u << MIN (attempt, 4), 4000), error))
+      return FALSE;
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 /* public API */
+
+/* A URL without a channel name (`http://host:port/`) would publish to
+ * `/0`, `/1`... of the server's root: that is a mistake to report, not a
+ * channel named after the seq. */
+static gboolean
+check_url (const gchar * url, GError ** error)
+{
+  GUri *uri = url ? g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
+  const gchar *path = uri ? g_uri_get_path (uri) : NULL;
+  gboolean ok = uri && g_uri_get_host (uri) && *g_uri_get_host (uri) &&
+      (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 ||
+      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0);
+
+  if (!ok) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
+        "Invalid channel URL \"%s\" (http(s)://host:port/[base/]channel)",
+        GST_STR_NULL (url));
+  } else if (!path || !*path || g_str_has_suffix (path, "/")) {
+    ok = FALSE;
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
+        "The URL \"%s\" names no channel (http(s)://host:port/[base/]"
+        "channel)", url);
+  }
+  g_clear_pointer (&uri, g_uri_unref);
+  return ok;
+}
+
+/* GTlsFileDatabase takes only an absolute path: a relative one is taken
+ * from the working directory, as users of a command line expect */
+static GTlsDatabase *
+open_ca_file (const gchar * ca_file, GError ** error)
+{
+  gchar *path = g_canonicalize_filename (ca_file, NULL);
+  GError *err = NULL;
+  GTlsDatabase *db = g_tls_file_database_new (path, &err);
+
+  if (!db) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, "CA file %s: %s", path,
+        err->message);
+    g_error_free (err);
+  }
+  g_free (path);
+  return db;
+}
 
 /**
  * gst_trickle_publisher_new:
@@ -765,9 +907,13 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  * gst_trickle_publisher_start:
  *
  * Starts the session thread, creates the channel when `create-channel` is
- * set, learns the channel's next seq and preconnects its POST.
+ * set, learns the channel's next seq and preconnects its POST. A server
+ * that cannot be reached (not up yet) is asked again `retries` times, 0.25 s
+ * doubling to 4 s apart; gst_trickle_publisher_unlock() interrupts that.
  *
  * Returns: %FALSE with @error on failure
+ * (%GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: a URL without a channel name, a
+ * CA file that cannot be read)
  */
 gboolean
 gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
@@ -776,23 +922,19 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   gint64 latest = -1;
   gchar *next_url;
 
-  g_return_val_if_fail (pub->url != NULL, FALSE);
   g_return_val_if_fail (pub->thread == NULL, FALSE);
 
+  if (!check_url (pub->url, error))
+    return FALSE;
   g_clear_object (&pub->tls_database);
   if (pub->ca_file) {
-    GError *err = NULL;
-    pub->tls_database = g_tls_file_database_new (pub->ca_file, &err);
-    if (!pub->tls_database) {
-      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_IO, "CA file %s: %s", pub->ca_file,
-          err->message);
-      g_error_free (err);
+    pub->tls_database = open_ca_file (pub->ca_file, error);
+    if (!pub->tls_database)
       return FALSE;
-    }
   }
 
   g_clear_error (&pub->error);
+  g_cancellable_reset (pub->unlock);
   pub->context = g_main_context_new ();
   pub->loop = g_main_loop_new (pub->context, FALSE);
   g_mutex_lock (&pub->lock);
@@ -800,10 +942,10 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   while (!pub->session)
     g_cond_wait (&pub->cond, &pub->lock);
   g_mutex_unlock (&pub->lock);
-  g_cancellable_reset (pub->unlock);
 
   if (pub->create_channel) {
-    if (!control (pub, "POST", pub->url, pub->mime_type, &status, NULL, error))
+    if (!control_at_start (pub, "POST", pub->url, pub->mime_type, &status,
+            NULL, error))
       goto fail;
     if (status == 404) {
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
@@ -813,7 +955,8 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     }
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
-  if (!control (pub, "GET", next_url, NULL, &status, &latest, error)) {
+  if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest,
+          error)) {
     g_free (next_url);
     goto fail;
   }
@@ -867,24 +1010,6 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
 
 static gboolean write_all (GstTricklePublisher * pub, const guint8 * p,
     gsize size, GError ** error);
-
-/* sleeps @ms unless gst_trickle_publisher_unlock() */
-static gboolean
-backoff (GstTricklePublisher * pub, guint ms, GError ** error)
-{
-  GPollFD fd;
-
-  if (g_cancellable_make_pollfd (pub->unlock, &fd)) {
-    g_poll (&fd, 1, ms);
-    g_cancellable_release_fd (pub->unlock);
-  }
-  if (g_cancellable_is_cancelled (pub->unlock)) {
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
-    return FALSE;
-  }
-  return TRUE;
-}
 
 /* The current POST failed without an answer. If its headers never went
  * out, nothing reached the server: it is sent again on the same seq after
@@ -1207,7 +1332,7 @@ gst_trickle_publisher_close (GstTricklePublisher * pub)
  * gst_trickle_publisher_get_stats:
  *
  * Returns: (transfer full): `segments` (answered 200), `bytes` (written),
- * `retries` (POSTs sent again), `lost` (segments dropped: broken in the
+ * `retries` (requests sent again), `lost` (segments dropped: broken in the
  * middle or never answered) as guint64, `seq` (the next segment's) as
  * gint64
  */
@@ -1366,11 +1491,13 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
       g_param_spec_uint ("retries", "Retries",
           "A POST that failed before its headers reached the server is sent "
           "again on the same seq this many times in a row (0.25 s, doubling "
-          "to 4 s, apart)", 0, G_MAXUINT, 5, flags));
+          "to 4 s, apart); so is a request of the start that found no "
+          "server", 0, G_MAXUINT, 5, flags));
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", NULL, flags));
+          "system's); a relative path is taken from the working directory",
+          NULL, flags));
 }
 
 static void

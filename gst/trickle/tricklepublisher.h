@@ -25,6 +25,8 @@ G_DECLARE_FINAL_TYPE (GstTricklePublisher, gst_trickle_publisher,
  * @GST_TRICKLE_PUBLISHER_ERROR_CANCELLED: gst_trickle_publisher_unlock()
  * @GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST: the current segment broke
  *   and was dropped; publishing goes on with the next segment
+ * @GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: the URL names no channel, or the
+ *   CA file cannot be used
  */
 typedef enum
 {
@@ -34,6 +36,7 @@ typedef enum
   GST_TRICKLE_PUBLISHER_ERROR_IO,
   GST_TRICKLE_PUBLISHER_ERROR_CANCELLED,
   GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST,
+  GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
 } GstTricklePublisherError;
 
 #define GST_TRICKLE_PUBLISHER_ERROR (gst_trickle_publisher_error_quark ())

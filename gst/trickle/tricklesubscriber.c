@@ -25,8 +25,10 @@
  * requests), as the reference clients do.
  *
  * Answers: 470 (the segment left the server's window) jumps to
- * `Lp-Trickle-Latest`; 404 waits for the channel up to `wait-timeout`,
- * then fails; `Lp-Trickle-Closed` is the end of the stream; a failed
+ * `Lp-Trickle-Latest`; 404 before the first segment (or after the server
+ * could not be reached: a restarted server) waits for the channel up to
+ * `wait-timeout`, then fails; a 404 while following the channel (it was
+ * deleted) and `Lp-Trickle-Closed` are the end of the stream; a failed
  * connection or a 5xx is retried `retries` times with a doubling delay
  * (0.25 s up to 4 s), the count restarting after every good answer.
  *
@@ -111,7 +113,8 @@ struct _GstTrickleSubscriber
   gboolean resume_scheduled;
   gboolean flushing;
   GError *error;                /* after the queue: the final error */
-  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits;
+  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits,
+      st_incomplete;
   gint64 st_seq;
 };
 
@@ -205,6 +208,22 @@ finish (GstTrickleSubscriber * sub, GError * error)
   g_mutex_unlock (&sub->lock);
 }
 
+/* the end of the stream, saying why (@why taken) */
+static void
+end_of_stream (GstTrickleSubscriber * sub, gchar * why)
+{
+  GstTrickleSubscriberEvent *ev;
+
+  if (sub->finished) {
+    g_free (why);
+    return;
+  }
+  sub->finished = TRUE;
+  ev = event_new (GST_TRICKLE_SUBSCRIBER_EOS, sub->last_seq);
+  ev->message = why;
+  push_event (sub, ev);
+}
+
 /* ------------------------------------------------------------------------ */
 /* requests (session thread) */
 
@@ -215,6 +234,26 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   GstTrickleSubscriber *sub = user_data;
 
   return sub->accept_any_certificate;
+}
+
+/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
+ * that also speaks HTTP/2 answers in HTTP/1.1: libsoup 3.2.3's HTTP/2
+ * client is the one that aborts publishers (see tricklepublisher.c), its
+ * cancellation paths (dropped and reissued preconnects) are untested
+ * ground, and HTTP/1.1 gives each GET its own connection, as the
+ * preconnects expect. No public libsoup 3.2 call forces the version; the
+ * advertised protocols are read when the handshake starts, right after a
+ * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING. */
+static void
+force_http1 (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  static const gchar *const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+      && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
+        http1);
 }
 
 static void
@@ -338,6 +377,7 @@ get_send (GstTrickleSubscriber * sub, Get * g)
   }
   g_signal_connect (g->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), sub);
+  g_signal_connect (g->msg, "network-event", G_CALLBACK (force_http1), NULL);
   if (sub->preconnect_timeout_ms > 0) {
     g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
     g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
@@ -419,6 +459,17 @@ current_answered (GstTrickleSubscriber * sub)
   if (status == 404) {
     gint64 now = g_get_monotonic_time ();
 
+    if (sub->last_seq >= 0 && sub->failures == 0) {
+      /* the channel we were following is gone (deleted while we were
+       * behind, so our next GET came after it): the end of the stream, as
+       * for the reference subscribers (Go's ends with StreamNotFoundErr,
+       * PyTrickle's stops on a 404). Not after a lost connection: a
+       * restarted server knows the channel again once its publisher is
+       * back, that is waited for below. */
+      end_of_stream (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+              ": 404, the channel is gone", sub->url, g->seq));
+      return;
+    }
     if (sub->not_found_since == 0)
       sub->not_found_since = now;
     if (sub->wait_timeout_ms < 0 || now - sub->not_found_since <
@@ -495,19 +546,23 @@ current_answered (GstTrickleSubscriber * sub)
   read_more (sub);
 }
 
-/* the current segment is done: the preconnected GET takes over */
+/* the current segment is done: the preconnected GET takes over. @why
+ * (taken): what cut an incomplete segment off */
 static void
-advance (GstTrickleSubscriber * sub, gboolean complete)
+advance (GstTrickleSubscriber * sub, gchar * why)
 {
   Get *g = sub->current;
   GstTrickleSubscriberEvent *ev;
 
   ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_END, g->seq);
-  ev->complete = complete;
+  ev->complete = why == NULL;
+  ev->message = why;
   ev->size = g->bytes;
   ev->duration_us = g_get_monotonic_time () - g->start_time;
   g_mutex_lock (&sub->lock);
   sub->st_segments++;
+  if (why)
+    sub->st_incomplete++;
   g_mutex_unlock (&sub->lock);
   push_event (sub, ev);
   get_drop (g);
@@ -517,6 +572,32 @@ advance (GstTrickleSubscriber * sub, gboolean complete)
     sub->current = get_new (sub, sub->last_seq + 1, FALSE);
   else if (sub->current->answered)
     current_answered (sub);
+}
+
+/* libsoup 3.2.3 reads a chunked body whose connection closes between two
+ * chunks as a clean end (fixed only in 3.6.5): a publisher that died, or
+ * our server ending a segment its publisher abandoned, would look like a
+ * complete segment. The real end (the last chunk) leaves the connection
+ * open and idle, nothing to read on it; the cut-off one leaves it at end
+ * of file, which reads at once. So: right after the body "ended", is the
+ * connection itself (the stream under libsoup's framing streams) readable?
+ * Not asked of an answer that said it closes the connection (it may close
+ * right after the last chunk) nor of one not chunked (its end is its
+ * length, or the close itself). */
+static gboolean
+body_cut_short (Get * g)
+{
+  SoupMessageHeaders *h = soup_message_get_response_headers (g->msg);
+  GInputStream *in = g->stream;
+
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CHUNKED ||
+      soup_message_headers_header_contains (h, "Connection", "close"))
+    return FALSE;
+  while (G_IS_FILTER_INPUT_STREAM (in))
+    in = g_filter_input_stream_get_base_stream (G_FILTER_INPUT_STREAM (in));
+  return G_IS_POLLABLE_INPUT_STREAM (in) &&
+      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)) &&
+      g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (in));
 }
 
 static void
@@ -538,23 +619,28 @@ got_bytes (GObject * source, GAsyncResult * res, gpointer data)
     return;
   }
   if (!bytes) {
-    /* broke inside the segment (a server dying between two chunks reads
-     * as a clean end: libsoup cannot tell) */
-    GstTrickleSubscriberEvent *ev;
-
-    ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, g->seq);
-    ev->message = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+    /* broke inside the segment (inside a chunk: libsoup sees it) */
+    gchar *why = g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
         " broke after %" G_GUINT64_FORMAT " bytes: %s", sub->url, g->seq,
         g->bytes, err->message);
-    push_event (sub, ev);
+
     g_clear_error (&err);
-    advance (sub, FALSE);
+    advance (sub, why);
     return;
   }
   if (g_bytes_get_size (bytes) == 0) {
     g_bytes_unref (bytes);
     g->eof = TRUE;
-    advance (sub, TRUE);
+    if (body_cut_short (g)) {
+      /* not read to its end: this connection must not be reused */
+      g->eof = FALSE;
+      advance (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT ": the "
+              "server closed the connection after %" G_GUINT64_FORMAT
+              " bytes, without the end of the body (its publisher died?)",
+              sub->url, g->seq, g->bytes));
+    } else {
+      advance (sub, NULL);
+    }
     return;
   }
   g->bytes += g_bytes_get_size (bytes);
@@ -692,37 +778,57 @@ gst_trickle_subscriber_new (const gchar * url)
  * Starts the session thread and the first GET. Does not wait for any
  * answer: gst_trickle_subscriber_next_event() reports what comes.
  *
- * Returns: %FALSE with @error for an invalid URL or CA file
+ * Returns: %FALSE with @error (%GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS) for
+ * an invalid URL, one without a channel name, or a CA file that cannot be
+ * read
  */
 gboolean
 gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 {
   GUri *uri;
+  const gchar *path;
   GTlsDatabase *db = NULL;
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
   uri = sub->url ? g_uri_parse (sub->url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
-  if (!uri || !g_uri_get_host (uri) ||
+  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri) ||
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
     g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-        GST_TRICKLE_SUBSCRIBER_ERROR_HTTP, "Invalid channel URL \"%s\"",
-        GST_STR_NULL (sub->url));
+        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "Invalid channel URL \"%s\" "
+        "(http(s)://host:port/[base/]channel)", GST_STR_NULL (sub->url));
     g_clear_pointer (&uri, g_uri_unref);
+    return FALSE;
+  }
+  /* without a channel name the GETs would go to `/<seq>` of the server's
+   * root: a mistake to report, not a channel */
+  path = g_uri_get_path (uri);
+  if (!path || !*path || g_str_has_suffix (path, "/")) {
+    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "The URL \"%s\" names no "
+        "channel (http(s)://host:port/[base/]channel)", sub->url);
+    g_uri_unref (uri);
     return FALSE;
   }
   g_uri_unref (uri);
   if (sub->ca_file) {
+    /* GTlsFileDatabase takes only an absolute path: a relative one is
+     * taken from the working directory, as users of a command line
+     * expect */
+    gchar *ca = g_canonicalize_filename (sub->ca_file, NULL);
     GError *err = NULL;
-    db = g_tls_file_database_new (sub->ca_file, &err);
+
+    db = g_tls_file_database_new (ca, &err);
     if (!db) {
       g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-          GST_TRICKLE_SUBSCRIBER_ERROR_IO, "CA file %s: %s", sub->ca_file,
+          GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "CA file %s: %s", ca,
           err->message);
       g_error_free (err);
+      g_free (ca);
       return FALSE;
     }
+    g_free (ca);
   }
 
   g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
@@ -737,7 +843,7 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
   sub->last_seq = -1;
   sub->jumped = FALSE;
   sub->st_segments = sub->st_bytes = sub->st_retries = sub->st_jumps =
-      sub->st_hits = 0;
+      sub->st_hits = sub->st_incomplete = 0;
   sub->st_seq = -1;
 
   sub->context = g_main_context_new ();
@@ -853,8 +959,9 @@ gst_trickle_subscriber_stop (GstTrickleSubscriber * sub)
  * gst_trickle_subscriber_get_stats:
  *
  * Returns: (transfer full): `segments`, `bytes`, `retries`, `jumps` (470s),
- * `preconnect-hits` (segments whose GET was sent before they started) as
- * guint64 and `seq` (the last segment started, -1 none) as gint64
+ * `preconnect-hits` (segments whose GET was sent before they started),
+ * `incomplete` (segments cut off: their publisher or the connection died)
+ * as guint64 and `seq` (the last segment started, -1 none) as gint64
  */
 GstStructure *
 gst_trickle_subscriber_get_stats (GstTrickleSubscriber * sub)
@@ -868,6 +975,7 @@ gst_trickle_subscriber_get_stats (GstTrickleSubscriber * sub)
       "retries", G_TYPE_UINT64, sub->st_retries,
       "jumps", G_TYPE_UINT64, sub->st_jumps,
       "preconnect-hits", G_TYPE_UINT64, sub->st_hits,
+      "incomplete", G_TYPE_UINT64, sub->st_incomplete,
       "seq", G_TYPE_INT64, sub->st_seq, NULL);
   g_mutex_unlock (&sub->lock);
   return s;
@@ -1019,7 +1127,8 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", NULL, flags));
+          "system's); a relative path is taken from the working directory",
+          NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" headers added to every request", G_TYPE_STRV,

@@ -22,6 +22,8 @@ G_DECLARE_FINAL_TYPE (GstTrickleSubscriber, gst_trickle_subscriber,
  * @GST_TRICKLE_SUBSCRIBER_ERROR_IO: the server could not be reached (after
  *   the retries)
  * @GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED: gst_trickle_subscriber_unlock()
+ * @GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS: the URL names no channel, or the
+ *   CA file cannot be used
  */
 typedef enum
 {
@@ -29,6 +31,7 @@ typedef enum
   GST_TRICKLE_SUBSCRIBER_ERROR_HTTP,
   GST_TRICKLE_SUBSCRIBER_ERROR_IO,
   GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED,
+  GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS,
 } GstTrickleSubscriberError;
 
 #define GST_TRICKLE_SUBSCRIBER_ERROR (gst_trickle_subscriber_error_quark ())
@@ -41,13 +44,15 @@ GQuark gst_trickle_subscriber_error_quark (void);
  *   @seq, @content_type, @discont (a seq was skipped before it)
  * @GST_TRICKLE_SUBSCRIBER_DATA: @data, the next bytes of segment @seq
  * @GST_TRICKLE_SUBSCRIBER_SEGMENT_END: segment @seq ended after @size
- *   bytes and @duration_us; @complete is %FALSE when the connection broke
- *   inside it
+ *   bytes and @duration_us; @complete is %FALSE when it was cut off (the
+ *   connection broke, or the server closed it without the end of the body:
+ *   its publisher died), @message then says how
  * @GST_TRICKLE_SUBSCRIBER_JUMP: segment @seq was gone (470): reading goes
  *   on at @latest
  * @GST_TRICKLE_SUBSCRIBER_RETRY: the request for @seq failed (@message)
  *   and is retried
- * @GST_TRICKLE_SUBSCRIBER_EOS: the channel was closed
+ * @GST_TRICKLE_SUBSCRIBER_EOS: the channel was closed, or is gone (@message
+ *   may say how)
  */
 typedef enum
 {

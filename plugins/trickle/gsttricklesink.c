@@ -196,12 +196,14 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust for https "
-          "(instead of the system's)", NULL, flags));
+          "(instead of the system's); a relative path is taken from the "
+          "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_uint ("retries", "Retries",
           "A POST whose connection failed before its headers reached the "
           "server is sent again on the same seq up to this many times in a "
-          "row (0.25 s, doubling to 4 s, apart); a segment that breaks in "
+          "row (0.25 s, doubling to 4 s, apart), and so is the start's "
+          "request when no server answers yet; a segment that breaks in "
           "the middle is dropped with a warning (DELETE of that seq) and "
           "publishing goes on", 0, G_MAXUINT, 5, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
@@ -438,6 +440,34 @@ gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   return TRUE;
 }
 
+/* The publisher starts only with the caps: a location that cannot work is
+ * reported at start already. One without a channel name
+ * (`http://host:port/`) would publish to `/0`, `/1`... of the server's
+ * root and end "successfully". */
+static gboolean
+location_names_channel (const gchar * location)
+{
+  GUri *uri;
+  gchar *path;
+  gboolean ok;
+
+  if (!location || !(g_str_has_prefix (location, "http://")
+          || g_str_has_prefix (location, "https://")))
+    return FALSE;
+  uri = g_uri_parse (location, G_URI_FLAGS_ENCODED, NULL);
+  if (!uri)
+    return FALSE;
+  /* one trailing slash is ignored, as the publisher does */
+  path = g_strdup (g_uri_get_path (uri));
+  if (g_str_has_suffix (path, "/"))
+    path[strlen (path) - 1] = '\0';
+  ok = g_uri_get_host (uri) && *g_uri_get_host (uri) && *path
+      && !g_str_has_suffix (path, "/");
+  g_free (path);
+  g_uri_unref (uri);
+  return ok;
+}
+
 static gboolean
 gst_trickle_sink_start (GstBaseSink * sink)
 {
@@ -445,12 +475,12 @@ gst_trickle_sink_start (GstBaseSink * sink)
   gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  ok = self->location && (g_str_has_prefix (self->location, "http://")
-      || g_str_has_prefix (self->location, "https://"));
+  ok = location_names_channel (self->location);
   GST_OBJECT_UNLOCK (self);
   if (!ok) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("No valid location set (an http:// or https:// channel URL)"),
+        ("No valid location set (an http:// or https:// channel URL: "
+            "http(s)://host:port/[base/]channel)"),
         ("location: %s", GST_STR_NULL (self->location)));
     return FALSE;
   }
@@ -492,9 +522,17 @@ start_publisher (GstTrickleSink * self)
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
     if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
+      GST_INFO_OBJECT (self, "start interrupted (flushing)");
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Trickle channel \"%s\" not found", self->location),
+          ("%s", err->message));
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not publish to \"%s\"", self->location),
           ("%s", err->message));
     else
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,

@@ -31,11 +31,17 @@
  *   segment, timestamped with the running time at which it arrived.
  *
  * A skipped seq (a 470 because the subscriber fell out of the server's
- * window, or a broken connection) marks the next buffer DISCONT; a 470
- * also posts a warning. A channel that does not exist (404) is waited for
+ * window) or a segment cut off (a broken connection, or a publisher that
+ * died in the middle of it: the server ends the answer without the end of
+ * the body) marks the next buffer DISCONT and posts a warning; a cut-off
+ * segment is counted in `stats` (`incomplete`) and its "trickle-segment"
+ * message says `complete=false`. A channel that does not exist (404) is waited for
  * `wait-timeout` seconds (subscribers often start before publishers), then
  * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
- * EOS. No connection, or a 5xx, is retried `retries` times.
+ * EOS, and so is a 404 once the channel was being followed (it was
+ * deleted), unless the server could not be reached just before (a
+ * restarted server: its channel is waited for). No connection, or a 5xx,
+ * is retried `retries` times.
  *
  * ## Example launch lines
  * |[
@@ -177,7 +183,8 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust for https "
-          "(instead of the system's)", NULL, flags));
+          "(instead of the system's); a relative path is taken from the "
+          "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "\"Name: value\" HTTP headers added to every request (e.g. "
@@ -189,7 +196,8 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           DEFAULT_POST_MESSAGES, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
-          "segments, bytes, retries, jumps (470s), preconnect-hits, seq",
+          "segments, bytes, retries, jumps (470s), preconnect-hits, "
+          "incomplete (segments cut off: their publisher died), seq",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -337,6 +345,7 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
                 "retries", G_TYPE_UINT64, (guint64) 0,
                 "jumps", G_TYPE_UINT64, (guint64) 0,
                 "preconnect-hits", G_TYPE_UINT64, (guint64) 0,
+                "incomplete", G_TYPE_UINT64, (guint64) 0,
                 "seq", G_TYPE_INT64, (gint64) - 1, NULL));
       break;
     default:
@@ -562,6 +571,11 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " done: %"
             G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
             ev.complete ? "" : " (incomplete)");
+        if (!ev.complete)
+          /* what follows is marked DISCONT (the framer) */
+          GST_ELEMENT_WARNING (self, RESOURCE, READ,
+              ("Segment %" G_GINT64_FORMAT " is incomplete", ev.seq),
+              ("%s", GST_STR_NULL (ev.message)));
         post_segment_message (self, &ev);
         break;
       case GST_TRICKLE_SUBSCRIBER_JUMP:
@@ -574,7 +588,8 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_WARNING_OBJECT (self, "%s", ev.message);
         break;
       case GST_TRICKLE_SUBSCRIBER_EOS:
-        GST_INFO_OBJECT (self, "channel closed: end of stream");
+        GST_INFO_OBJECT (self, "channel closed: end of stream%s%s",
+            ev.message ? ": " : "", GST_STR_NULL (ev.message));
         gst_trickle_subscriber_event_clear (&ev);
         return GST_FLOW_EOS;
       default:

@@ -341,6 +341,123 @@ GST_START_TEST (test_start_stop_cycles)
 
 GST_END_TEST;
 
+/* a location without a channel name (http://host:port/ or without the
+ * slash) is a RESOURCE/SETTINGS error at start, and nothing reaches the
+ * server (it would have published to /0, /1... and ended "fine") */
+GST_START_TEST (test_location_without_channel)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  const gchar *forms[] = { "http://127.0.0.1:%u/", "http://127.0.0.1:%u",
+    "trickle://127.0.0.1:%u/"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forms); i++) {
+    gchar *location = g_strdup_printf (forms[i], ts->port);
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+        "video/x-raw,width=16,height=16 ! tricklesink location=%s",
+        location);
+    GstElement *p = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (p);
+    GstMessage *msg;
+
+    fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) ==
+        GST_STATE_CHANGE_FAILURE, "%s started", location);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error for %s", location);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_SETTINGS);
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+    trickle_test_stop_pipeline (p);
+    g_free (desc);
+    g_free (location);
+  }
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", "/0/next",
+        NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 404);
+    trickle_test_conn_free (c);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A sink started before its server: the start waits (retries, backing
+ * off) instead of failing at once, and every frame arrives once the server
+ * is up on the port reserved for it */
+GST_START_TEST (test_starts_before_server)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  TrickleTestServer *ts;
+  GstElement *p, *snk;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  guint port;
+  gint seq;
+  guint64 retries = 0;
+
+  /* a port nobody listens on: connections to it are refused */
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (sock);
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=8 ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=10/1 ! "
+      "tricklesink name=snk location=http://127.0.0.1:%u/early "
+      "delete-on-eos=false", port);
+  p = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  snk = trickle_test_get (p, "snk");
+  bus = gst_element_get_bus (p);
+  /* the sink tries, is refused and waits: retries counted, no error */
+  while (retries == 0) {
+    GstStructure *st = NULL;
+    msg = gst_bus_timed_pop_filtered (bus, 20 * GST_MSECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg == NULL, "the sink gave up before the server started");
+    g_object_get (snk, "stats", &st, NULL);
+    gst_structure_get_uint64 (st, "retries", &retries);
+    gst_structure_free (st);
+  }
+
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, "port", port, NULL);
+  /* generous: the retries back off up to 4 s on a loaded machine */
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "neither EOS nor an error");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_object_unref (snk);
+  trickle_test_stop_pipeline (p);
+
+  for (seq = 0; seq < 8; seq++) {
+    gchar *path = g_strdup_printf ("/early/%d", seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_int (c->body->len, 64 * 48 * 3 / 2);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -355,6 +472,8 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_state_change_never_waits);
   tcase_add_test (tc, test_segment_length_properties);
   tcase_add_test (tc, test_start_stop_cycles);
+  tcase_add_test (tc, test_location_without_channel);
+  tcase_add_test (tc, test_starts_before_server);
   return s;
 }
 

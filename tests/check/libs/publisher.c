@@ -182,6 +182,36 @@ GST_START_TEST (test_publish_not_found)
 
 GST_END_TEST;
 
+/* a URL without a channel name is a SETTINGS error at start, before
+ * anything is sent (the server sees no channel "0") */
+GST_START_TEST (test_publish_url_without_channel)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  const gchar *forms[] = { "http://127.0.0.1:%u/", "http://127.0.0.1:%u" };
+  TrickleTestConn *c;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forms); i++) {
+    gchar *url = g_strdup_printf (forms[i], ts->port);
+    GstTricklePublisher *pub = gst_trickle_publisher_new (url, NULL);
+    GError *err = NULL;
+
+    fail_if (gst_trickle_publisher_start (pub, &err), "%s started", url);
+    fail_unless (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_SETTINGS), "%s: %s", url,
+        err ? err->message : "no error");
+    g_clear_error (&err);
+    g_object_unref (pub);
+    g_free (url);
+  }
+  c = trickle_test_request (ts->port, "GET", "/0/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 404);
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 publisher_suite (void)
 {
@@ -193,6 +223,7 @@ publisher_suite (void)
   tcase_add_test (tc, test_publish_streams);
   tcase_add_test (tc, test_publish_continues_at_next_seq);
   tcase_add_test (tc, test_publish_not_found);
+  tcase_add_test (tc, test_publish_url_without_channel);
   return s;
 }
 
