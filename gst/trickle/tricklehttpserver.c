@@ -303,6 +303,7 @@ struct _Conn
 
 static const guint8 CRLF[] = "\r\n";
 static const guint8 LAST_CHUNK[] = "0\r\n\r\n";
+static const guint8 ABORT_CHUNK[] = "1\r\n";
 static const guint8 CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void conn_step (Conn * conn);
@@ -1630,8 +1631,15 @@ stream_step (Conn * conn)
       return;
     if (state == GST_TRICKLE_SEGMENT_ABORTED) {
       /* the data is incomplete: end without the last chunk so the
-       * subscriber sees an error, not a short segment */
-      conn_close (conn);
+       * subscriber sees an error, not a short segment. A chunk whose
+       * data never comes goes first: a client that reads a close between
+       * two chunks as a clean end (libsoup 3.2 does) then fails inside a
+       * chunk, as every client does */
+      release_segment (conn);
+      if (!conn->http10)
+        out_push (conn, NULL, ABORT_CHUNK, 3);
+      conn->close_after = TRUE;
+      conn->state = ST_RESPOND;
       return;
     }
     if (!conn->http10)

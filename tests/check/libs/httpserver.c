@@ -2749,6 +2749,50 @@ GST_START_TEST (test_late_reader_of_aborted_segment)
 
 GST_END_TEST;
 
+/* A subscriber of a segment whose publisher died gets an error from a
+ * libsoup 3.2 client too (it reads a close between two chunks as a clean
+ * end, as if the short segment were whole): the response breaks inside a
+ * chunk. */
+GST_START_TEST (test_aborted_segment_breaks_inside_a_chunk)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  SoupSession *session = soup_session_new ();
+  TrickleTestConn *pub;
+  SoupMessage *msg;
+  GInputStream *in;
+  GError *err = NULL;
+  gchar *url = trickle_test_server_url (ts, FALSE, "/cut/0");
+  gchar buf[64];
+  gssize n, got = 0;
+
+  create_channel (ts, "cut", NULL);
+  pub = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_start_post (pub, "/cut/0", NULL));
+  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
+  msg = soup_message_new ("GET", url);
+  in = soup_session_send (session, msg, NULL, &err);
+  fail_unless (in != NULL, "%s", err ? err->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  while (got < 7 && (n = g_input_stream_read (in, buf, sizeof (buf), NULL,
+              &err)) > 0)
+    got += n;
+  fail_unless_equals_int (got, 7);
+  trickle_test_conn_abort (pub);        /* dies mid-segment */
+  n = g_input_stream_read (in, buf, sizeof (buf), NULL, &err);
+  fail_unless (n < 0, "the cut segment read as a clean end");
+  fail_unless (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT),
+      "%s", err->message);
+  g_clear_error (&err);
+  g_object_unref (in);
+  g_object_unref (msg);
+  g_object_unref (session);
+  trickle_test_conn_free (pub);
+  g_free (url);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 /* chunk extensions and trailers longer than a line buffer, size lines split
  * across reads; a 0x prefix is not hex */
 GST_START_TEST (test_chunk_framing)
@@ -2931,6 +2975,7 @@ httpserver_suite (void)
   tcase_add_test (tc_review, test_preconnect_replaces_waiting_segment);
   tcase_add_test (tc_review, test_unread_body_connection_close);
   tcase_add_test (tc_review, test_late_reader_of_aborted_segment);
+  tcase_add_test (tc_review, test_aborted_segment_breaks_inside_a_chunk);
   tcase_add_test (tc_review, test_chunk_framing);
   tcase_add_test (tc_review, test_http10_subscriber);
   tcase_add_test (tc_review, test_tls_idle_connections_do_not_block);
