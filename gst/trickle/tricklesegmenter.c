@@ -533,12 +533,8 @@ scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt,
   guint64 ts;
 
   payload = ts_payload (pkt, &size, &rai);
-  if (!payload || !pusi) {
-    /* no PMT understood: the producer's flags are all there is */
-    if (!seg->pmt_known && buffer_key)
-      return cut_point (seg, TRUE, FALSE) ? GST_TRICKLE_CUT_BEGIN : 0;
+  if (!payload || !pusi)
     return GST_TRICKLE_CUT_NONE;
-  }
   if (pid == 0) {
     parse_pat (seg, payload, size);
     if (seg->caps_headers->len == 0) {
@@ -560,7 +556,12 @@ scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt,
     return GST_TRICKLE_CUT_NONE;
   }
   if (!seg->pmt_known) {
-    if (buffer_key)
+    /* no PMT understood: the producer's flags are all there is, trusted
+     * on a packet that starts a PES only (input without flags, tsparse or
+     * filesrc, looks flagged everywhere: not a segment at ffmpeg's SDT
+     * before the PAT, nor in the middle of a PES) */
+    if (buffer_key && size >= 3 && payload[0] == 0 && payload[1] == 0
+        && payload[2] == 1)
       return cut_point (seg, TRUE, FALSE) ? GST_TRICKLE_CUT_BEGIN : 0;
     return GST_TRICKLE_CUT_NONE;
   }
