@@ -887,11 +887,17 @@ GST_START_TEST (test_pacing_subscriber_keeps_pace)
   GstMessage *msg;
   GstStructure *stats = NULL;
   guint64 rendered = 0, jumps = 0;
-  gchar *desc;
+  gchar *desc, *problem = NULL;
 
   if (!have_ts_h264 ())
     return;
   ts = trickle_test_server_new_started ();      /* window 5 */
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "POST", "/pace",
+        NULL, 0, "Expect-Content", "video/MP2T", NULL);
+    fail_unless_equals_int (c->status, 200);
+    trickle_test_conn_free (c);
+  }
   desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
       "pace start-seq=0 ! tsdemux ! h264parse ! avdec_h264 ! "
       "fakesink name=sink sync=true", ts->port);
@@ -908,31 +914,41 @@ GST_START_TEST (test_pacing_subscriber_keeps_pace)
   /* the publisher deleted the channel at its EOS: the subscriber ends
    * once it read all (60 s: it plays 5 s) */
   bus = gst_element_get_bus (sub);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
-  fail_unless (msg != NULL, "the subscriber did not end");
-  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS) {
-    GError *err = NULL;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-      gst_message_parse_error (msg, &err, NULL);
-    else
-      gst_message_parse_warning (msg, &err, NULL);
-    fail ("the subscriber: %s from %s: %s", GST_MESSAGE_TYPE_NAME (msg),
-        GST_MESSAGE_SRC_NAME (msg), err->message);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+
+    if (type != GST_MESSAGE_EOS) {
+      GError *err = NULL;
+      if (type == GST_MESSAGE_ERROR)
+        gst_message_parse_error (msg, &err, NULL);
+      else
+        gst_message_parse_warning (msg, &err, NULL);
+      GST_INFO ("subscriber: %s from %s: %s", GST_MESSAGE_TYPE_NAME (msg),
+          GST_MESSAGE_SRC_NAME (msg), err->message);
+      if (!problem)
+        problem = g_strdup_printf ("%s from %s: %s",
+            GST_MESSAGE_TYPE_NAME (msg), GST_MESSAGE_SRC_NAME (msg),
+            err->message);
+      g_clear_error (&err);
+    }
+    gst_message_unref (msg);
+    if (type != GST_MESSAGE_WARNING)
+      break;
   }
-  gst_message_unref (msg);
   gst_object_unref (bus);
   src = trickle_test_get (sub, "src");
   g_object_get (src, "stats", &stats, NULL);
   fail_unless (gst_structure_get_uint64 (stats, "jumps", &jumps));
   gst_structure_free (stats);
-  fail_unless_equals_int (jumps, 0);
   sink = trickle_test_get (sub, "sink");
   g_object_get (sink, "stats", &stats, NULL);
   gst_structure_get_uint64 (stats, "rendered", &rendered);
   gst_structure_free (stats);
-  fail_unless (rendered >= 148, "%" G_GUINT64_FORMAT " of 150 frames played",
-      rendered);
+  fail_unless (rendered >= 148 && jumps == 0, "%" G_GUINT64_FORMAT " of "
+      "150 frames played, %" G_GUINT64_FORMAT " jumps (470)", rendered,
+      jumps);
+  fail_unless (problem == NULL, "the subscriber: %s", problem);
   gst_object_unref (sink);
   gst_object_unref (src);
   trickle_test_stop_pipeline (sub);
@@ -965,7 +981,7 @@ GST_START_TEST (test_pacing_file)
     "filesrc location=%s",
     "videotestsrc num-buffers=90 ! video/x-raw,width=160,height=120,"
         "framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 ! "
-        "h264parse ! mpegtsmux",
+        "mpegtsmux",
   };
   TrickleTestServer *ts;
   gchar *dir, *file, *desc;
@@ -1024,7 +1040,7 @@ GST_START_TEST (test_pacing_pause)
     "filesrc location=%s",
     "videotestsrc num-buffers=90 ! video/x-raw,width=160,height=120,"
         "framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 ! "
-        "h264parse ! mpegtsmux",
+        "mpegtsmux",
   };
   TrickleTestServer *ts;
   GstElement *p;
@@ -1107,7 +1123,7 @@ GST_START_TEST (test_live_not_held)
   const gchar *sources[] = {
     "videotestsrc is-live=true num-buffers=45 ! video/x-raw,width=160,"
         "height=120,framerate=30/1 ! x264enc tune=zerolatency "
-        "key-int-max=15 ! h264parse ! mpegtsmux",
+        "key-int-max=15 ! mpegtsmux",
     "videotestsrc is-live=true num-buffers=45 ! video/x-raw,format=I420,"
         "width=64,height=48,framerate=30/1",
   };
