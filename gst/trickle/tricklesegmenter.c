@@ -48,7 +48,8 @@
  * Caps fields holding buffers (`streamheader`, `codec_data`) begin every
  * segment, in the order the Content-Type's `trickle-headers` parameter
  * names them (see gst_trickle_caps_to_content_type()); in-band HEADER
- * buffers, the same stream headers again, are dropped.
+ * buffers that are these stream headers again are dropped (not other
+ * HEADER buffers: h264parse flags keyframes with SPS/PPS so).
  *
  * Not thread safe: one streaming thread uses it.
  */
@@ -691,6 +692,31 @@ push_mpegts (GstTrickleSegmenter * seg, GstBuffer * buffer)
 
 /* ------------------------------------------------------------------------ */
 
+/* TRUE when @buffer is one of the caps' buffers (Opus, Vorbis encoders
+ * push their streamheader in band too). Not every HEADER buffer is one:
+ * h264parse flags keyframes carrying SPS/PPS HEADER. */
+static gboolean
+is_caps_header (GstTrickleSegmenter * seg, GstBuffer * buffer)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  guint i;
+
+  for (i = 0; i < seg->caps_headers->len; i++) {
+    GstBuffer *h = g_ptr_array_index (seg->caps_headers, i);
+    GstMapInfo map;
+    gboolean same;
+
+    if (gst_buffer_get_size (h) != size || !gst_buffer_map (h, &map,
+            GST_MAP_READ))
+      continue;
+    same = gst_buffer_memcmp (buffer, 0, map.data, map.size) == 0;
+    gst_buffer_unmap (h, &map);
+    if (same)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /**
  * gst_trickle_segmenter_push:
  * @buffer: (transfer full): the next buffer of the stream
@@ -707,7 +733,7 @@ gst_trickle_segmenter_push (GstTrickleSegmenter * seg, GstBuffer * buffer)
     return;
   }
   if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER)
-      && seg->caps_headers->len > 0) {
+      && is_caps_header (seg, buffer)) {
     /* the stream headers in band: every segment begins with them */
     gst_buffer_unref (buffer);
     return;
