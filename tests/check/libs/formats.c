@@ -174,6 +174,17 @@ GST_START_TEST (test_json)
 
 GST_END_TEST;
 
+/* fails unless @a and @b are equal */
+static void
+assert_caps_equal (GstCaps * a, GstCaps * b)
+{
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (gst_caps_is_equal (a, b), "%s vs %s", sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
 /* a buffer of @size bytes, each @fill + its index */
 static GstBuffer *
 pattern_buffer (gsize size, guint8 fill)
@@ -265,8 +276,7 @@ GST_START_TEST (test_caps_headers)
   back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
   fail_unless (back != NULL);
   fail_unless_equals_int (hsize, 80);
-  fail_unless (gst_caps_is_equal (back, opus), "%" GST_PTR_FORMAT " vs %"
-      GST_PTR_FORMAT, back, opus);
+  assert_caps_equal (back, opus);
   /* marked as headers, as encoders mark theirs */
   hdrs = gst_trickle_caps_get_headers (back);
   fail_unless (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (hdrs, 0),
@@ -309,8 +319,7 @@ GST_START_TEST (test_caps_headers)
   back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
   fail_unless (back != NULL);
   fail_unless_equals_int (hsize, 43);
-  fail_unless (gst_caps_is_equal (back, avc), "%" GST_PTR_FORMAT " vs %"
-      GST_PTR_FORMAT, back, avc);
+  assert_caps_equal (back, avc);
   fail_unless (G_VALUE_TYPE (gst_structure_get_value (gst_caps_get_structure
               (back, 0), "codec_data")) == GST_TYPE_BUFFER);
   gst_caps_unref (back);
@@ -329,7 +338,7 @@ GST_START_TEST (test_caps_headers)
   back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
   fail_unless (back != NULL);
   fail_unless_equals_int (hsize, 43 + 19 + 61);
-  fail_unless (gst_caps_is_equal (back, both));
+  assert_caps_equal (back, both);
   gst_caps_unref (back);
   gst_buffer_unref (seg);
   g_free (ct);
