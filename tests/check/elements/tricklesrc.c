@@ -1372,6 +1372,342 @@ GST_START_TEST (test_untyped_unknown_data)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* Issue 10: frame formats whose caps carry buffers */
+
+typedef struct
+{
+  GstCaps *pub_caps;            /* on tricklesink's pad */
+  GstCaps *sub_caps;            /* on tricklesrc's pad */
+  GPtrArray *out;               /* what the subscriber's appsink got */
+  guint64 segments;             /* published (with data) */
+  gchar *problem;               /* the subscriber's first warning or error */
+} Roundtrip;
+
+static void
+roundtrip_clear (Roundtrip * r)
+{
+  gst_clear_caps (&r->pub_caps);
+  gst_clear_caps (&r->sub_caps);
+  g_clear_pointer (&r->out, g_ptr_array_unref);
+  g_clear_pointer (&r->problem, g_free);
+}
+
+/* caps on @element's pad @pad now */
+static GstCaps *
+pad_caps (GstElement * p, const gchar * element, const gchar * pad)
+{
+  GstElement *e = trickle_test_get (p, element);
+  GstPad *pd = gst_element_get_static_pad (e, pad);
+  GstCaps *caps = gst_pad_get_current_caps (pd);
+
+  fail_unless (caps != NULL, "no caps on %s.%s", element, pad);
+  gst_object_unref (pd);
+  gst_object_unref (e);
+  return caps;
+}
+
+/* "@source ! tricklesink" publishes channel @ch to its end; then
+ * "tricklesrc start-seq=0 ! @decode ! appsink" reads all of it (the
+ * channel is deleted once the subscriber read every segment: EOS) */
+static void
+frames_roundtrip (TrickleTestServer * ts, const gchar * ch,
+    const gchar * source, const gchar * decode, Roundtrip * r)
+{
+  GstElement *pub, *sub, *src, *sink;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *desc;
+  gint64 end;
+  guint64 got = 0;
+
+  desc = g_strdup_printf ("%s ! tricklesink name=pub location=http://"
+      "127.0.0.1:%u/%s delete-on-eos=false sync=false", source, ts->port,
+      ch);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (pub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  r->pub_caps = pad_caps (pub, "pub", "sink");
+  {
+    GstElement *e = trickle_test_get (pub, "pub");
+    r->segments = stat_u64 (e, "stats", "segments");
+    gst_object_unref (e);
+  }
+  trickle_test_stop_pipeline (pub);
+
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
+      "%s start-seq=0 ! %s ! appsink name=sink sync=false", ts->port, ch,
+      decode);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  src = trickle_test_get (sub, "src");
+  /* every segment read (20 s: they are all there) */
+  end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while ((got = stat_u64 (src, "stats", "segments")) < r->segments
+      && g_get_monotonic_time () < end)
+    g_usleep (20 * 1000);
+  GST_INFO ("%s: published %" G_GUINT64_FORMAT " segments, read %"
+      G_GUINT64_FORMAT, ch, r->segments, got);
+  desc = g_strdup_printf ("/%s", ch);
+  trickle_test_conn_free (trickle_test_request (ts->port, "DELETE", desc,
+          NULL, 0, NULL));
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  r->out = pull_all (sink, NULL, 20);
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)),
+      "the subscriber did not end");
+  gst_object_unref (sink);
+  r->sub_caps = pad_caps (sub, "src", "src");
+  bus = gst_element_get_bus (sub);
+  while (!r->problem && (msg = gst_bus_pop_filtered (bus,
+              GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+    GError *err = NULL;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+      gst_message_parse_error (msg, &err, NULL);
+    else
+      gst_message_parse_warning (msg, &err, NULL);
+    r->problem = g_strdup_printf ("%s from %s: %s",
+        GST_MESSAGE_TYPE_NAME (msg), GST_MESSAGE_SRC_NAME (msg),
+        err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  trickle_test_stop_pipeline (sub);
+}
+
+/* the buffers of a local pipeline "@desc ! appsink name=sink" to EOS */
+static GPtrArray *
+local_buffers (const gchar * desc)
+{
+  gchar *full = g_strdup_printf ("%s ! appsink name=sink sync=false", desc);
+  GstElement *p = trickle_test_start_pipeline (full);
+  GstElement *sink = trickle_test_get (p, "sink");
+  GPtrArray *bufs = pull_all (sink, NULL, 20);
+
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)));
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+  g_free (full);
+  return bufs;
+}
+
+/* all bytes of @bufs, one after the other */
+static GByteArray *
+concat (GPtrArray * bufs)
+{
+  GByteArray *all = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < bufs->len; i++) {
+    GstMapInfo map;
+    fail_unless (gst_buffer_map (g_ptr_array_index (bufs, i), &map,
+            GST_MAP_READ));
+    g_byte_array_append (all, map.data, map.size);
+    gst_buffer_unmap (g_ptr_array_index (bufs, i), &map);
+  }
+  return all;
+}
+
+/* fails unless field @name of @a and @b is there and equal */
+static void
+assert_same_field (GstCaps * a, GstCaps * b, const gchar * name)
+{
+  const GValue *va = gst_structure_get_value (gst_caps_get_structure (a, 0),
+      name);
+  const GValue *vb = gst_structure_get_value (gst_caps_get_structure (b, 0),
+      name);
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (va != NULL, "no %s in %s", name, sa);
+  fail_unless (vb != NULL, "no %s in %s", name, sb);
+  fail_unless (gst_value_compare (va, vb) == GST_VALUE_EQUAL,
+      "%s differs: %s vs %s", name, sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
+/* fails unless @a and @b are equal */
+static void
+assert_caps_equal (GstCaps * a, GstCaps * b)
+{
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (gst_caps_is_equal (a, b), "%s vs %s", sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
+/* a server that keeps every segment these tests publish */
+static TrickleTestServer *
+big_window_server (void)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+
+  g_object_set (ts->store, "window", 256, NULL);
+  trickle_test_server_start (ts, NULL);
+  return ts;
+}
+
+#define AUDIO_SOURCE "audiotestsrc num-buffers=50 wave=sine freq=440"
+
+/* the pre-skip of an OpusHead (samples at 48 kHz) */
+static guint
+opus_pre_skip (GstCaps * caps)
+{
+  const GValue *sh = gst_structure_get_value (gst_caps_get_structure (caps,
+          0), "streamheader");
+  GstBuffer *head = gst_value_get_buffer (gst_value_array_get_value (sh, 0));
+  guint8 b[12];
+
+  fail_unless_equals_int (gst_buffer_extract (head, 0, b, 12), 12);
+  fail_unless (memcmp (b, "OpusHead", 8) == 0);
+  return b[10] | (b[11] << 8);
+}
+
+/* issue 10: Opus as its own channel: each segment began with OpusHead/
+ * OpusTags and opusdec reported a corrupted stream. Now the subscriber's
+ * caps carry the publisher's streamheader, and opusdec decodes every
+ * packet, without a warning, to the samples a local opusdec makes of the
+ * same encoder's output. (Locally opusdec trims the encoder's pre-skip and
+ * end padding by the GstAudioClippingMeta opusenc adds; buffer metas do
+ * not travel, so the subscriber's audio may begin with the pre-skip.) */
+GST_START_TEST (test_opus_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+  gsize off;
+
+  if (!trickle_test_have ("opusenc") || !trickle_test_have ("opusdec")) {
+    GST_WARNING ("opus plugins missing, skipping");
+    return;
+  }
+  ts = big_window_server ();
+  /* mono S16 at 48 kHz */
+  frames_roundtrip (ts, "opus", AUDIO_SOURCE " ! audio/x-raw,rate=48000,"
+      "channels=1 ! opusenc", "opusdec", &r);
+  want = local_buffers (AUDIO_SOURCE " ! audio/x-raw,rate=48000,channels=1 "
+      "! opusenc ! opusdec");
+  assert_same_field (r.pub_caps, r.sub_caps, "streamheader");
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  /* one segment, one decoded buffer per packet */
+  fail_unless (r.segments > 0);
+  fail_unless_equals_int (r.out->len, r.segments);
+  fail_unless_equals_int (r.out->len, want->len);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless_equals_int (b->len, 50 * 1024 * 2);
+  off = memcmp (a->data, b->data, MIN (a->len, b->len)) == 0 ? 0 :
+      opus_pre_skip (r.sub_caps) * 2;
+  fail_unless (a->len >= off + b->len, "%u bytes decoded, %u locally",
+      a->len, b->len);
+  fail_unless (memcmp (a->data + off, b->data, b->len) == 0,
+      "decoded audio differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: Vorbis (three header buffers, a setup header of kilobytes):
+ * the same as Opus */
+GST_START_TEST (test_vorbis_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+
+  if (!trickle_test_have ("vorbisenc") || !trickle_test_have ("vorbisdec")) {
+    GST_WARNING ("vorbis plugins missing, skipping");
+    return;
+  }
+  ts = big_window_server ();
+  frames_roundtrip (ts, "vorbis", AUDIO_SOURCE " ! vorbisenc", "vorbisdec",
+      &r);
+  want = local_buffers (AUDIO_SOURCE " ! vorbisenc ! vorbisdec");
+  assert_same_field (r.pub_caps, r.sub_caps, "streamheader");
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (gst_caps_get_structure (r.sub_caps, 0), "streamheader")), 3);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless (a->len > 0);
+  fail_unless_equals_int (a->len, b->len);
+  fail_unless (memcmp (a->data, b->data, a->len) == 0, "decoded audio "
+      "differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: H.264 avc (SPS/PPS only in the caps' codec_data): the
+ * subscriber's caps carry the publisher's codec_data and avdec_h264
+ * decodes every frame */
+GST_START_TEST (test_h264_avc_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+
+  if (!have_h264 ())
+    return;
+  ts = big_window_server ();
+  frames_roundtrip (ts, "avc", "videotestsrc num-buffers=30 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=10 ! h264parse ! "
+      "video/x-h264,stream-format=avc,alignment=au", "avdec_h264", &r);
+  assert_same_field (r.pub_caps, r.sub_caps, "codec_data");
+  assert_caps_equal (r.pub_caps, r.sub_caps);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  fail_unless_equals_int (r.out->len, 30);
+  fail_unless_equals_int (r.segments, 30);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: raw audio as a channel: bytes and caps identical */
+GST_START_TEST (test_raw_audio_channel)
+{
+  const gchar *source = AUDIO_SOURCE " ! audio/x-raw,format=S16LE,"
+      "rate=48000,channels=2";
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+
+  ts = big_window_server ();
+  frames_roundtrip (ts, "pcm", source, "identity", &r);
+  want = local_buffers (source);
+  assert_caps_equal (r.pub_caps, r.sub_caps);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  fail_unless_equals_int (r.out->len, 50);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless_equals_int (a->len, b->len);
+  fail_unless (memcmp (a->data, b->data, a->len) == 0, "audio differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1397,6 +1733,10 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_reference_publisher_restart);
   tcase_add_test (tc, test_untyped_channel_takes_publisher_type);
   tcase_add_test (tc, test_untyped_unknown_data);
+  tcase_add_test (tc, test_opus_channel);
+  tcase_add_test (tc, test_vorbis_channel);
+  tcase_add_test (tc, test_h264_avc_channel);
+  tcase_add_test (tc, test_raw_audio_channel);
   return s;
 }
 
