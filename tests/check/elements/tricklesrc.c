@@ -1708,6 +1708,229 @@ GST_START_TEST (test_raw_audio_channel)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* Issue 10: tricklesrc's MPEG-TS for muxers and sinks that split */
+
+/* frames the MPEG-TS/H.264 file @path decodes to on its own */
+static guint
+decoded_frames_of_file (const gchar * path)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! tsdemux ! "
+      "h264parse ! avdec_h264 ! fakesink name=sink", path);
+  GstElement *p = trickle_test_start_pipeline (desc);
+  GstElement *sink = trickle_test_get (p, "sink");
+  GstMessage *msg = wait_end (p, 30);
+  guint64 frames;
+
+  fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%s does not "
+      "decode", path);
+  gst_message_unref (msg);
+  frames = stat_u64 (sink, "stats", "rendered");
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+  g_free (desc);
+  return frames;
+}
+
+/* a channel made before its publisher comes (the subscriber waits on it) */
+static void
+make_ts_channel (TrickleTestServer * ts, const gchar * ch)
+{
+  gchar *path = g_strdup_printf ("/%s", ch);
+  TrickleTestConn *c = trickle_test_request (ts->port, "POST", path, NULL,
+      0, "Expect-Content", "video/MP2T", NULL);
+
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  g_free (path);
+}
+
+/* issue 10: `tricklesrc ! hlssink` wrote one file with
+ * #EXTINF:18446743552. hlssink asks upstream for a keyframe every
+ * target-duration and splits where a downstream force-key-unit comes;
+ * tricklesrc answers at segment starts, with arrival timestamps: from 4 s
+ * of 0.5 s segments, several files of sane durations, each starting with a
+ * PAT and decoding, all 120 frames there */
+GST_START_TEST (test_hlssink)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *pub;
+  GstMessage *msg;
+  gchar *dir, *desc, *playlist = NULL, **lines;
+  guint i, entries = 0, frames = 0;
+
+  if (!have_h264 () || !trickle_test_have ("hlssink")) {
+    GST_WARNING ("hlssink missing, skipping");
+    return;
+  }
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  make_ts_channel (ts, "hls");
+  dir = g_dir_make_tmp ("tricklesrc-XXXXXX", NULL);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/hls "
+      "start-seq=0 ! hlssink target-duration=1 max-files=0 "
+      "playlist-length=0 location=%s/seg%%05d.ts "
+      "playlist-location=%s/playlist.m3u8", ts->port, dir, dir);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  /* live: 0.5 s segments as they are made */
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=120 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/hls", ts->port);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (pub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (pub);
+  /* the channel was deleted: the subscriber ends, hlssink closes */
+  msg = wait_end (sub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (sub);
+
+  desc = g_build_filename (dir, "playlist.m3u8", NULL);
+  fail_unless (g_file_get_contents (desc, &playlist, NULL, NULL));
+  g_free (desc);
+  GST_INFO ("playlist:\n%s", playlist);
+  lines = g_strsplit (playlist, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gdouble d;
+    gchar *file;
+    guint f;
+
+    if (!g_str_has_prefix (lines[i], "#EXTINF:"))
+      continue;
+    d = g_ascii_strtod (lines[i] + strlen ("#EXTINF:"), NULL);
+    fail_unless (d > 0 && d < 10, "%s", lines[i]);
+    fail_unless (lines[i + 1] != NULL);
+    file = g_build_filename (dir, g_strstrip (lines[i + 1]), NULL);
+    {
+      gchar *contents = NULL;
+      gsize size = 0;
+      fail_unless (g_file_get_contents (file, &contents, &size, NULL),
+          "%s", file);
+      fail_unless (size > 188 && (guint8) contents[0] == 0x47
+          && ((guint8) contents[1] & 0x5f) == 0x40 && contents[2] == 0,
+          "%s does not begin with a PAT", file);
+      g_free (contents);
+    }
+    f = decoded_frames_of_file (file);
+    fail_unless (f > 0, "%s: no frame", file);
+    frames += f;
+    entries++;
+    g_free (file);
+  }
+  fail_unless (entries >= 3, "%u entries:\n%s", entries, playlist);
+  fail_unless_equals_int (frames, 120);
+  g_strfreev (lines);
+  g_free (playlist);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: tricklesrc's MPEG-TS buffers carry their arrival running time
+ * (never backwards) and the first buffer of each trickle segment (a
+ * keyframe with PAT/PMT) is the only one without DELTA_UNIT: the unmarked
+ * buffers begin exactly where the segments do. (multifilesink
+ * next-file=key-frame splits at most every 10 s of timestamps: no
+ * per-segment check there.) */
+GST_START_TEST (test_mpegts_marks)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *sink;
+  GByteArray *data = g_byte_array_new ();
+  GArray *keys = g_array_new (FALSE, FALSE, sizeof (guint));
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstSample *sample;
+  GString *want = g_string_new (NULL);
+  GArray *starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  gchar *desc;
+  gint64 seq, next;
+  guint n_buffers = 0;
+
+  if (!have_h264 ())
+    return;
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  make_ts_channel (ts, "marks");
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/marks "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=60 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/marks delete-on-eos=false",
+      ts->port);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  /* what was published */
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET",
+        "/marks/next", NULL, 0, NULL);
+    next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+    trickle_test_conn_free (c);
+  }
+  for (seq = 0; seq < next; seq++) {
+    gchar *path = g_strdup_printf ("/marks/%" G_GINT64_FORMAT, seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+    guint at = want->len;
+
+    fail_unless_equals_int (c->status, 200);
+    if (c->body->len > 0)
+      g_array_append_val (starts, at);
+    g_string_append_len (want, (const gchar *) c->body->data, c->body->len);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  fail_unless_equals_int (starts->len, 4);
+
+  sink = trickle_test_get (sub, "sink");
+  while (data->len < want->len && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+
+    fail_unless (GST_BUFFER_PTS_IS_VALID (b) && GST_BUFFER_DTS_IS_VALID (b),
+        "buffer %u without a timestamp", n_buffers);
+    fail_if (GST_CLOCK_TIME_IS_VALID (last) && GST_BUFFER_PTS (b) < last,
+        "buffer %u goes back in time", n_buffers);
+    last = GST_BUFFER_PTS (b);
+    if (!GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT))
+      g_array_append_val (keys, data->len);
+    fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+    g_byte_array_append (data, map.data, map.size);
+    gst_buffer_unmap (b, &map);
+    n_buffers++;
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  fail_unless_equals_int (data->len, want->len);
+  fail_unless (memcmp (data->data, want->str, want->len) == 0);
+  fail_unless (n_buffers > starts->len);
+  fail_unless_equals_int (keys->len, starts->len);
+  for (seq = 0; seq < starts->len; seq++)
+    fail_unless_equals_int (g_array_index (keys, guint, seq),
+        g_array_index (starts, guint, seq));
+  trickle_test_stop_pipeline (sub);
+  g_byte_array_unref (data);
+  g_array_unref (keys);
+  g_array_unref (starts);
+  g_string_free (want, TRUE);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1737,6 +1960,8 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_vorbis_channel);
   tcase_add_test (tc, test_h264_avc_channel);
   tcase_add_test (tc, test_raw_audio_channel);
+  tcase_add_test (tc, test_hlssink);
+  tcase_add_test (tc, test_mpegts_marks);
   return s;
 }
 
