@@ -96,11 +96,14 @@ append_layout (GString * layout, const gchar * name, const GValue * v)
                 (v, i))));
 }
 
-/* a name gst_structure_new_empty() accepts (it is critical otherwise) */
+/* a name gst_structure_new_empty() accepts (it is critical otherwise; so
+ * is gst_structure_from_string() on a name that does not begin with a
+ * letter) */
 static gboolean
 valid_name (const gchar * name)
 {
-  GstStructure *s = *name ? gst_structure_from_string (name, NULL) : NULL;
+  GstStructure *s = g_ascii_isalpha (*name) ?
+      gst_structure_from_string (name, NULL) : NULL;
   gboolean ok = s && strcmp (gst_structure_get_name (s), name) == 0;
 
   if (s)
@@ -413,6 +416,8 @@ gst_trickle_caps_take_headers (GstCaps * caps, const gchar * content_type,
   caps = gst_caps_make_writable (caps);
   s = gst_caps_get_structure (caps, 0);
   fields = g_strsplit (layout, "+", -1);
+  if (!fields[0])
+    goto bad;                   /* an empty layout */
   for (i = 0; fields[i]; i++) {
     gchar **sizes = g_strsplit (fields[i], ".", -1);
     GValue arr = G_VALUE_INIT;

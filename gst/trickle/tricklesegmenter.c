@@ -48,7 +48,8 @@
  * Caps fields holding buffers (`streamheader`, `codec_data`) begin every
  * segment, in the order the Content-Type's `trickle-headers` parameter
  * names them (see gst_trickle_caps_to_content_type()); in-band HEADER
- * buffers, the same stream headers again, are dropped.
+ * buffers that are these stream headers again are dropped (not other
+ * HEADER buffers: h264parse flags keyframes with SPS/PPS so).
  *
  * Not thread safe: one streaming thread uses it.
  */
@@ -533,12 +534,8 @@ scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt,
   guint64 ts;
 
   payload = ts_payload (pkt, &size, &rai);
-  if (!payload || !pusi) {
-    /* no PMT understood: the producer's flags are all there is */
-    if (!seg->pmt_known && buffer_key)
-      return cut_point (seg, TRUE, FALSE) ? GST_TRICKLE_CUT_BEGIN : 0;
+  if (!payload || !pusi)
     return GST_TRICKLE_CUT_NONE;
-  }
   if (pid == 0) {
     parse_pat (seg, payload, size);
     if (seg->caps_headers->len == 0) {
@@ -560,7 +557,12 @@ scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt,
     return GST_TRICKLE_CUT_NONE;
   }
   if (!seg->pmt_known) {
-    if (buffer_key)
+    /* no PMT understood: the producer's flags are all there is, trusted
+     * on a packet that starts a PES only (input without flags, tsparse or
+     * filesrc, looks flagged everywhere: not a segment at ffmpeg's SDT
+     * before the PAT, nor in the middle of a PES) */
+    if (buffer_key && size >= 3 && payload[0] == 0 && payload[1] == 0
+        && payload[2] == 1)
       return cut_point (seg, TRUE, FALSE) ? GST_TRICKLE_CUT_BEGIN : 0;
     return GST_TRICKLE_CUT_NONE;
   }
@@ -690,6 +692,31 @@ push_mpegts (GstTrickleSegmenter * seg, GstBuffer * buffer)
 
 /* ------------------------------------------------------------------------ */
 
+/* TRUE when @buffer is one of the caps' buffers (Opus, Vorbis encoders
+ * push their streamheader in band too). Not every HEADER buffer is one:
+ * h264parse flags keyframes carrying SPS/PPS HEADER. */
+static gboolean
+is_caps_header (GstTrickleSegmenter * seg, GstBuffer * buffer)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  guint i;
+
+  for (i = 0; i < seg->caps_headers->len; i++) {
+    GstBuffer *h = g_ptr_array_index (seg->caps_headers, i);
+    GstMapInfo map;
+    gboolean same;
+
+    if (gst_buffer_get_size (h) != size || !gst_buffer_map (h, &map,
+            GST_MAP_READ))
+      continue;
+    same = gst_buffer_memcmp (buffer, 0, map.data, map.size) == 0;
+    gst_buffer_unmap (h, &map);
+    if (same)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /**
  * gst_trickle_segmenter_push:
  * @buffer: (transfer full): the next buffer of the stream
@@ -706,7 +733,7 @@ gst_trickle_segmenter_push (GstTrickleSegmenter * seg, GstBuffer * buffer)
     return;
   }
   if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER)
-      && seg->caps_headers->len > 0) {
+      && is_caps_header (seg, buffer)) {
     /* the stream headers in band: every segment begins with them */
     gst_buffer_unref (buffer);
     return;

@@ -106,7 +106,7 @@ struct _GstTrickleSink
   gint64 seg_seq;
   guint64 seg_bytes;
   gint64 seg_start;             /* monotonic, us */
-  gboolean upstream_live;       /* from the latency query */
+  gint upstream_live;           /* atomic: -1 unknown; see upstream_is_live() */
   GstClockTime pace_base;       /* running time of stream time 0 */
 };
 
@@ -138,7 +138,8 @@ static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
 static void gst_trickle_sink_get_times (GstBaseSink * sink,
     GstBuffer * buffer, GstClockTime * start, GstClockTime * end);
-static gboolean gst_trickle_sink_query (GstBaseSink * sink, GstQuery * query);
+static gboolean gst_trickle_sink_element_query (GstElement * element,
+    GstQuery * query);
 
 static void
 gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
@@ -226,7 +227,7 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_trickle_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_trickle_sink_render);
   basesink_class->get_times = GST_DEBUG_FUNCPTR (gst_trickle_sink_get_times);
-  basesink_class->query = GST_DEBUG_FUNCPTR (gst_trickle_sink_query);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_trickle_sink_element_query);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_trickle_sink_event);
   basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_trickle_sink_unlock);
   basesink_class->unlock_stop =
@@ -485,7 +486,7 @@ gst_trickle_sink_start (GstBaseSink * sink)
     return FALSE;
   }
   self->in_segment = FALSE;
-  self->upstream_live = FALSE;
+  g_atomic_int_set (&self->upstream_live, -1);
   self->pace_base = GST_CLOCK_TIME_NONE;
   GST_OBJECT_LOCK (self);
   gst_trickle_segmenter_configure (self->segmenter,
@@ -677,31 +678,62 @@ write_pieces (GstTrickleSink * self)
   return ret;
 }
 
-/* MPEG-TS without buffer timestamps (filesrc ! tsparse) from a source
- * that is not live, with sync on: paced by the stream's own timestamps,
- * which basesink cannot see. Returns FALSE when interrupted. */
+/* Whether the source is live: from the pipeline's latency query before
+ * it plays, or, for a buffer that comes before that query (a live
+ * source's first one, while the sink prerolls), asked upstream now. */
 static gboolean
+upstream_is_live (GstTrickleSink * self)
+{
+  gint live = g_atomic_int_get (&self->upstream_live);
+
+  if (live < 0) {
+    GstQuery *query = gst_query_new_latency ();
+    gboolean l = FALSE;
+
+    if (gst_pad_peer_query (GST_BASE_SINK_PAD (self), query))
+      gst_query_parse_latency (query, &l, NULL, NULL);
+    gst_query_unref (query);
+    g_atomic_int_compare_and_exchange (&self->upstream_live, -1, l);
+    live = g_atomic_int_get (&self->upstream_live);
+  }
+  return live > 0;
+}
+
+/* MPEG-TS from a source that is not live, with sync on: paced by the
+ * stream's own PES timestamps, which basesink cannot see; its buffer
+ * timestamps may mean nothing (tsparse stamps every buffer 0, filesrc
+ * none). A pause while waiting prerolls on @buffer (the pipeline's PAUSED
+ * completes) and waits for PLAYING again, as basesink's own sync does. */
+static GstFlowReturn
 pace (GstTrickleSink * self, GstBuffer * buffer)
 {
   GstBaseSink *sink = GST_BASE_SINK (self);
   GstClockTime t, now;
-  GstClockReturn ret;
+  GstFlowReturn ret;
 
-  if (GST_BUFFER_DTS_OR_PTS (buffer) != GST_CLOCK_TIME_NONE
-      || !gst_base_sink_get_sync (sink) || self->upstream_live
-      || !gst_trickle_segmenter_is_byte_stream (self->segmenter))
-    return TRUE;
+  if (!gst_base_sink_get_sync (sink)
+      || !gst_trickle_segmenter_is_byte_stream (self->segmenter)
+      || upstream_is_live (self))
+    return GST_FLOW_OK;
   t = gst_trickle_segmenter_get_stream_time (self->segmenter);
   if (!GST_CLOCK_TIME_IS_VALID (t))
-    return TRUE;
+    return GST_FLOW_OK;
   if (!GST_CLOCK_TIME_IS_VALID (self->pace_base)) {
     now = gst_trickle_framer_now (GST_ELEMENT (self));
     if (!GST_CLOCK_TIME_IS_VALID (now))
-      return TRUE;              /* no clock: nothing to pace by */
+      return GST_FLOW_OK;       /* no clock: nothing to pace by */
     self->pace_base = now > t ? now - t : 0;
   }
-  ret = gst_base_sink_wait_clock (sink, self->pace_base + t, NULL);
-  return ret != GST_CLOCK_UNSCHEDULED;
+  for (;;) {
+    ret = gst_base_sink_do_preroll (sink, GST_MINI_OBJECT_CAST (buffer));
+    if (ret != GST_FLOW_OK)
+      return ret;
+    if (gst_base_sink_wait_clock (sink, self->pace_base + t, NULL) !=
+        GST_CLOCK_UNSCHEDULED)
+      return GST_FLOW_OK;
+    if (sink->flushing)         /* the preroll lock is held in render */
+      return GST_FLOW_FLUSHING;
+  }
 }
 
 /* no caps came (filesrc straight into the sink): the data says what it
@@ -732,6 +764,7 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
   GstSegment *segment = &sink->segment;
+  GstFlowReturn ret;
 
   /* keyframe-interval: ask upstream for a keyframe at that cadence */
   if (GST_BUFFER_PTS_IS_VALID (buffer) && segment->format == GST_FORMAT_TIME
@@ -747,9 +780,10 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
   if (!self->publisher && !caps_from_data (self, buffer))
     return GST_FLOW_NOT_NEGOTIATED;
   gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
-  if (!pace (self, buffer)) {
+  ret = pace (self, buffer);
+  if (ret != GST_FLOW_OK) {
     gst_trickle_segmenter_reset (self->segmenter);
-    return GST_FLOW_FLUSHING;
+    return ret;
   }
   return write_pieces (self);
 }
@@ -758,7 +792,7 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
  * num-buffers without is-live) goes out in real time, instead of flooding
  * the channel faster than its subscribers read; a live source is never
  * held back (waiting for running time + latency would add the pipeline's
- * latency to every frame). */
+ * latency to every frame). MPEG-TS is paced in pace() instead. */
 static void
 gst_trickle_sink_get_times (GstBaseSink * sink, GstBuffer * buffer,
     GstClockTime * start, GstClockTime * end)
@@ -767,29 +801,32 @@ gst_trickle_sink_get_times (GstBaseSink * sink, GstBuffer * buffer,
   GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buffer);
 
   *start = *end = GST_CLOCK_TIME_NONE;
-  if (self->upstream_live || !GST_CLOCK_TIME_IS_VALID (ts))
+  if (!GST_CLOCK_TIME_IS_VALID (ts)
+      || gst_trickle_segmenter_is_byte_stream (self->segmenter)
+      || upstream_is_live (self))
     return;
   *start = ts;
   if (GST_BUFFER_DURATION_IS_VALID (buffer))
     *end = ts + GST_BUFFER_DURATION (buffer);
 }
 
-/* the pipeline asks for the latency before it plays: that is when we
- * learn whether the source is live (and must not be synced) */
+/* The pipeline asks its sinks for the latency before it plays: that is
+ * when we learn whether the source is live (and must not be synced). It
+ * is an element query, which basesink answers without its query vfunc. */
 static gboolean
-gst_trickle_sink_query (GstBaseSink * sink, GstQuery * query)
+gst_trickle_sink_element_query (GstElement * element, GstQuery * query)
 {
-  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  gboolean res = GST_BASE_SINK_CLASS (parent_class)->query (sink, query);
+  GstTrickleSink *self = GST_TRICKLE_SINK (element);
+  gboolean res = GST_ELEMENT_CLASS (parent_class)->query (element, query);
 
   if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gboolean live = FALSE, upstream_live = FALSE;
+    gboolean upstream_live = FALSE;
 
-    if (gst_base_sink_query_latency (sink, &live, &upstream_live, NULL,
-            NULL)) {
+    if (gst_base_sink_query_latency (GST_BASE_SINK (self), NULL,
+            &upstream_live, NULL, NULL)) {
       GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" :
           "not ");
-      self->upstream_live = upstream_live;
+      g_atomic_int_set (&self->upstream_live, upstream_live);
     }
   }
   return res;

@@ -914,6 +914,332 @@ GST_START_TEST (test_gst_launch_eos_on_sigint)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* Issue 10: MPEG-TS through the hosted pads */
+
+/* Every segment of @ch on the server at @port (GET /<ch>/<seq> from 0 to
+ * /<ch>/next), each checked to begin with a PAT packet (0x47, PID 0,
+ * payload unit start); only the last may be empty (left out) */
+static GPtrArray *
+get_ts_segments (guint port, const gchar * ch)
+{
+  GPtrArray *segs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  gchar *path = g_strdup_printf ("/%s/next", ch);
+  TrickleTestConn *c = trickle_test_request (port, "GET", path, NULL, 0,
+      NULL);
+  gint64 next, seq;
+
+  fail_unless_equals_int (c->status, 200);
+  next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+  trickle_test_conn_free (c);
+  g_free (path);
+  for (seq = 0; seq < next; seq++) {
+    const guint8 *d;
+
+    path = g_strdup_printf ("/%s/%" G_GINT64_FORMAT, ch, seq);
+    c = trickle_test_request (port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    g_free (path);
+    if (c->body->len == 0) {
+      fail_unless (seq == next - 1, "segment %" G_GINT64_FORMAT " of %"
+          G_GINT64_FORMAT " is empty", seq, next);
+      trickle_test_conn_free (c);
+      break;
+    }
+    d = c->body->data;
+    fail_unless (c->body->len >= 188 && d[0] == 0x47
+        && (d[1] & 0x5f) == 0x40 && d[2] == 0x00,
+        "segment %" G_GINT64_FORMAT " does not begin with a PAT", seq);
+    g_ptr_array_add (segs, g_bytes_new (c->body->data, c->body->len));
+    trickle_test_conn_free (c);
+  }
+  return segs;
+}
+
+/* frames the MPEG-TS/H.264 @ts decodes to on its own */
+static guint
+count_decoded_frames (GBytes * ts)
+{
+  gchar *dir = g_dir_make_tmp ("trickleserverpads-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "seg.ts", NULL);
+  gchar *desc;
+  GstElement *p, *sink;
+  GstMessage *msg;
+  GstBus *bus;
+  GstStructure *stats = NULL;
+  guint64 frames = 0;
+
+  fail_unless (g_file_set_contents (file, g_bytes_get_data (ts, NULL),
+          g_bytes_get_size (ts), NULL));
+  desc = g_strdup_printf ("filesrc location=%s ! tsdemux ! h264parse ! "
+      "avdec_h264 ! fakesink name=sink", file);
+  p = trickle_test_start_pipeline (desc);
+  bus = gst_element_get_bus (p);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "a segment does not decode");
+  gst_message_unref (msg);
+  sink = trickle_test_get (p, "sink");
+  g_object_get (sink, "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, "rendered", &frames);
+  gst_structure_free (stats);
+  gst_object_unref (sink);
+  gst_object_unref (bus);
+  trickle_test_stop_pipeline (p);
+  trickle_test_remove_tmpdir (dir);
+  g_free (desc);
+  g_free (file);
+  g_free (dir);
+  return frames;
+}
+
+/* Waits for the EOS of @p (60 s at most: seconds of media; an error fails
+ * the test); returns the STREAM/FORMAT warnings posted meanwhile */
+static guint
+wait_eos_counting_format_warnings (GstElement * p)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  guint n = 0;
+  gboolean done = FALSE;
+
+  while (!done) {
+    GError *err = NULL;
+
+    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    fail_unless (msg != NULL, "neither EOS nor an error in 60 s");
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_WARNING:
+        gst_message_parse_warning (msg, &err, NULL);
+        GST_INFO ("warning from %s: %s", GST_MESSAGE_SRC_NAME (msg),
+            err->message);
+        if (g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT))
+          n++;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (msg, &err, NULL);
+        fail ("error from %s: %s", GST_MESSAGE_SRC_NAME (msg), err->message);
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  return n;
+}
+
+/* issue 10: `h264parse ! mpegtsmux ! srv.sink_out` (mpegtsmux flags
+ * keyframes HEADER) published nothing; now one segment per GOP, each
+ * beginning with a PAT and decoding on its own, no warning */
+GST_START_TEST (test_sink_pad_mpegts_h264parse)
+{
+  GstElement *p;
+  GPtrArray *segs;
+  guint port, i, total = 0;
+
+  if (!trickle_test_have ("x264enc") || !trickle_test_have ("avdec_h264")) {
+    GST_WARNING ("encoder plugins missing, skipping");
+    return;
+  }
+  p = trickle_test_start_pipeline ("trickleserver name=srv port=0 window=16 "
+      "videotestsrc num-buffers=60 ! video/x-raw," H264_SIZE
+      ",framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 ! "
+      "h264parse ! mpegtsmux ! srv.sink_out");
+  port = server_port (p);
+  fail_unless_equals_int (wait_eos_counting_format_warnings (p), 0);
+  segs = get_ts_segments (port, "out");
+  fail_unless_equals_int (segs->len, 4);
+  for (i = 0; i < segs->len; i++) {
+    guint frames = count_decoded_frames (g_ptr_array_index (segs, i));
+    fail_unless_equals_int (frames, 15);
+    total += frames;
+  }
+  fail_unless_equals_int (total, 60);
+  g_ptr_array_unref (segs);
+  trickle_test_stop_pipeline (p);
+}
+
+GST_END_TEST;
+
+/* issue 10: video MPEG-TS in which no keyframe can be found (an H.264
+ * recording cut after its only keyframe, at a PAT) into a sink pad: the
+ * server warns (STREAM/FORMAT), once, and publishes segments cut by
+ * duration, each beginning with a PAT */
+GST_START_TEST (test_sink_pad_mpegts_no_keyframe)
+{
+  GstElement *p;
+  GPtrArray *segs;
+  gchar *dir, *full, *file, *contents = NULL, *desc;
+  gsize size = 0, i, pat = 0;
+  guint port;
+
+  if (!trickle_test_have ("x264enc")) {
+    GST_WARNING ("encoder plugins missing, skipping");
+    return;
+  }
+  dir = g_dir_make_tmp ("trickleserverpads-XXXXXX", NULL);
+  full = g_build_filename (dir, "full.ts", NULL);
+  file = g_build_filename (dir, "nokey.ts", NULL);
+  /* 7 s at 100 fps, one keyframe */
+  desc = g_strdup_printf ("videotestsrc num-buffers=700 ! video/x-raw,"
+      H264_SIZE ",framerate=100/1 ! x264enc tune=zerolatency "
+      "key-int-max=100000 ! h264parse ! mpegtsmux ! filesink location=%s",
+      full);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  fail_unless (g_file_get_contents (full, &contents, &size, NULL));
+  /* the first PAT after a quarter of the file */
+  for (i = size / 188 / 4; (i + 1) * 188 <= size && !pat; i++)
+    if (contents[i * 188] == 0x47 && (contents[i * 188 + 1] & 0x5f) == 0x40
+        && contents[i * 188 + 2] == 0)
+      pat = i;
+  fail_unless (pat > 0);
+  /* the premise: no IDR or SPS NAL unit left */
+  for (i = pat * 188; i + 3 < size; i++)
+    fail_if (contents[i] == 0 && contents[i + 1] == 0 && contents[i + 2] == 1
+        && ((contents[i + 3] & 0x1f) == 5 || (contents[i + 3] & 0x1f) == 7),
+        "x264enc made a second keyframe");
+  fail_unless (g_file_set_contents (file, contents + pat * 188,
+          size - pat * 188, NULL));
+  g_free (contents);
+
+  desc = g_strdup_printf ("trickleserver name=srv port=0 window=16 "
+      "filesrc location=%s ! tsparse ! srv.sink_nk", file);
+  p = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  port = server_port (p);
+  fail_unless_equals_int (wait_eos_counting_format_warnings (p), 1);
+  segs = get_ts_segments (port, "nk");
+  fail_unless (segs->len >= 2 && segs->len <= 4, "%u segments", segs->len);
+  g_ptr_array_unref (segs);
+  trickle_test_stop_pipeline (p);
+  trickle_test_remove_tmpdir (dir);
+  g_free (full);
+  g_free (file);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* what a probe saw pass */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GByteArray *data;
+  GArray *key_offsets;          /* where buffers without DELTA_UNIT began */
+  guint buffers;
+  GstClockTime last_pts;
+  gboolean bad_pts;
+} Seen;
+
+static GstPadProbeReturn
+seen_buffer (GstPad * pad, GstPadProbeInfo * info, Seen * seen)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+
+  g_mutex_lock (&seen->lock);
+  /* every byte-stream buffer: its arrival running time, never backwards */
+  if (!GST_BUFFER_PTS_IS_VALID (buf) || !GST_BUFFER_DTS_IS_VALID (buf)
+      || (GST_CLOCK_TIME_IS_VALID (seen->last_pts)
+          && GST_BUFFER_PTS (buf) < seen->last_pts))
+    seen->bad_pts = TRUE;
+  seen->last_pts = GST_BUFFER_PTS (buf);
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    guint64 off = seen->data->len;
+    g_array_append_val (seen->key_offsets, off);
+  }
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_byte_array_append (seen->data, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  seen->buffers++;
+  g_cond_broadcast (&seen->cond);
+  g_mutex_unlock (&seen->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* issue 10: a hosted src pad's MPEG-TS carries arrival timestamps and
+ * marks the first buffer of each trickle segment (a keyframe with PAT/PMT)
+ * as a keyframe, without DELTA_UNIT, and all others DELTA_UNIT: the
+ * unmarked buffers begin exactly where the segments do (before: no
+ * timestamps, every buffer unmarked). (multifilesink next-file=key-frame
+ * splits at most every 10 s of timestamps: not a per-segment check.) */
+GST_START_TEST (test_src_pad_mpegts_marks)
+{
+  GstElement *chain, *sink;
+  GstPad *pad;
+  GPtrArray *segs;
+  Seen seen = { 0 };
+  gchar *desc;
+  guint64 total = 0;
+  guint port, i;
+  gint64 end;
+
+  if (!trickle_test_have ("x264enc")) {
+    GST_WARNING ("encoder plugins missing, skipping");
+    return;
+  }
+  g_mutex_init (&seen.lock);
+  g_cond_init (&seen.cond);
+  seen.last_pts = GST_CLOCK_TIME_NONE;
+  seen.data = g_byte_array_new ();
+  seen.key_offsets = g_array_new (FALSE, FALSE, sizeof (guint64));
+  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+      "window=16 srv.src_in ! fakesink name=sink async=false");
+  sink = trickle_test_get (chain, "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) seen_buffer, &seen, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  port = server_port (chain);
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=60 ! "
+      "video/x-raw," H264_SIZE ",framerate=30/1 ! x264enc tune=zerolatency "
+      "key-int-max=15 ! mpegtsmux ! tricklesink location=http://127.0.0.1:"
+      "%u/in delete-on-eos=false", port);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  segs = get_ts_segments (port, "in");
+  fail_unless_equals_int (segs->len, 4);
+  for (i = 0; i < segs->len; i++)
+    total += g_bytes_get_size (g_ptr_array_index (segs, i));
+
+  /* all bytes through the pad (20 s: they are there already) */
+  end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&seen.lock);
+  while (seen.data->len < total && g_cond_wait_until (&seen.cond, &seen.lock,
+          end));
+  fail_unless_equals_int (seen.data->len, total);
+  fail_if (seen.bad_pts, "a buffer without its arrival time");
+  fail_unless (seen.buffers > segs->len);
+  fail_unless_equals_int (seen.key_offsets->len, segs->len);
+  total = 0;
+  for (i = 0; i < segs->len; i++) {
+    GBytes *seg = g_ptr_array_index (segs, i);
+    fail_unless_equals_int (g_array_index (seen.key_offsets, guint64, i),
+        total);
+    fail_unless (memcmp (seen.data->data + total, g_bytes_get_data (seg,
+                NULL), g_bytes_get_size (seg)) == 0, "segment %u differs", i);
+    total += g_bytes_get_size (seg);
+  }
+  g_mutex_unlock (&seen.lock);
+  trickle_test_stop_pipeline (chain);
+  g_ptr_array_unref (segs);
+  g_byte_array_unref (seen.data);
+  g_array_unref (seen.key_offsets);
+  g_mutex_clear (&seen.lock);
+  g_cond_clear (&seen.cond);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -934,6 +1260,9 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_eos_ends_pipeline);
   tcase_add_test (tc, test_sink_pad_eos_message);
   tcase_add_test (tc, test_gst_launch_eos_on_sigint);
+  tcase_add_test (tc, test_sink_pad_mpegts_h264parse);
+  tcase_add_test (tc, test_sink_pad_mpegts_no_keyframe);
+  tcase_add_test (tc, test_src_pad_mpegts_marks);
   return s;
 }
 

@@ -1790,6 +1790,565 @@ GST_START_TEST (test_tls_relative_ca_file)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* Issue 10: frame formats whose caps carry buffers */
+
+typedef struct
+{
+  GstCaps *pub_caps;            /* on tricklesink's pad */
+  GstCaps *sub_caps;            /* on tricklesrc's pad */
+  GPtrArray *out;               /* what the subscriber's appsink got */
+  guint64 segments;             /* published (with data) */
+  gchar *problem;               /* the subscriber's first warning or error */
+} Roundtrip;
+
+static void
+roundtrip_clear (Roundtrip * r)
+{
+  gst_clear_caps (&r->pub_caps);
+  gst_clear_caps (&r->sub_caps);
+  g_clear_pointer (&r->out, g_ptr_array_unref);
+  g_clear_pointer (&r->problem, g_free);
+}
+
+/* caps on @element's pad @pad now */
+static GstCaps *
+pad_caps (GstElement * p, const gchar * element, const gchar * pad)
+{
+  GstElement *e = trickle_test_get (p, element);
+  GstPad *pd = gst_element_get_static_pad (e, pad);
+  GstCaps *caps = gst_pad_get_current_caps (pd);
+
+  fail_unless (caps != NULL, "no caps on %s.%s", element, pad);
+  gst_object_unref (pd);
+  gst_object_unref (e);
+  return caps;
+}
+
+/* "@source ! tricklesink" publishes channel @ch to its end; then
+ * "tricklesrc start-seq=0 ! @decode ! appsink" reads all of it (the
+ * channel is deleted once the subscriber read every segment: EOS) */
+static void
+frames_roundtrip (TrickleTestServer * ts, const gchar * ch,
+    const gchar * source, const gchar * decode, Roundtrip * r)
+{
+  GstElement *pub, *sub, *src, *sink;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *desc;
+  gint64 end;
+  guint64 got = 0;
+
+  desc = g_strdup_printf ("%s ! tricklesink name=pub location=http://"
+      "127.0.0.1:%u/%s delete-on-eos=false sync=false", source, ts->port,
+      ch);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (pub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  r->pub_caps = pad_caps (pub, "pub", "sink");
+  {
+    GstElement *e = trickle_test_get (pub, "pub");
+    r->segments = stat_u64 (e, "stats", "segments");
+    gst_object_unref (e);
+  }
+  trickle_test_stop_pipeline (pub);
+
+  desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
+      "%s start-seq=0 ! %s ! appsink name=sink sync=false", ts->port, ch,
+      decode);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  src = trickle_test_get (sub, "src");
+  /* every segment read (20 s: they are all there) */
+  end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while ((got = stat_u64 (src, "stats", "segments")) < r->segments
+      && g_get_monotonic_time () < end)
+    g_usleep (20 * 1000);
+  GST_INFO ("%s: published %" G_GUINT64_FORMAT " segments, read %"
+      G_GUINT64_FORMAT, ch, r->segments, got);
+  desc = g_strdup_printf ("/%s", ch);
+  trickle_test_conn_free (trickle_test_request (ts->port, "DELETE", desc,
+          NULL, 0, NULL));
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  r->out = pull_all (sink, NULL, 20);
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)),
+      "the subscriber did not end");
+  gst_object_unref (sink);
+  r->sub_caps = pad_caps (sub, "src", "src");
+  bus = gst_element_get_bus (sub);
+  while (!r->problem && (msg = gst_bus_pop_filtered (bus,
+              GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+    GError *err = NULL;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+      gst_message_parse_error (msg, &err, NULL);
+    else
+      gst_message_parse_warning (msg, &err, NULL);
+    r->problem = g_strdup_printf ("%s from %s: %s",
+        GST_MESSAGE_TYPE_NAME (msg), GST_MESSAGE_SRC_NAME (msg),
+        err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  trickle_test_stop_pipeline (sub);
+}
+
+/* the buffers of a local pipeline "@desc ! appsink name=sink" to EOS */
+static GPtrArray *
+local_buffers (const gchar * desc)
+{
+  gchar *full = g_strdup_printf ("%s ! appsink name=sink sync=false", desc);
+  GstElement *p = trickle_test_start_pipeline (full);
+  GstElement *sink = trickle_test_get (p, "sink");
+  GPtrArray *bufs = pull_all (sink, NULL, 20);
+
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)));
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+  g_free (full);
+  return bufs;
+}
+
+/* all bytes of @bufs, one after the other */
+static GByteArray *
+concat (GPtrArray * bufs)
+{
+  GByteArray *all = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < bufs->len; i++) {
+    GstMapInfo map;
+    fail_unless (gst_buffer_map (g_ptr_array_index (bufs, i), &map,
+            GST_MAP_READ));
+    g_byte_array_append (all, map.data, map.size);
+    gst_buffer_unmap (g_ptr_array_index (bufs, i), &map);
+  }
+  return all;
+}
+
+/* fails unless field @name of @a and @b is there and equal */
+static void
+assert_same_field (GstCaps * a, GstCaps * b, const gchar * name)
+{
+  const GValue *va = gst_structure_get_value (gst_caps_get_structure (a, 0),
+      name);
+  const GValue *vb = gst_structure_get_value (gst_caps_get_structure (b, 0),
+      name);
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (va != NULL, "no %s in %s", name, sa);
+  fail_unless (vb != NULL, "no %s in %s", name, sb);
+  fail_unless (gst_value_compare (va, vb) == GST_VALUE_EQUAL,
+      "%s differs: %s vs %s", name, sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
+/* fails unless @a and @b are equal */
+static void
+assert_caps_equal (GstCaps * a, GstCaps * b)
+{
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (gst_caps_is_equal (a, b), "%s vs %s", sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
+/* a server that keeps every segment these tests publish */
+static TrickleTestServer *
+big_window_server (void)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+
+  g_object_set (ts->store, "window", 256, NULL);
+  trickle_test_server_start (ts, NULL);
+  return ts;
+}
+
+#define AUDIO_SOURCE "audiotestsrc num-buffers=50 wave=sine freq=440"
+
+/* the pre-skip of an OpusHead (samples at 48 kHz) */
+static guint
+opus_pre_skip (GstCaps * caps)
+{
+  const GValue *sh = gst_structure_get_value (gst_caps_get_structure (caps,
+          0), "streamheader");
+  GstBuffer *head = gst_value_get_buffer (gst_value_array_get_value (sh, 0));
+  guint8 b[12];
+
+  fail_unless_equals_int (gst_buffer_extract (head, 0, b, 12), 12);
+  fail_unless (memcmp (b, "OpusHead", 8) == 0);
+  return b[10] | (b[11] << 8);
+}
+
+/* issue 10: Opus as its own channel: each segment began with OpusHead/
+ * OpusTags and opusdec reported a corrupted stream. Now the subscriber's
+ * caps carry the publisher's streamheader, and opusdec decodes every
+ * packet, without a warning, to the samples a local opusdec makes of the
+ * same encoder's output. (Locally opusdec trims the encoder's pre-skip and
+ * end padding by the GstAudioClippingMeta opusenc adds; buffer metas do
+ * not travel, so the subscriber's audio may begin with the pre-skip.) */
+GST_START_TEST (test_opus_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+  gsize off;
+
+  if (!trickle_test_have ("opusenc") || !trickle_test_have ("opusdec")) {
+    GST_WARNING ("opus plugins missing, skipping");
+    return;
+  }
+  ts = big_window_server ();
+  /* mono S16 at 48 kHz */
+  frames_roundtrip (ts, "opus", AUDIO_SOURCE " ! audio/x-raw,rate=48000,"
+      "channels=1 ! opusenc", "opusdec", &r);
+  want = local_buffers (AUDIO_SOURCE " ! audio/x-raw,rate=48000,channels=1 "
+      "! opusenc ! opusdec");
+  assert_same_field (r.pub_caps, r.sub_caps, "streamheader");
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  /* one segment, one decoded buffer per packet */
+  fail_unless (r.segments > 0);
+  fail_unless_equals_int (r.out->len, r.segments);
+  fail_unless_equals_int (r.out->len, want->len);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless_equals_int (b->len, 50 * 1024 * 2);
+  off = memcmp (a->data, b->data, MIN (a->len, b->len)) == 0 ? 0 :
+      opus_pre_skip (r.sub_caps) * 2;
+  fail_unless (a->len >= off + b->len, "%u bytes decoded, %u locally",
+      a->len, b->len);
+  fail_unless (memcmp (a->data + off, b->data, b->len) == 0,
+      "decoded audio differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: Vorbis (three header buffers, a setup header of kilobytes):
+ * the same as Opus */
+GST_START_TEST (test_vorbis_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+
+  if (!trickle_test_have ("vorbisenc") || !trickle_test_have ("vorbisdec")) {
+    GST_WARNING ("vorbis plugins missing, skipping");
+    return;
+  }
+  ts = big_window_server ();
+  frames_roundtrip (ts, "vorbis", AUDIO_SOURCE " ! vorbisenc", "vorbisdec",
+      &r);
+  want = local_buffers (AUDIO_SOURCE " ! vorbisenc ! vorbisdec");
+  assert_same_field (r.pub_caps, r.sub_caps, "streamheader");
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (gst_caps_get_structure (r.sub_caps, 0), "streamheader")), 3);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless (a->len > 0);
+  fail_unless_equals_int (a->len, b->len);
+  fail_unless (memcmp (a->data, b->data, a->len) == 0, "decoded audio "
+      "differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: H.264 avc (SPS/PPS only in the caps' codec_data): the
+ * subscriber's caps carry the publisher's codec_data and avdec_h264
+ * decodes every frame */
+GST_START_TEST (test_h264_avc_channel)
+{
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+
+  if (!have_h264 ())
+    return;
+  ts = big_window_server ();
+  frames_roundtrip (ts, "avc", "videotestsrc num-buffers=30 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=10 ! h264parse ! "
+      "video/x-h264,stream-format=avc,alignment=au", "avdec_h264", &r);
+  assert_same_field (r.pub_caps, r.sub_caps, "codec_data");
+  assert_caps_equal (r.pub_caps, r.sub_caps);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  fail_unless_equals_int (r.out->len, 30);
+  fail_unless_equals_int (r.segments, 30);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: raw audio as a channel: bytes and caps identical */
+GST_START_TEST (test_raw_audio_channel)
+{
+  const gchar *source = AUDIO_SOURCE " ! audio/x-raw,format=S16LE,"
+      "rate=48000,channels=2";
+  TrickleTestServer *ts;
+  Roundtrip r = { 0 };
+  GPtrArray *want;
+  GByteArray *a, *b;
+
+  ts = big_window_server ();
+  frames_roundtrip (ts, "pcm", source, "identity", &r);
+  want = local_buffers (source);
+  assert_caps_equal (r.pub_caps, r.sub_caps);
+  fail_unless (r.problem == NULL, "the subscriber: %s", r.problem);
+  fail_unless_equals_int (r.out->len, 50);
+  a = concat (r.out);
+  b = concat (want);
+  fail_unless_equals_int (a->len, b->len);
+  fail_unless (memcmp (a->data, b->data, a->len) == 0, "audio differs");
+  g_byte_array_unref (a);
+  g_byte_array_unref (b);
+  g_ptr_array_unref (want);
+  roundtrip_clear (&r);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* Issue 10: tricklesrc's MPEG-TS for muxers and sinks that split */
+
+/* frames the MPEG-TS/H.264 file @path decodes to on its own */
+static guint
+decoded_frames_of_file (const gchar * path)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! tsdemux ! "
+      "h264parse ! avdec_h264 ! fakesink name=sink", path);
+  GstElement *p = trickle_test_start_pipeline (desc);
+  GstElement *sink = trickle_test_get (p, "sink");
+  GstMessage *msg = wait_end (p, 30);
+  guint64 frames;
+
+  fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%s does not "
+      "decode", path);
+  gst_message_unref (msg);
+  frames = stat_u64 (sink, "stats", "rendered");
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+  g_free (desc);
+  return frames;
+}
+
+/* a channel made before its publisher comes (the subscriber waits on it) */
+static void
+make_ts_channel (TrickleTestServer * ts, const gchar * ch)
+{
+  gchar *path = g_strdup_printf ("/%s", ch);
+  TrickleTestConn *c = trickle_test_request (ts->port, "POST", path, NULL,
+      0, "Expect-Content", "video/MP2T", NULL);
+
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  g_free (path);
+}
+
+/* issue 10: `tricklesrc ! hlssink` wrote one file with
+ * #EXTINF:18446743552. hlssink asks upstream for a keyframe every
+ * target-duration and splits where a downstream force-key-unit comes;
+ * tricklesrc answers at segment starts, with arrival timestamps: from 4 s
+ * of 0.5 s segments, several files of sane durations, each starting with a
+ * PAT and decoding, all 120 frames there */
+GST_START_TEST (test_hlssink)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *pub;
+  GstMessage *msg;
+  gchar *dir, *desc, *playlist = NULL, **lines;
+  guint i, entries = 0, frames = 0;
+
+  if (!have_h264 () || !trickle_test_have ("hlssink")) {
+    GST_WARNING ("hlssink missing, skipping");
+    return;
+  }
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  make_ts_channel (ts, "hls");
+  dir = g_dir_make_tmp ("tricklesrc-XXXXXX", NULL);
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/hls "
+      "start-seq=0 ! hlssink target-duration=1 max-files=0 "
+      "playlist-length=0 location=%s/seg%%05d.ts "
+      "playlist-location=%s/playlist.m3u8", ts->port, dir, dir);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  /* live: 0.5 s segments as they are made */
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=120 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/hls", ts->port);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  msg = wait_end (pub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (pub);
+  /* the channel was deleted: the subscriber ends, hlssink closes */
+  msg = wait_end (sub, 30);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (sub);
+
+  desc = g_build_filename (dir, "playlist.m3u8", NULL);
+  fail_unless (g_file_get_contents (desc, &playlist, NULL, NULL));
+  g_free (desc);
+  GST_INFO ("playlist:\n%s", playlist);
+  lines = g_strsplit (playlist, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gdouble d;
+    gchar *file;
+    guint f;
+
+    if (!g_str_has_prefix (lines[i], "#EXTINF:"))
+      continue;
+    d = g_ascii_strtod (lines[i] + strlen ("#EXTINF:"), NULL);
+    fail_unless (d > 0 && d < 10, "%s", lines[i]);
+    fail_unless (lines[i + 1] != NULL);
+    file = g_build_filename (dir, g_strstrip (lines[i + 1]), NULL);
+    {
+      gchar *contents = NULL;
+      gsize size = 0;
+      fail_unless (g_file_get_contents (file, &contents, &size, NULL),
+          "%s", file);
+      fail_unless (size > 188 && (guint8) contents[0] == 0x47
+          && ((guint8) contents[1] & 0x5f) == 0x40 && contents[2] == 0,
+          "%s does not begin with a PAT", file);
+      g_free (contents);
+    }
+    f = decoded_frames_of_file (file);
+    fail_unless (f > 0, "%s: no frame", file);
+    frames += f;
+    entries++;
+    g_free (file);
+  }
+  fail_unless (entries >= 3, "%u entries:\n%s", entries, playlist);
+  fail_unless_equals_int (frames, 120);
+  g_strfreev (lines);
+  g_free (playlist);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* issue 10: tricklesrc's MPEG-TS buffers carry their arrival running time
+ * (never backwards) and the first buffer of each trickle segment (a
+ * keyframe with PAT/PMT) is the only one without DELTA_UNIT: the unmarked
+ * buffers begin exactly where the segments do. (multifilesink
+ * next-file=key-frame splits at most every 10 s of timestamps: no
+ * per-segment check there.) */
+GST_START_TEST (test_mpegts_marks)
+{
+  TrickleTestServer *ts;
+  GstElement *sub, *sink;
+  GByteArray *data = g_byte_array_new ();
+  GArray *keys = g_array_new (FALSE, FALSE, sizeof (guint));
+  GstClockTime last = GST_CLOCK_TIME_NONE;
+  GstSample *sample;
+  GString *want = g_string_new (NULL);
+  GArray *starts = g_array_new (FALSE, FALSE, sizeof (guint));
+  gchar *desc;
+  gint64 seq, next;
+  guint n_buffers = 0;
+
+  if (!have_h264 ())
+    return;
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  make_ts_channel (ts, "marks");
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/marks "
+      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=60 ! "
+      "video/x-raw,width=160,height=120,framerate=30/1 ! "
+      "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+      "tricklesink location=http://127.0.0.1:%u/marks delete-on-eos=false",
+      ts->port);
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  g_free (desc);
+  /* what was published */
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET",
+        "/marks/next", NULL, 0, NULL);
+    next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+    trickle_test_conn_free (c);
+  }
+  for (seq = 0; seq < next; seq++) {
+    gchar *path = g_strdup_printf ("/marks/%" G_GINT64_FORMAT, seq);
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+    guint at = want->len;
+
+    fail_unless_equals_int (c->status, 200);
+    if (c->body->len > 0)
+      g_array_append_val (starts, at);
+    g_string_append_len (want, (const gchar *) c->body->data, c->body->len);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  fail_unless_equals_int (starts->len, 4);
+
+  sink = trickle_test_get (sub, "sink");
+  while (data->len < want->len && (sample =
+          gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              20 * GST_SECOND))) {
+    GstBuffer *b = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+
+    fail_unless (GST_BUFFER_PTS_IS_VALID (b) && GST_BUFFER_DTS_IS_VALID (b),
+        "buffer %u without a timestamp", n_buffers);
+    fail_if (GST_CLOCK_TIME_IS_VALID (last) && GST_BUFFER_PTS (b) < last,
+        "buffer %u goes back in time", n_buffers);
+    last = GST_BUFFER_PTS (b);
+    if (!GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DELTA_UNIT))
+      g_array_append_val (keys, data->len);
+    fail_unless (gst_buffer_map (b, &map, GST_MAP_READ));
+    g_byte_array_append (data, map.data, map.size);
+    gst_buffer_unmap (b, &map);
+    n_buffers++;
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  fail_unless_equals_int (data->len, want->len);
+  fail_unless (memcmp (data->data, want->str, want->len) == 0);
+  fail_unless (n_buffers > starts->len);
+  fail_unless_equals_int (keys->len, starts->len);
+  for (seq = 0; seq < starts->len; seq++)
+    fail_unless_equals_int (g_array_index (keys, guint, seq),
+        g_array_index (starts, guint, seq));
+  trickle_test_stop_pipeline (sub);
+  g_byte_array_unref (data);
+  g_array_unref (keys);
+  g_array_unref (starts);
+  g_string_free (want, TRUE);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -1820,6 +2379,12 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_deleted_while_behind);
   tcase_add_test (tc, test_publisher_died_mid_segment);
   tcase_add_test (tc, test_publisher_died_mid_segment_tls);
+  tcase_add_test (tc, test_opus_channel);
+  tcase_add_test (tc, test_vorbis_channel);
+  tcase_add_test (tc, test_h264_avc_channel);
+  tcase_add_test (tc, test_raw_audio_channel);
+  tcase_add_test (tc, test_hlssink);
+  tcase_add_test (tc, test_mpegts_marks);
   return s;
 }
 

@@ -174,6 +174,227 @@ GST_START_TEST (test_json)
 
 GST_END_TEST;
 
+/* fails unless @a and @b are equal */
+static void
+assert_caps_equal (GstCaps * a, GstCaps * b)
+{
+  gchar *sa = gst_caps_to_string (a), *sb = gst_caps_to_string (b);
+
+  fail_unless (gst_caps_is_equal (a, b), "%s vs %s", sa, sb);
+  g_free (sa);
+  g_free (sb);
+}
+
+/* a buffer of @size bytes, each @fill + its index */
+static GstBuffer *
+pattern_buffer (gsize size, guint8 fill)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, size, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless (gst_buffer_map (b, &map, GST_MAP_WRITE));
+  for (i = 0; i < size; i++)
+    map.data[i] = fill + i;
+  gst_buffer_unmap (b, &map);
+  return b;
+}
+
+/* @caps' buffers, in order, then @frame_size more bytes: a segment */
+static GstBuffer *
+segment_of (const GstCaps * caps, gsize frame_size)
+{
+  GPtrArray *hdrs = gst_trickle_caps_get_headers (caps);
+  GstBuffer *seg = gst_buffer_new ();
+  guint i;
+
+  for (i = 0; i < hdrs->len; i++)
+    seg = gst_buffer_append (seg,
+        gst_buffer_copy_deep (g_ptr_array_index (hdrs, i)));
+  if (frame_size)
+    seg = gst_buffer_append (seg, pattern_buffer (frame_size, 0x80));
+  g_ptr_array_unref (hdrs);
+  return seg;
+}
+
+/* issue 10: caps buffers (Opus/Vorbis streamheader, H.264 codec_data)
+ * named in the Content-Type's trickle-headers and taken back from the
+ * start of a segment */
+GST_START_TEST (test_caps_headers)
+{
+  GstCaps *opus, *avc, *both, *ts, *caps, *back;
+  GstBuffer *seg, *b;
+  GPtrArray *hdrs;
+  GValue arr = G_VALUE_INIT, v = G_VALUE_INIT;
+  gchar *ct;
+  gsize hsize = 99;
+  const gchar *bad[] = {
+    "audio/x-opus;trickle-headers=streamheader",
+    "audio/x-opus;trickle-headers=streamheader.abc",
+    "audio/x-opus;trickle-headers=streamheader.-1",
+    "audio/x-opus;trickle-headers=streamheader.19..61",
+    "audio/x-opus;trickle-headers=9bad.19",
+    "audio/x-opus;trickle-headers=",
+    "audio/x-opus;trickle-headers=streamheader.19+",
+  };
+  guint i;
+
+  /* Opus: a streamheader of two buffers (OpusHead 19, OpusTags 61) */
+  opus = gst_caps_from_string ("audio/x-opus, rate=(int)48000, "
+      "channels=(int)2, channel-mapping-family=(int)0");
+  g_value_init (&arr, GST_TYPE_ARRAY);
+  g_value_init (&v, GST_TYPE_BUFFER);
+  gst_value_take_buffer (&v, pattern_buffer (19, 0x10));
+  gst_value_array_append_value (&arr, &v);
+  g_value_unset (&v);
+  g_value_init (&v, GST_TYPE_BUFFER);
+  gst_value_take_buffer (&v, pattern_buffer (61, 0x40));
+  gst_value_array_append_value (&arr, &v);
+  g_value_unset (&v);
+  gst_caps_set_value (opus, "streamheader", &arr);
+  g_value_unset (&arr);
+
+  ct = gst_trickle_caps_to_content_type (opus);
+  fail_unless_equals_string (ct, "audio/x-opus;rate=48000;channels=2;"
+      "channel-mapping-family=0;trickle-headers=streamheader.19.61");
+  fail_unless (gst_trickle_content_type_has_headers (ct));
+  hdrs = gst_trickle_caps_get_headers (opus);
+  fail_unless_equals_int (hdrs->len, 2);
+  fail_unless_equals_int (gst_buffer_get_size (g_ptr_array_index (hdrs, 0)),
+      19);
+  fail_unless_equals_int (gst_buffer_get_size (g_ptr_array_index (hdrs, 1)),
+      61);
+  g_ptr_array_unref (hdrs);
+  /* the parameter is no field of the caps; take_headers puts the buffers
+   * back: the caps are the publisher's again */
+  caps = gst_trickle_content_type_to_caps (ct);
+  fail_if (gst_structure_has_field (gst_caps_get_structure (caps, 0),
+          "trickle-headers"));
+  fail_if (gst_structure_has_field (gst_caps_get_structure (caps, 0),
+          "streamheader"));
+  seg = segment_of (opus, 100);
+  back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
+  fail_unless (back != NULL);
+  fail_unless_equals_int (hsize, 80);
+  assert_caps_equal (back, opus);
+  /* marked as headers, as encoders mark theirs */
+  hdrs = gst_trickle_caps_get_headers (back);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (hdrs, 0),
+          GST_BUFFER_FLAG_HEADER));
+  g_ptr_array_unref (hdrs);
+  gst_caps_unref (back);
+
+  /* a segment shorter than its headers: NULL (the caps are taken) */
+  b = gst_buffer_copy_region (seg, GST_BUFFER_COPY_MEMORY, 0, 79);
+  caps = gst_trickle_content_type_to_caps (ct);
+  fail_unless (gst_trickle_caps_take_headers (caps, ct, b, &hsize) == NULL);
+  gst_buffer_unref (b);
+  b = gst_buffer_new ();
+  caps = gst_trickle_content_type_to_caps (ct);
+  fail_unless (gst_trickle_caps_take_headers (caps, ct, b, &hsize) == NULL);
+  gst_buffer_unref (b);
+  /* malformed parameters: NULL */
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    caps = gst_trickle_content_type_to_caps (bad[i]);
+    fail_unless (gst_trickle_content_type_has_headers (bad[i]));
+    fail_unless (gst_trickle_caps_take_headers (caps, bad[i], seg,
+            &hsize) == NULL, "%s", bad[i]);
+  }
+  gst_buffer_unref (seg);
+  g_free (ct);
+
+  /* H.264 avc: codec_data, a single buffer, is a buffer again */
+  avc = gst_caps_from_string ("video/x-h264, stream-format=(string)avc, "
+      "alignment=(string)au, width=(int)160, height=(int)120");
+  b = pattern_buffer (43, 0x01);
+  gst_caps_set_simple (avc, "codec_data", GST_TYPE_BUFFER, b, NULL);
+  gst_buffer_unref (b);
+  ct = gst_trickle_caps_to_content_type (avc);
+  fail_unless (g_str_has_suffix (ct, ";trickle-headers=codec_data.43"), "%s",
+      ct);
+  fail_unless (gst_trickle_content_type_has_headers (ct));
+  caps = gst_trickle_content_type_to_caps (ct);
+  seg = segment_of (avc, 500);
+  fail_unless_equals_int (gst_buffer_get_size (seg), 543);
+  back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
+  fail_unless (back != NULL);
+  fail_unless_equals_int (hsize, 43);
+  assert_caps_equal (back, avc);
+  fail_unless (G_VALUE_TYPE (gst_structure_get_value (gst_caps_get_structure
+              (back, 0), "codec_data")) == GST_TYPE_BUFFER);
+  gst_caps_unref (back);
+  gst_buffer_unref (seg);
+  g_free (ct);
+
+  /* two fields: joined by '+', taken in that order */
+  both = gst_caps_copy (avc);
+  gst_caps_set_value (both, "streamheader", gst_structure_get_value
+      (gst_caps_get_structure (opus, 0), "streamheader"));
+  ct = gst_trickle_caps_to_content_type (both);
+  fail_unless (g_str_has_suffix (ct,
+          ";trickle-headers=codec_data.43+streamheader.19.61"), "%s", ct);
+  caps = gst_trickle_content_type_to_caps (ct);
+  seg = segment_of (both, 10);
+  back = gst_trickle_caps_take_headers (caps, ct, seg, &hsize);
+  fail_unless (back != NULL);
+  fail_unless_equals_int (hsize, 43 + 19 + 61);
+  assert_caps_equal (back, both);
+  gst_caps_unref (back);
+  gst_buffer_unref (seg);
+  g_free (ct);
+
+  /* no parameter: no headers, the caps as they are */
+  fail_if (gst_trickle_content_type_has_headers ("video/x-raw;format=I420"));
+  fail_if (gst_trickle_content_type_has_headers (NULL));
+  fail_if (gst_trickle_content_type_has_headers
+      ("audio/x-opus;x-trickle-headers=a.1"));
+  caps = gst_trickle_content_type_to_caps ("video/x-raw;format=I420");
+  seg = pattern_buffer (10, 0);
+  back = gst_trickle_caps_take_headers (gst_caps_ref (caps),
+      "video/x-raw;format=I420", seg, &hsize);
+  fail_unless (back == caps);
+  fail_unless_equals_int (hsize, 0);
+  gst_caps_unref (back);
+  gst_caps_unref (caps);
+  gst_buffer_unref (seg);
+
+  /* names that do not begin with a letter (a peer's Content-Type) are no
+   * names: untyped bytes, no critical (fatal in these tests) */
+  caps = gst_trickle_content_type_to_caps ("9x/y;1a=2");
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "application/octet-stream"));
+  gst_caps_unref (caps);
+
+  /* MPEG-TS: its streamheader (PAT/PMT) begins segments, a demuxer reads
+   * it: not named in the Content-Type */
+  ts = gst_caps_from_string ("video/mpegts, systemstream=(boolean)true, "
+      "packetsize=(int)188");
+  gst_caps_set_value (ts, "streamheader", gst_structure_get_value
+      (gst_caps_get_structure (opus, 0), "streamheader"));
+  ct = gst_trickle_caps_to_content_type (ts);
+  fail_unless_equals_string (ct, "video/MP2T");
+  hdrs = gst_trickle_caps_get_headers (ts);
+  fail_unless_equals_int (hdrs->len, 2);
+  g_ptr_array_unref (hdrs);
+  g_free (ct);
+  /* caps without buffers: none */
+  hdrs = gst_trickle_caps_get_headers (avc);
+  fail_unless_equals_int (hdrs->len, 1);
+  g_ptr_array_unref (hdrs);
+  caps = gst_caps_from_string ("audio/x-raw, format=(string)S16LE");
+  hdrs = gst_trickle_caps_get_headers (caps);
+  fail_unless_equals_int (hdrs->len, 0);
+  g_ptr_array_unref (hdrs);
+  gst_caps_unref (caps);
+
+  gst_caps_unref (ts);
+  gst_caps_unref (both);
+  gst_caps_unref (avc);
+  gst_caps_unref (opus);
+}
+
+GST_END_TEST;
+
 static Suite *
 formats_suite (void)
 {
@@ -183,6 +404,7 @@ formats_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_caps_content_type);
   tcase_add_test (tc, test_json);
+  tcase_add_test (tc, test_caps_headers);
   return s;
 }
 
