@@ -1602,6 +1602,13 @@ ts_packets (guint n)
     p[1] = (i == 0 ? 0x40 : 0x00) | 0x01;
     p[2] = 0x00;
     p[3] = 0x10 | (i & 0x0f);
+    if (i == 0) {
+      /* a PES start code */
+      p[4] = 0x00;
+      p[5] = 0x00;
+      p[6] = 0x01;
+      p[7] = 0xe0;
+    }
   }
   gst_buffer_unmap (buf, &map);
   return buf;
