@@ -189,51 +189,16 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   return pub->accept_any_certificate;
 }
 
-/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
- * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
- * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on
- * a request body streamed while it is sent (on_data_source_read_callback
- * asserts data_source_poll == NULL when a body that became readable runs
- * dry again within one write): our POSTs, as soon as a segment has more
- * than one buffer. And one TCP connection per request is what the
- * preconnects are designed around. libsoup 3.2 has no public call to force
- * the version (soup_message_set_force_http_version() is private,
- * SOUP_FORCE_HTTP1 is process-wide): the handshake is about to start when a
- * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING, and the protocols
- * advertised are read only then. */
-static void
-force_http1 (SoupMessage * msg, GSocketClientEvent event,
-    GIOStream * connection, gpointer user_data)
-{
-  static const gchar *const http1[] = { "http/1.1", NULL };
-
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
-      && G_IS_TLS_CONNECTION (connection))
-    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
-        http1);
-}
-
 static SoupMessage *
 new_message (GstTricklePublisher * pub, const gchar * method,
     const gchar * url)
 {
-  SoupMessage *msg = soup_message_new (method, url);
-  SoupMessageHeaders *h;
-  gchar **hdr;
+  SoupMessage *msg = _gst_trickle_client_new_message (method, url,
+      pub->extra_headers);
 
-  if (!msg)
-    return NULL;
-  h = soup_message_get_request_headers (msg);
-  for (hdr = pub->extra_headers; hdr && *hdr; hdr++) {
-    gchar **kv = g_strsplit (*hdr, ":", 2);
-    if (kv[0] && kv[1])
-      soup_message_headers_replace (h, g_strstrip (kv[0]),
-          g_strstrip (kv[1]));
-    g_strfreev (kv);
-  }
-  g_signal_connect (msg, "accept-certificate",
-      G_CALLBACK (accept_certificate), pub);
-  g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
+  if (msg)
+    g_signal_connect (msg, "accept-certificate",
+        G_CALLBACK (accept_certificate), pub);
   return msg;
 }
 
@@ -842,51 +807,21 @@ control_at_start (GstTricklePublisher * pub, const gchar * method,
 /* ------------------------------------------------------------------------ */
 /* public API */
 
-/* A URL without a channel name (`http://host:port/`) would publish to
- * `/0`, `/1`... of the server's root: that is a mistake to report, not a
- * channel named after the seq. */
+/* the URL and the CA file, as errors of ours */
 static gboolean
-check_url (const gchar * url, GError ** error)
+check_settings (GstTricklePublisher * pub, GError ** error)
 {
-  GUri *uri = url ? g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
-  const gchar *path = uri ? g_uri_get_path (uri) : NULL;
-  gboolean ok = uri && g_uri_get_host (uri) && *g_uri_get_host (uri) &&
-      (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 ||
-      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0);
+  gchar *why = NULL;
 
-  if (!ok) {
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
-        "Invalid channel URL \"%s\" (http(s)://host:port/[base/]channel)",
-        GST_STR_NULL (url));
-  } else if (!path || !*path || g_str_has_suffix (path, "/")) {
-    ok = FALSE;
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
-        "The URL \"%s\" names no channel (http(s)://host:port/[base/]"
-        "channel)", url);
-  }
-  g_clear_pointer (&uri, g_uri_unref);
-  return ok;
-}
-
-/* GTlsFileDatabase takes only an absolute path: a relative one is taken
- * from the working directory, as users of a command line expect */
-static GTlsDatabase *
-open_ca_file (const gchar * ca_file, GError ** error)
-{
-  gchar *path = g_canonicalize_filename (ca_file, NULL);
-  GError *err = NULL;
-  GTlsDatabase *db = g_tls_file_database_new (path, &err);
-
-  if (!db) {
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, "CA file %s: %s", path,
-        err->message);
-    g_error_free (err);
-  }
-  g_free (path);
-  return db;
+  g_clear_object (&pub->tls_database);
+  if (_gst_trickle_client_check_url (pub->url, &why) && (!pub->ca_file
+          || (pub->tls_database =
+              _gst_trickle_client_open_ca_file (pub->ca_file, &why))))
+    return TRUE;
+  g_set_error_literal (error, GST_TRICKLE_PUBLISHER_ERROR,
+      GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, why);
+  g_free (why);
+  return FALSE;
 }
 
 /**
@@ -924,14 +859,8 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
 
   g_return_val_if_fail (pub->thread == NULL, FALSE);
 
-  if (!check_url (pub->url, error))
+  if (!check_settings (pub, error))
     return FALSE;
-  g_clear_object (&pub->tls_database);
-  if (pub->ca_file) {
-    pub->tls_database = open_ca_file (pub->ca_file, error);
-    if (!pub->tls_database)
-      return FALSE;
-  }
 
   g_clear_error (&pub->error);
   g_cancellable_reset (pub->unlock);
@@ -1252,6 +1181,13 @@ post_cut (Post * p)
 }
 
 static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
     gint64 wait_us, GError ** error)
 {
@@ -1290,7 +1226,10 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   for (l = pub->pending; l; l = l->next)
     post_cut (l->data);
   g_mutex_unlock (&pub->lock);
-  g_main_loop_quit (pub->loop);
+  /* through the context, not g_main_loop_quit() from here: a start that
+   * failed at once (interrupted) stops before the thread's loop runs, and
+   * a quit before g_main_loop_run() is lost */
+  g_main_context_invoke (pub->context, quit_loop, pub->loop);
   g_thread_join (pub->thread);
   pub->thread = NULL;
   g_clear_pointer (&pub->next, post_unref);
