@@ -7,6 +7,7 @@
 #pragma once
 
 #include "trickle.h"
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -72,5 +73,15 @@ gboolean _gst_trickle_channel_store_get_auto_create (GstTrickleChannelStore *
 G_GNUC_INTERNAL
 guint _gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore *
     store);
+
+/* trickleclient.c: shared by the publisher and the subscriber */
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_check_url (const gchar * url, gchar ** why);
+G_GNUC_INTERNAL
+GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
+    gchar ** why);
+G_GNUC_INTERNAL
+SoupMessage *_gst_trickle_client_new_message (const gchar * method,
+    const gchar * url, gchar ** extra_headers);
 
 G_END_DECLS

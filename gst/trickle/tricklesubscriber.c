@@ -48,6 +48,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#include "trickle-private.h"
 #include "tricklesubscriber.h"
 
 #define READ_SIZE (64 * 1024)
@@ -236,26 +237,6 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
   return sub->accept_any_certificate;
 }
 
-/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
- * that also speaks HTTP/2 answers in HTTP/1.1: libsoup 3.2.3's HTTP/2
- * client is the one that aborts publishers (see tricklepublisher.c), its
- * cancellation paths (dropped and reissued preconnects) are untested
- * ground, and HTTP/1.1 gives each GET its own connection, as the
- * preconnects expect. No public libsoup 3.2 call forces the version; the
- * advertised protocols are read when the handshake starts, right after a
- * new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING. */
-static void
-force_http1 (SoupMessage * msg, GSocketClientEvent event,
-    GIOStream * connection, gpointer user_data)
-{
-  static const gchar *const http1[] = { "http/1.1", NULL };
-
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
-      && G_IS_TLS_CONNECTION (connection))
-    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
-        http1);
-}
-
 static void
 get_free (Get * g)
 {
@@ -360,24 +341,14 @@ static void
 get_send (GstTrickleSubscriber * sub, Get * g)
 {
   gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, sub->url, g->seq);
-  SoupMessageHeaders *h;
-  gchar **hdr;
 
-  g->msg = soup_message_new ("GET", url);
+  /* the URL was checked at start */
+  g->msg = _gst_trickle_client_new_message ("GET", url, sub->extra_headers);
   g_free (url);
   g->cancellable = g_cancellable_new ();
   g->start_time = g_get_monotonic_time ();
-  h = soup_message_get_request_headers (g->msg);
-  for (hdr = sub->extra_headers; hdr && *hdr; hdr++) {
-    gchar **kv = g_strsplit (*hdr, ":", 2);
-    if (kv[0] && kv[1])
-      soup_message_headers_replace (h, g_strstrip (kv[0]),
-          g_strstrip (kv[1]));
-    g_strfreev (kv);
-  }
   g_signal_connect (g->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), sub);
-  g_signal_connect (g->msg, "network-event", G_CALLBACK (force_http1), NULL);
   if (sub->preconnect_timeout_ms > 0) {
     g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
     g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
@@ -785,50 +756,17 @@ gst_trickle_subscriber_new (const gchar * url)
 gboolean
 gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 {
-  GUri *uri;
-  const gchar *path;
   GTlsDatabase *db = NULL;
+  gchar *why = NULL;
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
-  uri = sub->url ? g_uri_parse (sub->url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
-  if (!uri || !g_uri_get_host (uri) || !*g_uri_get_host (uri) ||
-      (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
-          g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)) {
-    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "Invalid channel URL \"%s\" "
-        "(http(s)://host:port/[base/]channel)", GST_STR_NULL (sub->url));
-    g_clear_pointer (&uri, g_uri_unref);
+  if (!_gst_trickle_client_check_url (sub->url, &why) || (sub->ca_file
+          && !(db = _gst_trickle_client_open_ca_file (sub->ca_file, &why)))) {
+    g_set_error_literal (error, GST_TRICKLE_SUBSCRIBER_ERROR,
+        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, why);
+    g_free (why);
     return FALSE;
-  }
-  /* without a channel name the GETs would go to `/<seq>` of the server's
-   * root: a mistake to report, not a channel */
-  path = g_uri_get_path (uri);
-  if (!path || !*path || g_str_has_suffix (path, "/")) {
-    g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-        GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "The URL \"%s\" names no "
-        "channel (http(s)://host:port/[base/]channel)", sub->url);
-    g_uri_unref (uri);
-    return FALSE;
-  }
-  g_uri_unref (uri);
-  if (sub->ca_file) {
-    /* GTlsFileDatabase takes only an absolute path: a relative one is
-     * taken from the working directory, as users of a command line
-     * expect */
-    gchar *ca = g_canonicalize_filename (sub->ca_file, NULL);
-    GError *err = NULL;
-
-    db = g_tls_file_database_new (ca, &err);
-    if (!db) {
-      g_set_error (error, GST_TRICKLE_SUBSCRIBER_ERROR,
-          GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, "CA file %s: %s", ca,
-          err->message);
-      g_error_free (err);
-      g_free (ca);
-      return FALSE;
-    }
-    g_free (ca);
   }
 
   g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);

@@ -1,0 +1,112 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ */
+/* What the two libsoup clients (GstTricklePublisher, GstTrickleSubscriber)
+ * do the same way: checking a channel URL, opening a CA file, and the
+ * messages' HTTP version and extra headers. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include "trickle-private.h"
+
+/* A channel URL: http(s), a host, and a channel name. Without one
+ * (`http://host:port/`) requests would go to `/<seq>` of the server's
+ * root: a mistake to report, not a channel named after the seq. */
+gboolean
+_gst_trickle_client_check_url (const gchar * url, gchar ** why)
+{
+  GUri *uri = url ? g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL) : NULL;
+  const gchar *path = uri ? g_uri_get_path (uri) : NULL;
+  gboolean ok = uri && g_uri_get_host (uri) && *g_uri_get_host (uri) &&
+      (g_strcmp0 (g_uri_get_scheme (uri), "http") == 0 ||
+      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0);
+
+  if (!ok) {
+    *why = g_strdup_printf ("Invalid channel URL \"%s\" "
+        "(http(s)://host:port/[base/]channel)", GST_STR_NULL (url));
+  } else if (!path || !*path || g_str_has_suffix (path, "/")) {
+    ok = FALSE;
+    *why = g_strdup_printf ("The URL \"%s\" names no channel "
+        "(http(s)://host:port/[base/]channel)", url);
+  }
+  g_clear_pointer (&uri, g_uri_unref);
+  return ok;
+}
+
+/* GTlsFileDatabase takes only an absolute path: a relative one is taken
+ * from the working directory, as users of a command line expect */
+GTlsDatabase *
+_gst_trickle_client_open_ca_file (const gchar * ca_file, gchar ** why)
+{
+  gchar *path = g_canonicalize_filename (ca_file, NULL);
+  GError *err = NULL;
+  GTlsDatabase *db = g_tls_file_database_new (path, &err);
+
+  if (!db) {
+    *why = g_strdup_printf ("CA file %s: %s", path, err->message);
+    g_error_free (err);
+  }
+  g_free (path);
+  return db;
+}
+
+/* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
+ * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
+ * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on
+ * a request body streamed while it is sent (on_data_source_read_callback
+ * asserts data_source_poll == NULL when a body that became readable runs
+ * dry again within one write): our POSTs, as soon as a segment has more
+ * than one buffer. Its cancellation paths (dropped and reissued
+ * preconnects) are untested ground too, and one TCP connection per
+ * request is what the preconnects are designed around. libsoup 3.2 has no
+ * public call to force the version (soup_message_set_force_http_version()
+ * is private, SOUP_FORCE_HTTP1 is process-wide): the handshake is about to
+ * start when a new connection reports G_SOCKET_CLIENT_TLS_HANDSHAKING, and
+ * the protocols advertised are read only then. */
+static void
+force_http1 (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  static const gchar *const http1[] = { "http/1.1", NULL };
+
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING
+      && G_IS_TLS_CONNECTION (connection))
+    g_tls_connection_set_advertised_protocols (G_TLS_CONNECTION (connection),
+        http1);
+}
+
+/* a request as both clients send them: HTTP/1.1, the "Name: value"
+ * @extra_headers */
+SoupMessage *
+_gst_trickle_client_new_message (const gchar * method, const gchar * url,
+    gchar ** extra_headers)
+{
+  SoupMessage *msg = soup_message_new (method, url);
+  SoupMessageHeaders *h;
+  gchar **hdr;
+
+  if (!msg)
+    return NULL;
+  h = soup_message_get_request_headers (msg);
+  for (hdr = extra_headers; hdr && *hdr; hdr++) {
+    gchar **kv = g_strsplit (*hdr, ":", 2);
+    if (kv[0] && kv[1])
+      soup_message_headers_replace (h, g_strstrip (kv[0]),
+          g_strstrip (kv[1]));
+    g_strfreev (kv);
+  }
+  g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
+  return msg;
+}
