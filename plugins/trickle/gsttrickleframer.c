@@ -17,8 +17,13 @@
  *   or the override; none given: typefind the first TYPEFIND_BYTES (not
  *   recognised: nothing more is pushed, the caller reports it);
  * - byte streams: each piece as it arrives, wrapping the GBytes (no copy),
- *   PTS/DTS = the running time it arrived at (as udpsrc stamps packets);
- *   the first buffer of a segment (a keyframe with PAT/PMT, by how
+ *   without timestamps unless asked (gst_trickle_framer_set_timestamping():
+ *   then PTS/DTS = the running time it arrived at). Arrival times are
+ *   what hlssink needs, but tsdemux, given a TIME segment, follows them
+ *   to estimate the sender's clock skew, and bursty arrival (a subscriber
+ *   catching up, a loaded machine) then makes its output timestamps jump,
+ *   backwards at times; without them it maps the PCR as it is. The first
+ *   buffer of a segment (a keyframe with PAT/PMT, by how
  *   publishers cut) without DELTA_UNIT, the others with it, and a
  *   downstream force-key-unit event before a segment's first buffer when
  *   one was asked for (hlssink, splitmuxsink split there);
@@ -51,6 +56,7 @@ struct _GstTrickleFramer
   gboolean headers;             /* frame segments begin with caps buffers */
   GstCaps *base_caps;           /* ...the caps without them */
   gboolean segment_begins;      /* the next byte-stream buffer starts one */
+  gboolean timestamping;        /* byte-stream buffers get arrival times */
   /* an upstream force-key-unit event's wish, under the owner's lock */
   gboolean key_unit_asked;
   GstClockTime key_unit_time;
@@ -111,6 +117,14 @@ gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
   f->key_unit_time = running_time;
   f->key_unit_count = count;
   GST_OBJECT_UNLOCK (f->owner);
+}
+
+/* byte-stream buffers carry their arrival running time (tricklesrc's
+ * do-timestamp) */
+void
+gst_trickle_framer_set_timestamping (GstTrickleFramer * f, gboolean on)
+{
+  f->timestamping = on;
 }
 
 /* the event to send before the buffer gst_trickle_framer_feed() just
@@ -279,14 +293,15 @@ typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
   return buf;
 }
 
-/* a byte-stream buffer: stamped with its arrival, a segment's first one
- * marked as the keyframe it starts with */
+/* a byte-stream buffer: stamped with its arrival if asked, a segment's
+ * first one marked as the keyframe it starts with */
 static GstBuffer *
 stamp (GstTrickleFramer * f, GstBuffer * buf, GstClockTime now)
 {
   if (!buf)
     return NULL;
-  GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = now;
+  if (f->timestamping)
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = now;
   if (f->segment_begins) {
     f->segment_begins = FALSE;
     segment_buffer (f, now);

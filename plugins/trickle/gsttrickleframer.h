@@ -30,6 +30,9 @@ G_GNUC_INTERNAL
 void gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
     GstClockTime running_time, guint count);
 G_GNUC_INTERNAL
+void gst_trickle_framer_set_timestamping (GstTrickleFramer * f,
+    gboolean on);
+G_GNUC_INTERNAL
 GstEvent *gst_trickle_framer_take_event (GstTrickleFramer * f);
 
 G_GNUC_INTERNAL

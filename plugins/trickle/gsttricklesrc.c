@@ -26,7 +26,15 @@
  *   it ends. A channel without a Content-Type (e.g. fed by ffmpeg's
  *   segment muxer) gets its caps from typefinding its first bytes; if they
  *   are not recognised, a STREAM/TYPE_NOT_FOUND error (nothing is pushed:
- *   set `caps` to read such a channel);
+ *   set `caps` to read such a channel). The first buffer of each segment
+ *   (PAT/PMT and a keyframe, as publishers cut) has no DELTA_UNIT flag and
+ *   the others have it, and an upstream force-key-unit event is answered
+ *   with a downstream one before the next segment starting at or after
+ *   the time asked, so elements that split on keyframes split on segments.
+ *   With `do-timestamp=true` the buffers carry their arrival running time
+ *   (what hlssink needs); by default they carry none, and tsdemux maps the
+ *   stream's own PCR (arrival times would make it track a bursty arrival
+ *   as clock skew);
  * - frame formats (raw video/audio, JSON, JPEG...): one buffer per
  *   segment, timestamped with the running time at which it arrived.
  *
@@ -50,6 +58,9 @@
  * |[
  * gst-play-1.0 trickle://127.0.0.1:2939/cam
  * ]| the same through playbin (`trickles://` for HTTPS).
+ * |[
+ * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam do-timestamp=true ! hlssink target-duration=2
+ * ]| HLS from the channel, split at segment starts.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -387,6 +398,8 @@ gst_trickle_src_start (GstBaseSrc * src)
     return FALSE;
   }
   gst_trickle_framer_reset (self->framer);
+  gst_trickle_framer_set_timestamping (self->framer,
+      gst_base_src_get_do_timestamp (src));
   GST_OBJECT_LOCK (self);
   gst_trickle_framer_set_caps_override (self->framer, self->caps);
   self->subscriber = sub;

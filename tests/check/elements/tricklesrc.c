@@ -2173,7 +2173,8 @@ make_ts_channel (TrickleTestServer * ts, const gchar * ch)
 /* issue 10: `tricklesrc ! hlssink` wrote one file with
  * #EXTINF:18446743552. hlssink asks upstream for a keyframe every
  * target-duration and splits where a downstream force-key-unit comes;
- * tricklesrc answers at segment starts, with arrival timestamps: from 4 s
+ * tricklesrc answers at segment starts, with arrival timestamps
+ * (do-timestamp=true): from 4 s
  * of 0.5 s segments, several files of sane durations, each starting with a
  * PAT and decoding, all 120 frames there */
 GST_START_TEST (test_hlssink)
@@ -2194,7 +2195,7 @@ GST_START_TEST (test_hlssink)
   make_ts_channel (ts, "hls");
   dir = g_dir_make_tmp ("tricklesrc-XXXXXX", NULL);
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/hls "
-      "start-seq=0 ! hlssink target-duration=1 max-files=0 "
+      "start-seq=0 do-timestamp=true ! hlssink target-duration=1 max-files=0 "
       "playlist-length=0 location=%s/seg%%05d.ts "
       "playlist-location=%s/playlist.m3u8", ts->port, dir, dir);
   sub = trickle_test_start_pipeline (desc);
@@ -2259,8 +2260,8 @@ GST_START_TEST (test_hlssink)
 
 GST_END_TEST;
 
-/* issue 10: tricklesrc's MPEG-TS buffers carry their arrival running time
- * (never backwards) and the first buffer of each trickle segment (a
+/* issue 10: with do-timestamp, tricklesrc's MPEG-TS buffers carry their
+ * arrival running time (never backwards) and the first buffer of each trickle segment (a
  * keyframe with PAT/PMT) is the only one without DELTA_UNIT: the unmarked
  * buffers begin exactly where the segments do. (multifilesink
  * next-file=key-frame splits at most every 10 s of timestamps: no
@@ -2286,7 +2287,8 @@ GST_START_TEST (test_mpegts_marks)
   trickle_test_server_start (ts, NULL);
   make_ts_channel (ts, "marks");
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/marks "
-      "start-seq=0 ! appsink name=sink sync=false", ts->port);
+      "start-seq=0 do-timestamp=true ! appsink name=sink sync=false",
+      ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=60 ! "
