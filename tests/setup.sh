@@ -12,6 +12,7 @@ PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   curl openssl python3 python3-gi gir1.2-gstreamer-1.0 ffmpeg
+  stress-ng  # not run by the suite: to check it under load (README)
 )
 
 missing=()
