@@ -296,72 +296,169 @@ post_segment (guint port, const gchar * ch, gint seq, gsize size,
   g_free (path);
 }
 
+/* the seq of a segment post_segment() made (its bytes are
+ * trickle_test_make_data (size, seq)), checking every byte; fails if it is
+ * none of 0..@max */
+static gint
+segment_seq (GstBuffer * buf, gint max)
+{
+  GstMapInfo map;
+  gint seq;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  fail_unless (map.size >= 8);
+  for (seq = 0; seq <= max; seq++) {
+    GBytes *head = trickle_test_make_data (8, seq);
+    gboolean match = memcmp (g_bytes_get_data (head, NULL), map.data, 8) == 0;
+
+    g_bytes_unref (head);
+    if (match) {
+      GBytes *all = trickle_test_make_data (map.size, seq);
+
+      fail_unless (memcmp (g_bytes_get_data (all, NULL), map.data,
+              map.size) == 0, "segment %d: bytes differ", seq);
+      g_bytes_unref (all);
+      break;
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  fail_unless (seq <= max, "a buffer that is no segment");
+  return seq;
+}
+
+/* the highest seq a GET of a channel has waited on / been sent (server
+ * "subscriber-connected", preconnects included) */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gint64 max_seq;
+} GetWatch;
+
+static void
+get_watch_on_subscriber (GstTrickleHttpServer * server, const gchar * channel,
+    gint64 seq, GetWatch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->max_seq = MAX (w->max_seq, seq);
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static gboolean
+get_watch_reached (GetWatch * w, gint64 seq)
+{
+  gboolean reached;
+
+  g_mutex_lock (&w->lock);
+  reached = w->max_seq >= seq;
+  g_mutex_unlock (&w->lock);
+  return reached;
+}
+
 /* A subscriber joining late starts at the live edge; one that stalls past
  * the server's window gets a 470, jumps to the live edge with DISCONT and
- * a warning, and goes on */
+ * a warning, and goes on. Order, not timing: every frame it delivers is a
+ * whole segment, in order, DISCONT exactly where segments were skipped
+ * (when the jump happens depends on how fast each side runs: during the
+ * publishing, or once the stalled frames are pulled) */
 GST_START_TEST (test_late_and_stalled)
 {
   TrickleTestServer *ts = trickle_test_server_new_started ();
   GstElement *sub, *sink, *src;
   GstSample *sample;
+  GstBuffer *buf;
   GstBus *bus;
   GstMessage *msg;
+  GetWatch watch;
   gchar *desc;
-  gint seq;
+  gint seq, prev, gaps = 0;
+  gint64 deadline;
+  gboolean posted_last = FALSE;
+
+  g_mutex_init (&watch.lock);
+  g_cond_init (&watch.cond);
+  watch.max_seq = -1;
+  g_signal_connect (ts->server, "subscriber-connected",
+      G_CALLBACK (get_watch_on_subscriber), &watch);
 
   for (seq = 0; seq < 3; seq++)
     post_segment (ts->port, "late", seq, 1000, "application/x-test");
-  /* joins at the live edge: segment 3 */
+  /* joins at the live edge: segment 3, once its GET waits for it */
   desc = g_strdup_printf ("tricklesrc name=src location=http://127.0.0.1:%u/"
       "late ! appsink name=sink sync=false max-buffers=1", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
   src = trickle_test_get (sub, "src");
-  g_usleep (200 * 1000);
+  /* generous: only bounds a hang */
+  fail_unless (trickle_test_wait_channel_stat (ts, "late", "subscribers", 1,
+          30),
+      "the subscriber's GET never reached the server");
   post_segment (ts->port, "late", 3, 1000, "application/x-test");
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
   fail_unless (sample != NULL);
-  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer (sample)),
-      1000);
-  fail_unless (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
-          GST_BUFFER_FLAG_DISCONT));
+  buf = gst_sample_get_buffer (sample);
+  fail_unless_equals_int (gst_buffer_get_size (buf), 1000);
+  fail_unless_equals_int (segment_seq (buf, 3), 3);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
   gst_sample_unref (sample);
   fail_unless_equals_int (stat_u64 (src, "stats", "segments"), 1);
 
   /* stall: nobody pulls; 1 MiB segments overflow the subscriber's read
-   * queue (4 MiB) and the server's window (5 segments) */
+   * queue (4 MiB) and the server's window (5 segments): whatever it holds
+   * (queue, appsink, the segment being sent and the preconnected one),
+   * segments are lost */
   for (seq = 4; seq < 24; seq++)
     post_segment (ts->port, "late", seq, 1024 * 1024, "application/x-test");
-  /* drain what was queued before the stall; then the jump */
-  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-              2 * GST_SECOND))) {
-    gboolean discont = GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
-        GST_BUFFER_FLAG_DISCONT);
+  /* pull: each frame whole, in order, DISCONT iff a seq was skipped. The
+   * subscriber ends up at the live edge, 24, either after a jump or by
+   * reading on to it; 24 is posted once a GET waits for it. */
+  prev = 3;
+  deadline = g_get_monotonic_time () + 45 * G_USEC_PER_SEC;
+  while (prev < 24) {
+    gboolean discont;
+
+    if (!posted_last && get_watch_reached (&watch, 24)) {
+      post_segment (ts->port, "late", 24, 2000, "application/x-test");
+      posted_last = TRUE;
+    }
+    /* generous: only bounds a hang */
+    fail_unless (g_get_monotonic_time () < deadline,
+        "stuck after segment %d (24 posted: %d)", prev, posted_last);
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        100 * GST_MSECOND);
+    if (!sample)
+      continue;
+    buf = gst_sample_get_buffer (sample);
+    seq = segment_seq (buf, 24);
+    discont = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT);
     gst_sample_unref (sample);
-    if (discont)
-      fail_unless (FALSE, "DISCONT before the jump");
+    fail_unless (seq > prev, "segment %d after %d", seq, prev);
+    if (seq == prev + 1) {
+      fail_if (discont, "DISCONT on segment %d, which follows %d", seq, prev);
+    } else {
+      fail_unless (discont, "no DISCONT on segment %d after %d", seq, prev);
+      gaps++;
+    }
+    prev = seq;
   }
+  fail_unless (gaps >= 1, "the stall lost no segment");
   fail_unless (stat_u64 (src, "stats", "jumps") >= 1, "no 470 jump");
   bus = gst_element_get_bus (sub);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning for the lost segments");
   gst_message_unref (msg);
   gst_object_unref (bus);
-  /* after the jump: the next segment, marked DISCONT */
-  post_segment (ts->port, "late", 24, 2000, "application/x-test");
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
-  fail_unless (sample != NULL);
-  fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer (sample)),
-      2000);
-  fail_unless (GST_BUFFER_FLAG_IS_SET (gst_sample_get_buffer (sample),
-          GST_BUFFER_FLAG_DISCONT));
-  gst_sample_unref (sample);
 
   gst_object_unref (src);
   gst_object_unref (sink);
   trickle_test_stop_pipeline (sub);
+  g_signal_handlers_disconnect_by_func (ts->server, get_watch_on_subscriber,
+      &watch);
   trickle_test_server_free (ts);
+  g_mutex_clear (&watch.lock);
+  g_cond_clear (&watch.cond);
 }
 
 GST_END_TEST;
