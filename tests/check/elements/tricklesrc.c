@@ -29,6 +29,47 @@ have_h264 (void)
 }
 
 
+/* the first error posted on @p's bus, as text (for failure messages) */
+static gchar *
+bus_error (GstElement * p)
+{
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GError *err = NULL;
+  gchar *dbg = NULL, *text;
+
+  gst_object_unref (bus);
+  if (!msg)
+    return g_strdup ("none");
+  gst_message_parse_error (msg, &err, &dbg);
+  text = g_strdup_printf ("%s (%s)", err->message, GST_STR_NULL (dbg));
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  return text;
+}
+
+/* a sample from @sink of @sub (published by @pub, or NULL), waiting up to
+ * @seconds; fails with what the pipelines said if none comes */
+static GstSample *
+pull_or_fail (GstElement * sub, GstElement * pub, const gchar * sink_name,
+    guint seconds, const gchar * what)
+{
+  GstElement *sink = trickle_test_get (sub, sink_name);
+  GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+      seconds * GST_SECOND);
+
+  gst_object_unref (sink);
+  if (!sample) {
+    gchar *sub_err = bus_error (sub);
+    gchar *pub_err = pub ? bus_error (pub) : g_strdup ("-");
+
+    fail_unless (sample != NULL, "%s (subscriber error: %s; publisher "
+        "error: %s)", what, sub_err, pub_err);
+  }
+  return sample;
+}
+
 /* waits for EOS or an error on @p; returns the message */
 static GstMessage *
 wait_end (GstElement * p, guint seconds)
@@ -840,7 +881,7 @@ GST_START_TEST (test_tls)
 {
   TrickleTestServer *ts;
   GTlsCertificate *cert;
-  GstElement *sub, *pub, *sink;
+  GstElement *sub, *pub;
   GstMessage *msg;
   GstSample *sample;
   gchar *dir = NULL, *ca, *desc;
@@ -862,22 +903,22 @@ GST_START_TEST (test_tls)
       ts->port, ca);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  fail_unless (trickle_test_wait_channel_stat (ts, "sec", "segments", 1, 60),
-      "the publisher published nothing over https");
+  if (!trickle_test_wait_channel_stat (ts, "sec", "segments", 1, 60)) {
+    gchar *pub_err = bus_error (pub);
+
+    fail_unless (FALSE, "the publisher published nothing over https "
+        "(error: %s)", pub_err);
+  }
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
       "ca-file=%s ! appsink name=sink sync=false", ts->port, ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 3; i++) {
-    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        60 * GST_SECOND);
-    fail_unless (sample != NULL, "no frame over https");
+    sample = pull_or_fail (sub, pub, "sink", 60, "no frame over https");
     fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
             (sample)), 32 * 32 * 3 / 2);
     gst_sample_unref (sample);
   }
-  gst_object_unref (sink);
   trickle_test_stop_pipeline (sub);
 
   /* accept-any-certificate (by address: the name does not match) */
@@ -886,12 +927,9 @@ GST_START_TEST (test_tls)
       ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
-  sink = trickle_test_get (sub, "sink");
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      60 * GST_SECOND);
-  fail_unless (sample != NULL, "no frame with accept-any-certificate");
+  sample = pull_or_fail (sub, pub, "sink", 60,
+      "no frame with accept-any-certificate");
   gst_sample_unref (sample);
-  gst_object_unref (sink);
   trickle_test_stop_pipeline (sub);
   trickle_test_stop_pipeline (pub);
 
