@@ -31,8 +31,9 @@
  * A skipped seq (a 470 because the subscriber fell out of the server's
  * window, or a broken connection) marks the next buffer DISCONT; a 470
  * also posts a warning. A channel that does not exist (404) is waited for
- * `wait-timeout` seconds (subscribers often start before publishers), then
- * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
+ * `wait-timeout` seconds (subscribers often start before publishers: when
+ * it appears it is read from its first segment), then is a
+ * RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
  * EOS. No connection, or a 5xx, is retried `retries` times.
  *
  * ## Example launch lines

@@ -504,6 +504,80 @@ GST_START_TEST (test_late_and_stalled)
 
 GST_END_TEST;
 
+static gchar *accept_request_head_keep (GSocket * listener, GSocket ** conn);
+
+/* A subscriber that started before its channel existed reads the channel
+ * from its first segment, however many segments were published before it
+ * noticed the channel (its 404 polls are 100 ms apart, longer on a busy
+ * machine; low-latency segments are shorter). Deterministic: the test
+ * answers the subscriber's first GET with a 404 itself, then the real
+ * server comes up on that port with three segments already published. */
+GST_START_TEST (test_channel_appears)
+{
+  GSocket *listener = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  const gchar *not_found = "HTTP/1.1 404 Not Found\r\nContent-Length: 16\r\n"
+      "Connection: close\r\n\r\nStream not found";
+  TrickleTestServer *ts;
+  GstTrickleChannel *ch;
+  GstElement *sub;
+  GstSample *sample;
+  GSocket *conn;
+  gchar *desc, *head;
+  guint port;
+  gint seq;
+
+  fail_unless (g_socket_bind (listener, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (listener, NULL));
+  bound = g_socket_get_local_address (listener, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/fresh ! "
+      "appsink name=sink sync=false", port);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+
+  /* the subscriber's first GET (the live edge): the channel is unknown */
+  head = accept_request_head_keep (listener, &conn);
+  fail_unless (g_str_has_prefix (head, "GET /fresh/-1 "), "%s", head);
+  g_free (head);
+  g_socket_close (listener, NULL);
+
+  /* the channel appears, with three segments, before the next poll */
+  ts = trickle_test_server_new ();
+  ch = gst_trickle_channel_store_create (ts->store, "fresh",
+      "application/x-test", NULL);
+  for (seq = 0; seq < 3; seq++) {
+    GBytes *data = trickle_test_make_data (1000, seq);
+
+    fail_unless (gst_trickle_channel_write_segment (ch, data, NULL));
+    g_bytes_unref (data);
+  }
+  gst_trickle_channel_unref (ch);
+  trickle_test_server_start (ts, "port", port, NULL);
+  fail_unless_equals_int (g_socket_send (conn, not_found, strlen (not_found),
+          NULL, NULL), strlen (not_found));
+  g_socket_close (conn, NULL);
+
+  for (seq = 0; seq < 3; seq++) {
+    sample = pull_or_fail (sub, NULL, "sink", 30, "no segment");
+    fail_unless_equals_int (segment_seq (gst_sample_get_buffer (sample), 3),
+        seq);
+    gst_sample_unref (sample);
+  }
+
+  trickle_test_stop_pipeline (sub);
+  trickle_test_server_free (ts);
+  g_object_unref (conn);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (listener);
+}
+
+GST_END_TEST;
+
 /* 404: RESOURCE/NOT_FOUND, at once or after wait-timeout */
 GST_START_TEST (test_not_found)
 {
@@ -1180,6 +1254,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_raw_roundtrip);
   tcase_add_test (tc, test_json_messages);
   tcase_add_test (tc, test_late_and_stalled);
+  tcase_add_test (tc, test_channel_appears);
   tcase_add_test (tc, test_not_found);
   tcase_add_test (tc, test_state_change_never_waits);
   tcase_add_test (tc, test_uri_handler);
