@@ -37,7 +37,8 @@
  *   (#GstTrickleWaiter). Timeouts are checked on a 10-100 ms tick. TLS
  *   handshakes run off the workers (one thread drives them, GTask's pool
  *   runs them), each begun only once the client's first bytes arrive, so
- *   they never stall a worker and idle TLS connections cost nothing.
+ *   they never stall a worker and an idle TLS connection costs neither a
+ *   TLS set-up nor a thread.
  * - Parsing: libsoup parses request heads (soup_headers_parse_request());
  *   the body framing (Content-Length or chunked) is decoded here, so a
  *   publisher that disconnects before the terminating chunk is always
