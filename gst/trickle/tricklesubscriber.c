@@ -26,9 +26,10 @@
  *
  * Answers: 470 (the segment left the server's window) jumps to
  * `Lp-Trickle-Latest`; 404 waits for the channel up to `wait-timeout`
- * (a channel that appears is read from its first segment), then fails; `Lp-Trickle-Closed` is the end of the stream; a failed
- * connection or a 5xx is retried `retries` times with a doubling delay
- * (0.25 s up to 4 s), the count restarting after every good answer.
+ * (a channel that appears is read from its first segment), then fails;
+ * `Lp-Trickle-Closed` is the end of the stream; a failed connection or a
+ * 5xx is retried `retries` times with a doubling delay (0.25 s up to 4 s),
+ * the count restarting after every good answer.
  *
  * Threads: the #SoupSession lives in a thread of its own with its own
  * #GMainContext, where every libsoup call happens. Bodies are read there
