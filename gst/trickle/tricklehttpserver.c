@@ -35,7 +35,10 @@
  *   a writer on any thread wakes a reader by queueing its connection on
  *   the reader's worker and signalling that worker's eventfd
  *   (#GstTrickleWaiter). Timeouts are checked on a 10-100 ms tick. TLS
- *   handshakes run in a small thread pool so they never stall a worker.
+ *   handshakes run off the workers (one thread drives them, GTask's pool
+ *   runs them), each begun only once the client's first bytes arrive, so
+ *   they never stall a worker and an idle TLS connection costs neither a
+ *   TLS set-up nor a thread.
  * - Parsing: libsoup parses request heads (soup_headers_parse_request());
  *   the body framing (Content-Length or chunked) is decoded here, so a
  *   publisher that disconnects before the terminating chunk is always
@@ -1820,35 +1823,36 @@ next_worker (GstTrickleHttpServer * server)
 }
 
 /* TLS handshakes run asynchronously on one thread of their own, each
- * bounded by header-timeout, so slow or idle TLS clients never hold a
- * worker (nor each other) */
+ * bounded by header-timeout (counted from the accept), so slow or idle TLS
+ * clients never hold a worker (nor each other). A connection's TLS state
+ * is only set up once its first bytes (the ClientHello) arrive: setting it
+ * up costs real CPU (milliseconds, far more in sanitized builds) and
+ * glib-networking runs each handshake as a blocking call on a thread of
+ * GTask's pool (10 threads; while all are busy it adds one every 100 ms,
+ * then slower: about 100 after a minute), so connections that send
+ * nothing must take neither, or a client arriving after many of them
+ * waits behind them. */
 typedef struct
 {
   GstTrickleHttpServer *server;
   Incoming *in;
-  GCancellable *cancellable;
+  GSource *readable;            /* waiting for the ClientHello; else NULL */
+  GCancellable *cancellable;    /* the handshake (once started) */
   GSource *timeout;
   GList link;
 } Handshake;
 
-static gboolean
-handshake_timeout (gpointer data)
-{
-  Handshake *hs = data;
-
-  g_cancellable_cancel (hs->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
+/* the handshake's end, or the connection's before it started: hands the
+ * connection to a worker or closes it */
 static void
-handshake_done (GObject * source, GAsyncResult * res, gpointer data)
+handshake_finish (Handshake * hs, gboolean ok)
 {
-  Handshake *hs = data;
   GstTrickleHttpServer *server = hs->server;
-  gboolean ok;
 
-  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res,
-      NULL);
+  if (hs->readable) {
+    g_source_destroy (hs->readable);
+    g_source_unref (hs->readable);
+  }
   g_source_destroy (hs->timeout);
   g_source_unref (hs->timeout);
   g_queue_unlink (&server->tls_handshakes, &hs->link);
@@ -1856,14 +1860,75 @@ handshake_done (GObject * source, GAsyncResult * res, gpointer data)
     worker_hand_over (next_worker (server), hs->in);
   else
     incoming_free (hs->in);
-  g_object_unref (hs->cancellable);
+  g_clear_object (&hs->cancellable);
   g_free (hs);
+}
+
+static gboolean
+handshake_timeout (gpointer data)
+{
+  Handshake *hs = data;
+
+  if (hs->readable)
+    handshake_finish (hs, FALSE);       /* not a byte came */
+  else
+    g_cancellable_cancel (hs->cancellable);     /* handshake_done follows */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handshake_done (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Handshake *hs = data;
+  gboolean ok;
+
+  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res,
+      NULL);
+  handshake_finish (hs, ok);
+}
+
+/* the first bytes arrived: now the TLS state is worth setting up. A peer
+ * that left without a byte is closed without it (a client that gives up
+ * on many idle connections at once must not cost a setup each). */
+static gboolean
+handshake_begin (GSocket * socket, GIOCondition cond, gpointer data)
+{
+  Handshake *hs = data;
+  GstTrickleHttpServer *server = hs->server;
+  GSocketConnection *base;
+  GIOStream *tls;
+  gchar byte;
+  gssize n;
+
+  n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0) {
+    handshake_finish (hs, FALSE);
+    return G_SOURCE_REMOVE;
+  }
+  g_source_destroy (hs->readable);
+  g_clear_pointer (&hs->readable, g_source_unref);
+  base = g_socket_connection_factory_create_connection (hs->in->socket);
+  tls = g_tls_server_connection_new (G_IO_STREAM (base),
+      server->tls_certificate, NULL);
+  g_object_unref (base);
+  if (!tls) {
+    handshake_finish (hs, FALSE);
+    return G_SOURCE_REMOVE;
+  }
+  hs->in->stream = tls;
+  hs->cancellable = g_cancellable_new ();
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls),
+      G_PRIORITY_DEFAULT, hs->cancellable, handshake_done, hs);
+  return G_SOURCE_REMOVE;
 }
 
 typedef struct
 {
   GstTrickleHttpServer *server;
   Incoming *in;
+  gint64 accepted;              /* monotonic time of the accept */
 } HandshakeStart;
 
 static void
@@ -1881,28 +1946,27 @@ handshake_start (gpointer data)
 {
   HandshakeStart *st = data;
   GstTrickleHttpServer *server = st->server;
-  GSocketConnection *base;
-  GIOStream *tls;
   Handshake *hs;
+  gint64 left_ms;
 
-  base = g_socket_connection_factory_create_connection (st->in->socket);
-  tls = g_tls_server_connection_new (G_IO_STREAM (base),
-      server->tls_certificate, NULL);
-  g_object_unref (base);
-  if (!tls)
+  /* stopping: handshake_cancel_all may have run already */
+  if (g_atomic_int_get (&server->stopping))
     return G_SOURCE_REMOVE;     /* st->in freed with st */
   hs = g_new0 (Handshake, 1);
   hs->server = server;
   hs->in = g_steal_pointer (&st->in);
-  hs->in->stream = tls;
-  hs->cancellable = g_cancellable_new ();
-  hs->timeout = g_timeout_source_new_seconds (server->header_timeout);
+  left_ms = ((gint64) server->header_timeout * G_USEC_PER_SEC -
+      (g_get_monotonic_time () - st->accepted)) / 1000;
+  hs->timeout = g_timeout_source_new (MAX (left_ms, 0));
   g_source_set_callback (hs->timeout, handshake_timeout, hs, NULL);
   g_source_attach (hs->timeout, server->tls_context);
+  hs->readable = g_socket_create_source (hs->in->socket,
+      G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (hs->readable, G_SOURCE_FUNC (handshake_begin), hs,
+      NULL);
+  g_source_attach (hs->readable, server->tls_context);
   hs->link.data = hs;
   g_queue_push_tail_link (&server->tls_handshakes, &hs->link);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls),
-      G_PRIORITY_DEFAULT, hs->cancellable, handshake_done, hs);
   return G_SOURCE_REMOVE;
 }
 
@@ -1910,10 +1974,17 @@ static gboolean
 handshake_cancel_all (gpointer data)
 {
   GstTrickleHttpServer *server = data;
-  GList *l;
+  GList *l, *next;
 
-  for (l = server->tls_handshakes.head; l; l = l->next)
-    g_cancellable_cancel (((Handshake *) l->data)->cancellable);
+  for (l = server->tls_handshakes.head; l; l = next) {
+    Handshake *hs = l->data;
+
+    next = l->next;
+    if (hs->readable)
+      handshake_finish (hs, FALSE);
+    else
+      g_cancellable_cancel (hs->cancellable);
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -1948,6 +2019,7 @@ accept_all (GstTrickleHttpServer * server)
       HandshakeStart *st = g_new0 (HandshakeStart, 1);
       st->server = server;
       st->in = in;
+      st->accepted = g_get_monotonic_time ();
       g_main_context_invoke_full (server->tls_context, G_PRIORITY_DEFAULT,
           handshake_start, st, handshake_start_free);
     } else

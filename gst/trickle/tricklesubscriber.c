@@ -27,10 +27,11 @@
  * Answers: 470 (the segment left the server's window) jumps to
  * `Lp-Trickle-Latest`; 404 before the first segment (or after the server
  * could not be reached: a restarted server) waits for the channel up to
- * `wait-timeout`, then fails; a 404 while following the channel (it was
- * deleted) and `Lp-Trickle-Closed` are the end of the stream; a failed
- * connection or a 5xx is retried `retries` times with a doubling delay
- * (0.25 s up to 4 s), the count restarting after every good answer.
+ * `wait-timeout` (a channel that appears is read from its first segment),
+ * then fails; a 404 while following the channel (it was deleted) and
+ * `Lp-Trickle-Closed` are the end of the stream; a failed connection or a
+ * 5xx is retried `retries` times with a doubling delay (0.25 s up to 4 s),
+ * the count restarting after every good answer.
  *
  * Threads: the #SoupSession lives in a thread of its own with its own
  * #GMainContext, where every libsoup call happens. Bodies are read there
@@ -446,9 +447,15 @@ current_answered (GstTrickleSubscriber * sub)
     if (sub->wait_timeout_ms < 0 || now - sub->not_found_since <
         (gint64) sub->wait_timeout_ms * 1000) {
       /* subscribers often start before their publisher. A channel that
-       * appears is new to us: read from the segment being written then
-       * (-2: from its first byte), unless a seq was asked for */
-      g->seq = sub->start_seq >= 0 && sub->last_seq < 0 ? sub->start_seq : -2;
+       * appears before we read anything is new to us: read it from its
+       * first segment (however many were published between two polls;
+       * a 470 jumps to its live edge if that one is gone), unless a seq
+       * was asked for. One that comes back (a restarted server) is read
+       * from the segment being written then (-2: from its first byte). */
+      if (sub->last_seq >= 0)
+        g->seq = -2;
+      else
+        g->seq = sub->start_seq >= 0 ? sub->start_seq : 0;
       retry_later (sub, NOT_FOUND_POLL_MS);
       return;
     }

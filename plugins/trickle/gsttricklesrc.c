@@ -43,9 +43,10 @@
  * died in the middle of it: the server ends the answer without the end of
  * the body) marks the next buffer DISCONT and posts a warning; a cut-off
  * segment is counted in `stats` (`incomplete`) and its "trickle-segment"
- * message says `complete=false`. A channel that does not exist (404) is waited for
- * `wait-timeout` seconds (subscribers often start before publishers), then
- * is a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
+ * message says `complete=false`. A channel that does not exist (404) is
+ * waited for `wait-timeout` seconds (subscribers often start before
+ * publishers: when it appears it is read from its first segment), then is
+ * a RESOURCE/NOT_FOUND error. A closed channel (`Lp-Trickle-Closed`) is
  * EOS, and so is a 404 once the channel was being followed (it was
  * deleted), unless the server could not be reached just before (a
  * restarted server: its channel is waited for). No connection, or a 5xx,

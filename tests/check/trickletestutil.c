@@ -849,6 +849,37 @@ trickle_test_request (guint port, const gchar * method, const gchar * path,
 /* ------------------------------------------------------------------------ */
 /* Misc */
 
+gboolean
+trickle_test_wait_channel_stat (TrickleTestServer * ts, const gchar * name,
+    const gchar * field, guint64 min, guint timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () +
+      (gint64) timeout_s * G_USEC_PER_SEC;
+
+  for (;;) {
+    GstTrickleChannel *ch = gst_trickle_channel_store_lookup (ts->store, name);
+
+    if (ch) {
+      GstStructure *st = gst_trickle_channel_get_stats (ch);
+      const GValue *v = gst_structure_get_value (st, field);
+      GValue u = G_VALUE_INIT;
+      guint64 n;
+
+      fail_unless (v != NULL, "no channel statistic %s", field);
+      g_value_init (&u, G_TYPE_UINT64);
+      fail_unless (g_value_transform (v, &u));
+      n = g_value_get_uint64 (&u);
+      gst_structure_free (st);
+      gst_trickle_channel_unref (ch);
+      if (n >= min)
+        return TRUE;
+    }
+    if (g_get_monotonic_time () >= deadline)
+      return FALSE;
+    g_usleep (10 * 1000);
+  }
+}
+
 GTlsCertificate *
 trickle_test_make_certificate (gchar ** tmpdir)
 {

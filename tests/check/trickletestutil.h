@@ -206,6 +206,16 @@ TrickleTestConn *trickle_test_request (guint port, const gchar * method,
 /* ------------------------------------------------------------------------ */
 /* Misc */
 
+/* Waits until channel @name of @ts exists and its statistic @field
+ * (gst_trickle_channel_get_stats(): "segments" completed, "subscribers"
+ * = HTTP GETs open on it, waiting ones included...) is at least @min: the
+ * event a test needs before its next step (publishing what a subscriber
+ * must be waiting for, starting a subscriber once a channel is live).
+ * FALSE if that did not happen within @timeout_s (a bound on a hang, not a
+ * measure). */
+gboolean trickle_test_wait_channel_stat (TrickleTestServer * ts,
+    const gchar * name, const gchar * field, guint64 min, guint timeout_s);
+
 /* Makes a self-signed certificate for CN=localhost with openssl in a new
  * temporary directory. Returns NULL (and a message) when openssl is missing
  * or fails. *tmpdir receives the directory to pass to

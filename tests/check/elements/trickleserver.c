@@ -284,8 +284,38 @@ typedef struct
   gboolean closed;
   GMutex lock;
   GCond cond;
-  gint64 waiting_seq;
+  gint64 connected;             /* the highest seq a GET of it waits on (as
+                                 * the server says) */
 } Subscriber;
+
+static void
+on_subscriber_connected (GstElement * server, const gchar * channel,
+    gint64 seq, Subscriber * sub)
+{
+  if (g_strcmp0 (channel, "chan") != 0)
+    return;
+  g_mutex_lock (&sub->lock);
+  sub->connected = MAX (sub->connected, seq);
+  g_cond_broadcast (&sub->cond);
+  g_mutex_unlock (&sub->lock);
+}
+
+/* until the subscriber's GET of @seq is on the server (the event to
+ * publish @seq on: a GET -1 that came later would wait for the one after
+ * it); 30 s only bounds a hang */
+static void
+wait_get_of (Subscriber * sub, gint64 seq)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&sub->lock);
+  while (sub->connected < seq)
+    if (!g_cond_wait_until (&sub->cond, &sub->lock, deadline))
+      break;
+  g_mutex_unlock (&sub->lock);
+  fail_unless (sub->connected >= seq, "no GET of segment %" G_GINT64_FORMAT,
+      seq);
+}
 
 /* A subscriber as the reference clients behave: start at -1, follow
  * Lp-Trickle-Seq + 1, stop on Lp-Trickle-Closed. */
@@ -304,10 +334,6 @@ subscriber_thread (gpointer data)
     SoupMessageHeaders *h;
     const gchar *s;
 
-    g_mutex_lock (&sub->lock);
-    sub->waiting_seq = seq;
-    g_cond_broadcast (&sub->cond);
-    g_mutex_unlock (&sub->lock);
     in = soup_session_send (session, msg, NULL, NULL);
     fail_unless (in != NULL);
     h = soup_message_get_response_headers (msg);
@@ -364,16 +390,14 @@ GST_START_TEST (test_reference_usage_pattern)
   fail_unless_equals_int (soup_message_get_status (msg), 200);
   g_object_unref (msg);
 
-  sub.waiting_seq = -100;
+  sub.connected = -1;
+  g_signal_connect (server, "subscriber-connected",
+      G_CALLBACK (on_subscriber_connected), &sub);
   thread = g_thread_new ("sub", subscriber_thread, &sub);
   for (i = 0; i < 3; i++) {
     gchar body[16];
     /* the subscriber is already waiting on the next seq (preconnect) */
-    g_mutex_lock (&sub.lock);
-    while (sub.waiting_seq != (i == 0 ? -1 : i))
-      g_cond_wait (&sub.cond, &sub.lock);
-    g_mutex_unlock (&sub.lock);
-    g_usleep (20 * 1000);
+    wait_get_of (&sub, i);
     g_snprintf (body, sizeof (body), "seg%d;", i);
     url = g_strdup_printf ("%s/%d", sub.base, i);
     msg = http (session, "POST", url, body, NULL, "Content-Type",
@@ -382,11 +406,7 @@ GST_START_TEST (test_reference_usage_pattern)
     g_object_unref (msg);
     g_free (url);
   }
-  g_mutex_lock (&sub.lock);
-  while (sub.waiting_seq != 3)
-    g_cond_wait (&sub.cond, &sub.lock);
-  g_mutex_unlock (&sub.lock);
-  g_usleep (20 * 1000);
+  wait_get_of (&sub, 3);
   msg = http (session, "DELETE", sub.base, NULL, NULL, NULL, NULL);
   fail_unless_equals_int (soup_message_get_status (msg), 200);
   g_object_unref (msg);
@@ -396,13 +416,15 @@ GST_START_TEST (test_reference_usage_pattern)
   fail_unless_equals_int (sub.segments, 3);
   fail_unless_equals_string (sub.received->str, "seg0;seg1;seg2;");
 
+  g_object_unref (session);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_signal_handlers_disconnect_by_func (server, on_subscriber_connected,
+      &sub);
+  gst_object_unref (pipeline);
   g_string_free (sub.received, TRUE);
   g_free (sub.base);
   g_mutex_clear (&sub.lock);
   g_cond_clear (&sub.cond);
-  g_object_unref (session);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
 }
 
 GST_END_TEST;

@@ -50,6 +50,36 @@ server_port (GstElement * chain)
   return port;
 }
 
+/* waits until a GET is open on @channel of the chain's server "srv" (the
+ * subscriber waits for its next segment): the event a test needs before it
+ * publishes frames that subscriber must see from the first. 30 s only
+ * bounds a hang. */
+static void
+wait_subscribed (GstElement * chain, const gchar * channel)
+{
+  GstElement *srv = trickle_test_get (chain, "srv");
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  guint subs = 0;
+
+  for (;;) {
+    GstStructure *stats = NULL;
+    const GValue *v;
+
+    g_object_get (srv, "stats", &stats, NULL);
+    v = stats ? gst_structure_get_value (stats, channel) : NULL;
+    if (v && GST_VALUE_HOLDS_STRUCTURE (v))
+      gst_structure_get_uint (gst_value_get_structure (v), "subscribers",
+          &subs);
+    if (stats)
+      gst_structure_free (stats);
+    if (subs >= 1 || g_get_monotonic_time () >= deadline)
+      break;
+    g_usleep (10 * 1000);
+  }
+  gst_object_unref (srv);
+  fail_unless (subs >= 1, "no subscriber on %s", channel);
+}
+
 /* pulls frames from an appsink until @n or a timeout */
 static GPtrArray *
 pull_frames (GstElement * sink, guint n, guint timeout_s)
@@ -119,13 +149,14 @@ GST_START_TEST (test_raw_chain)
       "video-out ! appsink name=sink sync=false", port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
+  wait_subscribed (chain, "video-out");
   desc = g_strdup_printf ("videotestsrc num-buffers=10 is-live=true "
       "pattern=smpte75 ! " RAW_CAPS " ! tricklesink "
       "location=http://127.0.0.1:%u/video-in", port);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
-  got = pull_frames (sink, 10, 10);
+  got = pull_frames (sink, 10, 30);
   gst_object_unref (sink);
   fail_unless_equals_int (got->len, 10);
 
@@ -245,6 +276,7 @@ GST_START_TEST (test_h264_chain)
       "video/x-raw,format=I420 ! appsink name=sink sync=false", port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
+  wait_subscribed (chain, "video-out");
   desc = g_strdup_printf ("videotestsrc num-buffers=60 is-live=true "
       "pattern=smpte75 ! video/x-raw," H264_SIZE ",framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=10 ! mpegtsmux ! "
@@ -252,13 +284,14 @@ GST_START_TEST (test_h264_chain)
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
-  got = pull_frames (sink, 60, 3);
-  gst_object_unref (sink);
   /* all 60, but for the last frame held by each of the two MPEG-TS
    * demuxers (the worker's and the subscriber's): a video PES carries no
    * length, so a demuxer hands a frame on when the next one begins; the
-   * stream goes on (the input channel stays open), nothing else ends it */
-  fail_unless (got->len >= 58, "%u frames", got->len);
+   * stream goes on (the input channel stays open), nothing else ends it.
+   * So 58 are waited for (30 s between two only bounds a hang). */
+  got = pull_frames (sink, 58, 30);
+  gst_object_unref (sink);
+  fail_unless (got->len == 58, "%u frames", got->len);
   for (i = 1; i < got->len; i++)
     fail_unless (GST_BUFFER_PTS (g_ptr_array_index (got, i)) >
         GST_BUFFER_PTS (g_ptr_array_index (got, i - 1)), "out of order");
@@ -491,6 +524,7 @@ GST_START_TEST (test_publisher_comes_back)
       "video-out ! appsink name=sink sync=false", port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
+  wait_subscribed (chain, "video-out");
   sink = trickle_test_get (sub, "sink");
   for (run = 0; run < 3; run++) {
     GstMessage *msg;

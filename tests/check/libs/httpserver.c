@@ -2859,43 +2859,175 @@ GST_START_TEST (test_http10_subscriber)
 GST_END_TEST;
 
 /* idle TCP connections to an HTTPS server do not hold up handshakes */
+/* A GET over TLS made once many TLS connections sit idle (connected, not
+ * a byte sent) is answered while they are still waiting: idle connections
+ * cost the server nothing until their ClientHello arrives, so neither the
+ * setting up of their TLS state nor a handshake thread each (GTask's pool
+ * starts at 10 threads and grows by one every 100+ ms) delays the others.
+ * Order, not time: every idle connection must still be open when the answer
+ * arrives, i.e. the answer came before the first of them reached
+ * header-timeout (20 s, the generous deadline: a server that held the
+ * request up behind the idle ones answers after they time out). */
+#define N_IDLE_TLS 100
+
 GST_START_TEST (test_tls_idle_connections_do_not_block)
 {
   TrickleTestServer *ts;
-  TrickleTestConn *idle[8];
+  TrickleTestConn *idle[N_IDLE_TLS];
   GTlsCertificate *cert;
   SoupSession *session;
   SoupMessage *msg;
   GBytes *body;
   gchar *tmpdir = NULL, *url;
-  gint64 start;
   guint i;
 
   cert = trickle_test_make_certificate (&tmpdir);
-  if (!cert)
+  if (!cert) {
+    trickle_test_remove_tmpdir (tmpdir);
+    g_free (tmpdir);
     return;
+  }
   ts = trickle_test_server_new ();
   trickle_test_server_start (ts, "tls-certificate", cert, "header-timeout",
       20, NULL);
-  for (i = 0; i < G_N_ELEMENTS (idle); i++)
-    idle[i] = trickle_test_conn_new (ts->port);
-  session = soup_session_new ();
   url = trickle_test_server_url (ts, TRUE, "/x/next");
-  msg = soup_message_new ("GET", url);
-  g_signal_connect (msg, "accept-certificate",
-      G_CALLBACK (accept_any_certificate), NULL);
-  start = g_get_monotonic_time ();
-  body = soup_session_send_and_read (session, msg, NULL, NULL);
-  fail_unless (body != NULL);
+
+  /* one request first, so that one-time set-up (of the TLS backend, on
+   * both sides) is not counted against the idle connections */
+  session = soup_session_new ();
+  msg = soup_request (session, "GET", url, NULL, NULL, &body);
   fail_unless_equals_int (soup_message_get_status (msg), 404);
-  /* far below header-timeout (20 s) */
-  fail_unless (g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC);
+  g_bytes_unref (body);
+  g_object_unref (msg);
+  g_object_unref (session);
+
+  for (i = 0; i < N_IDLE_TLS; i++)
+    idle[i] = trickle_test_conn_new (ts->port);
+
+  /* a new session: a new connection, with its own handshake, accepted
+   * after the idle ones. No client timeout: the idle connections' state
+   * below tells whether the answer came in time. */
+  session = soup_session_new_with_options ("timeout", 0, NULL);
+  msg = soup_request (session, "GET", url, NULL, NULL, &body);
+  fail_unless_equals_int (soup_message_get_status (msg), 404);
+  for (i = 0; i < N_IDLE_TLS; i++)
+    fail_unless (!trickle_test_conn_has_data (idle[i], 0),
+        "idle TLS connection %u was closed before the other client was "
+        "answered: the idle connections held it up", i);
+
   g_bytes_unref (body);
   g_object_unref (msg);
   g_object_unref (session);
   g_free (url);
-  for (i = 0; i < G_N_ELEMENTS (idle); i++)
+  for (i = 0; i < N_IDLE_TLS; i++)
     trickle_test_conn_free (idle[i]);
+  trickle_test_server_free (ts);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (tmpdir);
+  g_free (tmpdir);
+}
+
+GST_END_TEST;
+
+/* Nor do idle TLS connections that leave without a byte: a client that
+ * gives up on many at once costs the server no TLS set-up per connection,
+ * so the next client's handshake is not queued behind theirs. Order: that
+ * client is answered, i.e. its handshake began before header-timeout (20 s
+ * from its accept, generous) cut it off; behind a set-up per closed
+ * connection (tens of milliseconds each, far more in sanitized builds) it
+ * would not have. */
+#define N_CLOSING_TLS 1000
+
+GST_START_TEST (test_tls_idle_connections_closing)
+{
+  TrickleTestServer *ts;
+  TrickleTestConn **idle;
+  GTlsCertificate *cert;
+  SoupSession *session;
+  SoupMessage *msg;
+  GBytes *body;
+  gchar *tmpdir = NULL, *url;
+  guint i, round;
+
+  cert = trickle_test_make_certificate (&tmpdir);
+  if (!cert) {
+    trickle_test_remove_tmpdir (tmpdir);
+    g_free (tmpdir);
+    return;
+  }
+  ts = trickle_test_server_new ();
+  trickle_test_server_start (ts, "tls-certificate", cert, "header-timeout",
+      20, NULL);
+  url = trickle_test_server_url (ts, TRUE, "/x/next");
+  idle = g_new0 (TrickleTestConn *, N_CLOSING_TLS);
+
+  /* round 0 pays the one-time set-up of the TLS backend (both sides); in
+   * round 1 the connections all leave first */
+  for (round = 0; round < 2; round++) {
+    if (round == 1) {
+      for (i = 0; i < N_CLOSING_TLS; i++)
+        idle[i] = trickle_test_conn_new (ts->port);
+      for (i = 0; i < N_CLOSING_TLS; i++)
+        trickle_test_conn_free (idle[i]);
+    }
+    session = soup_session_new_with_options ("timeout", 0, NULL);
+    msg = soup_request (session, "GET", url, NULL, NULL, &body);
+    fail_unless_equals_int (soup_message_get_status (msg), 404);
+    g_bytes_unref (body);
+    g_object_unref (msg);
+    g_object_unref (session);
+  }
+
+  g_free (idle);
+  g_free (url);
+  trickle_test_server_free (ts);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (tmpdir);
+  g_free (tmpdir);
+}
+
+GST_END_TEST;
+
+/* header-timeout bounds a TLS connection from its accept, whether it sent
+ * nothing (its TLS state was never set up) or stalled in the middle of its
+ * handshake; one that left without a byte is simply closed */
+GST_START_TEST (test_tls_header_timeout)
+{
+  TrickleTestServer *ts;
+  TrickleTestConn *silent, *stalled, *gone;
+  GTlsCertificate *cert;
+  gchar *tmpdir = NULL;
+  /* the first bytes of a TLS record carrying a ClientHello */
+  static const guint8 partial_hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 };
+
+  cert = trickle_test_make_certificate (&tmpdir);
+  if (!cert) {
+    trickle_test_remove_tmpdir (tmpdir);
+    g_free (tmpdir);
+    return;
+  }
+  ts = trickle_test_server_new ();
+  trickle_test_server_start (ts, "tls-certificate", cert, "header-timeout",
+      1, NULL);
+  silent = trickle_test_conn_new (ts->port);
+  stalled = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send (stalled, (const gchar *) partial_hello,
+          sizeof (partial_hello)));
+  /* leaves without a byte: closed, nothing to answer */
+  gone = trickle_test_conn_new (ts->port);
+  trickle_test_conn_close (gone);
+
+  /* generous: the server closes them after 1 s; this only bounds a hang */
+  trickle_test_conn_set_timeout (silent, 30);
+  trickle_test_conn_set_timeout (stalled, 30);
+  fail_unless (trickle_test_conn_drain_until_closed (silent, 25000),
+      "a TLS connection that sent nothing was not closed");
+  fail_unless (trickle_test_conn_drain_until_closed (stalled, 25000),
+      "a TLS connection stalled in its handshake was not closed");
+
+  trickle_test_conn_free (silent);
+  trickle_test_conn_free (stalled);
+  trickle_test_conn_free (gone);
   trickle_test_server_free (ts);
   g_object_unref (cert);
   trickle_test_remove_tmpdir (tmpdir);
@@ -2979,6 +3111,8 @@ httpserver_suite (void)
   tcase_add_test (tc_review, test_chunk_framing);
   tcase_add_test (tc_review, test_http10_subscriber);
   tcase_add_test (tc_review, test_tls_idle_connections_do_not_block);
+  tcase_add_test (tc_review, test_tls_idle_connections_closing);
+  tcase_add_test (tc_review, test_tls_header_timeout);
 
   return s;
 }
