@@ -2749,6 +2749,30 @@ GST_START_TEST (test_late_reader_of_aborted_segment)
 
 GST_END_TEST;
 
+/* one async libsoup call at a time, run on the test's own context */
+typedef struct
+{
+  GAsyncResult *res;
+} AsyncWait;
+
+static void
+async_done (GObject * source, GAsyncResult * res, gpointer data)
+{
+  ((AsyncWait *) data)->res = g_object_ref (res);
+}
+
+static GAsyncResult *
+async_wait (AsyncWait * w, GMainContext * ctx)
+{
+  GAsyncResult *res;
+
+  while (!w->res)
+    g_main_context_iteration (ctx, TRUE);
+  res = w->res;
+  w->res = NULL;
+  return res;
+}
+
 /* A subscriber of a segment whose publisher died gets an error from a
  * libsoup 3.2 client too (it reads a close between two chunks as a clean
  * end, as if the short segment were whole): the response breaks inside a
@@ -2756,36 +2780,68 @@ GST_END_TEST;
 GST_START_TEST (test_aborted_segment_breaks_inside_a_chunk)
 {
   TrickleTestServer *ts = trickle_test_server_new_started ();
-  SoupSession *session = soup_session_new ();
+  GMainContext *ctx = g_main_context_new ();
+  SoupSession *session;
   TrickleTestConn *pub;
   SoupMessage *msg;
   GInputStream *in;
+  GAsyncResult *res;
+  AsyncWait w = { NULL };
   GError *err = NULL;
   gchar *url = trickle_test_server_url (ts, FALSE, "/cut/0");
-  gchar buf[64];
-  gssize n, got = 0;
+  GBytes *bytes;
+  gsize got = 0;
 
+  g_main_context_push_thread_default (ctx);
+  session = soup_session_new ();
   create_channel (ts, "cut", NULL);
   pub = trickle_test_conn_new (ts->port);
   fail_unless (trickle_test_conn_start_post (pub, "/cut/0", NULL));
   fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
   msg = soup_message_new ("GET", url);
-  in = soup_session_send (session, msg, NULL, &err);
+  soup_session_send_async (session, msg, G_PRIORITY_DEFAULT, NULL,
+      async_done, &w);
+  res = async_wait (&w, ctx);
+  in = soup_session_send_finish (session, res, &err);
+  g_object_unref (res);
   fail_unless (in != NULL, "%s", err ? err->message : "");
   fail_unless_equals_int (soup_message_get_status (msg), 200);
-  while (got < 7 && (n = g_input_stream_read (in, buf, sizeof (buf), NULL,
-              &err)) > 0)
-    got += n;
+  while (got < 7) {
+    g_input_stream_read_bytes_async (in, 64, G_PRIORITY_DEFAULT, NULL,
+        async_done, &w);
+    res = async_wait (&w, ctx);
+    bytes = g_input_stream_read_bytes_finish (in, res, &err);
+    g_object_unref (res);
+    fail_unless (bytes != NULL && g_bytes_get_size (bytes) > 0);
+    got += g_bytes_get_size (bytes);
+    g_bytes_unref (bytes);
+  }
   fail_unless_equals_int (got, 7);
   trickle_test_conn_abort (pub);        /* dies mid-segment */
-  n = g_input_stream_read (in, buf, sizeof (buf), NULL, &err);
-  fail_unless (n < 0, "the cut segment read as a clean end");
+  g_input_stream_read_bytes_async (in, 64, G_PRIORITY_DEFAULT, NULL,
+      async_done, &w);
+  res = async_wait (&w, ctx);
+  bytes = g_input_stream_read_bytes_finish (in, res, &err);
+  g_object_unref (res);
+  fail_unless (bytes == NULL, "the cut segment read as a clean end");
   fail_unless (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT),
       "%s", err->message);
   g_clear_error (&err);
+  {
+    /* closed as GstTrickleSubscriber closes a broken body: cancelled, so
+     * libsoup drops the connection (its own close path after a failed read
+     * leaks in 3.2.3) */
+    GCancellable *c = g_cancellable_new ();
+    g_cancellable_cancel (c);
+    g_input_stream_close (in, c, NULL);
+    g_object_unref (c);
+  }
   g_object_unref (in);
   g_object_unref (msg);
   g_object_unref (session);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_pop_thread_default (ctx);
+  g_main_context_unref (ctx);
   trickle_test_conn_free (pub);
   g_free (url);
   trickle_test_server_free (ts);
