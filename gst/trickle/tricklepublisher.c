@@ -48,7 +48,11 @@
 #include "tricklepublisher.h"
 
 #define ANSWER_WAIT_US (5 * G_USEC_PER_SEC)
-#define CONTROL_TIMEOUT_S 10
+/* how long a control request (GET /next, DELETE...) or the answer to an
+ * ended POST may take before it counts as lost. Generous: the answer is
+ * immediate on a healthy server, but TLS on a busy machine has been seen
+ * taking over 10 s; a dead server is noticed sooner, by its connection */
+#define CONTROL_TIMEOUT_S 30
 
 enum
 {
