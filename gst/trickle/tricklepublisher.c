@@ -1126,6 +1126,19 @@ post_cut (Post * p)
   }
 }
 
+/* in the session thread: a quit sent from another thread can come before
+ * the thread even runs its loop (a stop right after a start), and
+ * g_main_loop_run() forgets a quit made before it started; a source is
+ * only dispatched by the running loop */
+static gboolean
+quit_in_thread (gpointer data)
+{
+  GstTricklePublisher *pub = data;
+
+  g_main_loop_quit (pub->loop);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
     gint64 wait_us, GError ** error)
@@ -1165,7 +1178,7 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   for (l = pub->pending; l; l = l->next)
     post_cut (l->data);
   g_mutex_unlock (&pub->lock);
-  g_main_loop_quit (pub->loop);
+  g_main_context_invoke (pub->context, quit_in_thread, pub);
   g_thread_join (pub->thread);
   pub->thread = NULL;
   g_clear_pointer (&pub->next, post_unref);
