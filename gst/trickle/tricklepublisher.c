@@ -765,7 +765,10 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  * gst_trickle_publisher_start:
  *
  * Starts the session thread, creates the channel when `create-channel` is
- * set, learns the channel's next seq and preconnects its POST.
+ * set, learns the channel's next seq and preconnects its POST. After a
+ * gst_trickle_publisher_unlock() not yet followed by
+ * gst_trickle_publisher_unlock_stop() it fails at once
+ * (%GST_TRICKLE_PUBLISHER_ERROR_CANCELLED).
  *
  * Returns: %FALSE with @error on failure
  */
@@ -800,7 +803,9 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   while (!pub->session)
     g_cond_wait (&pub->cond, &pub->lock);
   g_mutex_unlock (&pub->lock);
-  g_cancellable_reset (pub->unlock);
+  /* not reset here: an unlock that came since the caller made us (a state
+   * change during the start) must interrupt the start; only
+   * gst_trickle_publisher_unlock_stop() resets it */
 
   if (pub->create_channel) {
     if (!control (pub, "POST", pub->url, pub->mime_type, &status, NULL, error))
