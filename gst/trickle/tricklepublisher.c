@@ -848,7 +848,10 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  * Starts the session thread, creates the channel when `create-channel` is
  * set, learns the channel's next seq and preconnects its POST. A server
  * that cannot be reached (not up yet) is asked again `retries` times, 0.25 s
- * doubling to 4 s apart; gst_trickle_publisher_unlock() interrupts that.
+ * doubling to 4 s apart; gst_trickle_publisher_unlock() interrupts that,
+ * and after an unlock not yet followed by
+ * gst_trickle_publisher_unlock_stop() it fails at once
+ * (%GST_TRICKLE_PUBLISHER_ERROR_CANCELLED).
  *
  * Returns: %FALSE with @error on failure
  * (%GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: a URL without a channel name, a
@@ -867,7 +870,6 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     return FALSE;
 
   g_clear_error (&pub->error);
-  g_cancellable_reset (pub->unlock);
   pub->context = g_main_context_new ();
   pub->loop = g_main_loop_new (pub->context, FALSE);
   g_mutex_lock (&pub->lock);
@@ -875,6 +877,9 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   while (!pub->session)
     g_cond_wait (&pub->cond, &pub->lock);
   g_mutex_unlock (&pub->lock);
+  /* not reset here: an unlock that came since the caller made us (a state
+   * change during the start) must interrupt the start; only
+   * gst_trickle_publisher_unlock_stop() resets it */
 
   if (pub->create_channel) {
     if (!control_at_start (pub, "POST", pub->url, pub->mime_type, &status,
@@ -1184,10 +1189,16 @@ post_cut (Post * p)
   }
 }
 
+/* in the session thread: a quit sent from another thread can come before
+ * the thread even runs its loop (a stop right after a start), and
+ * g_main_loop_run() forgets a quit made before it started; a source is
+ * only dispatched by the running loop */
 static gboolean
-quit_loop (gpointer loop)
+quit_in_thread (gpointer data)
 {
-  g_main_loop_quit (loop);
+  GstTricklePublisher *pub = data;
+
+  g_main_loop_quit (pub->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -1230,10 +1241,7 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   for (l = pub->pending; l; l = l->next)
     post_cut (l->data);
   g_mutex_unlock (&pub->lock);
-  /* through the context, not g_main_loop_quit() from here: a start that
-   * failed at once (interrupted) stops before the thread's loop runs, and
-   * a quit before g_main_loop_run() is lost */
-  g_main_context_invoke (pub->context, quit_loop, pub->loop);
+  g_main_context_invoke (pub->context, quit_in_thread, pub);
   g_thread_join (pub->thread);
   pub->thread = NULL;
   g_clear_pointer (&pub->next, post_unref);

@@ -212,6 +212,44 @@ GST_START_TEST (test_publish_url_without_channel)
 
 GST_END_TEST;
 
+/* An unlock that comes before the start has got anywhere (a state change
+ * to NULL while the element starts) is not forgotten: the start returns
+ * CANCELLED instead of waiting for a server that never answers. The error
+ * says which: without the unlock it would be the IO error of a request
+ * with no answer. */
+GST_START_TEST (test_unlock_before_start)
+{
+  GSocket *silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  GstTricklePublisher *pub;
+  GError *err = NULL;
+  gchar *url;
+
+  /* accepts connections (the kernel does) but never answers */
+  fail_unless (g_socket_bind (silent, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (silent, NULL));
+  bound = g_socket_get_local_address (silent, NULL);
+  url = g_strdup_printf ("http://127.0.0.1:%u/quiet",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  pub = gst_trickle_publisher_new (url, "video/MP2T");
+  gst_trickle_publisher_unlock (pub);
+  fail_if (gst_trickle_publisher_start (pub, &err));
+  fail_unless (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED), "%s", err->message);
+  g_clear_error (&err);
+
+  g_object_unref (pub);
+  g_free (url);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (silent);
+}
+
+GST_END_TEST;
+
 static Suite *
 publisher_suite (void)
 {
@@ -224,6 +262,7 @@ publisher_suite (void)
   tcase_add_test (tc, test_publish_continues_at_next_seq);
   tcase_add_test (tc, test_publish_not_found);
   tcase_add_test (tc, test_publish_url_without_channel);
+  tcase_add_test (tc, test_unlock_before_start);
   return s;
 }
 
