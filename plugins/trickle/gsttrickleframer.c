@@ -104,19 +104,30 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
 }
 
 /* An upstream force-key-unit event (hlssink asks for one every
- * target-duration): the first segment start at or after @running_time
- * (NONE: the next one) is announced downstream with a force-key-unit
- * event. Segments start on keyframes, so that is where a file may be
- * split. Any thread. */
-void
-gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
-    GstClockTime running_time, guint count)
+ * target-duration): the first segment start at or after the running time
+ * asked (NONE: the next one) is announced downstream with a
+ * force-key-unit event. Segments start on keyframes, so that is where a
+ * file may be split. Returns TRUE when @event was one (not taken). Any
+ * thread. */
+gboolean
+gst_trickle_framer_handle_upstream_event (GstTrickleFramer * f,
+    GstEvent * event)
 {
+  GstClockTime running_time;
+  gboolean all_headers;
+  guint count;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_UPSTREAM
+      || !gst_video_event_is_force_key_unit (event))
+    return FALSE;
+  gst_video_event_parse_upstream_force_key_unit (event, &running_time,
+      &all_headers, &count);
   GST_OBJECT_LOCK (f->owner);
   f->key_unit_asked = TRUE;
   f->key_unit_time = running_time;
   f->key_unit_count = count;
   GST_OBJECT_UNLOCK (f->owner);
+  return TRUE;
 }
 
 /* byte-stream buffers carry their arrival running time (tricklesrc's

@@ -27,8 +27,8 @@ GstBuffer *gst_trickle_framer_feed (GstTrickleFramer * f,
     GstTrickleSubscriberEvent * ev, GstClockTime now, GstCaps ** new_caps);
 
 G_GNUC_INTERNAL
-void gst_trickle_framer_request_key_unit (GstTrickleFramer * f,
-    GstClockTime running_time, guint count);
+gboolean gst_trickle_framer_handle_upstream_event (GstTrickleFramer * f,
+    GstEvent * event);
 G_GNUC_INTERNAL
 void gst_trickle_framer_set_timestamping (GstTrickleFramer * f,
     gboolean on);

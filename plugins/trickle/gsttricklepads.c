@@ -286,17 +286,7 @@ src_event (GstPad * pad, GstObject * parent, GstEvent * event)
   /* upstream events (QoS, navigation...) end here: the publisher is across
    * the network; a force-key-unit is answered at the next segment start
    * (segments start on keyframes) */
-  if (gst_video_event_is_force_key_unit (event)
-      && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM) {
-    GstClockTime running_time;
-    gboolean all_headers;
-    guint count;
-
-    gst_video_event_parse_upstream_force_key_unit (event, &running_time,
-        &all_headers, &count);
-    gst_trickle_framer_request_key_unit (hosted (pad)->framer, running_time,
-        count);
-  }
+  gst_trickle_framer_handle_upstream_event (hosted (pad)->framer, event);
   gst_event_unref (event);
   return TRUE;
 }

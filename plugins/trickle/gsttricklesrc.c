@@ -476,17 +476,8 @@ gst_trickle_src_event (GstBaseSrc * src, GstEvent * event)
 {
   GstTrickleSrc *self = GST_TRICKLE_SRC (src);
 
-  if (gst_video_event_is_force_key_unit (event)
-      && GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM) {
-    GstClockTime running_time;
-    gboolean all_headers;
-    guint count;
-
-    gst_video_event_parse_upstream_force_key_unit (event, &running_time,
-        &all_headers, &count);
-    gst_trickle_framer_request_key_unit (self->framer, running_time, count);
+  if (gst_trickle_framer_handle_upstream_event (self->framer, event))
     return TRUE;
-  }
   return GST_BASE_SRC_CLASS (parent_class)->event (src, event);
 }
 

@@ -1069,3 +1069,48 @@ trickle_test_assert_fds_at_most (gint fds)
   fail_unless (trickle_test_count_fds () <= fds, "fds: %d then %d", fds,
       trickle_test_count_fds ());
 }
+
+/* Every segment of @ch (GET /<ch>/<seq> from 0 to /<ch>/next), as bytes,
+ * each checked to be MPEG-TS (Content-Type video/MP2T) beginning with a
+ * PAT packet (0x47, PID 0, payload unit start). Only the last may be
+ * empty: the preconnect tricklesink abandons at EOS; it is left out. */
+GPtrArray *
+trickle_test_get_ts_segments (guint port, const gchar * ch)
+{
+  GPtrArray *segs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  gchar *path = g_strdup_printf ("/%s/next", ch);
+  TrickleTestConn *c = trickle_test_request (port, "GET", path, NULL, 0,
+      NULL);
+  gint64 next, seq;
+
+  fail_unless_equals_int (c->status, 200);
+  next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
+  trickle_test_conn_free (c);
+  g_free (path);
+  for (seq = 0; seq < next; seq++) {
+    const guint8 *d;
+
+    path = g_strdup_printf ("/%s/%" G_GINT64_FORMAT, ch, seq);
+    c = trickle_test_request (port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    g_free (path);
+    if (c->body->len == 0) {
+      fail_unless (seq == next - 1, "segment %" G_GINT64_FORMAT " of %"
+          G_GINT64_FORMAT " is empty", seq, next);
+      trickle_test_conn_free (c);
+      break;
+    }
+    fail_unless_equals_string (trickle_test_conn_get_header (c,
+            "Content-Type"), "video/MP2T");
+    fail_unless (c->body->len >= 188 && c->body->len % 188 == 0,
+        "segment %" G_GINT64_FORMAT ": %u bytes", seq, c->body->len);
+    d = c->body->data;
+    fail_unless (d[0] == 0x47 && (d[1] & 0x5f) == 0x40 && d[2] == 0x00,
+        "segment %" G_GINT64_FORMAT " does not begin with a PAT: %02x %02x "
+        "%02x", seq, d[0], d[1], d[2]);
+    g_ptr_array_add (segs, g_bytes_new (c->body->data, c->body->len));
+    trickle_test_conn_free (c);
+  }
+  return segs;
+}

@@ -244,4 +244,10 @@ GstElement *trickle_test_start_pipeline (const gchar * desc);
 void trickle_test_stop_pipeline (GstElement * p);
 GstElement *trickle_test_get (GstElement * p, const gchar * name);
 
+/* Every segment of MPEG-TS channel @ch on the server at @port (GET
+ * /<ch>/<seq> from 0 to /<ch>/next) as GBytes, each checked to be
+ * video/MP2T, whole packets, beginning with a PAT; only the last may be
+ * empty (a publisher's abandoned preconnect) and is left out */
+GPtrArray *trickle_test_get_ts_segments (guint port, const gchar * ch);
+
 G_END_DECLS

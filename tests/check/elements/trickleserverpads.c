@@ -951,45 +951,6 @@ GST_END_TEST;
 /* ------------------------------------------------------------------------ */
 /* Issue 10: MPEG-TS through the hosted pads */
 
-/* Every segment of @ch on the server at @port (GET /<ch>/<seq> from 0 to
- * /<ch>/next), each checked to begin with a PAT packet (0x47, PID 0,
- * payload unit start); only the last may be empty (left out) */
-static GPtrArray *
-get_ts_segments (guint port, const gchar * ch)
-{
-  GPtrArray *segs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      g_bytes_unref);
-  gchar *path = g_strdup_printf ("/%s/next", ch);
-  TrickleTestConn *c = trickle_test_request (port, "GET", path, NULL, 0,
-      NULL);
-  gint64 next, seq;
-
-  fail_unless_equals_int (c->status, 200);
-  next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
-  trickle_test_conn_free (c);
-  g_free (path);
-  for (seq = 0; seq < next; seq++) {
-    const guint8 *d;
-
-    path = g_strdup_printf ("/%s/%" G_GINT64_FORMAT, ch, seq);
-    c = trickle_test_request (port, "GET", path, NULL, 0, NULL);
-    fail_unless_equals_int (c->status, 200);
-    g_free (path);
-    if (c->body->len == 0) {
-      fail_unless (seq == next - 1, "segment %" G_GINT64_FORMAT " of %"
-          G_GINT64_FORMAT " is empty", seq, next);
-      trickle_test_conn_free (c);
-      break;
-    }
-    d = c->body->data;
-    fail_unless (c->body->len >= 188 && d[0] == 0x47
-        && (d[1] & 0x5f) == 0x40 && d[2] == 0x00,
-        "segment %" G_GINT64_FORMAT " does not begin with a PAT", seq);
-    g_ptr_array_add (segs, g_bytes_new (c->body->data, c->body->len));
-    trickle_test_conn_free (c);
-  }
-  return segs;
-}
 
 /* frames the MPEG-TS/H.264 @ts decodes to on its own */
 static guint
@@ -1087,7 +1048,7 @@ GST_START_TEST (test_sink_pad_mpegts_h264parse)
       "h264parse ! mpegtsmux ! srv.sink_out");
   port = server_port (p);
   fail_unless_equals_int (wait_eos_counting_format_warnings (p), 0);
-  segs = get_ts_segments (port, "out");
+  segs = trickle_test_get_ts_segments (port, "out");
   fail_unless_equals_int (segs->len, 4);
   for (i = 0; i < segs->len; i++) {
     guint frames = count_decoded_frames (g_ptr_array_index (segs, i));
@@ -1149,7 +1110,7 @@ GST_START_TEST (test_sink_pad_mpegts_no_keyframe)
   g_free (desc);
   port = server_port (p);
   fail_unless_equals_int (wait_eos_counting_format_warnings (p), 1);
-  segs = get_ts_segments (port, "nk");
+  segs = trickle_test_get_ts_segments (port, "nk");
   fail_unless (segs->len >= 2 && segs->len <= 4, "%u segments", segs->len);
   g_ptr_array_unref (segs);
   trickle_test_stop_pipeline (p);
@@ -1238,7 +1199,7 @@ GST_START_TEST (test_src_pad_mpegts_marks)
       "%u/in delete-on-eos=false", port);
   fail_unless (trickle_test_run_pipeline (desc) == NULL);
   g_free (desc);
-  segs = get_ts_segments (port, "in");
+  segs = trickle_test_get_ts_segments (port, "in");
   fail_unless_equals_int (segs->len, 4);
   for (i = 0; i < segs->len; i++)
     total += g_bytes_get_size (g_ptr_array_index (segs, i));

@@ -512,50 +512,6 @@ run_counting_format_warnings (const gchar * desc)
   return n;
 }
 
-/* Every segment of @ch (GET /<ch>/<seq> from 0 to /<ch>/next), as bytes,
- * each checked to be MPEG-TS (Content-Type video/MP2T) beginning with a
- * PAT packet (0x47, PID 0, payload unit start). Only the last may be
- * empty: the preconnect tricklesink abandons at EOS; it is left out. */
-static GPtrArray *
-get_ts_segments (guint port, const gchar * ch)
-{
-  GPtrArray *segs = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      g_bytes_unref);
-  gchar *path = g_strdup_printf ("/%s/next", ch);
-  TrickleTestConn *c = trickle_test_request (port, "GET", path, NULL, 0,
-      NULL);
-  gint64 next, seq;
-
-  fail_unless_equals_int (c->status, 200);
-  next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
-  trickle_test_conn_free (c);
-  g_free (path);
-  for (seq = 0; seq < next; seq++) {
-    const guint8 *d;
-
-    path = g_strdup_printf ("/%s/%" G_GINT64_FORMAT, ch, seq);
-    c = trickle_test_request (port, "GET", path, NULL, 0, NULL);
-    fail_unless_equals_int (c->status, 200);
-    g_free (path);
-    if (c->body->len == 0) {
-      fail_unless (seq == next - 1, "segment %" G_GINT64_FORMAT " of %"
-          G_GINT64_FORMAT " is empty", seq, next);
-      trickle_test_conn_free (c);
-      break;
-    }
-    fail_unless_equals_string (trickle_test_conn_get_header (c,
-            "Content-Type"), "video/MP2T");
-    fail_unless (c->body->len >= 188 && c->body->len % 188 == 0,
-        "segment %" G_GINT64_FORMAT ": %u bytes", seq, c->body->len);
-    d = c->body->data;
-    fail_unless (d[0] == 0x47 && (d[1] & 0x5f) == 0x40 && d[2] == 0x00,
-        "segment %" G_GINT64_FORMAT " does not begin with a PAT: %02x %02x "
-        "%02x", seq, d[0], d[1], d[2]);
-    g_ptr_array_add (segs, g_bytes_new (c->body->data, c->body->len));
-    trickle_test_conn_free (c);
-  }
-  return segs;
-}
 
 /* buffers out of "tsdemux ! @decode" fed with the MPEG-TS @ts alone: the
  * frames it decodes to on its own (an error fails the test) */
@@ -611,7 +567,7 @@ count_decoded (GBytes * ts, const gchar * decode)
 static void
 check_h264_segments (guint port, const gchar * ch, guint n, guint frames)
 {
-  GPtrArray *segs = get_ts_segments (port, ch);
+  GPtrArray *segs = trickle_test_get_ts_segments (port, ch);
   guint i, total = 0;
 
   fail_unless_equals_int (segs->len, n);
@@ -868,7 +824,7 @@ GST_START_TEST (test_mpegts_audio_only)
       ts->port);
   fail_unless_equals_int (run_counting_format_warnings (desc), 0);
   g_free (desc);
-  segs = get_ts_segments (ts->port, "aac");
+  segs = trickle_test_get_ts_segments (ts->port, "aac");
   fail_unless_equals_int (segs->len, 3);
   for (i = 0; i < segs->len; i++) {
     guint frames = count_decoded (g_ptr_array_index (segs, i),
@@ -889,7 +845,7 @@ GST_START_TEST (test_mpegts_audio_only)
       "min-duration=500000000", ts->port);
   fail_unless_equals_int (run_counting_format_warnings (desc), 0);
   g_free (desc);
-  segs = get_ts_segments (ts->port, "aac2");
+  segs = trickle_test_get_ts_segments (ts->port, "aac2");
   fail_unless (segs->len >= 5 && segs->len <= 7, "%u segments", segs->len);
   total = 0;
   for (i = 0; i < segs->len; i++) {
@@ -973,7 +929,7 @@ GST_START_TEST (test_mpegts_no_keyframe)
   fail_unless_equals_int (run_counting_format_warnings (desc), 1);
   g_free (desc);
   /* 5.25 s left, cut by 1 s from 3 s (300 PES) on */
-  segs = get_ts_segments (ts->port, "nokey");
+  segs = trickle_test_get_ts_segments (ts->port, "nokey");
   fail_unless (segs->len >= 2 && segs->len <= 4, "%u segments", segs->len);
   g_ptr_array_unref (segs);
   trickle_test_server_free (ts);
