@@ -73,6 +73,7 @@ typedef struct
   GstTricklePublisher *pub;
   gint64 seq;
   SoupMessage *msg;
+  GMainContext *context;        /* the session thread's, for the release */
   GCancellable *cancellable;
   int wfd;                      /* body socket, writer side; -1 once ended */
   gboolean reset;               /* sent with Lp-Trickle-Reset */
@@ -168,12 +169,49 @@ post_unref (Post * p)
   post_free (p);
 }
 
+static gboolean
+release_message (gpointer data)
+{
+  return G_SOURCE_REMOVE;       /* the source's destroy notify releases it */
+}
+
+/* A POST's message is released late, by a timeout on the session thread's
+ * context: when it fires, or when the context is finalized if the session
+ * ended first. GLib aborts in invalid_closure_notify() (GNOME bug 730296)
+ * when an object is disposed in one thread while an object it watches a
+ * handler on is disposed in another: libsoup 3.2.3 connects the request
+ * body's output stream to the message with g_signal_connect_object(), and
+ * closes that stream with g_output_stream_close_async(), which runs in
+ * GIO's thread pool; the pool's task can hold the stream's last reference
+ * a moment after libsoup has finished with it, so releasing the message at
+ * once (when stop() frees the POSTs) aborted the process about once in 50
+ * stops. The task holds the context until after it has dropped the stream
+ * (g_task_finalize), so a release at the context's finalization always
+ * comes after the stream is gone; while the session runs, the timeout's
+ * delay leaves the pool's task far behind. */
+#define MESSAGE_RELEASE_DELAY_S 1
+
+static void
+post_release_message (Post * p)
+{
+  GSource *s;
+
+  if (!p->msg)
+    return;
+  s = g_timeout_source_new_seconds (MESSAGE_RELEASE_DELAY_S);
+  g_source_set_callback (s, release_message, p->msg, g_object_unref);
+  p->msg = NULL;
+  g_source_attach (s, p->context);
+  g_source_unref (s);
+}
+
 static void
 post_free (Post * p)
 {
   if (p->wfd >= 0)
     close (p->wfd);
-  g_clear_object (&p->msg);
+  post_release_message (p);
+  g_main_context_unref (p->context);
   g_clear_object (&p->cancellable);
   g_clear_error (&p->error);
   if (p->unsent)
@@ -285,6 +323,7 @@ post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
   p->seq = seq;
   p->wfd = fds[1];
   p->reset = reset;
+  p->context = g_main_context_ref (pub->context);
   p->cancellable = g_cancellable_new ();
   url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, seq);
   p->msg = new_message (pub, "POST", url);
