@@ -75,7 +75,7 @@ main (int argc, char **argv)
     {"filter", 'f', 0, G_OPTION_ARG_STRING, &filter,
         "The filter, a gst-launch fragment", "DESC"},
     {"raw", 'r', 0, G_OPTION_ARG_NONE, &raw,
-        "Raw frames in and out (one frame per segment), not H.264/MPEG-TS",
+          "Raw frames in and out (one frame per segment), not H.264/MPEG-TS",
         NULL},
     {"duration", 'd', 0, G_OPTION_ARG_INT, &duration,
         "Stop after this many seconds (0: run until interrupted)", "S"},

@@ -194,8 +194,7 @@ gst_trickle_caps_to_content_type (const GstCaps * caps)
       if (reads_back_as (ser, type))
         g_string_append_printf (str, ";%s=%s", name, ser);
       else
-        g_string_append_printf (str, ";%s=(%s)%s", name, type_name (type),
-            ser);
+        g_string_append_printf (str, ";%s=(%s)%s", name, type_name (type), ser);
     }
     g_free (ser);
   }

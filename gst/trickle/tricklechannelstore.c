@@ -78,7 +78,9 @@ struct _GstTrickleChannelStore
 G_DEFINE_TYPE (GstTrickleChannelStore, gst_trickle_channel_store,
     G_TYPE_OBJECT);
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-store-error-quark, gst_trickle_store_error);
+/* *INDENT-ON* */
 
 static void
 publish_change (GstTrickleChannelStore * store, const gchar * what,
@@ -121,7 +123,8 @@ set_changefeed (GstTrickleChannelStore * store, gboolean enable)
 
   g_mutex_lock (&store->lock);
   if (enable && !store->changefeed) {
-    store->changefeed = _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_CHANNEL,
+    store->changefeed =
+        _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_CHANNEL,
         "application/json", store->window, 0);
     g_hash_table_insert (store->channels,
         g_strdup (GST_TRICKLE_CHANGEFEED_CHANNEL),
@@ -195,7 +198,8 @@ gst_trickle_channel_store_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, store->idle_timeout);
       break;
     case PROP_N_CHANNELS:
-      g_value_set_uint (value, gst_trickle_channel_store_get_n_channels (store));
+      g_value_set_uint (value,
+          gst_trickle_channel_store_get_n_channels (store));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -103,8 +103,7 @@ _gst_trickle_client_new_message (const gchar * method, const gchar * url,
   for (hdr = extra_headers; hdr && *hdr; hdr++) {
     gchar **kv = g_strsplit (*hdr, ":", 2);
     if (kv[0] && kv[1])
-      soup_message_headers_replace (h, g_strstrip (kv[0]),
-          g_strstrip (kv[1]));
+      soup_message_headers_replace (h, g_strstrip (kv[0]), g_strstrip (kv[1]));
     g_strfreev (kv);
   }
   g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);

@@ -1037,8 +1037,7 @@ handle_request (Conn * conn, const gchar * method, const gchar * target,
   }
   for (i = 0; i < name->len; i++) {
     if (!is_safe_name_char (name->str[i])) {
-      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST,
-          "Invalid channel name");
+      queue_error_close (conn, SOUP_STATUS_BAD_REQUEST, "Invalid channel name");
       goto out;
     }
   }
@@ -1882,8 +1881,7 @@ handshake_done (GObject * source, GAsyncResult * res, gpointer data)
   Handshake *hs = data;
   gboolean ok;
 
-  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res,
-      NULL);
+  ok = g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res, NULL);
   handshake_finish (hs, ok);
 }
 
@@ -2396,8 +2394,7 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
           G_TYPE_TLS_CERTIFICATE, flags));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Worker threads (0 = one per CPU)", 0, 64,
-          DEFAULT_THREADS, flags));
+          "Worker threads (0 = one per CPU)", 0, 64, DEFAULT_THREADS, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
       g_param_spec_uint ("max-header-size", "Maximum header size",
           "Largest request head in bytes (larger: 431)", 1024, 1024 * 1024,

@@ -43,7 +43,9 @@
 
 #define MAX_DEPTH 64
 
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-json-error-quark, gst_trickle_json_error);
+/* *INDENT-ON* */
 
 typedef struct
 {

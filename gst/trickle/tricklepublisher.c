@@ -127,7 +127,9 @@ struct _GstTricklePublisher
 };
 
 G_DEFINE_TYPE (GstTricklePublisher, gst_trickle_publisher, G_TYPE_OBJECT);
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-publisher-error-quark, gst_trickle_publisher_error);
+/* *INDENT-ON* */
 
 static Post *
 post_ref (Post * p)
@@ -232,8 +234,7 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 }
 
 static SoupMessage *
-new_message (GstTricklePublisher * pub, const gchar * method,
-    const gchar * url)
+new_message (GstTricklePublisher * pub, const gchar * method, const gchar * url)
 {
   SoupMessage *msg = _gst_trickle_client_new_message (method, url,
       pub->extra_headers);
@@ -390,7 +391,7 @@ thread_func (gpointer data)
    * messages in flight at once is avoided: libsoup 3.2.3 can then tear a
    * message's I/O down under a response stream it closes later (a crash
    * seen under ASan). Bounded: stop never waits long for a server. */
-  while (g_main_context_iteration (pub->context, FALSE));  /* queued sends */
+  while (g_main_context_iteration (pub->context, FALSE));       /* queued sends */
   drain_sends (pub, 200);
   if (pub->inflight > 0) {
     g_list_foreach (pub->sending, (GFunc) g_cancellable_cancel, NULL);
@@ -611,8 +612,7 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
   }
   if (p->closed) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_CLOSED, "Channel %s was closed",
-        pub->url);
+        GST_TRICKLE_PUBLISHER_ERROR_CLOSED, "Channel %s was closed", pub->url);
     return FALSE;
   }
   if (p->status >= 400) {
@@ -667,8 +667,7 @@ note_refused (GstTricklePublisher * pub, guint n)
   g_mutex_lock (&pub->lock);
   g_clear_error (&pub->error);
   g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
-      GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found",
-      pub->url);
+      GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND, "Channel %s not found", pub->url);
   g_mutex_unlock (&pub->lock);
 }
 
@@ -703,8 +702,7 @@ reap (GstTricklePublisher * pub, GError ** error)
     if (transport_failed (pub->next)) {
       refused += pub->next->headers_sent;
       g_clear_pointer (&pub->next, post_unref);
-    }
-    else if (!pub->error)
+    } else if (!pub->error)
       post_check (pub, pub->next, &pub->error);
   }
   /* an answer to a POST still being written (an early 404) */
@@ -932,8 +930,7 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     }
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
-  if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest,
-          error)) {
+  if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest, error)) {
     g_free (next_url);
     goto fail;
   }
@@ -961,8 +958,7 @@ fail:
  * answer may be the error: 404, closed channel)
  */
 gint64
-gst_trickle_publisher_begin_segment (GstTricklePublisher * pub,
-    GError ** error)
+gst_trickle_publisher_begin_segment (GstTricklePublisher * pub, GError ** error)
 {
   if (!reap (pub, error))
     return -1;
@@ -1172,8 +1168,7 @@ gst_trickle_publisher_write (GstTricklePublisher * pub, gconstpointer data,
  * are reported by the next call.
  */
 gboolean
-gst_trickle_publisher_end_segment (GstTricklePublisher * pub,
-    GError ** error)
+gst_trickle_publisher_end_segment (GstTricklePublisher * pub, GError ** error)
 {
   Post *p = pub->current;
 
@@ -1336,8 +1331,7 @@ gst_trickle_publisher_get_stats (GstTricklePublisher * pub)
       "segments", G_TYPE_UINT64, pub->st_segments,
       "bytes", G_TYPE_UINT64, pub->st_bytes,
       "retries", G_TYPE_UINT64, pub->st_retries,
-      "lost", G_TYPE_UINT64, pub->st_lost,
-      "seq", G_TYPE_INT64, pub->seq, NULL);
+      "lost", G_TYPE_UINT64, pub->st_lost, "seq", G_TYPE_INT64, pub->seq, NULL);
   g_mutex_unlock (&pub->lock);
   return s;
 }

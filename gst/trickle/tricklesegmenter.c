@@ -269,8 +269,7 @@ gst_trickle_segmenter_get_stream_time (GstTrickleSegmenter * seg)
 }
 
 static void
-queue_piece (GstTrickleSegmenter * seg, GstBuffer * buffer,
-    GstTrickleCut cut)
+queue_piece (GstTrickleSegmenter * seg, GstBuffer * buffer, GstTrickleCut cut)
 {
   Piece *p = g_new (Piece, 1);
 
@@ -309,8 +308,7 @@ ts_payload (const guint8 * pkt, guint * size, gboolean * rai)
  * @table_id; its body after the 8-byte long header, NULL if it does not
  * fit in the packet */
 static const guint8 *
-psi_section (const guint8 * payload, guint size, guint8 table_id,
-    guint * len)
+psi_section (const guint8 * payload, guint size, guint8 table_id, guint * len)
 {
   guint ptr, section_length;
 
@@ -523,8 +521,7 @@ cut_point (GstTrickleSegmenter * seg, gboolean key, gboolean by_duration)
 /* one packet (aligned at @pkt, 188 bytes from the sync byte): returns the
  * cut flags when a segment begins before it */
 static GstTrickleCut
-scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt,
-    gboolean buffer_key)
+scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt, gboolean buffer_key)
 {
   gboolean pusi = (pkt[1] & 0x40) != 0;
   gint pid = ((pkt[1] & 0x1f) << 8) | pkt[2];
@@ -660,8 +657,7 @@ push_mpegts (GstTrickleSegmenter * seg, GstBuffer * buffer)
       /* a partial packet: kept until the rest comes */
       FLUSH_PIECE (off);
       seg->carry = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_FLAGS |
-          GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY, off,
-          size - off);
+          GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_MEMORY, off, size - off);
       start = off = size;
       break;
     }

@@ -115,8 +115,7 @@ struct _GstTrickleSubscriber
   gboolean resume_scheduled;
   gboolean flushing;
   GError *error;                /* after the queue: the final error */
-  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits,
-      st_incomplete;
+  guint64 st_segments, st_bytes, st_retries, st_jumps, st_hits, st_incomplete;
   gint64 st_seq;
 };
 
@@ -140,8 +139,10 @@ struct _Get
 };
 
 G_DEFINE_TYPE (GstTrickleSubscriber, gst_trickle_subscriber, G_TYPE_OBJECT);
+/* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-subscriber-error-quark,
     gst_trickle_subscriber_error);
+/* *INDENT-ON* */
 
 static void get_send (GstTrickleSubscriber * sub, Get * g);
 static void current_answered (GstTrickleSubscriber * sub);
@@ -506,8 +507,7 @@ current_answered (GstTrickleSubscriber * sub)
   v = soup_message_headers_get_one (h, "Lp-Trickle-Seq");
   seq = v ? g_ascii_strtoll (v, NULL, 10) : g->seq;
   ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_START, seq);
-  ev->discont = sub->jumped || (sub->last_seq >= 0
-      && seq != sub->last_seq + 1);
+  ev->discont = sub->jumped || (sub->last_seq >= 0 && seq != sub->last_seq + 1);
   ev->content_type = g_strdup (soup_message_headers_get_one (h,
           "Content-Type"));
   sub->jumped = FALSE;
@@ -588,8 +588,7 @@ got_bytes (GObject * source, GAsyncResult * res, gpointer data)
 
   g->busy = FALSE;
   sub->reading = FALSE;
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res,
-      &err);
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &err);
   if (g->dropped) {
     g_clear_pointer (&bytes, g_bytes_unref);
     g_clear_error (&err);

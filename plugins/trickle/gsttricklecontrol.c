@@ -197,8 +197,7 @@ setting_clear (Setting * s)
 
 /* the JSON value @json as a value of @pspec's type */
 static gboolean
-convert (const GValue * json, GParamSpec * pspec, GValue * out,
-    gchar ** why)
+convert (const GValue * json, GParamSpec * pspec, GValue * out, gchar ** why)
 {
   GType want = pspec->value_type;
   GType have = G_VALUE_TYPE (json);
@@ -219,8 +218,9 @@ convert (const GValue * json, GParamSpec * pspec, GValue * out,
   } else if (have == G_TYPE_BOOLEAN || have == G_TYPE_INT64
       || have == G_TYPE_DOUBLE) {
     gboolean number = have != G_TYPE_BOOLEAN;
-    gboolean want_number = G_TYPE_IS_FUNDAMENTAL (want) && want != G_TYPE_BOOLEAN
-        && want != G_TYPE_STRING && g_value_type_transformable (have, want);
+    gboolean want_number = G_TYPE_IS_FUNDAMENTAL (want)
+        && want != G_TYPE_BOOLEAN && want != G_TYPE_STRING
+        && g_value_type_transformable (have, want);
 
     if (number && want_number) {
       if (have == G_TYPE_DOUBLE && want != G_TYPE_DOUBLE
@@ -314,9 +314,9 @@ apply_set (GstTrickleControl * c, const GstStructure * set, gchar ** why)
       *why = g_strdup_printf ("no element named \"%s\"", name);
       ok = FALSE;
     } else {
-      settings[i].pspec =
-          g_object_class_find_property (G_OBJECT_GET_CLASS (settings[i].
-              element), dot + 1);
+      GObjectClass *klass = G_OBJECT_GET_CLASS (settings[i].element);
+
+      settings[i].pspec = g_object_class_find_property (klass, dot + 1);
       if (!settings[i].pspec) {
         *why = g_strdup_printf ("%s has no property \"%s\"", name, dot + 1);
         ok = FALSE;
@@ -369,8 +369,7 @@ handle_document (GstTrickleControl * c, gint64 seq, const gchar * text,
   }
 
   msg = gst_structure_new ("trickle-control", "channel", G_TYPE_STRING,
-      c->control, "seq", G_TYPE_INT64, seq, "json", G_TYPE_STRING, json,
-      NULL);
+      c->control, "seq", G_TYPE_INT64, seq, "json", G_TYPE_STRING, json, NULL);
   if (parsed)
     gst_structure_set (msg, "data", GST_TYPE_STRUCTURE, parsed, NULL);
   gst_element_post_message (c->server,

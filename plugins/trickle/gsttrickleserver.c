@@ -183,8 +183,7 @@ static GstStateChangeReturn gst_trickle_server_change_state (GstElement *
     element, GstStateChange transition);
 static GstPad *gst_trickle_server_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
-static void gst_trickle_server_release_pad (GstElement * element,
-    GstPad * pad);
+static void gst_trickle_server_release_pad (GstElement * element, GstPad * pad);
 static gboolean gst_trickle_server_send_event (GstElement * element,
     GstEvent * event);
 
@@ -257,8 +256,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
           "HTTP worker threads (0 = one per CPU)", 0, 64,
-          DEFAULT_THREADS,
-          flags));
+          DEFAULT_THREADS, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_HEADER_SIZE,
       g_param_spec_uint ("max-header-size", "Maximum header size",
           "Largest request head in bytes; a larger one is answered 431",
@@ -270,8 +268,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
   g_object_class_install_property (gobject_class, PROP_IO_TIMEOUT,
       g_param_spec_uint ("io-timeout", "I/O timeout",
           "Seconds a started upload may stall, or a subscriber accept "
-          "nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT,
-          flags));
+          "nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT, flags));
 
   g_object_class_install_property (gobject_class, PROP_CONTROL,
       g_param_spec_string ("control", "Control channel",
@@ -373,16 +370,14 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       GST_DEBUG_FUNCPTR (gst_trickle_server_request_new_pad);
   element_class->release_pad =
       GST_DEBUG_FUNCPTR (gst_trickle_server_release_pad);
-  element_class->send_event =
-      GST_DEBUG_FUNCPTR (gst_trickle_server_send_event);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_trickle_server_send_event);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
 
   gst_element_class_set_static_metadata (element_class,
       "Trickle server", "Generic/Bin/Network",
       "Hosts trickle protocol channels over HTTP(S): a relay for "
-      "trickle publishers and subscribers",
-      "gst-trickle developers");
+      "trickle publishers and subscribers", "gst-trickle developers");
 
   GST_DEBUG_CATEGORY_INIT (gst_trickle_server_debug, "trickleserver", 0,
       "Trickle protocol server");
@@ -649,8 +644,7 @@ static void
 on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
     gint64 seq, GstTrickleServer * self)
 {
-  connection_event (self, SIGNAL_SUBSCRIBER_DISCONNECTED, channel, seq,
-      FALSE);
+  connection_event (self, SIGNAL_SUBSCRIBER_DISCONNECTED, channel, seq, FALSE);
 }
 
 static void
@@ -697,8 +691,7 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-segment-size", self->max_segment_size,
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
-      "changefeed", self->changefeed,
-      "idle-timeout", self->idle_timeout, NULL);
+      "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
   server = gst_trickle_http_server_new (store);
   /* connected before the server runs (its threads emit) */
   g_signal_connect (server, "publisher-connected",

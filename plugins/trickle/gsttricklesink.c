@@ -115,8 +115,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
 
 #define gst_trickle_sink_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstTrickleSink, gst_trickle_sink, GST_TYPE_BASE_SINK,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_trickle_uri_handler_init));
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_trickle_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (tricklesink, "tricklesink", GST_RANK_MARGINAL,
     GST_TYPE_TRICKLE_SINK);
 
@@ -127,12 +126,10 @@ static void gst_trickle_sink_get_property (GObject * object, guint prop_id,
 static void gst_trickle_sink_finalize (GObject * object);
 static gboolean gst_trickle_sink_start (GstBaseSink * sink);
 static gboolean gst_trickle_sink_stop (GstBaseSink * sink);
-static gboolean gst_trickle_sink_set_caps (GstBaseSink * sink,
-    GstCaps * caps);
+static gboolean gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps);
 static GstFlowReturn gst_trickle_sink_render (GstBaseSink * sink,
     GstBuffer * buffer);
-static gboolean gst_trickle_sink_event (GstBaseSink * sink,
-    GstEvent * event);
+static gboolean gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
@@ -374,8 +371,8 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
             gst_structure_new ("trickle-publisher-stats", "segments",
                 G_TYPE_UINT64, (guint64) 0, "bytes", G_TYPE_UINT64,
                 (guint64) 0, "retries", G_TYPE_UINT64, (guint64) 0, "lost",
-                G_TYPE_UINT64, (guint64) 0, "seq", G_TYPE_INT64, (gint64) - 1,
-                NULL));
+                G_TYPE_UINT64, (guint64) 0, "seq", G_TYPE_INT64,
+                G_GINT64_CONSTANT (-1), NULL));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -415,8 +412,7 @@ report_error (GstTrickleSink * self, GError * err)
         ("%s", err->message));
   } else {
     GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not publish to \"%s\"", self->location), ("%s",
-            err->message));
+        ("Could not publish to \"%s\"", self->location), ("%s", err->message));
   }
   g_error_free (err);
   return ret;
@@ -577,8 +573,7 @@ write_buffer (GstTrickleSink * self, GstBuffer * buf)
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return GST_FLOW_ERROR;
-  ok = gst_trickle_publisher_write (self->publisher, map.data, map.size,
-      &err);
+  ok = gst_trickle_publisher_write (self->publisher, map.data, map.size, &err);
   gst_buffer_unmap (buf, &map);
   if (ok)
     self->seg_bytes += map.size;
@@ -752,8 +747,7 @@ caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
             "filesrc ! tsparse ! tricklesink)"));
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT,
-      caps);
+  GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT, caps);
   ok = gst_trickle_sink_set_caps (GST_BASE_SINK (self), caps);
   gst_caps_unref (caps);
   return ok;

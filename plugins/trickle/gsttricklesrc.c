@@ -126,8 +126,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 
 #define gst_trickle_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstTrickleSrc, gst_trickle_src, GST_TYPE_PUSH_SRC,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_trickle_uri_handler_init));
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_trickle_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE (tricklesrc, "tricklesrc", GST_RANK_SECONDARY,
     GST_TYPE_TRICKLE_SRC);
 
@@ -182,8 +181,7 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
       g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
           "Milliseconds a GET may wait for its segment before it is sent "
-          "again (0: never)", 0, G_MAXUINT, DEFAULT_PRECONNECT_TIMEOUT,
-          flags));
+          "again (0: never)", 0, G_MAXUINT, DEFAULT_PRECONNECT_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_uint ("retries", "Retries",
           "Failed requests in a row (no connection, 5xx) retried with a "
@@ -351,14 +349,13 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
         g_value_take_boxed (value,
             gst_trickle_subscriber_get_stats (self->subscriber));
       else
-        g_value_take_boxed (value, gst_structure_new ("trickle-subscriber-stats",
-                "segments", G_TYPE_UINT64, (guint64) 0,
-                "bytes", G_TYPE_UINT64, (guint64) 0,
-                "retries", G_TYPE_UINT64, (guint64) 0,
-                "jumps", G_TYPE_UINT64, (guint64) 0,
-                "preconnect-hits", G_TYPE_UINT64, (guint64) 0,
-                "incomplete", G_TYPE_UINT64, (guint64) 0,
-                "seq", G_TYPE_INT64, (gint64) - 1, NULL));
+        g_value_take_boxed (value,
+            gst_structure_new ("trickle-subscriber-stats", "segments",
+                G_TYPE_UINT64, (guint64) 0, "bytes", G_TYPE_UINT64, (guint64) 0,
+                "retries", G_TYPE_UINT64, (guint64) 0, "jumps", G_TYPE_UINT64,
+                (guint64) 0, "preconnect-hits", G_TYPE_UINT64, (guint64) 0,
+                "incomplete", G_TYPE_UINT64, (guint64) 0, "seq", G_TYPE_INT64,
+                G_GINT64_CONSTANT (-1), NULL));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -461,8 +458,7 @@ gst_trickle_src_query (GstBaseSrc * src, GstQuery * query)
     return TRUE;
   }
   if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
-    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1,
-        0);
+    gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1, 0);
     gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
     return TRUE;
   }
@@ -526,8 +522,7 @@ report_error (GstTrickleSrc * self, GError * err)
         ("%s", err->message));
   } else {
     GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not read from \"%s\"", self->location), ("%s",
-            err->message));
+        ("Could not read from \"%s\"", self->location), ("%s", err->message));
   }
   g_error_free (err);
   return ret;

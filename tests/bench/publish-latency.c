@@ -99,8 +99,7 @@ run (guint port, gboolean h264, gboolean sync, guint frames, gdouble * p50,
 
   b->key_only = h264;
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/%s "
-      "start-seq=0 ! "
-      "appsink name=out sync=false", port, ch);
+      "start-seq=0 ! " "appsink name=out sync=false", port, ch);
   sub = launch (desc);
   g_free (desc);
   probe (sub, "out", "sink", b);

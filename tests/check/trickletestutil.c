@@ -238,7 +238,8 @@ build_head (TrickleTestConn * c, const gchar * method, const gchar * path,
       method, path, c->port);
   if (extra_raw)
     g_string_append (s, extra_raw);
-  for (name = first_header; name; name = va_arg (args, const gchar *)) {
+  for (name = first_header; name; name = va_arg (args, const gchar *))
+  {
     const gchar *value = va_arg (args, const gchar *);
     g_string_append_printf (s, "%s: %s\r\n", name, value);
   }
@@ -292,8 +293,7 @@ trickle_test_conn_send_request_with_body (TrickleTestConn * c,
   gboolean ret;
 
   va_start (args, first_header);
-  s = build_request_with_body (c, method, path, body, len, first_header,
-      args);
+  s = build_request_with_body (c, method, path, body, len, first_header, args);
   va_end (args);
   ret = trickle_test_conn_send (c, s->str, s->len);
   g_string_free (s, TRUE);
@@ -456,8 +456,7 @@ conn_reset_response (TrickleTestConn * c)
 /* Finds the end of a head: sets *head_len (up to and including the last
  * header line's LF) and *consumed (including the blank line). */
 static gboolean
-find_head_end (const guint8 * d, gsize len, gsize * head_len,
-    gsize * consumed)
+find_head_end (const guint8 * d, gsize len, gsize * head_len, gsize * consumed)
 {
   gsize i;
 

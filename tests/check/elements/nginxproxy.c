@@ -135,8 +135,7 @@ nginx_config (const gchar * dir, guint port, guint upstream)
       "      proxy_buffering off;\n"
       "      proxy_read_timeout 300s;\n"
       "      proxy_send_timeout 300s;\n"
-      "    }\n"
-      "  }\n" "}\n", dir, port, upstream);
+      "    }\n" "  }\n" "}\n", dir, port, upstream);
 }
 
 /* starts nginx in front of 127.0.0.1:@upstream; NULL (the test skips)

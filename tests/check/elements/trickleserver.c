@@ -400,8 +400,7 @@ GST_START_TEST (test_reference_usage_pattern)
     wait_get_of (&sub, i);
     g_snprintf (body, sizeof (body), "seg%d;", i);
     url = g_strdup_printf ("%s/%d", sub.base, i);
-    msg = http (session, "POST", url, body, NULL, "Content-Type",
-        "video/MP2T");
+    msg = http (session, "POST", url, body, NULL, "Content-Type", "video/MP2T");
     fail_unless_equals_int (soup_message_get_status (msg), 200);
     g_object_unref (msg);
     g_free (url);
@@ -418,8 +417,7 @@ GST_START_TEST (test_reference_usage_pattern)
 
   g_object_unref (session);
   gst_element_set_state (pipeline, GST_STATE_NULL);
-  g_signal_handlers_disconnect_by_func (server, on_subscriber_connected,
-      &sub);
+  g_signal_handlers_disconnect_by_func (server, on_subscriber_connected, &sub);
   gst_object_unref (pipeline);
   g_string_free (sub.received, TRUE);
   g_free (sub.base);

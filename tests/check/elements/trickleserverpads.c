@@ -25,8 +25,7 @@ static void
 allow_loop_warning (void)
 {
   gst_check_add_log_filter ("GStreamer", G_LOG_LEVEL_WARNING,
-      g_regex_new ("loop detected in the graph", 0, 0, NULL), NULL, NULL,
-      NULL);
+      g_regex_new ("loop detected in the graph", 0, 0, NULL), NULL, NULL, NULL);
 }
 
 
@@ -369,7 +368,8 @@ GST_START_TEST (test_control)
   };
 
   allow_loop_warning ();
-  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 window=64 "
+  chain =
+      trickle_test_start_pipeline ("trickleserver name=srv port=0 window=64 "
       "control=control events=events stats-interval=0 "
       "srv.src_video-in ! videoflip name=flip ! srv.sink_video-out");
   port = server_port (chain);
@@ -404,8 +404,7 @@ GST_START_TEST (test_control)
   fail_unless_equals_int (got->len, 10);
   for (i = 0; i < got->len; i++)
     fail_unless (mean_diff (g_ptr_array_index (got, i),
-            g_ptr_array_index (plain, 0), 32 * 8) == 0, "frame %u changed",
-        i);
+            g_ptr_array_index (plain, 0), 32 * 8) == 0, "frame %u changed", i);
   g_ptr_array_unref (got);
   flip = trickle_test_get (chain, "flip");
   g_object_get (flip, "video-direction", &direction, NULL);
@@ -654,8 +653,7 @@ GST_START_TEST (test_start_stop_cycles)
 GST_END_TEST;
 
 static void
-count_event (GstElement * srv, const gchar * channel, gint64 seq,
-    gint * n)
+count_event (GstElement * srv, const gchar * channel, gint64 seq, gint * n)
 {
   if (g_strcmp0 (channel, "watch") == 0)
     g_atomic_int_inc (n);
@@ -673,8 +671,7 @@ GST_START_TEST (test_connection_events)
   guint port, pubs = 0, subs = 0, complete = 0;
 
   p = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
-      "post-messages=true "
-      "srv.src_idle ! fakesink async=false");
+      "post-messages=true " "srv.src_idle ! fakesink async=false");
   port = server_port (p);
   srv = trickle_test_get (p, "srv");
   g_signal_connect (srv, "publisher-connected", G_CALLBACK (count_event),
@@ -738,8 +735,7 @@ added_has (AddedNames * a, const gchar * name)
   gboolean found;
 
   g_mutex_lock (&a->lock);
-  found = g_ptr_array_find_with_equal_func (a->names, name, g_str_equal,
-      NULL);
+  found = g_ptr_array_find_with_equal_func (a->names, name, g_str_equal, NULL);
   g_mutex_unlock (&a->lock);
   return found;
 }

@@ -1019,8 +1019,7 @@ GST_START_TEST (test_pacing_subscriber_keeps_pace)
   gst_structure_get_uint64 (stats, "rendered", &rendered);
   gst_structure_free (stats);
   fail_unless (rendered >= 148 && jumps == 0, "%" G_GUINT64_FORMAT " of "
-      "150 frames played, %" G_GUINT64_FORMAT " jumps (470)", rendered,
-      jumps);
+      "150 frames played, %" G_GUINT64_FORMAT " jumps (470)", rendered, jumps);
   fail_unless (problem == NULL, "the subscriber: %s", problem);
   gst_object_unref (sink);
   gst_object_unref (src);

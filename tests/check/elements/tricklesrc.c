@@ -274,8 +274,7 @@ GST_START_TEST (test_raw_roundtrip)
       "caps differ: %" GST_PTR_FORMAT " vs %" GST_PTR_FORMAT, got_caps,
       ref_caps);
   for (i = 0; i < 8; i++) {
-    GstBuffer *a = g_ptr_array_index (got, i), *b = g_ptr_array_index (want,
-        i);
+    GstBuffer *a = g_ptr_array_index (got, i), *b = g_ptr_array_index (want, i);
     GstMapInfo ma, mb;
     fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
     fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
@@ -344,8 +343,7 @@ GST_START_TEST (test_json_messages)
           "application/json"));
   for (i = 0; i < got->len; i++) {
     GstMapInfo m;
-    fail_unless (gst_buffer_map (g_ptr_array_index (got, i), &m,
-            GST_MAP_READ));
+    fail_unless (gst_buffer_map (g_ptr_array_index (got, i), &m, GST_MAP_READ));
     fail_unless_equals_int (m.size, strlen (docs[i]));
     fail_unless (memcmp (m.data, docs[i], m.size) == 0);
     gst_buffer_unmap (g_ptr_array_index (got, i), &m);
@@ -485,8 +483,7 @@ GST_START_TEST (test_late_and_stalled)
   src = trickle_test_get (sub, "src");
   /* generous: only bounds a hang */
   fail_unless (trickle_test_wait_channel_stat (ts, "late", "subscribers", 1,
-          30),
-      "the subscriber's GET never reached the server");
+          30), "the subscriber's GET never reached the server");
   post_segment (ts->port, "late", 3, 1000, "application/x-test");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
   fail_unless (sample != NULL);
@@ -1179,8 +1176,7 @@ GST_START_TEST (test_preconnect_reissue)
   sink = trickle_test_get (sub, "sink");
   g_usleep (700 * 1000);        /* four reissues of GET 1 */
   post_segment (ts->port, "re", 1, 20, "application/x-test");
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
   fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
           (sample)), 20);
@@ -1352,8 +1348,7 @@ go_write (TrickleTestConn * c, const gchar * who, gint64 seq)
       && trickle_test_conn_send_last_chunk (c)
       && trickle_test_conn_read_head (c) == 200
       && g_strcmp0 (trickle_test_conn_get_header (c, "Lp-Trickle-Seq"),
-      want) == 0
-      && trickle_test_conn_read_body (c) == TRICKLE_TEST_BODY_END;
+      want) == 0 && trickle_test_conn_read_body (c) == TRICKLE_TEST_BODY_END;
   if (!ok)
     GST_WARNING ("segment %s-%" G_GINT64_FORMAT " not taken (HTTP %u)", who,
         seq, c->status);
@@ -1392,7 +1387,7 @@ GST_START_TEST (test_reference_publisher_restart)
   g_mutex_init (&seen.lock);
   g_cond_init (&seen.cond);
   seen.seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
-  trickle_test_server_start (ts, NULL);         /* window 5, as the reference */
+  trickle_test_server_start (ts, NULL); /* window 5, as the reference */
   g_signal_connect (ts->server, "subscriber-connected",
       G_CALLBACK (seen_get), &seen);
   c = trickle_test_request (ts->port, "POST", "/cam", NULL, 0,
@@ -1685,8 +1680,7 @@ GST_START_TEST (test_deleted_while_behind)
   sink = trickle_test_get (sub, "sink");
   src = trickle_test_get (sub, "src");
   /* following: the first segment is in */
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
   got++;
   gst_sample_unref (sample);
@@ -1752,8 +1746,7 @@ GST_START_TEST (test_publisher_died_mid_segment)
   fail_unless (trickle_test_conn_send_chunk (pub, g_bytes_get_data (data,
               NULL), 1000));
   /* the subscriber has the segment's first piece, then the publisher dies */
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
   fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
           (sample)), 1000);
@@ -1762,8 +1755,7 @@ GST_START_TEST (test_publisher_died_mid_segment)
   trickle_test_conn_free (pub);
 
   post_segment (ts->port, "cut", 1, 2000, "video/MP2T");
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      10 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
   fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
           (sample)), 2000);
@@ -1905,8 +1897,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
   fail_unless (g_output_stream_write_all (out, head->str, head->len, NULL,
           NULL, NULL));
   g_string_free (head, TRUE);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-      30 * GST_SECOND);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 30 * GST_SECOND);
   fail_unless (sample != NULL);
   gst_sample_unref (sample);
   /* dies: a reset, no TLS close */
@@ -1977,8 +1968,7 @@ relative_to_cwd (const gchar * path)
   g_strfreev (b);
   g_free (cwd);
   fail_if (g_path_is_absolute (rel->str));
-  fail_unless (g_file_test (rel->str, G_FILE_TEST_IS_REGULAR), "%s",
-      rel->str);
+  fail_unless (g_file_test (rel->str, G_FILE_TEST_IS_REGULAR), "%s", rel->str);
   return g_string_free (rel, FALSE);
 }
 
@@ -2089,8 +2079,7 @@ frames_roundtrip (TrickleTestServer * ts, const gchar * ch,
   guint64 got = 0;
 
   desc = g_strdup_printf ("%s ! tricklesink name=pub location=http://"
-      "127.0.0.1:%u/%s delete-on-eos=false sync=false", source, ts->port,
-      ch);
+      "127.0.0.1:%u/%s delete-on-eos=false sync=false", source, ts->port, ch);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
   msg = wait_end (pub, 30);
@@ -2136,8 +2125,7 @@ frames_roundtrip (TrickleTestServer * ts, const gchar * ch,
     else
       gst_message_parse_warning (msg, &err, NULL);
     r->problem = g_strdup_printf ("%s from %s: %s",
-        GST_MESSAGE_TYPE_NAME (msg), GST_MESSAGE_SRC_NAME (msg),
-        err->message);
+        GST_MESSAGE_TYPE_NAME (msg), GST_MESSAGE_SRC_NAME (msg), err->message);
     g_error_free (err);
     gst_message_unref (msg);
   }
@@ -2298,8 +2286,7 @@ GST_START_TEST (test_vorbis_channel)
     return;
   }
   ts = big_window_server ();
-  frames_roundtrip (ts, "vorbis", AUDIO_SOURCE " ! vorbisenc", "vorbisdec",
-      &r);
+  frames_roundtrip (ts, "vorbis", AUDIO_SOURCE " ! vorbisenc", "vorbisdec", &r);
   want = local_buffers (AUDIO_SOURCE " ! vorbisenc ! vorbisdec");
   assert_same_field (r.pub_caps, r.sub_caps, "streamheader");
   fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
@@ -2529,8 +2516,7 @@ GST_START_TEST (test_mpegts_marks)
   trickle_test_server_start (ts, NULL);
   make_ts_channel (ts, "marks");
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/marks "
-      "start-seq=0 do-timestamp=true ! appsink name=sink sync=false",
-      ts->port);
+      "start-seq=0 do-timestamp=true ! appsink name=sink sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=60 ! "

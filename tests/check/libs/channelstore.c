@@ -153,8 +153,7 @@ GST_START_TEST (test_window_and_gone)
   fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
 
   /* closing the channel releases a reader waiting on the live edge */
-  seg = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_NEXT, &result,
-      NULL);
+  seg = gst_trickle_channel_open_read (ch, GST_TRICKLE_SEQ_NEXT, &result, NULL);
   fail_unless_equals_int (gst_trickle_segment_get_state (seg),
       GST_TRICKLE_SEGMENT_OPEN);
   fail_unless (gst_trickle_channel_store_remove (store, "w"));

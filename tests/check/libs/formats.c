@@ -144,7 +144,7 @@ GST_START_TEST (test_json)
   v = parse_ok ("-1.5e2");
   fail_unless (g_value_get_double (v) == -150.0);
   free_value (v);
-  v = parse_ok ("99999999999999999999");   /* beyond 64 bits: a double */
+  v = parse_ok ("99999999999999999999");        /* beyond 64 bits: a double */
   fail_unless (G_VALUE_TYPE (v) == G_TYPE_DOUBLE);
   free_value (v);
 

@@ -253,8 +253,7 @@ reader_func (gpointer data)
   r->status = trickle_test_conn_read_head (r->conn);
   if (r->status != 200)
     return NULL;
-  r->seq = g_strdup (trickle_test_conn_get_header (r->conn,
-          "Lp-Trickle-Seq"));
+  r->seq = g_strdup (trickle_test_conn_get_header (r->conn, "Lp-Trickle-Seq"));
 
   for (;;) {
     GBytes *b = NULL;
@@ -392,8 +391,7 @@ GST_START_TEST (test_create_and_next)
 
   /* HEAD: the headers of GET, no body; the connection stays usable */
   c = trickle_test_conn_new (ts->port);
-  fail_unless (trickle_test_conn_send_request (c, "HEAD", "/test/next",
-          NULL));
+  fail_unless (trickle_test_conn_send_request (c, "HEAD", "/test/next", NULL));
   fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
   assert_header (c, "Lp-Trickle-Latest", "0");
   assert_header (c, "Content-Length", "1");
@@ -465,8 +463,7 @@ GST_START_TEST (test_publish_and_replay)
   /* a 5000 byte body with Content-Length */
   big = trickle_test_make_data (5000, 28);
   big_data = g_bytes_get_data (big, &big_len);
-  fail_unless_equals_int64 (post_segment (ts, "/test/1", big_data, big_len),
-      1);
+  fail_unless_equals_int64 (post_segment (ts, "/test/1", big_data, big_len), 1);
   c = trickle_test_request (ts->port, "GET", "/test/1", NULL, 0, NULL);
   assert_response (c, 200, NULL);
   assert_header (c, "Lp-Trickle-Seq", "1");
@@ -1112,8 +1109,7 @@ GST_START_TEST (test_auto_create_off)
   trickle_test_conn_free (c);
 
   /* the host creates one */
-  ch = gst_trickle_channel_store_create (ts->store, "api", "video/MP2T",
-      &err);
+  ch = gst_trickle_channel_store_create (ts->store, "api", "video/MP2T", &err);
   fail_unless (ch != NULL, "store create: %s", err ? err->message : "?");
   gst_trickle_channel_unref (ch);
 
@@ -2439,8 +2435,7 @@ GST_START_TEST (test_stalled_subscriber_dropped)
   len = g_bytes_get_size (data);
 
   stalled = trickle_test_conn_new_small_rcvbuf (ts->port, 16384);
-  fail_unless (trickle_test_conn_send_request (stalled, "GET", "/st/0",
-          NULL));
+  fail_unless (trickle_test_conn_send_request (stalled, "GET", "/st/0", NULL));
   b = reader_start (start_get (ts, "/st/0"), data);
   settle ();
 
@@ -2533,8 +2528,7 @@ soup_post_and_get (TrickleTestServer * ts, gboolean https)
   fail_unless_equals_string (soup_message_headers_get_one
       (soup_message_get_response_headers (msg), "Lp-Trickle-Latest"), "1");
   fail_unless_equals_string (soup_message_headers_get_one
-      (soup_message_get_response_headers (msg), "Content-Type"),
-      "video/MP2T");
+      (soup_message_get_response_headers (msg), "Content-Type"), "video/MP2T");
   fail_unless_equals_int (g_bytes_get_size (resp), len);
   fail_unless (memcmp (g_bytes_get_data (resp, NULL), d, len) == 0);
   g_object_unref (msg);
@@ -2863,8 +2857,7 @@ GST_START_TEST (test_chunk_framing)
   create_channel (ts, "cf", NULL);
   pub = trickle_test_conn_new (ts->port);
   req = g_strdup_printf ("POST /cf/0 HTTP/1.1\r\nHost: x\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n"
-      "5;name=%s\r\nhello\r\n", ext);
+      "Transfer-Encoding: chunked\r\n\r\n" "5;name=%s\r\nhello\r\n", ext);
   fail_unless (trickle_test_conn_send (pub, req, strlen (req)));
   g_free (req);
   settle ();

@@ -109,8 +109,7 @@ GST_START_TEST (test_publish_continues_at_next_seq)
     if (run == 0) {
       next = 0;
     } else {
-      c = trickle_test_request (ts->port, "GET", "/cont/next", NULL, 0,
-          NULL);
+      c = trickle_test_request (ts->port, "GET", "/cont/next", NULL, 0, NULL);
       next = g_ascii_strtoll (trickle_test_conn_body_str (c), NULL, 10);
       trickle_test_conn_free (c);
     }
