@@ -96,7 +96,7 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
 
-  desc = g_strdup_printf ("trickleserver name=srv address=127.0.0.1 port=%d "
+  desc = g_strdup_printf ("trickleserver name=srv host=127.0.0.1 port=%d "
       "control=control events=events srv.src_video-in ! %s ! %s ! %s ! "
       "srv.sink_video-out", port,
       raw ? "queue" : "tsdemux ! h264parse ! avdec_h264 ! videoconvert",

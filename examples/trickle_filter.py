@@ -29,7 +29,7 @@ def main():
     decode = "queue" if args.raw else "tsdemux ! h264parse ! avdec_h264 ! videoconvert"
     encode = "queue" if args.raw else "x264enc tune=zerolatency ! mpegtsmux"
     pipeline = Gst.parse_launch(
-        f"trickleserver name=srv address=127.0.0.1 port={args.port} "
+        f"trickleserver name=srv host=127.0.0.1 port={args.port} "
         f"control=control events=events srv.src_video-in ! {decode} ! "
         f"{args.filter} ! {encode} ! srv.sink_video-out")
     loop = GLib.MainLoop()

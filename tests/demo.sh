@@ -39,7 +39,7 @@ trap cleanup EXIT
 rm -rf "$OUT" && mkdir -p "$OUT/frames"
 
 echo "== worker: trickleserver hosting video-in -> mirror -> video-out (port $PORT)"
-gst-launch-1.0 -m trickleserver name=srv address=127.0.0.1 port="$PORT" \
+gst-launch-1.0 -m trickleserver name=srv host=127.0.0.1 port="$PORT" \
     control=control events=events window=16 stats-interval=2 \
   srv.src_video-in ! tsdemux ! h264parse ! avdec_h264 ! videoconvert \
   ! videoflip video-direction=horiz ! videobalance name=bal \

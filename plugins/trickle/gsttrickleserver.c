@@ -81,7 +81,7 @@
 GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define GST_CAT_DEFAULT gst_trickle_server_debug
 
-#define DEFAULT_ADDRESS "0.0.0.0"
+#define DEFAULT_HOST "0.0.0.0"
 #define DEFAULT_PORT 2939
 #define DEFAULT_BASE_PATH "/"
 #define DEFAULT_AUTO_CREATE TRUE
@@ -94,14 +94,15 @@ GST_DEBUG_CATEGORY (gst_trickle_server_debug);
 #define DEFAULT_HEADER_TIMEOUT 30
 #define DEFAULT_MAX_HEADER_SIZE (16 * 1024)
 #define DEFAULT_IO_TIMEOUT 60
+#define DEFAULT_KEEPALIVE_INTERVAL 10
 #define DEFAULT_STATS_INTERVAL 10
 
 enum
 {
   PROP_0,
-  PROP_ADDRESS,
+  PROP_HOST,
   PROP_PORT,
-  PROP_BOUND_PORT,
+  PROP_CURRENT_PORT,
   PROP_BASE_PATH,
   PROP_AUTO_CREATE,
   PROP_WINDOW,
@@ -115,6 +116,8 @@ enum
   PROP_HEADER_TIMEOUT,
   PROP_MAX_HEADER_SIZE,
   PROP_IO_TIMEOUT,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_N_CHANNELS,
   PROP_CONTROL,
   PROP_EVENTS,
   PROP_STATS_INTERVAL,
@@ -131,6 +134,7 @@ enum
   SIGNAL_PUBLISHER_DISCONNECTED,
   SIGNAL_SUBSCRIBER_CONNECTED,
   SIGNAL_SUBSCRIBER_DISCONNECTED,
+  SIGNAL_PUBLISH_DOCUMENT,
   N_SIGNALS
 };
 
@@ -141,7 +145,7 @@ struct _GstTrickleServer
   GstBin parent;
 
   /* settings, protected by the object lock */
-  gchar *address;
+  gchar *host;
   guint port;
   gchar *base_path;
   gboolean auto_create;
@@ -156,6 +160,7 @@ struct _GstTrickleServer
   guint header_timeout;
   guint max_header_size;
   guint io_timeout;
+  guint keepalive_interval;
   gchar *control;
   gchar *events;
   guint stats_interval;
@@ -187,6 +192,9 @@ static void gst_trickle_server_release_pad (GstElement * element, GstPad * pad);
 static gboolean gst_trickle_server_send_event (GstElement * element,
     GstEvent * event);
 
+static gint64 gst_trickle_server_publish_document (GstTrickleServer * self,
+    const gchar * channel, const gchar * document);
+
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%s",
     GST_PAD_SRC, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%s",
@@ -204,16 +212,16 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
   gobject_class->get_property = gst_trickle_server_get_property;
   gobject_class->finalize = gst_trickle_server_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_ADDRESS,
-      g_param_spec_string ("address", "Address",
+  g_object_class_install_property (gobject_class, PROP_HOST,
+      g_param_spec_string ("host", "Host",
           "Numeric IPv4/IPv6 address to listen on (0.0.0.0 = all IPv4, "
-          ":: = all)", DEFAULT_ADDRESS, flags));
+          ":: = all)", DEFAULT_HOST, flags));
   g_object_class_install_property (gobject_class, PROP_PORT,
       g_param_spec_uint ("port", "Port",
-          "TCP port to listen on (0 = pick a free port, see bound-port)",
+          "TCP port to listen on (0 = pick a free port, see current-port)",
           0, 65535, DEFAULT_PORT, flags));
-  g_object_class_install_property (gobject_class, PROP_BOUND_PORT,
-      g_param_spec_uint ("bound-port", "Bound port",
+  g_object_class_install_property (gobject_class, PROP_CURRENT_PORT,
+      g_param_spec_uint ("current-port", "Current port",
           "The port actually listened on (0 when not listening)",
           0, 65535, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_BASE_PATH,
@@ -269,6 +277,15 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       g_param_spec_uint ("io-timeout", "I/O timeout",
           "Seconds a started upload may stall, or a subscriber accept "
           "nothing, before it is dropped", 1, 3600, DEFAULT_IO_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_KEEPALIVE_INTERVAL,
+      g_param_spec_uint ("keepalive-interval", "Keep-alive interval",
+          "Seconds between interim 100 Continue responses to a preconnected "
+          "POST that has no body yet (they keep proxies from closing it)",
+          1, 3600, DEFAULT_KEEPALIVE_INTERVAL, flags));
+  g_object_class_install_property (gobject_class, PROP_N_CHANNELS,
+      g_param_spec_uint ("n-channels", "Channels",
+          "Channels hosted now (0 when not running)", 0, G_MAXUINT, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_property (gobject_class, PROP_CONTROL,
       g_param_spec_string ("control", "Control channel",
@@ -364,6 +381,28 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
       G_TYPE_INT64);
 
+  /**
+   * GstTrickleServer::publish-document:
+   * @channel: the channel, created (`application/json`) if it does not exist
+   * @document: a JSON document
+   *
+   * Action signal: publishes @document as the next segment of @channel
+   * inside the process, as a POST to the server would, without an HTTP
+   * round trip: a `{"set": ...}` document on the control channel is applied
+   * as one from a client, a document on the events channel or any other
+   * reaches its subscribers. Only while the server runs (READY and up).
+   *
+   * Returns: the seq of the segment written, or -1 when the server is not
+   * running, @document is not valid JSON, or @channel cannot take it (an
+   * invalid name, a channel of another type, the channel limit reached);
+   * a warning in the debug log says which.
+   */
+  signals[SIGNAL_PUBLISH_DOCUMENT] =
+      g_signal_new_class_handler ("publish-document",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_trickle_server_publish_document), NULL, NULL, NULL,
+      G_TYPE_INT64, 2, G_TYPE_STRING, G_TYPE_STRING);
+
   element_class->change_state =
       GST_DEBUG_FUNCPTR (gst_trickle_server_change_state);
   element_class->request_new_pad =
@@ -386,7 +425,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 static void
 gst_trickle_server_init (GstTrickleServer * self)
 {
-  self->address = g_strdup (DEFAULT_ADDRESS);
+  self->host = g_strdup (DEFAULT_HOST);
   self->port = DEFAULT_PORT;
   self->base_path = g_strdup (DEFAULT_BASE_PATH);
   self->auto_create = DEFAULT_AUTO_CREATE;
@@ -399,6 +438,7 @@ gst_trickle_server_init (GstTrickleServer * self)
   self->header_timeout = DEFAULT_HEADER_TIMEOUT;
   self->max_header_size = DEFAULT_MAX_HEADER_SIZE;
   self->io_timeout = DEFAULT_IO_TIMEOUT;
+  self->keepalive_interval = DEFAULT_KEEPALIVE_INTERVAL;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
 }
 
@@ -409,7 +449,7 @@ gst_trickle_server_finalize (GObject * object)
 
   g_clear_object (&self->server);
   g_clear_object (&self->store);
-  g_free (self->address);
+  g_free (self->host);
   g_free (self->base_path);
   g_free (self->tls_certificate);
   g_free (self->tls_key);
@@ -426,9 +466,9 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_ADDRESS:
-      g_free (self->address);
-      self->address = g_value_dup_string (value);
+    case PROP_HOST:
+      g_free (self->host);
+      self->host = g_value_dup_string (value);
       break;
     case PROP_PORT:
       self->port = g_value_get_uint (value);
@@ -475,6 +515,9 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
     case PROP_IO_TIMEOUT:
       self->io_timeout = g_value_get_uint (value);
       break;
+    case PROP_KEEPALIVE_INTERVAL:
+      self->keepalive_interval = g_value_get_uint (value);
+      break;
     case PROP_CONTROL:
       g_free (self->control);
       self->control = g_value_dup_string (value);
@@ -504,13 +547,13 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_ADDRESS:
-      g_value_set_string (value, self->address);
+    case PROP_HOST:
+      g_value_set_string (value, self->host);
       break;
     case PROP_PORT:
       g_value_set_uint (value, self->port);
       break;
-    case PROP_BOUND_PORT:
+    case PROP_CURRENT_PORT:
       g_value_set_uint (value, self->server ?
           gst_trickle_http_server_get_bound_port (self->server) : 0);
       break;
@@ -553,6 +596,13 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
     case PROP_IO_TIMEOUT:
       g_value_set_uint (value, self->io_timeout);
       break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, self->keepalive_interval);
+      break;
+    case PROP_N_CHANNELS:
+      g_value_set_uint (value, self->store ?
+          gst_trickle_channel_store_get_n_channels (self->store) : 0);
+      break;
     case PROP_CONTROL:
       g_value_set_string (value, self->control);
       break;
@@ -575,6 +625,86 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+}
+
+/* a channel name as the HTTP server accepts it in a URL */
+static gboolean
+valid_channel_name (const gchar * name)
+{
+  const gchar *p;
+
+  if (!name || !*name || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return FALSE;
+  for (p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("-_.~", *p))
+      return FALSE;
+  return TRUE;
+}
+
+static gint64
+gst_trickle_server_publish_document (GstTrickleServer * self,
+    const gchar * channel, const gchar * document)
+{
+  GstTrickleChannelStore *store = NULL;
+  GstTrickleChannel *ch = NULL;
+  GValue parsed = G_VALUE_INIT;
+  GError *err = NULL;
+  GBytes *bytes;
+  gchar *type;
+  gint64 seq = -1;
+
+  if (!valid_channel_name (channel)) {
+    GST_WARNING_OBJECT (self, "publish-document: invalid channel name");
+    return -1;
+  }
+  if (!document || !gst_trickle_json_parse (document, -1, &parsed, &err)) {
+    GST_WARNING_OBJECT (self, "publish-document on %s: not JSON: %s",
+        channel, err ? err->message : "no document");
+    g_clear_error (&err);
+    return -1;
+  }
+  g_value_unset (&parsed);
+
+  GST_OBJECT_LOCK (self);
+  if (self->store)
+    store = g_object_ref (self->store);
+  GST_OBJECT_UNLOCK (self);
+  if (!store) {
+    GST_WARNING_OBJECT (self, "publish-document on %s: the server is not "
+        "running", channel);
+    return -1;
+  }
+
+  ch = gst_trickle_channel_store_lookup (store, channel);
+  if (!ch)
+    ch = gst_trickle_channel_store_create (store, channel, "application/json",
+        &err);
+  if (!ch) {
+    GST_WARNING_OBJECT (self, "publish-document: cannot create %s: %s",
+        channel, err ? err->message : "?");
+    g_clear_error (&err);
+    goto out;
+  }
+  type = gst_trickle_channel_dup_mime_type (ch);
+  if (type && *type && !strstr (type, "json")) {
+    GST_WARNING_OBJECT (self, "publish-document: %s carries %s, not JSON",
+        channel, type);
+    g_free (type);
+    goto out;
+  }
+  g_free (type);
+  bytes = g_bytes_new (document, strlen (document));
+  if (!gst_trickle_channel_write_segment (ch, bytes, &seq))
+    seq = -1;
+  g_bytes_unref (bytes);
+  GST_DEBUG_OBJECT (self, "published a document on %s as seq %"
+      G_GINT64_FORMAT, channel, seq);
+
+out:
+  if (ch)
+    gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+  return seq;
 }
 
 static void
@@ -702,11 +832,12 @@ gst_trickle_server_start (GstTrickleServer * self)
       G_CALLBACK (on_subscriber_connected), self);
   g_signal_connect (server, "subscriber-disconnected",
       G_CALLBACK (on_subscriber_disconnected), self);
-  g_object_set (server, "address", self->address, "port", self->port,
+  g_object_set (server, "address", self->host, "port", self->port,
       "base-path", self->base_path, "tls-certificate", cert,
       "threads", self->threads, "header-timeout", self->header_timeout,
       "max-header-size", self->max_header_size,
-      "io-timeout", self->io_timeout, NULL);
+      "io-timeout", self->io_timeout,
+      "keepalive-interval", self->keepalive_interval * 1000, NULL);
   GST_OBJECT_UNLOCK (self);
   g_clear_object (&cert);
 
@@ -742,8 +873,8 @@ gst_trickle_server_start (GstTrickleServer * self)
   control = g_strdup (self->control);
   events = g_strdup (self->events);
   stats_interval = self->stats_interval;
-  host = strchr (self->address, ':') ? g_strdup_printf ("[%s]", self->address)
-      : g_strdup (self->address);
+  host = strchr (self->host, ':') ? g_strdup_printf ("[%s]", self->host)
+      : g_strdup (self->host);
   url = g_strdup_printf ("%s://%s:%u%s", cert || self->tls_certificate ?
       "https" : "http", host, port, self->base_path);
   GST_OBJECT_UNLOCK (self);
@@ -757,7 +888,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("trickleserver-listening",
-              "address", G_TYPE_STRING, self->address,
+              "host", G_TYPE_STRING, self->host,
               "port", G_TYPE_UINT, port, "url", G_TYPE_STRING, url, NULL)));
   g_free (url);
   g_free (host);

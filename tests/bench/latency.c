@@ -167,7 +167,7 @@ run (gboolean h264, guint frames, guint skip)
   srv = gst_bin_get_by_name (GST_BIN (chain), "srv");
   gst_element_set_state (chain, GST_STATE_PLAYING);
   for (i = 0; i < 500 && port == 0; i++) {
-    g_object_get (srv, "bound-port", &port, NULL);
+    g_object_get (srv, "current-port", &port, NULL);
     g_usleep (10000);
   }
   if (h264) {

@@ -173,7 +173,7 @@ main (int argc, char **argv)
   srv = gst_object_ref (server);
   gst_element_set_state (server, GST_STATE_PLAYING);
   for (i = 0; i < 500 && port == 0; i++) {
-    g_object_get (srv, "bound-port", &port, NULL);
+    g_object_get (srv, "current-port", &port, NULL);
     g_usleep (10000);
   }
   printf ("tricklesink live publish latency (A: frame at the sink or out of "

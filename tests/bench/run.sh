@@ -43,7 +43,7 @@ export RUNS=${RUNS:-3} ONLY=${ONLY:-.} PORT=${PORT:-2960}
 export OUT=${OUT:-/tmp/yardstick-gst-trickle}
 THREADS=${THREADS:-0}
 # gst-launch-1.0 is exec'd by baseline.sh, so -pid is the server itself
-export SERVER_CMD="gst-launch-1.0 -q trickleserver address=127.0.0.1 port=\$PORT threads=$THREADS"
+export SERVER_CMD="gst-launch-1.0 -q trickleserver host=127.0.0.1 port=\$PORT threads=$THREADS"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "# gst-trickle $(git -C "$ROOT" rev-parse --short HEAD), $(date -u +%FT%TZ), $(nproc) CPUs, RUNS=$RUNS, threads=$THREADS" >&2
 if [ -z "${REFERENCE_CMD:-}" ]; then

@@ -20,7 +20,7 @@ make_server (guint port)
   GstElement *server = gst_element_factory_make ("trickleserver", NULL);
 
   fail_unless (server != NULL);
-  g_object_set (server, "address", "127.0.0.1", "port", port, NULL);
+  g_object_set (server, "host", "127.0.0.1", "port", port, NULL);
   return server;
 }
 
@@ -35,14 +35,17 @@ start_pipeline (GstElement * pipeline, GstElement * server)
 
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
       GST_STATE_CHANGE_SUCCESS);
-  msg = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ELEMENT);
+  /* 30 s only bounds a hang */
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_ELEMENT);
   fail_unless (msg != NULL);
   fail_unless (gst_message_has_name (msg, "trickleserver-listening"));
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "host"), "127.0.0.1");
   fail_unless (gst_structure_get_uint (gst_message_get_structure (msg), "port",
           &port));
   gst_message_unref (msg);
   gst_object_unref (bus);
-  g_object_get (server, "bound-port", &bound, NULL);
+  g_object_get (server, "current-port", &bound, NULL);
   fail_unless (port > 0);
   fail_unless_equals_int (port, bound);
   return port;
@@ -152,7 +155,7 @@ GST_START_TEST (test_listen_and_serve)
   g_object_unref (session);
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
-  g_object_get (server, "bound-port", &port, NULL);
+  g_object_get (server, "current-port", &port, NULL);
   fail_unless_equals_int (port, 0);
   gst_object_unref (pipeline);
 }
@@ -195,7 +198,7 @@ GST_START_TEST (test_port_in_use)
   expect_resource_error (pipeline, GST_RESOURCE_ERROR_OPEN_READ_WRITE);
 
   /* a bad address is a resource error too */
-  g_object_set (server, "address", "not-an-address", "port", 0, NULL);
+  g_object_set (server, "host", "not-an-address", "port", 0, NULL);
   expect_resource_error (pipeline, GST_RESOURCE_ERROR_OPEN_READ_WRITE);
 
   gst_object_unref (pipeline);

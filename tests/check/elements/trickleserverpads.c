@@ -40,7 +40,7 @@ server_port (GstElement * chain)
   gint i;
 
   for (i = 0; i < 100 && port == 0; i++) {
-    g_object_get (srv, "bound-port", &port, NULL);
+    g_object_get (srv, "current-port", &port, NULL);
     if (port == 0)
       g_usleep (10 * 1000);
   }
@@ -499,6 +499,109 @@ GST_START_TEST (test_control)
   trickle_test_stop_pipeline (pub);
   trickle_test_stop_pipeline (sub);
   trickle_test_stop_pipeline (chain);
+}
+
+GST_END_TEST;
+
+/* the publish-document action signal: a control document applied, a
+ * document on any channel served as a POSTed one would be, bad calls
+ * refused with -1 and nothing written; keepalive-interval and n-channels
+ * reach the running server */
+GST_START_TEST (test_publish_document)
+{
+  GstElement *chain, *srv, *flip, *idle;
+  TrickleTestConn *c;
+  GstStructure *stats = NULL;
+  gint64 seq, deadline;
+  gint direction = 0, signalled = 0;
+  guint port, n_channels = 0, keepalive = 0;
+
+  idle = gst_element_factory_make ("trickleserver", NULL);
+  g_signal_emit_by_name (idle, "publish-document", "x", "{}", &seq);
+  fail_unless_equals_int64 (seq, -1);   /* not running */
+  gst_object_unref (idle);
+
+  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+      "control=control events=events stats-interval=0 keepalive-interval=1 "
+      "videotestsrc is-live=true ! " RAW_CAPS " ! videoflip name=flip ! "
+      "fakesink");
+  port = server_port (chain);
+  srv = trickle_test_get (chain, "srv");
+  flip = trickle_test_get (chain, "flip");
+  g_object_get (srv, "keepalive-interval", &keepalive, NULL);
+  fail_unless_equals_int (keepalive, 1);
+  g_signal_connect (srv, "control", G_CALLBACK (count_control), &signalled);
+
+  /* a control document, in process: applied as one from a client */
+  g_signal_emit_by_name (srv, "publish-document", "control",
+      "{\"set\": {\"flip.video-direction\": \"horiz\"}}", &seq);
+  fail_unless (seq >= 0);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;     /* a hang */
+  while (direction == 0 && g_get_monotonic_time () < deadline) {
+    g_object_get (flip, "video-direction", &direction, NULL);
+    if (direction == 0)
+      g_usleep (10 * 1000);
+  }
+  fail_unless (direction != 0, "the control document was not applied");
+  fail_unless_equals_int (g_atomic_int_get (&signalled), 1);
+
+  /* any channel: created as JSON, served to HTTP subscribers */
+  g_signal_emit_by_name (srv, "publish-document", "notes", "{\"a\": [1, 2]}",
+      &seq);
+  fail_unless_equals_int64 (seq, 0);
+  g_signal_emit_by_name (srv, "publish-document", "notes", "\"two\"", &seq);
+  fail_unless_equals_int64 (seq, 1);
+  c = trickle_test_request (port, "GET", "/notes/0", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  fail_unless_equals_string (trickle_test_conn_get_header (c,
+          "Content-Type"), "application/json");
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "{\"a\": [1, 2]}");
+  trickle_test_conn_free (c);
+
+  /* refused: not JSON, a bad name, a channel of another type; nothing
+   * written */
+  g_signal_emit_by_name (srv, "publish-document", "notes", "{not json", &seq);
+  fail_unless_equals_int64 (seq, -1);
+  g_signal_emit_by_name (srv, "publish-document", "a/b", "{}", &seq);
+  fail_unless_equals_int64 (seq, -1);
+  g_signal_emit_by_name (srv, "publish-document", "..", "{}", &seq);
+  fail_unless_equals_int64 (seq, -1);
+  c = trickle_test_request (port, "POST", "/media/0", "\x47", 1,
+      "Content-Type", "video/MP2T", NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  g_signal_emit_by_name (srv, "publish-document", "media", "{}", &seq);
+  fail_unless_equals_int64 (seq, -1);
+  c = trickle_test_request (port, "GET", "/notes/next", NULL, 0, NULL);
+  fail_unless_equals_int (c->status, 200);
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "2");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (port, "GET", "/media/next", NULL, 0, NULL);
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "1");
+  trickle_test_conn_free (c);
+
+  /* n-channels counts what stats lists */
+  g_object_get (srv, "n-channels", &n_channels, "stats", &stats, NULL);
+  fail_unless_equals_int (n_channels, gst_structure_n_fields (stats));
+  fail_unless (gst_structure_has_field (stats, "notes"));
+  fail_unless (n_channels >= 4);        /* control, events, notes, media */
+  gst_structure_free (stats);
+
+  /* keepalive-interval reached the server: a preconnected POST without a
+   * body gets interim 100 responses */
+  c = trickle_test_conn_new (port);
+  fail_unless (trickle_test_conn_start_post (c, "/media/1", NULL));
+  fail_unless_equals_int (trickle_test_conn_read_one_head (c), 100);
+  fail_unless_equals_int (trickle_test_conn_read_one_head (c), 100);
+  trickle_test_conn_free (c);
+
+  gst_object_unref (flip);
+  gst_object_unref (srv);
+  trickle_test_stop_pipeline (chain);
+  g_object_get (idle = gst_element_factory_make ("trickleserver", NULL),
+      "n-channels", &n_channels, NULL);
+  fail_unless_equals_int (n_channels, 0);
+  gst_object_unref (idle);
 }
 
 GST_END_TEST;
@@ -1240,6 +1343,7 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_raw_chain);
   tcase_add_test (tc, test_h264_chain);
   tcase_add_test (tc, test_control);
+  tcase_add_test (tc, test_publish_document);
   tcase_add_test (tc, test_publisher_comes_back);
   tcase_add_test (tc, test_request_release_playing);
   tcase_add_test (tc, test_start_stop_cycles);
