@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   gcc meson ninja-build pkg-config
-  libglib2.0-dev libsoup-3.0-dev glib-networking
+  libglib2.0-dev libsoup-3.0-dev glib-networking libjson-glib-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -22,11 +22,11 @@
  *
  * The server starts listening when the element goes to READY and stops in
  * NULL. Once listening it posts an element message named
- * `trickleserver-listening` with the fields `address` (string), `port`
- * (uint, the bound port, useful with port=0) and `url` (string, the base
- * URL of the channels).
+ * `trickleserver-listening` with the fields `host` (string), `port`
+ * (uint, the bound port, useful with port=0; also in `current-port`) and
+ * `url` (string, the base URL of the channels).
  *
- * A failure to listen (address in use, bad address) or to load the TLS
+ * A failure to listen (port in use, bad host address) or to load the TLS
  * certificate fails the state change with a RESOURCE error.
  *
  * ## Example launch line

@@ -21,13 +21,25 @@
  * segment starts.
  *
  * Segments are cut by caps:
- * - `video/mpegts`: a new segment at a keyframe (a buffer without
- *   DELTA_UNIT) once `keyframes-per-segment` keyframes are in the current
- *   one; every segment starts with the caps' `streamheader` (PAT/PMT from
- *   mpegtsmux), so it decodes on its own. Sent as `video/MP2T`.
- * - anything else (raw video or audio, image/jpeg, application/json...):
- *   `buffers-per-segment` buffers per segment (default 1), sent with a
- *   Content-Type built from the caps: `video/x-raw;format=I420;width=...`.
+ * - `video/mpegts`: by what the stream carries, not by buffer flags: the
+ *   sink follows PAT/PMT and starts a segment at a keyframe (a video PES
+ *   with the random access indicator, an H.264 IDR/SPS, H.265 IRAP or
+ *   parameter sets, an MPEG-2 sequence or GOP header) once the current one
+ *   holds `keyframes-per-segment` keyframes and lasts `min-duration`, on
+ *   the TS packet where the keyframe starts, wherever that is in a buffer.
+ *   Every segment starts with PAT/PMT (the caps' `streamheader`, or the
+ *   last ones seen), so it decodes on its own. Audio-only MPEG-TS is cut
+ *   every `min-duration` (1 s when 0); video with no keyframe found in
+ *   10 s is cut by duration with a STREAM/FORMAT warning. Sent as
+ *   `video/MP2T`.
+ * - anything else (raw video or audio, Opus, image/jpeg,
+ *   application/json...): `buffers-per-segment` buffers per segment
+ *   (default 1), sent with a Content-Type built from the caps
+ *   (`video/x-raw;format=I420;width=...`); buffers in the caps (stream
+ *   headers, codec_data) begin every segment.
+ *
+ * A non-live source is paced by the clock (`sync`, as udpsink); a live one
+ * is never held. docs/elements.md has the details.
  *
  * At EOS the last segment is finished and, with `delete-on-eos`, the
  * channel is deleted, so subscribers see the end of the stream.
