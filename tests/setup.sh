@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   gcc meson ninja-build pkg-config
   libglib2.0-dev libsoup-3.0-dev glib-networking libjson-glib-dev
+  gobject-introspection libgirepository1.0-dev gi-docgen
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -30,14 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f build/build.ninja ]; then
-  meson setup build
+  meson setup build -Ddoc=enabled
 fi
 meson compile -C build
 
 if [ "${1:-}" = "--asan" ]; then
   if [ ! -f build-asan/build.ninja ]; then
+    # no introspection: g-ir-scanner's dumper does not run sanitized
     meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dbuildtype=debug
+      -Dbuildtype=debug -Dintrospection=disabled
   fi
+  meson configure build-asan -Dintrospection=disabled >/dev/null
   meson compile -C build-asan
 fi

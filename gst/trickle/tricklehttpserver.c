@@ -2341,6 +2341,7 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
 
   /**
    * GstTrickleHttpServer::publisher-connected:
+   * @server: the server
    * @channel: the channel's name
    * @seq: the segment the POST writes
    *
@@ -2351,7 +2352,12 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
   /**
    * GstTrickleHttpServer::publisher-disconnected:
+   * @server: the server
+   * @channel: the channel's name
+   * @seq: the segment the POST wrote
    * @complete: the segment ended normally (%FALSE: the publisher broke off)
+   *
+   * A POST of a segment ended. Emitted from a worker thread.
    */
   signals[SIGNAL_PUBLISHER_DISCONNECTED] =
       g_signal_new ("publisher-disconnected", G_TYPE_FROM_CLASS (klass),
@@ -2359,12 +2365,25 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
       G_TYPE_INT64, G_TYPE_BOOLEAN);
   /**
    * GstTrickleHttpServer::subscriber-connected:
+   * @server: the server
+   * @channel: the channel's name
+   * @seq: the segment the GET reads
    *
-   * A GET of a segment began (preconnects included).
+   * A GET of a segment began (preconnects included). Emitted from a worker
+   * thread.
    */
   signals[SIGNAL_SUBSCRIBER_CONNECTED] = g_signal_new ("subscriber-connected",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  /**
+   * GstTrickleHttpServer::subscriber-disconnected:
+   * @server: the server
+   * @channel: the channel's name
+   * @seq: the segment the GET read
+   *
+   * A GET of a segment ended (answered in full, or the subscriber left).
+   * Emitted from a worker thread.
+   */
   signals[SIGNAL_SUBSCRIBER_DISCONNECTED] =
       g_signal_new ("subscriber-disconnected", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,

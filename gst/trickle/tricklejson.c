@@ -58,7 +58,8 @@ static gboolean parse_value (Parser * ps, GValue * out, guint depth);
 static gboolean
 fail (Parser * ps, const gchar * what)
 {
-  g_set_error (ps->error, GST_TRICKLE_JSON_ERROR, 0,
+  g_set_error (ps->error, GST_TRICKLE_JSON_ERROR,
+      GST_TRICKLE_JSON_ERROR_PARSE,
       "Invalid JSON at byte %" G_GSIZE_FORMAT ": %s",
       (gsize) (ps->p - ps->start), what);
   return FALSE;

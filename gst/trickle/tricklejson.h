@@ -9,6 +9,17 @@
 
 G_BEGIN_DECLS
 
+/**
+ * GstTrickleJsonError:
+ * @GST_TRICKLE_JSON_ERROR_PARSE: the text is not valid JSON
+ *
+ * Errors of gst_trickle_json_parse().
+ */
+typedef enum
+{
+  GST_TRICKLE_JSON_ERROR_PARSE,
+} GstTrickleJsonError;
+
 #define GST_TRICKLE_JSON_ERROR (gst_trickle_json_error_quark ())
 GST_TRICKLE_API
 GQuark gst_trickle_json_error_quark (void);

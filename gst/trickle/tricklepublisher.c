@@ -1138,6 +1138,10 @@ write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
 
 /**
  * gst_trickle_publisher_write:
+ * @pub: the publisher
+ * @data: (array length=size) (element-type guint8): bytes of the segment
+ * @size: their number
+ * @error: where a failure is told
  *
  * Streams @data into the current segment's POST body. Blocks while the
  * network does not keep up; gst_trickle_publisher_unlock() interrupts it.

@@ -72,11 +72,12 @@ reader_wake (gpointer data)
 }
 
 /**
- * gst_trickle_reader_new:
+ * gst_trickle_reader_new: (skip)
  * @start_seq: -1 the next segment, -2 the one being written, or a seq
  * @hosted: a closed channel is created again (see above)
  *
- * Returns: (transfer full): a reader of @channel in @store
+ * Returns: (transfer full): a reader of @channel in @store (not a boxed
+ *   type, so C only for now)
  */
 GstTrickleReader *
 gst_trickle_reader_new (GstTrickleChannelStore * store, const gchar * channel,

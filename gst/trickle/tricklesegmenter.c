@@ -116,6 +116,12 @@ struct _GstTrickleSegmenter
   gboolean warned;
 };
 
+/**
+ * gst_trickle_segmenter_new: (skip)
+ *
+ * Returns: (transfer full): a segmenter, freed with
+ *   gst_trickle_segmenter_free(); not a boxed type, so C only for now
+ */
 GstTrickleSegmenter *
 gst_trickle_segmenter_new (void)
 {

@@ -308,6 +308,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 
   /**
    * GstTrickleServer::control:
+   * @server: the trickleserver
    * @seq: the control segment's seq
    * @json: the document
    * @data: (nullable): the document parsed, when it is a JSON object
@@ -320,6 +321,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_STRING, GST_TYPE_STRUCTURE);
   /**
    * GstTrickleServer::channel-added:
+   * @server: the trickleserver
    * @name: the channel
    */
   signals[SIGNAL_CHANNEL_ADDED] = g_signal_new ("channel-added",
@@ -327,6 +329,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_NONE, 1, G_TYPE_STRING);
   /**
    * GstTrickleServer::channel-removed:
+   * @server: the trickleserver
    * @name: the channel
    */
   signals[SIGNAL_CHANNEL_REMOVED] = g_signal_new ("channel-removed",
@@ -343,6 +346,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 
   /**
    * GstTrickleServer::publisher-connected:
+   * @server: the trickleserver
    * @channel: the channel
    * @seq: the segment
    *
@@ -353,6 +357,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
   /**
    * GstTrickleServer::publisher-disconnected:
+   * @server: the trickleserver
    * @channel: the channel
    * @seq: the segment
    * @complete: the segment ended normally (%FALSE: the publisher broke off)
@@ -363,6 +368,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_INT64, G_TYPE_BOOLEAN);
   /**
    * GstTrickleServer::subscriber-connected:
+   * @server: the trickleserver
    * @channel: the channel
    * @seq: the segment
    *
@@ -373,6 +379,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
   /**
    * GstTrickleServer::subscriber-disconnected:
+   * @server: the trickleserver
    * @channel: the channel
    * @seq: the segment
    */
@@ -383,6 +390,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 
   /**
    * GstTrickleServer::publish-document:
+   * @server: the trickleserver
    * @channel: the channel, created (`application/json`) if it does not exist
    * @document: a JSON document
    *
