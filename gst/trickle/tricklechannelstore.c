@@ -29,6 +29,7 @@
 #include "config.h"
 #endif
 
+#include <json-glib/json-glib.h>
 #include "trickle-private.h"
 
 #define DEFAULT_WINDOW 5
@@ -87,8 +88,9 @@ publish_change (GstTrickleChannelStore * store, const gchar * what,
     const gchar * name)
 {
   GstTrickleChannel *feed;
-  GString *json;
-  const gchar *p;
+  JsonBuilder *b;
+  JsonNode *root;
+  gchar *json;
   GBytes *bytes;
 
   g_mutex_lock (&store->lock);
@@ -97,18 +99,19 @@ publish_change (GstTrickleChannelStore * store, const gchar * what,
   if (!feed)
     return;
 
-  json = g_string_new ("{\"");
-  g_string_append_printf (json, "%s\":[\"", what);
-  for (p = name; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf (json, "\\%c", *p);
-    else if ((guchar) * p < 0x20)
-      g_string_append_printf (json, "\\u%04x", (guchar) * p);
-    else
-      g_string_append_c (json, *p);
-  }
-  g_string_append (json, "\"]}");
-  bytes = g_string_free_to_bytes (json);
+  /* {"added": [name]} or {"removed": [name]}, as the reference writes */
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, what);
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, name);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  json_node_unref (root);
+  g_object_unref (b);
+  bytes = g_bytes_new_take (json, strlen (json));
   g_mutex_lock (&store->feed_lock);
   gst_trickle_channel_write_segment (feed, bytes, NULL);
   g_mutex_unlock (&store->feed_lock);

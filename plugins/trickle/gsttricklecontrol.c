@@ -36,6 +36,7 @@
 #endif
 
 #include <string.h>
+#include <json-glib/json-glib.h>
 #include "gsttricklecontrol.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_trickle_server_debug);
@@ -82,54 +83,87 @@ gst_trickle_control_publish_event (GstTrickleControl * c, const gchar * json)
   gst_trickle_channel_unref (ch);
 }
 
+/* a document built with json-glib, published on the events channel */
 static void
-publish_error (GstTrickleControl * c, gint64 seq, const gchar * message)
+publish_event_node (GstTrickleControl * c, JsonNode * node)
 {
-  gchar *m = gst_trickle_json_escape (message);
-  gchar *json = g_strdup_printf ("{\"event\":\"error\",\"source\":"
-      "\"control\",\"seq\":%" G_GINT64_FORMAT ",\"message\":%s}", seq, m);
+  gchar *json = json_to_string (node, FALSE);
 
   gst_trickle_control_publish_event (c, json);
   g_free (json);
-  g_free (m);
+  json_node_unref (node);
 }
 
-/* a GValue as JSON (what the stats structures hold) */
 static void
-append_json (GString * out, const GValue * v)
+publish_error (GstTrickleControl * c, gint64 seq, const gchar * message)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, "control");
+  json_builder_set_member_name (b, "seq");
+  json_builder_add_int_value (b, seq);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  publish_event_node (c, json_builder_get_root (b));
+  g_object_unref (b);
+}
+
+/* a GValue as JSON (what the stats structures hold): structures are
+ * objects, integers and booleans themselves, anything else its string or
+ * its GStreamer serialisation */
+static void
+add_value (JsonBuilder * b, const GValue * v)
 {
   GType t = G_VALUE_TYPE (v);
 
   if (t == GST_TYPE_STRUCTURE) {
     const GstStructure *s = gst_value_get_structure (v);
     guint i, n = gst_structure_n_fields (s);
-    g_string_append_c (out, '{');
+
+    json_builder_begin_object (b);
     for (i = 0; i < n; i++) {
       const gchar *name = gst_structure_nth_field_name (s, i);
-      gchar *k = gst_trickle_json_escape (name);
-      g_string_append_printf (out, "%s%s:", i ? "," : "", k);
-      append_json (out, gst_structure_get_value (s, name));
-      g_free (k);
+      json_builder_set_member_name (b, name);
+      add_value (b, gst_structure_get_value (s, name));
     }
-    g_string_append_c (out, '}');
-  } else if (t == G_TYPE_UINT64) {
-    g_string_append_printf (out, "%" G_GUINT64_FORMAT, g_value_get_uint64 (v));
+    json_builder_end_object (b);
+  } else if (t == G_TYPE_UINT64 && g_value_get_uint64 (v) <= G_MAXINT64) {
+    json_builder_add_int_value (b, (gint64) g_value_get_uint64 (v));
   } else if (t == G_TYPE_UINT) {
-    g_string_append_printf (out, "%u", g_value_get_uint (v));
+    json_builder_add_int_value (b, g_value_get_uint (v));
   } else if (t == G_TYPE_INT64) {
-    g_string_append_printf (out, "%" G_GINT64_FORMAT, g_value_get_int64 (v));
+    json_builder_add_int_value (b, g_value_get_int64 (v));
   } else if (t == G_TYPE_INT) {
-    g_string_append_printf (out, "%d", g_value_get_int (v));
+    json_builder_add_int_value (b, g_value_get_int (v));
   } else if (t == G_TYPE_BOOLEAN) {
-    g_string_append (out, g_value_get_boolean (v) ? "true" : "false");
+    json_builder_add_boolean_value (b, g_value_get_boolean (v));
   } else {
     gchar *str = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v) :
         gst_value_serialize (v);
-    gchar *q = gst_trickle_json_escape (str);
-    g_string_append (out, q);
-    g_free (q);
+    json_builder_add_string_value (b, str ? str : "");
     g_free (str);
   }
+}
+
+static JsonNode *
+stats_node (GstStructure * stats)
+{
+  JsonBuilder *b = json_builder_new ();
+  GValue v = G_VALUE_INIT;
+  JsonNode *node;
+
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  g_value_set_boxed (&v, stats);
+  add_value (b, &v);
+  g_value_unset (&v);
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  return node;
 }
 
 static gpointer
@@ -147,16 +181,17 @@ stats_thread (gpointer data)
     g_mutex_unlock (&c->lock);
     {
       GstStructure *s = gst_trickle_channel_store_get_stats (c->store);
-      GValue v = G_VALUE_INIT;
-      GString *json = g_string_new ("{\"event\":\"stats\",\"channels\":");
+      JsonBuilder *b = json_builder_new ();
 
-      g_value_init (&v, GST_TYPE_STRUCTURE);
-      g_value_take_boxed (&v, s);
-      append_json (json, &v);
-      g_value_unset (&v);
-      g_string_append_c (json, '}');
-      gst_trickle_control_publish_event (c, json->str);
-      g_string_free (json, TRUE);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "event");
+      json_builder_add_string_value (b, "stats");
+      json_builder_set_member_name (b, "channels");
+      json_builder_add_value (b, stats_node (s));
+      json_builder_end_object (b);
+      publish_event_node (c, json_builder_get_root (b));
+      g_object_unref (b);
+      gst_structure_free (s);
     }
     g_mutex_lock (&c->lock);
   }
@@ -167,14 +202,11 @@ stats_thread (gpointer data)
 gchar *
 gst_trickle_control_stats_json (GstStructure * stats)
 {
-  GValue v = G_VALUE_INIT;
-  GString *json = g_string_new (NULL);
+  JsonNode *node = stats_node (stats);
+  gchar *json = json_to_string (node, FALSE);
 
-  g_value_init (&v, GST_TYPE_STRUCTURE);
-  g_value_set_boxed (&v, stats);
-  append_json (json, &v);
-  g_value_unset (&v);
-  return g_string_free (json, FALSE);
+  json_node_unref (node);
+  return json;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -390,10 +422,16 @@ handle_document (GstTrickleControl * c, gint64 seq, const gchar * text,
         ("segment %" G_GINT64_FORMAT ": %s", seq, why));
     publish_error (c, seq, why);
   } else {
-    gchar *ev = g_strdup_printf ("{\"event\":\"control\",\"seq\":%"
-        G_GINT64_FORMAT "}", seq);
-    gst_trickle_control_publish_event (c, ev);
-    g_free (ev);
+    JsonBuilder *b = json_builder_new ();
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "event");
+    json_builder_add_string_value (b, "control");
+    json_builder_set_member_name (b, "seq");
+    json_builder_add_int_value (b, seq);
+    json_builder_end_object (b);
+    publish_event_node (c, json_builder_get_root (b));
+    g_object_unref (b);
   }
   g_free (why);
   g_free (json);
