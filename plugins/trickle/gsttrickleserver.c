@@ -75,6 +75,7 @@
 #include <string.h>
 #include <gst/trickle/trickle.h>
 #include "gsttrickleserver.h"
+#include "gsttrickledoc.h"
 #include "gsttricklepads.h"
 #include "gsttricklecontrol.h"
 
@@ -420,6 +421,8 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_trickle_server_send_event);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_trickle_set_doc_caps (element_class, "src_%s");
+  gst_trickle_set_doc_caps (element_class, "sink_%s");
 
   gst_element_class_set_static_metadata (element_class,
       "Trickle server", "Generic/Bin/Network",

@@ -61,6 +61,7 @@
 #include <gst/base/gsttypefindhelper.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesink.h"
+#include "gsttrickledoc.h"
 #include "gsttrickleuri.h"
 #include "gsttrickleframer.h"
 
@@ -227,6 +228,7 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_trickle_set_doc_caps (element_class, "sink");
   gst_element_class_set_static_metadata (element_class, "Trickle sink",
       "Sink/Network", "Publishes a stream into a trickle channel, one "
       "streamed HTTP POST per segment", "gst-trickle developers");

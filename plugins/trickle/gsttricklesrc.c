@@ -71,6 +71,7 @@
 #include <gst/video/video.h>
 #include <gst/trickle/trickle.h>
 #include "gsttricklesrc.h"
+#include "gsttrickledoc.h"
 #include "gsttrickleuri.h"
 #include "gsttrickleframer.h"
 
@@ -211,6 +212,7 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_trickle_set_doc_caps (element_class, "src");
   gst_element_class_set_static_metadata (element_class, "Trickle source",
       "Source/Network", "Subscribes to a trickle channel: preconnected HTTP "
       "GETs following the channel's segments", "gst-trickle developers");
