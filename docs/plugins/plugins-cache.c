@@ -10,7 +10,10 @@
  * scanner and hotdoc are not packaged in Debian 12, hence this tool.
  *
  * Beyond GStreamer's fields, each element has "doc": the text of its
- * SECTION:element-<name> comment, read from the source files given.
+ * SECTION:element-<name> comment, and each signal "doc" and named,
+ * documented arguments, from its "Type::signal:" comment, read from the
+ * source files given (GStreamer's scanner names the arguments arg0,
+ * arg1...; so does this tool for a signal without a complete comment).
  *
  *   plugins-cache OUTPUT.json PLUGIN.so [SOURCE.c...]
  *
@@ -194,10 +197,112 @@ properties_of (GObject * obj, GType type)
 }
 
 /* ------------------------------------------------------------------------ */
+/* signal documentation: the "Type::signal:" comment blocks of the sources */
+
+typedef struct
+{
+  GPtrArray *params;            /* names, the instance first */
+  GPtrArray *param_docs;
+  gchar *doc;
+} SignalDoc;
+
+static void
+signal_doc_free (SignalDoc * d)
+{
+  if (!d)
+    return;
+  g_ptr_array_unref (d->params);
+  g_ptr_array_unref (d->param_docs);
+  g_free (d->doc);
+  g_free (d);
+}
+
+/* the comment lines of a doc block starting at @p, "* " stripped, up to
+ * the end of the comment */
+static gchar **
+comment_lines (const gchar * p)
+{
+  const gchar *end = strstr (p, "*/");
+  gchar *block = end ? g_strndup (p, end - p) : g_strdup (p);
+  gchar **lines = g_strsplit (block, "\n", -1), **l;
+
+  for (l = lines; *l; l++) {
+    gchar *t = *l, *out;
+    while (*t == ' ')
+      t++;
+    if (*t == '*')
+      t++;
+    if (*t == ' ')
+      t++;
+    out = g_strdup (t);
+    g_free (*l);
+    *l = out;
+  }
+  g_free (block);
+  return lines;
+}
+
+static SignalDoc *
+signal_doc (const gchar * type_name, const gchar * signal, gchar ** sources)
+{
+  gchar *marker = g_strdup_printf ("* %s::%s:\n", type_name, signal);
+  SignalDoc *d = NULL;
+  gchar **src;
+
+  for (src = sources; *src && !d; src++) {
+    gchar *text = NULL, *at, **lines, **l;
+    GString *doc;
+    gboolean in_params = TRUE;
+
+    if (!g_file_get_contents (*src, &text, NULL, NULL))
+      g_error ("cannot read %s", *src);
+    at = strstr (text, marker);
+    if (!at) {
+      g_free (text);
+      continue;
+    }
+    d = g_new0 (SignalDoc, 1);
+    d->params = g_ptr_array_new_with_free_func (g_free);
+    d->param_docs = g_ptr_array_new_with_free_func (g_free);
+    doc = g_string_new (NULL);
+    lines = comment_lines (at + strlen (marker));
+    for (l = lines; *l; l++) {
+      const gchar *line = *l;
+      if (in_params && line[0] == '@') {
+        const gchar *colon = strchr (line, ':');
+        if (colon) {
+          g_ptr_array_add (d->params, g_strndup (line + 1, colon - line - 1));
+          g_ptr_array_add (d->param_docs, g_strdup (g_strstrip ((gchar *)
+                      colon + 1)));
+        }
+        continue;
+      }
+      if (in_params && line[0] == ' ' && d->param_docs->len) {
+        /* a parameter's description goes on */
+        gchar *prev = g_ptr_array_index (d->param_docs,
+            d->param_docs->len - 1);
+        gchar *more = g_strdup_printf ("%s %s", prev, g_strstrip ((gchar *)
+                line));
+        g_free (prev);
+        d->param_docs->pdata[d->param_docs->len - 1] = more;
+        continue;
+      }
+      in_params = FALSE;
+      g_string_append_printf (doc, "%s\n", line);
+    }
+    g_strfreev (lines);
+    d->doc = g_strstrip (g_string_free (doc, FALSE));
+    g_free (text);
+  }
+  g_free (marker);
+  return d;
+}
+
+/* ------------------------------------------------------------------------ */
 /* signals */
 
 static JsonNode *
-signals_of (GType type)
+signals_of (GType type, gchar ** sources)
 {
   JsonObject *sigs = json_object_new ();
   JsonNode *node;
@@ -208,16 +313,30 @@ signals_of (GType type)
     GSignalQuery q;
     JsonObject *s = json_object_new ();
     JsonArray *args = json_array_new ();
+    SignalDoc *sd;
+    gboolean named;
 
     g_signal_query (ids[i], &q);
+    sd = signal_doc (g_type_name (type), q.signal_name, sources);
+    /* named as the documentation names them (the instance is its first
+     * @name), else arg0, arg1... as GStreamer's scanner names them */
+    named = sd && sd->params->len == q.n_params + 1;
     for (j = 0; j < q.n_params; j++) {
       JsonObject *a = json_object_new ();
-      set_take_string (a, "name", g_strdup_printf ("arg%u", j));
+      if (named) {
+        set_string (a, "name", g_ptr_array_index (sd->params, j + 1));
+        set_string (a, "doc", g_ptr_array_index (sd->param_docs, j + 1));
+      } else {
+        set_take_string (a, "name", g_strdup_printf ("arg%u", j));
+      }
       set_string (a, "type",
           g_type_name (q.param_types[j] & ~G_SIGNAL_TYPE_STATIC_SCOPE));
       json_array_add_object_element (args, a);
     }
     json_object_set_array_member (s, "args", args);
+    if (sd && sd->doc && *sd->doc)
+      set_string (s, "doc", sd->doc);
+    signal_doc_free (sd);
     set_string (s, "return-type", g_type_name (q.return_type));
     if (q.signal_flags & G_SIGNAL_RUN_FIRST)
       set_string (s, "when", "first");
@@ -405,7 +524,7 @@ element_entry (GstElementFactory * factory, gchar ** sources)
   g_free (ifaces);
   json_object_set_member (e, "properties", properties_of (G_OBJECT (element),
           type));
-  json_object_set_member (e, "signals", signals_of (type));
+  json_object_set_member (e, "signals", signals_of (type, sources));
   json_object_set_member (e, "pad-templates", pad_templates_of (element,
           factory));
   doc = section_text (GST_OBJECT_NAME (factory), sources);

@@ -324,6 +324,9 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * GstTrickleServer::channel-added:
    * @server: the trickleserver
    * @name: the channel
+   *
+   * A channel was created: by a client's POST, a hosted pad, or the
+   * application. Emitted from the thread that created it.
    */
   signals[SIGNAL_CHANNEL_ADDED] = g_signal_new ("channel-added",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -332,6 +335,9 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * GstTrickleServer::channel-removed:
    * @server: the trickleserver
    * @name: the channel
+   *
+   * A channel was deleted or closed for idleness. Emitted from the thread
+   * that removed it.
    */
   signals[SIGNAL_CHANNEL_REMOVED] = g_signal_new ("channel-removed",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -362,6 +368,8 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * @channel: the channel
    * @seq: the segment
    * @complete: the segment ended normally (%FALSE: the publisher broke off)
+   *
+   * A POST of a segment ended (from a server thread).
    */
   signals[SIGNAL_PUBLISHER_DISCONNECTED] =
       g_signal_new ("publisher-disconnected", G_TYPE_FROM_CLASS (klass),
@@ -383,6 +391,9 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * @server: the trickleserver
    * @channel: the channel
    * @seq: the segment
+   *
+   * A GET of a segment ended: answered in full, or the subscriber left
+   * (from a server thread).
    */
   signals[SIGNAL_SUBSCRIBER_DISCONNECTED] =
       g_signal_new ("subscriber-disconnected", G_TYPE_FROM_CLASS (klass),
