@@ -81,7 +81,10 @@ G_GNUC_INTERNAL
 GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
     gchar ** why);
 G_GNUC_INTERNAL
+gboolean _gst_trickle_client_check_extra_headers (const GstStructure *
+    extra_headers, gchar ** why);
+G_GNUC_INTERNAL
 SoupMessage *_gst_trickle_client_new_message (const gchar * method,
-    const gchar * url, gchar ** extra_headers);
+    const gchar * url, const GstStructure * extra_headers);
 
 G_END_DECLS

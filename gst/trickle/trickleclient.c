@@ -87,24 +87,122 @@ force_http1 (SoupMessage * msg, GSocketClientEvent event,
         http1);
 }
 
-/* a request as both clients send them: HTTP/1.1, the "Name: value"
- * @extra_headers */
+/* A header name is an HTTP token: what libsoup would refuse (with a
+ * warning, dropping the header) is a settings error at start instead. */
+static gboolean
+header_name_ok (const gchar * name)
+{
+  const gchar *c;
+
+  if (!name || !*name)
+    return FALSE;
+  for (c = name; *c; c++)
+    if (*c <= ' ' || *c >= 127 || strchr ("()<>@,;:\\\"/[]?={}", *c))
+      return FALSE;
+  return TRUE;
+}
+
+/* one value as souphttpsrc takes it: a string, or anything GValue can
+ * transform into one; NULL if it cannot */
+static gchar *
+header_value (const GValue * value)
+{
+  GValue dest = G_VALUE_INIT;
+  gchar *s = NULL;
+
+  if (G_VALUE_HOLDS_STRING (value))
+    return g_value_dup_string (value);
+  g_value_init (&dest, G_TYPE_STRING);
+  if (g_value_transform (value, &dest))
+    s = g_value_dup_string (&dest);
+  g_value_unset (&dest);
+  return s;
+}
+
+typedef struct
+{
+  SoupMessageHeaders *headers;  /* NULL: only check */
+  gchar *why;
+} HeaderCtx;
+
+static gboolean
+add_header (HeaderCtx * ctx, const gchar * name, const GValue * value)
+{
+  gchar *v = header_value (value);
+
+  if (!v || strpbrk (v, "\r\n")) {
+    ctx->why = g_strdup_printf ("extra-headers: the value of %s %s", name,
+        v ? "contains a line break" : "cannot be turned into a string");
+    g_free (v);
+    return FALSE;
+  }
+  if (ctx->headers)
+    soup_message_headers_append (ctx->headers, name, v);
+  g_free (v);
+  return TRUE;
+}
+
+static gboolean
+add_field (GQuark field, const GValue * value, gpointer data)
+{
+  HeaderCtx *ctx = data;
+  const gchar *name = g_quark_to_string (field);
+  guint i, n;
+
+  if (!header_name_ok (name)) {
+    ctx->why = g_strdup_printf ("extra-headers: \"%s\" is not a valid HTTP "
+        "header name", name);
+    return FALSE;
+  }
+  /* arrays and lists: the header repeated, once per value */
+  if (GST_VALUE_HOLDS_ARRAY (value)) {
+    n = gst_value_array_get_size (value);
+    for (i = 0; i < n; i++)
+      if (!add_header (ctx, name, gst_value_array_get_value (value, i)))
+        return FALSE;
+    return TRUE;
+  }
+  if (GST_VALUE_HOLDS_LIST (value)) {
+    n = gst_value_list_get_size (value);
+    for (i = 0; i < n; i++)
+      if (!add_header (ctx, name, gst_value_list_get_value (value, i)))
+        return FALSE;
+    return TRUE;
+  }
+  return add_header (ctx, name, value);
+}
+
+/* Checks @extra_headers as the clients will send them (at start, so a bad
+ * one is a settings error and never a header silently dropped) */
+gboolean
+_gst_trickle_client_check_extra_headers (const GstStructure * extra_headers,
+    gchar ** why)
+{
+  HeaderCtx ctx = { NULL, NULL };
+
+  if (!extra_headers || gst_structure_foreach (extra_headers, add_field, &ctx))
+    return TRUE;
+  *why = ctx.why;
+  return FALSE;
+}
+
+/* a request as both clients send them: HTTP/1.1, the @extra_headers
+ * (checked at start) added as souphttpsrc adds them: every field a header,
+ * named as the field, its value a string (other types transformed into
+ * one), an array or a list the header repeated */
 SoupMessage *
 _gst_trickle_client_new_message (const gchar * method, const gchar * url,
-    gchar ** extra_headers)
+    const GstStructure * extra_headers)
 {
   SoupMessage *msg = soup_message_new (method, url);
-  SoupMessageHeaders *h;
-  gchar **hdr;
+  HeaderCtx ctx = { NULL, NULL };
 
   if (!msg)
     return NULL;
-  h = soup_message_get_request_headers (msg);
-  for (hdr = extra_headers; hdr && *hdr; hdr++) {
-    gchar **kv = g_strsplit (*hdr, ":", 2);
-    if (kv[0] && kv[1])
-      soup_message_headers_replace (h, g_strstrip (kv[0]), g_strstrip (kv[1]));
-    g_strfreev (kv);
+  if (extra_headers) {
+    ctx.headers = soup_message_get_request_headers (msg);
+    gst_structure_foreach (extra_headers, add_field, &ctx);
+    g_free (ctx.why);
   }
   g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
   return msg;

@@ -96,7 +96,7 @@ struct _GstTricklePublisher
   gboolean create_channel;
   gboolean reset;
   gboolean accept_any_certificate;
-  gchar **extra_headers;
+  GstStructure *extra_headers;
 
   GMutex lock;
   GCond cond;
@@ -855,8 +855,9 @@ check_settings (GstTricklePublisher * pub, GError ** error)
   gchar *why = NULL;
 
   g_clear_object (&pub->tls_database);
-  if (_gst_trickle_client_check_url (pub->url, &why) && (!pub->ca_file
-          || (pub->tls_database =
+  if (_gst_trickle_client_check_url (pub->url, &why)
+      && _gst_trickle_client_check_extra_headers (pub->extra_headers, &why)
+      && (!pub->ca_file || (pub->tls_database =
               _gst_trickle_client_open_ca_file (pub->ca_file, &why))))
     return TRUE;
   g_set_error_literal (error, GST_TRICKLE_PUBLISHER_ERROR,
@@ -1368,7 +1369,8 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
       pub->accept_any_certificate = g_value_get_boolean (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (pub->extra_headers);
+      if (pub->extra_headers)
+        gst_structure_free (pub->extra_headers);
       pub->extra_headers = g_value_dup_boxed (value);
       break;
     case PROP_RETRIES:
@@ -1433,7 +1435,8 @@ gst_trickle_publisher_finalize (GObject * object)
   g_free (pub->ca_file);
   g_clear_object (&pub->tls_database);
   g_free (pub->mime_type);
-  g_strfreev (pub->extra_headers);
+  if (pub->extra_headers)
+    gst_structure_free (pub->extra_headers);
   g_mutex_clear (&pub->lock);
   g_mutex_clear (&pub->run_lock);
   g_cond_clear (&pub->cond);
@@ -1469,8 +1472,10 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
           "Accept any TLS certificate (test servers only)", FALSE, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" headers added to every request", G_TYPE_STRV,
-          flags));
+          "Headers added to every request, as souphttpsrc's: each field a "
+          "header (name = value; a value that is not a string is turned "
+          "into one; an array or a list repeats the header)",
+          GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_uint ("retries", "Retries",
           "A POST that failed before its headers reached the server is sent "

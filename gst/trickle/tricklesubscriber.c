@@ -86,7 +86,7 @@ struct _GstTrickleSubscriber
   guint64 max_queued;
   gboolean accept_any_certificate;
   gchar *ca_file;
-  gchar **extra_headers;
+  GstStructure *extra_headers;
 
   GThread *thread;
   GTlsDatabase *tls_database;
@@ -767,7 +767,9 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
-  if (!_gst_trickle_client_check_url (sub->url, &why) || (sub->ca_file
+  if (!_gst_trickle_client_check_url (sub->url, &why)
+      || !_gst_trickle_client_check_extra_headers (sub->extra_headers, &why)
+      || (sub->ca_file
           && !(db = _gst_trickle_client_open_ca_file (sub->ca_file, &why)))) {
     g_set_error_literal (error, GST_TRICKLE_SUBSCRIBER_ERROR,
         GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, why);
@@ -966,7 +968,8 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
       sub->ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (sub->extra_headers);
+      if (sub->extra_headers)
+        gst_structure_free (sub->extra_headers);
       sub->extra_headers = g_value_dup_boxed (value);
       break;
     default:
@@ -1026,7 +1029,8 @@ gst_trickle_subscriber_finalize (GObject * object)
   g_clear_object (&sub->tls_database);
   g_free (sub->url);
   g_free (sub->ca_file);
-  g_strfreev (sub->extra_headers);
+  if (sub->extra_headers)
+    gst_structure_free (sub->extra_headers);
   g_mutex_clear (&sub->lock);
   g_cond_clear (&sub->cond);
   G_OBJECT_CLASS (gst_trickle_subscriber_parent_class)->finalize (object);
@@ -1075,8 +1079,10 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
           NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" headers added to every request", G_TYPE_STRV,
-          flags));
+          "Headers added to every request, as souphttpsrc's: each field a "
+          "header (name = value; a value that is not a string is turned "
+          "into one; an array or a list repeats the header)",
+          GST_TYPE_STRUCTURE, flags));
 }
 
 static void

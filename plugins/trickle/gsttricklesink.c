@@ -93,7 +93,7 @@ struct _GstTrickleSink
   GstClockTime keyframe_interval;
   guint buffers_per_segment;
   gboolean accept_any_certificate;
-  gchar **extra_headers;
+  GstStructure *extra_headers;
   gchar *ca_file;
   guint retries;
   gboolean post_messages;
@@ -189,8 +189,10 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
           DEFAULT_ACCEPT_ANY_CERTIFICATE, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" HTTP headers added to every request (e.g. "
-          "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
+          "HTTP headers added to every request, as souphttpsrc's: each "
+          "field a header (headers,Authorization=\"Bearer TOKEN\"); a "
+          "value that is not a string is turned into one, an array or a "
+          "list repeats the header", GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_CA_FILE,
       g_param_spec_string ("ca-file", "CA file",
           "PEM file of the certificate authorities to trust for https "
@@ -254,7 +256,8 @@ gst_trickle_sink_finalize (GObject * object)
   GstTrickleSink *self = GST_TRICKLE_SINK (object);
 
   g_free (self->location);
-  g_strfreev (self->extra_headers);
+  if (self->extra_headers)
+    gst_structure_free (self->extra_headers);
   g_free (self->ca_file);
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
@@ -298,7 +301,8 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
       self->accept_any_certificate = g_value_get_boolean (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (self->extra_headers);
+      if (self->extra_headers)
+        gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
     case PROP_CA_FILE:

@@ -112,7 +112,7 @@ struct _GstTrickleSrc
   guint retries;
   gboolean accept_any_certificate;
   gchar *ca_file;
-  gchar **extra_headers;
+  GstStructure *extra_headers;
   gboolean post_messages;
 
   GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
@@ -197,8 +197,10 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" HTTP headers added to every request (e.g. "
-          "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
+          "HTTP headers added to every request, as souphttpsrc's: each "
+          "field a header (headers,Authorization=\"Bearer TOKEN\"); a "
+          "value that is not a string is turned into one, an array or a "
+          "list repeats the header", GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"trickle-segment\" element message (seq, bytes, "
@@ -249,7 +251,8 @@ gst_trickle_src_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->ca_file);
-  g_strfreev (self->extra_headers);
+  if (self->extra_headers)
+    gst_structure_free (self->extra_headers);
   gst_clear_caps (&self->caps);
   gst_trickle_framer_free (self->framer);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -293,7 +296,8 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
       self->ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (self->extra_headers);
+      if (self->extra_headers)
+        gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
     case PROP_POST_MESSAGES:

@@ -1097,39 +1097,106 @@ listen_loopback (guint * port)
   return sock;
 }
 
-/* extra-headers go with every request of both elements (seen by a plain
- * socket standing in for the server) */
+/* the values of header @name in @h, in order, joined with "|" */
+static gchar *
+header_values (SoupMessageHeaders * h, const gchar * name)
+{
+  SoupMessageHeadersIter iter;
+  const char *n, *v;
+  GString *all = g_string_new (NULL);
+
+  soup_message_headers_iter_init (&iter, h);
+  while (soup_message_headers_iter_next (&iter, &n, &v))
+    if (g_ascii_strcasecmp (n, name) == 0)
+      g_string_append_printf (all, "%s%s", all->len ? "|" : "", v);
+  return g_string_free (all, FALSE);
+}
+
+/* extra-headers, a GstStructure as souphttpsrc's, set on a gst-launch
+ * line: every request of both elements carries them, as a real server
+ * receives them (a string, an int turned into a string, an array sent as
+ * the header repeated) */
 GST_START_TEST (test_extra_headers)
 {
-  const gchar *headers[] = { "Authorization: Bearer s3cret",
-    "X-Trickle-Test: 1", NULL
-  };
-  GstElement *p, *e;
-  gchar *desc, *head;
-  guint port;
-  gint i;
-  GSocket *sock = listen_loopback (&port);
+  TrickleTestRecorder *rec = trickle_test_recorder_new (404, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  GstElement *p;
+  gchar *desc, *v;
+  gint i, j;
 
   for (i = 0; i < 2; i++) {
+    const gchar *headers = "extra-headers=\"headers,Authorization=\\\"Bearer "
+        "s3cret\\\",X-Count=(int)3,X-Multi=<a,b>\"";
+
     desc = g_strdup_printf (i == 0 ?
-        "tricklesrc name=e location=http://127.0.0.1:%u/h ! fakesink" :
-        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
-        "location=http://127.0.0.1:%u/h", port);
-    p = gst_parse_launch (desc, NULL);
-    e = trickle_test_get (p, "e");
-    g_object_set (e, "extra-headers", headers, NULL);
-    gst_object_unref (e);
-    gst_element_set_state (p, GST_STATE_PLAYING);
-    head = accept_request_head (sock);
-    fail_unless (strstr (head, "\r\nAuthorization: Bearer s3cret\r\n")
-        != NULL, "%s", head);
-    fail_unless (strstr (head, "\r\nX-Trickle-Test: 1\r\n") != NULL, "%s",
-        head);
-    g_free (head);
-    trickle_test_stop_pipeline (p);
+        "tricklesrc location=http://127.0.0.1:%u/h %s ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/h %s", port, headers);
+    p = trickle_test_start_pipeline (desc);
     g_free (desc);
+    /* the first two requests (the sink's GET /h/next and POST /h/0, the
+     * source's GET /h/-1 and its retry) */
+    for (j = 0; j < 2; j++) {
+      TrickleTestRequest *r = trickle_test_recorder_pop (rec, 60);
+
+      fail_unless (r != NULL, "no request reached the server");
+      v = header_values (r->headers, "Authorization");
+      fail_unless_equals_string (v, "Bearer s3cret");
+      g_free (v);
+      v = header_values (r->headers, "X-Count");
+      fail_unless_equals_string (v, "3");
+      g_free (v);
+      v = header_values (r->headers, "X-Multi");
+      fail_unless_equals_string (v, "a|b");
+      g_free (v);
+      trickle_test_request_free (r);
+    }
+    trickle_test_stop_pipeline (p);
+    /* what came in while stopping */
+    while ((p = (GstElement *) trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free ((TrickleTestRequest *) p);
   }
-  g_object_unref (sock);
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* an extra header libsoup could not send (not an HTTP token as a name, a
+ * line break in a value) is a RESOURCE/SETTINGS error at start, for both
+ * elements */
+GST_START_TEST (test_extra_headers_invalid)
+{
+  GstStructure *broken = gst_structure_new ("headers", "X-Broken",
+      G_TYPE_STRING, "a\r\nX-Injected: 1", NULL);
+  GstElement *p, *e;
+  GstMessage *msg;
+  gchar *desc;
+  gint i, j;
+
+  for (i = 0; i < 2; i++) {
+    for (j = 0; j < 2; j++) {
+      desc = g_strdup_printf (i == 0 ?
+          "tricklesrc name=e location=http://127.0.0.1:9/h %s ! fakesink" :
+          "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
+          "location=http://127.0.0.1:9/h %s",
+          j == 0 ? "extra-headers=\"headers,Bad/Name=x\"" : "");
+      p = gst_parse_launch (desc, NULL);
+      fail_unless (p != NULL);
+      if (j == 1) {
+        e = trickle_test_get (p, "e");
+        g_object_set (e, "extra-headers", broken, NULL);
+        gst_object_unref (e);
+      }
+      gst_element_set_state (p, GST_STATE_PLAYING);
+      msg = wait_end (p, 60);
+      gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS);
+      gst_message_unref (msg);
+      trickle_test_stop_pipeline (p);
+      g_free (desc);
+    }
+  }
+  gst_structure_free (broken);
 }
 
 GST_END_TEST;
@@ -2607,6 +2674,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_server_restart);
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_extra_headers);
+  tcase_add_test (tc, test_extra_headers_invalid);
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_reference_publisher_restart);
