@@ -81,6 +81,9 @@ G_GNUC_INTERNAL
 GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
     gchar ** why);
 G_GNUC_INTERNAL
+gboolean _gst_trickle_client_get_database (const gchar * ssl_ca_file,
+    GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why);
+G_GNUC_INTERNAL
 gboolean _gst_trickle_client_check_extra_headers (const GstStructure *
     extra_headers, gchar ** why);
 G_GNUC_INTERNAL

@@ -62,6 +62,23 @@ _gst_trickle_client_open_ca_file (const gchar * ca_file, gchar ** why)
   return db;
 }
 
+/* The session's TLS database: from ssl-ca-file if set (it takes
+ * precedence, as in souphttpsrc), else tls-database, else (NULL) the
+ * system's */
+gboolean
+_gst_trickle_client_get_database (const gchar * ssl_ca_file,
+    GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why)
+{
+  *db = NULL;
+  if (ssl_ca_file) {
+    *db = _gst_trickle_client_open_ca_file (ssl_ca_file, why);
+    return *db != NULL;
+  }
+  if (tls_database)
+    *db = g_object_ref (tls_database);
+  return TRUE;
+}
+
 /* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
  * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
  * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on

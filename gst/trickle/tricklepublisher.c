@@ -61,10 +61,12 @@ enum
   PROP_MIME_TYPE,
   PROP_CREATE_CHANNEL,
   PROP_RESET,
-  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
   PROP_EXTRA_HEADERS,
   PROP_RETRIES,
-  PROP_CA_FILE,
+  PROP_SSL_CA_FILE,
 };
 
 typedef struct
@@ -95,7 +97,9 @@ struct _GstTricklePublisher
   gchar *mime_type;
   gboolean create_channel;
   gboolean reset;
-  gboolean accept_any_certificate;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;   /* property */
+  GTlsInteraction *tls_interaction;
   GstStructure *extra_headers;
 
   GMutex lock;
@@ -118,8 +122,8 @@ struct _GstTricklePublisher
   gboolean running;             /* under run_lock: the session thread
                                  * still takes releases */
   guint retries;                /* property */
-  gchar *ca_file;               /* property */
-  GTlsDatabase *tls_database;
+  gchar *ssl_ca_file;           /* property */
+  GTlsDatabase *db;             /* the session's, from the properties */
   guint failures;               /* in a row */
   guint strikes;                /* broken POSTs of an unknown channel */
   /* statistics, under lock */
@@ -230,7 +234,7 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 {
   GstTricklePublisher *pub = user_data;
 
-  return pub->accept_any_certificate;
+  return !pub->ssl_strict;
 }
 
 static SoupMessage *
@@ -375,8 +379,10 @@ thread_func (gpointer data)
    * (libsoup's default is 2 per host; leave room for control requests) */
   pub->session = soup_session_new_with_options ("max-conns-per-host", 8,
       "max-conns", 16, "timeout", 0, NULL);
-  if (pub->tls_database)
-    soup_session_set_tls_database (pub->session, pub->tls_database);
+  if (pub->db)
+    soup_session_set_tls_database (pub->session, pub->db);
+  if (pub->tls_interaction)
+    soup_session_set_tls_interaction (pub->session, pub->tls_interaction);
   g_mutex_lock (&pub->run_lock);
   pub->running = TRUE;
   g_mutex_unlock (&pub->run_lock);
@@ -854,11 +860,11 @@ check_settings (GstTricklePublisher * pub, GError ** error)
 {
   gchar *why = NULL;
 
-  g_clear_object (&pub->tls_database);
+  g_clear_object (&pub->db);
   if (_gst_trickle_client_check_url (pub->url, &why)
       && _gst_trickle_client_check_extra_headers (pub->extra_headers, &why)
-      && (!pub->ca_file || (pub->tls_database =
-              _gst_trickle_client_open_ca_file (pub->ca_file, &why))))
+      && _gst_trickle_client_get_database (pub->ssl_ca_file,
+          pub->tls_database, &pub->db, &why))
     return TRUE;
   g_set_error_literal (error, GST_TRICKLE_PUBLISHER_ERROR,
       GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, why);
@@ -1365,8 +1371,16 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
     case PROP_RESET:
       pub->reset = g_value_get_boolean (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      pub->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      pub->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&pub->tls_database);
+      pub->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&pub->tls_interaction);
+      pub->tls_interaction = g_value_dup_object (value);
       break;
     case PROP_EXTRA_HEADERS:
       if (pub->extra_headers)
@@ -1376,9 +1390,9 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
     case PROP_RETRIES:
       pub->retries = g_value_get_uint (value);
       break;
-    case PROP_CA_FILE:
-      g_free (pub->ca_file);
-      pub->ca_file = g_value_dup_string (value);
+    case PROP_SSL_CA_FILE:
+      g_free (pub->ssl_ca_file);
+      pub->ssl_ca_file = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1405,8 +1419,14 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_RESET:
       g_value_set_boolean (value, pub->reset);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, pub->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, pub->ssl_strict);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, pub->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, pub->tls_interaction);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, pub->extra_headers);
@@ -1414,8 +1434,8 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_RETRIES:
       g_value_set_uint (value, pub->retries);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, pub->ca_file);
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, pub->ssl_ca_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1432,8 +1452,10 @@ gst_trickle_publisher_finalize (GObject * object)
   g_clear_error (&pub->error);
   g_clear_object (&pub->unlock);
   g_free (pub->url);
-  g_free (pub->ca_file);
+  g_free (pub->ssl_ca_file);
+  g_clear_object (&pub->db);
   g_clear_object (&pub->tls_database);
+  g_clear_object (&pub->tls_interaction);
   g_free (pub->mime_type);
   if (pub->extra_headers)
     gst_structure_free (pub->extra_headers);
@@ -1467,9 +1489,19 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
       g_param_spec_boolean ("reset", "Reset",
           "Send Lp-Trickle-Reset with the first segment (releases "
           "subscribers waiting on a previous run)", TRUE, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a TLS certificate that cannot be verified (FALSE: accept "
+          "any, for test servers only)", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify certificates with (NULL: the "
+          "system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer the server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "Headers added to every request, as souphttpsrc's: each field a "
@@ -1482,8 +1514,8 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
           "again on the same seq this many times in a row (0.25 s, doubling "
           "to 4 s, apart); so is a request of the start that found no "
           "server", 0, G_MAXUINT, 5, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust (instead of the "
           "system's); a relative path is taken from the working directory",
           NULL, flags));
@@ -1497,5 +1529,6 @@ gst_trickle_publisher_init (GstTricklePublisher * pub)
   g_cond_init (&pub->cond);
   pub->unlock = g_cancellable_new ();
   pub->reset = TRUE;
+  pub->ssl_strict = TRUE;
   pub->retries = 5;
 }

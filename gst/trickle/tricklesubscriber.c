@@ -66,8 +66,10 @@ enum
   PROP_PRECONNECT_TIMEOUT,
   PROP_RETRIES,
   PROP_MAX_QUEUED_BYTES,
-  PROP_ACCEPT_ANY_CERTIFICATE,
-  PROP_CA_FILE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_SSL_CA_FILE,
   PROP_EXTRA_HEADERS,
 };
 
@@ -84,12 +86,14 @@ struct _GstTrickleSubscriber
   guint preconnect_timeout_ms;
   guint retries;
   guint64 max_queued;
-  gboolean accept_any_certificate;
-  gchar *ca_file;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;   /* property */
+  GTlsInteraction *tls_interaction;
+  gchar *ssl_ca_file;
   GstStructure *extra_headers;
 
   GThread *thread;
-  GTlsDatabase *tls_database;
+  GTlsDatabase *db;             /* the session's, from the properties */
   GMainContext *context;
   GMainLoop *loop;
 
@@ -236,7 +240,7 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 {
   GstTrickleSubscriber *sub = user_data;
 
-  return sub->accept_any_certificate;
+  return !sub->ssl_strict;
 }
 
 static void
@@ -709,8 +713,10 @@ thread_func (gpointer data)
    * no session timeout: a preconnect waits as long as its segment does */
   sub->session = soup_session_new_with_options ("max-conns-per-host", 8,
       "max-conns", 16, "timeout", 0, "idle-timeout", 0, NULL);
-  if (sub->tls_database)
-    soup_session_set_tls_database (sub->session, sub->tls_database);
+  if (sub->db)
+    soup_session_set_tls_database (sub->session, sub->db);
+  if (sub->tls_interaction)
+    soup_session_set_tls_interaction (sub->session, sub->tls_interaction);
   g_main_loop_run (sub->loop);
   {
     /* dropped (cancelled) requests return before the session goes,
@@ -769,8 +775,8 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 
   if (!_gst_trickle_client_check_url (sub->url, &why)
       || !_gst_trickle_client_check_extra_headers (sub->extra_headers, &why)
-      || (sub->ca_file
-          && !(db = _gst_trickle_client_open_ca_file (sub->ca_file, &why)))) {
+      || !_gst_trickle_client_get_database (sub->ssl_ca_file,
+          sub->tls_database, &db, &why)) {
     g_set_error_literal (error, GST_TRICKLE_SUBSCRIBER_ERROR,
         GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, why);
     g_free (why);
@@ -794,8 +800,8 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 
   sub->context = g_main_context_new ();
   sub->loop = g_main_loop_new (sub->context, FALSE);
-  g_clear_object (&sub->tls_database);
-  sub->tls_database = db;
+  g_clear_object (&sub->db);
+  sub->db = db;
   sub->thread = g_thread_new ("trickle-subscriber", thread_func, sub);
   g_main_context_invoke (sub->context, start_in_thread, sub);
   return TRUE;
@@ -960,12 +966,20 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
     case PROP_MAX_QUEUED_BYTES:
       sub->max_queued = g_value_get_uint64 (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      sub->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      sub->ssl_strict = g_value_get_boolean (value);
       break;
-    case PROP_CA_FILE:
-      g_free (sub->ca_file);
-      sub->ca_file = g_value_dup_string (value);
+    case PROP_TLS_DATABASE:
+      g_clear_object (&sub->tls_database);
+      sub->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&sub->tls_interaction);
+      sub->tls_interaction = g_value_dup_object (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (sub->ssl_ca_file);
+      sub->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
       if (sub->extra_headers)
@@ -1003,11 +1017,17 @@ gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
     case PROP_MAX_QUEUED_BYTES:
       g_value_set_uint64 (value, sub->max_queued);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, sub->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, sub->ssl_strict);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, sub->ca_file);
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, sub->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, sub->tls_interaction);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, sub->ssl_ca_file);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, sub->extra_headers);
@@ -1026,9 +1046,11 @@ gst_trickle_subscriber_finalize (GObject * object)
   gst_trickle_subscriber_stop (sub);
   g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
   g_clear_error (&sub->error);
+  g_clear_object (&sub->db);
   g_clear_object (&sub->tls_database);
+  g_clear_object (&sub->tls_interaction);
   g_free (sub->url);
-  g_free (sub->ca_file);
+  g_free (sub->ssl_ca_file);
   if (sub->extra_headers)
     gst_structure_free (sub->extra_headers);
   g_mutex_clear (&sub->lock);
@@ -1069,11 +1091,21 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
       g_param_spec_uint64 ("max-queued-bytes", "Max queued bytes",
           "Bytes read ahead of the caller before reading pauses", 1,
           G_MAXUINT64, 4 * 1024 * 1024, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a TLS certificate that cannot be verified (FALSE: accept "
+          "any, for test servers only)", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify certificates with (NULL: the "
+          "system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer the server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust (instead of the "
           "system's); a relative path is taken from the working directory",
           NULL, flags));
@@ -1092,6 +1124,7 @@ gst_trickle_subscriber_init (GstTrickleSubscriber * sub)
   g_cond_init (&sub->cond);
   g_queue_init (&sub->events);
   sub->start_seq = -1;
+  sub->ssl_strict = TRUE;
   sub->preconnect_timeout_ms = 20000;
   sub->retries = 5;
   sub->max_queued = 4 * 1024 * 1024;

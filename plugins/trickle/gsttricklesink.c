@@ -60,7 +60,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define DEFAULT_DELETE_ON_EOS TRUE
 #define DEFAULT_KEYFRAMES_PER_SEGMENT 1
 #define DEFAULT_BUFFERS_PER_SEGMENT 1
-#define DEFAULT_ACCEPT_ANY_CERTIFICATE FALSE
+#define DEFAULT_SSL_STRICT TRUE
 
 enum
 {
@@ -72,9 +72,11 @@ enum
   PROP_MIN_DURATION,
   PROP_KEYFRAME_INTERVAL,
   PROP_BUFFERS_PER_SEGMENT,
-  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
   PROP_EXTRA_HEADERS,
-  PROP_CA_FILE,
+  PROP_SSL_CA_FILE,
   PROP_RETRIES,
   PROP_POST_MESSAGES,
   PROP_STATS,
@@ -92,9 +94,11 @@ struct _GstTrickleSink
   GstClockTime min_duration;
   GstClockTime keyframe_interval;
   guint buffers_per_segment;
-  gboolean accept_any_certificate;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
   GstStructure *extra_headers;
-  gchar *ca_file;
+  gchar *ssl_ca_file;
   guint retries;
   gboolean post_messages;
 
@@ -183,18 +187,28 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
       g_param_spec_uint ("buffers-per-segment", "Buffers per segment",
           "Frame formats (raw, JSON, JPEG...): buffers in one segment", 1,
           G_MAXUINT, DEFAULT_BUFFERS_PER_SEGMENT, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)",
-          DEFAULT_ACCEPT_ANY_CERTIFICATE, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse an https server whose certificate cannot be verified "
+          "(FALSE: accept any, for test servers only)", DEFAULT_SSL_STRICT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify https servers' certificates with "
+          "(NULL: the system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer an https server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
           "HTTP headers added to every request, as souphttpsrc's: each "
           "field a header (headers,Authorization=\"Bearer TOKEN\"); a "
           "value that is not a string is turned into one, an array or a "
           "list repeats the header", GST_TYPE_STRUCTURE, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust for https "
           "(instead of the system's); a relative path is taken from the "
           "working directory", NULL, flags));
@@ -243,7 +257,7 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->delete_on_eos = DEFAULT_DELETE_ON_EOS;
   self->keyframes_per_segment = DEFAULT_KEYFRAMES_PER_SEGMENT;
   self->buffers_per_segment = DEFAULT_BUFFERS_PER_SEGMENT;
-  self->accept_any_certificate = DEFAULT_ACCEPT_ANY_CERTIFICATE;
+  self->ssl_strict = DEFAULT_SSL_STRICT;
   self->retries = 5;
   self->segmenter = gst_trickle_segmenter_new ();
   /* sync (basesink's default) paces sources that are not live; see
@@ -258,7 +272,9 @@ gst_trickle_sink_finalize (GObject * object)
   g_free (self->location);
   if (self->extra_headers)
     gst_structure_free (self->extra_headers);
-  g_free (self->ca_file);
+  g_free (self->ssl_ca_file);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->tls_interaction);
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
@@ -297,17 +313,25 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
     case PROP_BUFFERS_PER_SEGMENT:
       self->buffers_per_segment = g_value_get_uint (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      self->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      self->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&self->tls_interaction);
+      self->tls_interaction = g_value_dup_object (value);
       break;
     case PROP_EXTRA_HEADERS:
       if (self->extra_headers)
         gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
-    case PROP_CA_FILE:
-      g_free (self->ca_file);
-      self->ca_file = g_value_dup_string (value);
+    case PROP_SSL_CA_FILE:
+      g_free (self->ssl_ca_file);
+      self->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_RETRIES:
       self->retries = g_value_get_uint (value);
@@ -351,14 +375,20 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
     case PROP_BUFFERS_PER_SEGMENT:
       g_value_set_uint (value, self->buffers_per_segment);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, self->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, self->tls_interaction);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, self->ca_file);
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->ssl_ca_file);
       break;
     case PROP_RETRIES:
       g_value_set_uint (value, self->retries);
@@ -516,8 +546,9 @@ start_publisher (GstTrickleSink * self)
   /* set before it starts: unlock() can interrupt the start */
   self->publisher = pub;
   g_object_set (self->publisher, "create-channel", self->create_channel,
-      "accept-any-certificate", self->accept_any_certificate,
-      "extra-headers", self->extra_headers, "ca-file", self->ca_file,
+      "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
+      "tls-interaction", self->tls_interaction,
+      "extra-headers", self->extra_headers, "ssl-ca-file", self->ssl_ca_file,
       "retries", self->retries, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;

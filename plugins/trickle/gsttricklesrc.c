@@ -82,6 +82,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 #define DEFAULT_PRECONNECT_TIMEOUT 20000
 #define DEFAULT_RETRIES 5
 #define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_SSL_STRICT TRUE
 
 enum
 {
@@ -92,8 +93,10 @@ enum
   PROP_WAIT_TIMEOUT,
   PROP_PRECONNECT_TIMEOUT,
   PROP_RETRIES,
-  PROP_ACCEPT_ANY_CERTIFICATE,
-  PROP_CA_FILE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_SSL_CA_FILE,
   PROP_EXTRA_HEADERS,
   PROP_POST_MESSAGES,
   PROP_STATS,
@@ -110,8 +113,10 @@ struct _GstTrickleSrc
   gint wait_timeout;
   guint preconnect_timeout;
   guint retries;
-  gboolean accept_any_certificate;
-  gchar *ca_file;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
+  gchar *ssl_ca_file;
   GstStructure *extra_headers;
   gboolean post_messages;
 
@@ -187,11 +192,22 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "Failed requests in a row (no connection, 5xx) retried with a "
           "doubling delay (0.25 s to 4 s) before an error", 0, G_MAXUINT,
           DEFAULT_RETRIES, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse an https server whose certificate cannot be verified "
+          "(FALSE: accept any, for test servers only)", DEFAULT_SSL_STRICT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify https servers' certificates with "
+          "(NULL: the system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer an https server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust for https "
           "(instead of the system's); a relative path is taken from the "
           "working directory", NULL, flags));
@@ -238,6 +254,7 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->wait_timeout = DEFAULT_WAIT_TIMEOUT;
   self->preconnect_timeout = DEFAULT_PRECONNECT_TIMEOUT;
   self->retries = DEFAULT_RETRIES;
+  self->ssl_strict = DEFAULT_SSL_STRICT;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->framer = gst_trickle_framer_new (GST_OBJECT (self));
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -250,7 +267,9 @@ gst_trickle_src_finalize (GObject * object)
   GstTrickleSrc *self = GST_TRICKLE_SRC (object);
 
   g_free (self->location);
-  g_free (self->ca_file);
+  g_free (self->ssl_ca_file);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->tls_interaction);
   if (self->extra_headers)
     gst_structure_free (self->extra_headers);
   gst_clear_caps (&self->caps);
@@ -288,12 +307,20 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
     case PROP_RETRIES:
       self->retries = g_value_get_uint (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      self->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      self->ssl_strict = g_value_get_boolean (value);
       break;
-    case PROP_CA_FILE:
-      g_free (self->ca_file);
-      self->ca_file = g_value_dup_string (value);
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&self->tls_interaction);
+      self->tls_interaction = g_value_dup_object (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (self->ssl_ca_file);
+      self->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
       if (self->extra_headers)
@@ -336,11 +363,17 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
     case PROP_RETRIES:
       g_value_set_uint (value, self->retries);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, self->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, self->ca_file);
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, self->tls_interaction);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->ssl_ca_file);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
@@ -387,8 +420,10 @@ gst_trickle_src_start (GstBaseSrc * src)
       "wait-timeout", self->wait_timeout < 0 ? -1 : self->wait_timeout * 1000,
       "preconnect-timeout", self->preconnect_timeout,
       "retries", self->retries,
-      "accept-any-certificate", self->accept_any_certificate,
-      "ca-file", self->ca_file, "extra-headers", self->extra_headers, NULL);
+      "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
+      "tls-interaction", self->tls_interaction,
+      "ssl-ca-file", self->ssl_ca_file, "extra-headers", self->extra_headers,
+      NULL);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_trickle_subscriber_start (sub, &err)) {

@@ -315,7 +315,7 @@ GST_START_TEST (test_publish_through_h2_proxy)
   desc = g_strdup_printf ("videotestsrc num-buffers=60 is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
-      "tricklesink location=https://localhost:%u/h2pub ca-file=%s "
+      "tricklesink location=https://localhost:%u/h2pub ssl-ca-file=%s "
       "delete-on-eos=false", nginx->port, nginx->ca);
   msg = trickle_test_run_pipeline (desc);
   fail_unless (msg == NULL, "publishing through nginx failed");
@@ -376,7 +376,7 @@ GST_START_TEST (test_subscribe_through_h2_proxy)
     return;
   }
   desc = g_strdup_printf ("tricklesrc name=src location=https://localhost:%u/"
-      "h2sub ca-file=%s start-seq=0 wait-timeout=30 ! tsdemux ! h264parse ! "
+      "h2sub ssl-ca-file=%s start-seq=0 wait-timeout=30 ! tsdemux ! h264parse ! "
       "avdec_h264 ! appsink name=sink sync=false", nginx->port, nginx->ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);

@@ -960,8 +960,8 @@ GST_START_TEST (test_server_restart)
 
 GST_END_TEST;
 
-/* https: trusted through ca-file (the test's self-signed certificate for
- * localhost), or accept-any-certificate; untrusted is an error.
+/* https: trusted through ssl-ca-file (the test's self-signed certificate for
+ * localhost), or ssl-strict=false; untrusted is an error.
  * Events, not time: a TLS connection costs far more CPU than the rest here
  * (seconds each in the sanitized build, where a publisher starved by
  * subscribers' TLS set-ups can miss its own 10 s answer bound), so the
@@ -991,7 +991,7 @@ GST_START_TEST (test_tls)
 
   desc = g_strdup_printf ("videotestsrc num-buffers=5 is-live=true ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
-      "tricklesink location=trickles://localhost:%u/sec ca-file=%s "
+      "tricklesink location=trickles://localhost:%u/sec ssl-ca-file=%s "
       "delete-on-eos=false", ts->port, ca);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -1007,7 +1007,8 @@ GST_START_TEST (test_tls)
   trickle_test_stop_pipeline (pub);
 
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
-      "ca-file=%s start-seq=0 ! appsink name=sink sync=false", ts->port, ca);
+      "ssl-ca-file=%s start-seq=0 ! appsink name=sink sync=false", ts->port,
+      ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   for (i = 0; i < 3; i++) {
@@ -1018,14 +1019,14 @@ GST_START_TEST (test_tls)
   }
   trickle_test_stop_pipeline (sub);
 
-  /* accept-any-certificate (by address: the name does not match) */
+  /* ssl-strict=false (by address: the name does not match) */
   desc = g_strdup_printf ("tricklesrc location=trickles://127.0.0.1:%u/sec "
-      "accept-any-certificate=true start-seq=0 ! appsink name=sink "
+      "ssl-strict=false start-seq=0 ! appsink name=sink "
       "sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sample = pull_or_fail (sub, NULL, "sink", 60,
-      "no frame with accept-any-certificate");
+      "no frame with ssl-strict=false");
   gst_sample_unref (sample);
   trickle_test_stop_pipeline (sub);
 
@@ -1941,7 +1942,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
   g_object_set (ts->store, "window", 16, NULL);
   trickle_test_server_start (ts, "tls-certificate", cert, NULL);
   desc = g_strdup_printf ("tricklesrc name=src location=https://localhost:%u/"
-      "cut start-seq=0 ca-file=%s ! appsink name=sink sync=false", ts->port,
+      "cut start-seq=0 ssl-ca-file=%s ! appsink name=sink sync=false", ts->port,
       ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -1978,7 +1979,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
   {
     GstElement *p;
     desc = g_strdup_printf ("appsrc name=a format=time caps=video/mpegts ! "
-        "tricklesink location=https://localhost:%u/cut ca-file=%s",
+        "tricklesink location=https://localhost:%u/cut ssl-ca-file=%s",
         ts->port, ca);
     p = trickle_test_start_pipeline (desc);
     g_free (desc);
@@ -2039,7 +2040,7 @@ relative_to_cwd (const gchar * path)
   return g_string_free (rel, FALSE);
 }
 
-/* ca-file as a relative path (from the working directory, as on a command
+/* ssl-ca-file as a relative path (from the working directory, as on a command
  * line) works for both elements against a real TLS server: a sink
  * publishes three frames, a subscriber reads them from the first segment.
  * (Not live: both sides at their own pace, timeouts generous for a
@@ -2065,21 +2066,23 @@ GST_START_TEST (test_tls_relative_ca_file)
 
   desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
-      "tricklesink location=https://localhost:%u/relca ca-file=%s "
+      "tricklesink location=https://localhost:%u/relca ssl-ca-file=%s "
       "delete-on-eos=false", ts->port, rel);
   msg = trickle_test_run_pipeline (desc);
-  fail_unless (msg == NULL, "publishing with ca-file=%s failed", rel);
+  fail_unless (msg == NULL, "publishing with ssl-ca-file=%s failed", rel);
   g_free (desc);
 
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/relca "
-      "start-seq=0 ca-file=%s ! appsink name=sink sync=false", ts->port, rel);
+      "start-seq=0 ssl-ca-file=%s ! appsink name=sink sync=false", ts->port,
+      rel);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 3; i++) {
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
         30 * GST_SECOND);
-    fail_unless (sample != NULL, "no frame over https with ca-file=%s", rel);
+    fail_unless (sample != NULL, "no frame over https with ssl-ca-file=%s",
+        rel);
     fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
             (sample)), 32 * 32 * 3 / 2);
     gst_sample_unref (sample);
@@ -2091,6 +2094,84 @@ GST_START_TEST (test_tls_relative_ca_file)
   trickle_test_remove_tmpdir (dir);
   g_free (dir);
   g_free (rel);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
+/* tls-database: a GTlsDatabase the application made (here from the test's
+ * CA file) is what both elements verify the server with: the self-signed
+ * certificate, unknown to the system's database, is trusted through it
+ * (the sink publishes three frames, the source reads them back) */
+GST_START_TEST (test_tls_database)
+{
+  TrickleTestServer *ts;
+  GTlsCertificate *cert;
+  GTlsDatabase *db;
+  GstElement *p, *e, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dir = NULL, *ca, *desc;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  db = g_tls_file_database_new (ca, &err);
+  fail_unless (db != NULL, "%s", err ? err->message : "");
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, "tls-certificate", cert, NULL);
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
+      "tricklesink name=e location=https://localhost:%u/tlsdb "
+      "delete-on-eos=false", ts->port);
+  p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  e = trickle_test_get (p, "e");
+  g_object_set (e, "tls-database", db, NULL);
+  gst_object_unref (e);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = wait_end (p, 60);
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail_unless (FALSE, "publishing with tls-database failed: %s (%s)",
+        err->message, GST_STR_NULL (dbg));
+  }
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (p);
+
+  desc = g_strdup_printf ("tricklesrc name=e "
+      "location=https://localhost:%u/tlsdb start-seq=0 ! appsink name=sink "
+      "sync=false", ts->port);
+  p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  e = trickle_test_get (p, "e");
+  g_object_set (e, "tls-database", db, NULL);
+  gst_object_unref (e);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  sink = trickle_test_get (p, "sink");
+  for (i = 0; i < 3; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        60 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame over https with tls-database");
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 32 * 32 * 3 / 2);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+
+  trickle_test_server_free (ts);
+  g_object_unref (db);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
   g_free (ca);
 }
 
@@ -2682,6 +2763,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_untyped_unknown_data);
   tcase_add_test (tc, test_location_without_channel);
   tcase_add_test (tc, test_tls_relative_ca_file);
+  tcase_add_test (tc, test_tls_database);
   tcase_add_test (tc, test_deleted_while_behind);
   tcase_add_test (tc, test_publisher_died_mid_segment);
   tcase_add_test (tc, test_publisher_died_mid_segment_tls);
