@@ -80,6 +80,16 @@ gboolean _gst_trickle_client_check_url (const gchar * url, gchar ** why);
 G_GNUC_INTERNAL
 GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
     gchar ** why);
+#define TRICKLE_CLIENT_DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
+#define TRICKLE_CLIENT_DEFAULT_TIMEOUT 30
+#define TRICKLE_CLIENT_DEFAULT_RETRIES 5
+#define TRICKLE_CLIENT_DEFAULT_RETRY_DELAY 0.25
+
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_may_retry (gint retries, guint failures);
+G_GNUC_INTERNAL
+guint _gst_trickle_client_retry_delay_ms (gdouble retry_delay,
+    guint failures);
 G_GNUC_INTERNAL
 gboolean _gst_trickle_client_get_database (const gchar * ssl_ca_file,
     GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why);

@@ -62,6 +62,24 @@ _gst_trickle_client_open_ca_file (const gchar * ca_file, gchar ** why)
   return db;
 }
 
+/* a failure in a row after @failures others may be retried: @retries -1
+ * is forever */
+gboolean
+_gst_trickle_client_may_retry (gint retries, guint failures)
+{
+  return retries < 0 || failures < (guint) retries;
+}
+
+/* the wait before retry number @failures + 1: @retry_delay seconds,
+ * doubling with each failure in a row up to 16 times it */
+guint
+_gst_trickle_client_retry_delay_ms (gdouble retry_delay, guint failures)
+{
+  gdouble ms = retry_delay * 1000.0 * (1u << MIN (failures, 4));
+
+  return (guint) MIN (ms, (gdouble) G_MAXUINT);
+}
+
 /* The session's TLS database: from ssl-ca-file if set (it takes
  * precedence, as in souphttpsrc), else tls-database, else (NULL) the
  * system's */

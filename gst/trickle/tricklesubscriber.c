@@ -30,7 +30,7 @@
  * `wait-timeout` (a channel that appears is read from its first segment),
  * then fails; a 404 while following the channel (it was deleted) and
  * `Lp-Trickle-Closed` are the end of the stream; a failed connection or a
- * 5xx is retried `retries` times with a doubling delay (0.25 s up to 4 s),
+ * 5xx is retried `retries` times with a doubling delay (`retry-delay`),
  * the count restarting after every good answer.
  *
  * Threads: the #SoupSession lives in a thread of its own with its own
@@ -53,8 +53,6 @@
 #include "tricklesubscriber.h"
 
 #define READ_SIZE (64 * 1024)
-#define RETRY_DELAY_MS 250
-#define RETRY_DELAY_MAX_MS 4000
 #define NOT_FOUND_POLL_MS 100
 
 enum
@@ -71,6 +69,9 @@ enum
   PROP_TLS_INTERACTION,
   PROP_SSL_CA_FILE,
   PROP_EXTRA_HEADERS,
+  PROP_USER_AGENT,
+  PROP_TIMEOUT,
+  PROP_RETRY_DELAY,
 };
 
 typedef struct _Get Get;
@@ -84,7 +85,10 @@ struct _GstTrickleSubscriber
   gint64 start_seq;
   gint wait_timeout_ms;         /* 404: -1 forever */
   guint preconnect_timeout_ms;
-  guint retries;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s: connection set-up, 0 none */
+  gchar *user_agent;
   guint64 max_queued;
   gboolean ssl_strict;
   GTlsDatabase *tls_database;   /* property */
@@ -132,6 +136,8 @@ struct _Get
   GCancellable *cancellable;
   GInputStream *stream;
   GSource *timer;
+  GSource *connect_timer;       /* set-up of a new connection */
+  gboolean connect_timed_out;
   gboolean answered;
   gboolean reissue;             /* cancelled by the preconnect timer */
   gboolean dropped;             /* no longer current/next: free on return */
@@ -244,12 +250,22 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 }
 
 static void
+stop_connect_timer (Get * g)
+{
+  if (g->connect_timer) {
+    g_source_destroy (g->connect_timer);
+    g_clear_pointer (&g->connect_timer, g_source_unref);
+  }
+}
+
+static void
 get_free (Get * g)
 {
   if (g->timer) {
     g_source_destroy (g->timer);
     g_source_unref (g->timer);
   }
+  stop_connect_timer (g);
   if (g->stream) {
     /* a body not read to its end: closing with a cancelled cancellable
      * makes libsoup drop the connection instead of reading the rest */
@@ -326,6 +342,18 @@ got_headers (GObject * source, GAsyncResult * res, gpointer data)
     g_source_destroy (g->timer);
     g_clear_pointer (&g->timer, g_source_unref);
   }
+  stop_connect_timer (g);
+  if (g->connect_timed_out) {
+    /* cancelled by the connect timer: a failure that may pass */
+    if (stream)
+      g_object_unref (stream);
+    g_clear_error (&err);
+    g_set_error (&err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "no connection set up in %u s", sub->timeout);
+    stream = NULL;
+    g->connect_timed_out = FALSE;
+    g->reissue = FALSE;
+  }
   if (g->reissue) {
     if (stream)
       g_object_unref (stream);
@@ -343,6 +371,37 @@ got_headers (GObject * source, GAsyncResult * res, gpointer data)
     current_answered (sub);
 }
 
+static gboolean
+connect_timeout (gpointer data)
+{
+  Get *g = data;
+
+  g_clear_pointer (&g->connect_timer, g_source_unref);
+  g->connect_timed_out = TRUE;
+  g_cancellable_cancel (g->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* `timeout` bounds the set-up of a new connection (name resolution, TCP,
+ * TLS handshake): from the first event of a connection being made to its
+ * completion. A request on a kept-alive connection has none. */
+static void
+get_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer data)
+{
+  Get *g = data;
+  GstTrickleSubscriber *sub = g->sub;
+
+  if (event == G_SOCKET_CLIENT_RESOLVING && sub->timeout > 0
+      && !g->connect_timer) {
+    g->connect_timer = g_timeout_source_new_seconds (sub->timeout);
+    g_source_set_callback (g->connect_timer, connect_timeout, g, NULL);
+    g_source_attach (g->connect_timer, sub->context);
+  } else if (event == G_SOCKET_CLIENT_COMPLETE) {
+    stop_connect_timer (g);
+  }
+}
+
 static void
 get_send (GstTrickleSubscriber * sub, Get * g)
 {
@@ -355,6 +414,7 @@ get_send (GstTrickleSubscriber * sub, Get * g)
   g->start_time = g_get_monotonic_time ();
   g_signal_connect (g->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), sub);
+  g_signal_connect (g->msg, "network-event", G_CALLBACK (get_network_event), g);
   if (sub->preconnect_timeout_ms > 0) {
     g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
     g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
@@ -392,14 +452,14 @@ transient_failure (GstTrickleSubscriber * sub, gchar * message)
   GstTrickleSubscriberEvent *ev;
   guint delay;
 
-  if (sub->failures >= sub->retries) {
+  if (!_gst_trickle_client_may_retry (sub->retries, sub->failures)) {
     finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
             GST_TRICKLE_SUBSCRIBER_ERROR_IO, "%s (after %u retries)", message,
             sub->failures));
     g_free (message);
     return;
   }
-  delay = MIN (RETRY_DELAY_MS << MIN (sub->failures, 8), RETRY_DELAY_MAX_MS);
+  delay = _gst_trickle_client_retry_delay_ms (sub->retry_delay, sub->failures);
   sub->failures++;
   g_mutex_lock (&sub->lock);
   sub->st_retries++;
@@ -712,7 +772,8 @@ thread_func (gpointer data)
    * default per host is 2; reissued preconnects may briefly need more);
    * no session timeout: a preconnect waits as long as its segment does */
   sub->session = soup_session_new_with_options ("max-conns-per-host", 8,
-      "max-conns", 16, "timeout", 0, "idle-timeout", 0, NULL);
+      "max-conns", 16, "timeout", 0, "idle-timeout", 0, "user-agent",
+      sub->user_agent, NULL);
   if (sub->db)
     soup_session_set_tls_database (sub->session, sub->db);
   if (sub->tls_interaction)
@@ -961,7 +1022,17 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
       sub->preconnect_timeout_ms = g_value_get_uint (value);
       break;
     case PROP_RETRIES:
-      sub->retries = g_value_get_uint (value);
+      sub->retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      sub->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      sub->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (sub->user_agent);
+      sub->user_agent = g_value_dup_string (value);
       break;
     case PROP_MAX_QUEUED_BYTES:
       sub->max_queued = g_value_get_uint64 (value);
@@ -1012,7 +1083,16 @@ gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, sub->preconnect_timeout_ms);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, sub->retries);
+      g_value_set_int (value, sub->retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, sub->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, sub->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, sub->user_agent);
       break;
     case PROP_MAX_QUEUED_BYTES:
       g_value_set_uint64 (value, sub->max_queued);
@@ -1050,6 +1130,7 @@ gst_trickle_subscriber_finalize (GObject * object)
   g_clear_object (&sub->tls_database);
   g_clear_object (&sub->tls_interaction);
   g_free (sub->url);
+  g_free (sub->user_agent);
   g_free (sub->ssl_ca_file);
   if (sub->extra_headers)
     gst_structure_free (sub->extra_headers);
@@ -1084,9 +1165,25 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
           "A GET that waits this long (ms) for its segment is sent again "
           "(0: never)", 0, G_MAXUINT, 20000, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
+      g_param_spec_int ("retries", "Retries",
           "Failed requests (no connection, 5xx) retried in a row before "
-          "giving up", 0, G_MAXUINT, 5, flags));
+          "giving up, retry-delay apart (-1: forever)", -1, G_MAXINT,
+          TRICKLE_CLIENT_DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          TRICKLE_CLIENT_DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds the set-up of a connection (TCP, TLS handshake) may take "
+          "before its request fails and is retried (0: no limit); a GET "
+          "waiting for its segment is bounded by preconnect-timeout", 0,
+          3600, TRICKLE_CLIENT_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own)", TRICKLE_CLIENT_DEFAULT_USER_AGENT, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUED_BYTES,
       g_param_spec_uint64 ("max-queued-bytes", "Max queued bytes",
           "Bytes read ahead of the caller before reading pauses", 1,
@@ -1126,7 +1223,10 @@ gst_trickle_subscriber_init (GstTrickleSubscriber * sub)
   sub->start_seq = -1;
   sub->ssl_strict = TRUE;
   sub->preconnect_timeout_ms = 20000;
-  sub->retries = 5;
+  sub->retries = TRICKLE_CLIENT_DEFAULT_RETRIES;
+  sub->retry_delay = TRICKLE_CLIENT_DEFAULT_RETRY_DELAY;
+  sub->timeout = TRICKLE_CLIENT_DEFAULT_TIMEOUT;
+  sub->user_agent = g_strdup (TRICKLE_CLIENT_DEFAULT_USER_AGENT);
   sub->max_queued = 4 * 1024 * 1024;
   sub->last_seq = -1;
   sub->st_seq = -1;

@@ -61,6 +61,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define DEFAULT_KEYFRAMES_PER_SEGMENT 1
 #define DEFAULT_BUFFERS_PER_SEGMENT 1
 #define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_RETRIES 5
+#define DEFAULT_RETRY_DELAY 0.25
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 
 enum
 {
@@ -78,6 +82,9 @@ enum
   PROP_EXTRA_HEADERS,
   PROP_SSL_CA_FILE,
   PROP_RETRIES,
+  PROP_RETRY_DELAY,
+  PROP_TIMEOUT,
+  PROP_USER_AGENT,
   PROP_POST_MESSAGES,
   PROP_STATS,
 };
@@ -99,7 +106,10 @@ struct _GstTrickleSink
   GTlsInteraction *tls_interaction;
   GstStructure *extra_headers;
   gchar *ssl_ca_file;
-  guint retries;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s, 0 none */
+  gchar *user_agent;
   gboolean post_messages;
 
   /* streaming thread */
@@ -174,7 +184,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_MIN_DURATION,
       g_param_spec_uint64 ("min-duration", "Minimum duration",
           "Byte streams (MPEG-TS): a keyframe starts a new segment only once "
-          "the current one lasts this long (ns, by timestamps; 0: at every "
+          "the current one lasts this long (ns of stream time, as GStreamer's "
+          "timestamps; 0: at every "
           "keyframes-per-segment-th keyframe)", 0, G_MAXUINT64, 0, flags));
   g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
       g_param_spec_uint64 ("keyframe-interval", "Keyframe interval",
@@ -213,13 +224,28 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
           "(instead of the system's); a relative path is taken from the "
           "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
+      g_param_spec_int ("retries", "Retries",
           "A POST whose connection failed before its headers reached the "
           "server is sent again on the same seq up to this many times in a "
-          "row (0.25 s, doubling to 4 s, apart), and so is the start's "
-          "request when no server answers yet; a segment that breaks in "
-          "the middle is dropped with a warning (DELETE of that seq) and "
-          "publishing goes on", 0, G_MAXUINT, 5, flags));
+          "row (retry-delay apart), and so is the start's request when no "
+          "server answers yet (-1: forever); a segment that breaks in the "
+          "middle is dropped with a warning (DELETE of that seq) and "
+          "publishing goes on", -1, G_MAXINT, DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds a connection's set-up (TCP, TLS handshake), the answer "
+          "to a request (a control request, a segment's POST once its body "
+          "ended) and any blocked network read or write may take before "
+          "the request fails (0: no limit)", 0, 3600, DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own, as in souphttpsrc)", DEFAULT_USER_AGENT, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"trickle-segment\" element message (seq, bytes, "
@@ -258,7 +284,10 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->keyframes_per_segment = DEFAULT_KEYFRAMES_PER_SEGMENT;
   self->buffers_per_segment = DEFAULT_BUFFERS_PER_SEGMENT;
   self->ssl_strict = DEFAULT_SSL_STRICT;
-  self->retries = 5;
+  self->retries = DEFAULT_RETRIES;
+  self->retry_delay = DEFAULT_RETRY_DELAY;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->segmenter = gst_trickle_segmenter_new ();
   /* sync (basesink's default) paces sources that are not live; see
    * gst_trickle_sink_get_times() */
@@ -270,6 +299,7 @@ gst_trickle_sink_finalize (GObject * object)
   GstTrickleSink *self = GST_TRICKLE_SINK (object);
 
   g_free (self->location);
+  g_free (self->user_agent);
   if (self->extra_headers)
     gst_structure_free (self->extra_headers);
   g_free (self->ssl_ca_file);
@@ -334,7 +364,17 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
       self->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_RETRIES:
-      self->retries = g_value_get_uint (value);
+      self->retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      self->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (self->user_agent);
+      self->user_agent = g_value_dup_string (value);
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
@@ -391,7 +431,16 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->ssl_ca_file);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, self->retries);
+      g_value_set_int (value, self->retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, self->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
@@ -549,7 +598,8 @@ start_publisher (GstTrickleSink * self)
       "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
       "tls-interaction", self->tls_interaction,
       "extra-headers", self->extra_headers, "ssl-ca-file", self->ssl_ca_file,
-      "retries", self->retries, NULL);
+      "retries", self->retries, "retry-delay", self->retry_delay,
+      "timeout", self->timeout, "user-agent", self->user_agent, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {

@@ -50,7 +50,7 @@
  * EOS, and so is a 404 once the channel was being followed (it was
  * deleted), unless the server could not be reached just before (a
  * restarted server: its channel is waited for). No connection, or a 5xx,
- * is retried `retries` times.
+ * is retried `retries` times, `retry-delay` seconds doubling apart.
  *
  * ## Example launch lines
  * |[
@@ -62,6 +62,10 @@
  * |[
  * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam do-timestamp=true ! hlssink target-duration=2
  * ]| HLS from the channel, split at segment starts.
+ * |[
+ * gst-launch-1.0 tricklesrc location=https://example.com/ai/trickle/cam 'extra-headers="headers,Authorization=\"Bearer TOKEN\""' timeout=10 retries=-1 ! tsdemux ! fakesink
+ * ]| with a bearer token on every request (the property quoted whole for
+ * the shell), retrying for ever.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -79,8 +83,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 
 #define DEFAULT_START_SEQ -1
 #define DEFAULT_WAIT_TIMEOUT 10
-#define DEFAULT_PRECONNECT_TIMEOUT 20000
+#define DEFAULT_PRECONNECT_TIMEOUT 20
 #define DEFAULT_RETRIES 5
+#define DEFAULT_RETRY_DELAY 0.25
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_SSL_STRICT TRUE
 
@@ -93,6 +100,9 @@ enum
   PROP_WAIT_TIMEOUT,
   PROP_PRECONNECT_TIMEOUT,
   PROP_RETRIES,
+  PROP_RETRY_DELAY,
+  PROP_TIMEOUT,
+  PROP_USER_AGENT,
   PROP_SSL_STRICT,
   PROP_TLS_DATABASE,
   PROP_TLS_INTERACTION,
@@ -112,7 +122,10 @@ struct _GstTrickleSrc
   GstCaps *caps;
   gint wait_timeout;
   guint preconnect_timeout;
-  guint retries;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s, 0 none */
+  gchar *user_agent;
   gboolean ssl_strict;
   GTlsDatabase *tls_database;
   GTlsInteraction *tls_interaction;
@@ -185,13 +198,29 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "once", -1, G_MAXINT / 1000, DEFAULT_WAIT_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
       g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
-          "Milliseconds a GET may wait for its segment before it is sent "
-          "again (0: never)", 0, G_MAXUINT, DEFAULT_PRECONNECT_TIMEOUT, flags));
+          "Seconds a GET may wait for its segment before it is sent again "
+          "(0: never)", 0, G_MAXUINT / 1000, DEFAULT_PRECONNECT_TIMEOUT,
+          flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
-          "Failed requests in a row (no connection, 5xx) retried with a "
-          "doubling delay (0.25 s to 4 s) before an error", 0, G_MAXUINT,
+      g_param_spec_int ("retries", "Retries",
+          "Failed requests in a row (no connection, 5xx) retried, "
+          "retry-delay apart, before an error (-1: forever)", -1, G_MAXINT,
           DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds the set-up of a connection (TCP, TLS handshake) may take "
+          "before its request fails and is retried (0: no limit); a GET "
+          "waiting for its segment is bounded by preconnect-timeout", 0, 3600,
+          DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own, as in souphttpsrc)", DEFAULT_USER_AGENT, flags));
   g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
       g_param_spec_boolean ("ssl-strict", "SSL strict",
           "Refuse an https server whose certificate cannot be verified "
@@ -254,6 +283,9 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->wait_timeout = DEFAULT_WAIT_TIMEOUT;
   self->preconnect_timeout = DEFAULT_PRECONNECT_TIMEOUT;
   self->retries = DEFAULT_RETRIES;
+  self->retry_delay = DEFAULT_RETRY_DELAY;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->framer = gst_trickle_framer_new (GST_OBJECT (self));
@@ -267,6 +299,7 @@ gst_trickle_src_finalize (GObject * object)
   GstTrickleSrc *self = GST_TRICKLE_SRC (object);
 
   g_free (self->location);
+  g_free (self->user_agent);
   g_free (self->ssl_ca_file);
   g_clear_object (&self->tls_database);
   g_clear_object (&self->tls_interaction);
@@ -305,7 +338,17 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
       self->preconnect_timeout = g_value_get_uint (value);
       break;
     case PROP_RETRIES:
-      self->retries = g_value_get_uint (value);
+      self->retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      self->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (self->user_agent);
+      self->user_agent = g_value_dup_string (value);
       break;
     case PROP_SSL_STRICT:
       self->ssl_strict = g_value_get_boolean (value);
@@ -361,7 +404,16 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, self->preconnect_timeout);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, self->retries);
+      g_value_set_int (value, self->retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, self->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
       break;
     case PROP_SSL_STRICT:
       g_value_set_boolean (value, self->ssl_strict);
@@ -418,8 +470,9 @@ gst_trickle_src_start (GstBaseSrc * src)
   sub = gst_trickle_subscriber_new (self->location);
   g_object_set (sub, "start-seq", self->start_seq,
       "wait-timeout", self->wait_timeout < 0 ? -1 : self->wait_timeout * 1000,
-      "preconnect-timeout", self->preconnect_timeout,
-      "retries", self->retries,
+      "preconnect-timeout", self->preconnect_timeout * 1000,
+      "retries", self->retries, "retry-delay", self->retry_delay,
+      "timeout", self->timeout, "user-agent", self->user_agent,
       "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
       "tls-interaction", self->tls_interaction,
       "ssl-ca-file", self->ssl_ca_file, "extra-headers", self->extra_headers,

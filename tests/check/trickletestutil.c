@@ -1152,6 +1152,7 @@ recorder_early (SoupServer * server, SoupServerMessage * msg,
   SoupMessageHeadersIter iter;
   const char *name, *value;
 
+  r->time = g_get_monotonic_time ();
   r->method = g_strdup (soup_server_message_get_method (msg));
   r->path = g_strdup (path);
   r->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);

@@ -262,6 +262,7 @@ typedef struct
   gchar *method;
   gchar *path;
   SoupMessageHeaders *headers;
+  gint64 time;                  /* monotonic, when its head was parsed */
 } TrickleTestRequest;
 
 TrickleTestRecorder *trickle_test_recorder_new (guint status,

@@ -1202,6 +1202,156 @@ GST_START_TEST (test_extra_headers_invalid)
 
 GST_END_TEST;
 
+/* user-agent: by default "gst-trickle/VERSION" (libsoup appends its own
+ * after the trailing space), or what the gst-launch line says; as a real
+ * server receives it from both elements */
+GST_START_TEST (test_user_agent)
+{
+  TrickleTestRecorder *rec = trickle_test_recorder_new (404, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  TrickleTestRequest *r;
+  GstElement *p;
+  gchar *desc;
+  const gchar *ua;
+  gint i;
+
+  for (i = 0; i < 4; i++) {
+    const gchar *prop = i % 2 ? "user-agent=\"my-agent/1.0\"" : "";
+
+    desc = g_strdup_printf (i < 2 ?
+        "tricklesrc location=http://127.0.0.1:%u/ua %s ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/ua %s", port, prop);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    r = trickle_test_recorder_pop (rec, 60);
+    fail_unless (r != NULL, "no request reached the server");
+    ua = soup_message_headers_get_one (r->headers, "User-Agent");
+    fail_unless (ua != NULL);
+    if (i % 2) {
+      fail_unless_equals_string (ua, "my-agent/1.0");
+    } else {
+      fail_unless (g_str_has_prefix (ua, "gst-trickle/" PACKAGE_VERSION " "),
+          "%s", ua);
+    }
+    trickle_test_request_free (r);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* retries=-1 retries for ever: a server answering 503 gets request after
+ * request, far more than the default count, and no error comes; the
+ * requests arrive at least retry-delay apart, doubling (a lower bound on
+ * arrival times taken by the server: a busy machine only lengthens the
+ * gaps) */
+GST_START_TEST (test_retries_forever_and_delay)
+{
+  TrickleTestRecorder *rec = trickle_test_recorder_new (503, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  TrickleTestRequest *r;
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  gint64 last;
+  gint i, n;
+
+  for (i = 0; i < 2; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=http://127.0.0.1:%u/rf retries=-1 "
+        "retry-delay=0 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/rf retries=-1 retry-delay=0", port);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    for (n = 0; n < 20; n++) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "request %d did not come", n);
+      trickle_test_request_free (r);
+    }
+    bus = gst_element_get_bus (p);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg == NULL, "an error after %d retries", n);
+    gst_object_unref (bus);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+
+  /* retry-delay=0.3: 0.3 s, then 0.6 s between arrivals at least; then
+   * the error (retries=2) */
+  for (i = 0; i < 2; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=http://127.0.0.1:%u/rd retries=2 "
+        "retry-delay=0.3 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/rd retries=2 retry-delay=0.3", port);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    last = 0;
+    for (n = 0; n < 3; n++) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "request %d did not come", n);
+      if (n > 0)
+        fail_unless (r->time - last >= (n == 1 ? 300000 : 600000),
+            "retry %d after %" G_GINT64_FORMAT " us", n, r->time - last);
+      last = r->time;
+      trickle_test_request_free (r);
+    }
+    msg = wait_end (p, 60);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        i == 0 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+    gst_message_unref (msg);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* timeout bounds the set-up of a connection: an https "server" that
+ * accepts the TCP connection (the kernel does) and never answers the TLS
+ * handshake makes both elements fail (retries=0) instead of waiting for
+ * ever (preconnect-timeout=0: no reissue either); with the sink, a plain
+ * http one that never answers its request does too */
+GST_START_TEST (test_timeout)
+{
+  GSocket *silent;
+  GstElement *p;
+  GstMessage *msg;
+  gchar *desc;
+  guint port;
+  gint i;
+
+  silent = listen_loopback (&port);
+  for (i = 0; i < 3; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=https://127.0.0.1:%u/to timeout=1 retries=0 "
+        "preconnect-timeout=0 ! fakesink" : i == 1 ?
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=https://127.0.0.1:%u/to timeout=1 retries=0" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/to timeout=1 retries=0", port);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    msg = wait_end (p, 60);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        i == 0 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+    gst_message_unref (msg);
+    trickle_test_stop_pipeline (p);
+  }
+  g_object_unref (silent);
+}
+
+GST_END_TEST;
+
 /* a GET that waits longer than preconnect-timeout is sent again (seen by
  * a socket that never answers, the first connection kept open); on a real
  * server the segment still arrives */
@@ -1217,7 +1367,7 @@ GST_START_TEST (test_preconnect_reissue)
 
   listener = listen_loopback (&port);
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
-      "preconnect-timeout=1000 ! fakesink", port);
+      "preconnect-timeout=1 ! fakesink", port);
   /* measured from before the first GET can have gone out: a late reader
    * (a busy machine) can only lengthen what is measured, never shorten it */
   start = g_get_monotonic_time ();
@@ -1238,11 +1388,11 @@ GST_START_TEST (test_preconnect_reissue)
   ts = trickle_test_server_new_started ();
   post_segment (ts->port, "re", 0, 10, "application/x-test");
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
-      "preconnect-timeout=150 ! appsink name=sink sync=false", ts->port);
+      "preconnect-timeout=1 ! appsink name=sink sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
-  g_usleep (700 * 1000);        /* four reissues of GET 1 */
+  g_usleep (2500 * 1000);       /* two reissues of GET 1 */
   post_segment (ts->port, "re", 1, 20, "application/x-test");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
@@ -2756,6 +2906,9 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_extra_headers);
   tcase_add_test (tc, test_extra_headers_invalid);
+  tcase_add_test (tc, test_user_agent);
+  tcase_add_test (tc, test_retries_forever_and_delay);
+  tcase_add_test (tc, test_timeout);
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_reference_publisher_restart);
