@@ -85,6 +85,23 @@ GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
 #define TRICKLE_CLIENT_DEFAULT_RETRIES 5
 #define TRICKLE_CLIENT_DEFAULT_RETRY_DELAY 0.25
 
+/* HTTP authentication: the server's (user-id, user-pw) and the proxy's
+ * (proxy-id, proxy-pw) */
+typedef struct
+{
+  gchar *user_id;
+  gchar *user_pw;
+  gchar *proxy_id;
+  gchar *proxy_pw;
+} TrickleClientCreds;
+
+G_GNUC_INTERNAL
+void _gst_trickle_client_creds_clear (TrickleClientCreds * creds);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_proxy_resolver (const gchar * proxy,
+    GProxyResolver ** resolver, gchar ** why);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_status_unauthorized (guint status);
 G_GNUC_INTERNAL
 gboolean _gst_trickle_client_may_retry (gint retries, guint failures);
 G_GNUC_INTERNAL
@@ -98,6 +115,7 @@ gboolean _gst_trickle_client_check_extra_headers (const GstStructure *
     extra_headers, gchar ** why);
 G_GNUC_INTERNAL
 SoupMessage *_gst_trickle_client_new_message (const gchar * method,
-    const gchar * url, const GstStructure * extra_headers);
+    const gchar * url, const GstStructure * extra_headers,
+    TrickleClientCreds * creds);
 
 G_END_DECLS

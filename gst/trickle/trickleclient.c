@@ -62,6 +62,79 @@ _gst_trickle_client_open_ca_file (const gchar * ca_file, gchar ** why)
   return db;
 }
 
+void
+_gst_trickle_client_creds_clear (TrickleClientCreds * creds)
+{
+  g_clear_pointer (&creds->user_id, g_free);
+  g_clear_pointer (&creds->user_pw, g_free);
+  g_clear_pointer (&creds->proxy_id, g_free);
+  g_clear_pointer (&creds->proxy_pw, g_free);
+}
+
+/* 401, 403, 407: the credentials are missing or refused */
+gboolean
+_gst_trickle_client_status_unauthorized (guint status)
+{
+  return status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN
+      || status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED;
+}
+
+/* The proxy property as souphttpsrc takes it: a URI, `http://` assumed
+ * when it has no scheme; NULL (*resolver NULL) leaves the system's
+ * (GIO's default resolver: the http_proxy/https_proxy environment or the
+ * desktop's settings) */
+gboolean
+_gst_trickle_client_proxy_resolver (const gchar * proxy,
+    GProxyResolver ** resolver, gchar ** why)
+{
+  gchar *uri;
+  GUri *parsed;
+  const gchar *scheme;
+  gboolean ok;
+
+  *resolver = NULL;
+  if (!proxy || !*proxy)
+    return TRUE;
+  uri = strstr (proxy, "://") ? g_strdup (proxy) :
+      g_strconcat ("http://", proxy, NULL);
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  scheme = parsed ? g_uri_get_scheme (parsed) : NULL;
+  ok = parsed && g_uri_get_host (parsed) && *g_uri_get_host (parsed)
+      && (g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0
+      || g_strcmp0 (scheme, "socks") == 0 || g_strcmp0 (scheme, "socks4") == 0
+      || g_strcmp0 (scheme, "socks5") == 0);
+  if (ok)
+    *resolver = g_simple_proxy_resolver_new (uri, NULL);
+  else
+    *why = g_strdup_printf ("Invalid proxy \"%s\" (http://host:port)", proxy);
+  g_clear_pointer (&parsed, g_uri_unref);
+  g_free (uri);
+  return ok;
+}
+
+/* a challenge (401 from the server, 407 from the proxy) is answered once
+ * with the credentials set for it, as souphttpsrc does; libsoup then
+ * sends the request again and keeps the credentials for the following
+ * requests of the same protection space (sent at once: a streamed POST,
+ * which could not be sent again, follows a bodiless request that met the
+ * challenge first). Refused credentials leave the 401/407 as the answer. */
+static gboolean
+authenticate (SoupMessage * msg, SoupAuth * auth, gboolean retrying,
+    gpointer data)
+{
+  TrickleClientCreds *creds = data;
+
+  if (retrying)
+    return FALSE;
+  if (soup_auth_is_for_proxy (auth)) {
+    if (creds->proxy_id && creds->proxy_pw)
+      soup_auth_authenticate (auth, creds->proxy_id, creds->proxy_pw);
+  } else if (creds->user_id && creds->user_pw) {
+    soup_auth_authenticate (auth, creds->user_id, creds->user_pw);
+  }
+  return FALSE;
+}
+
 /* a failure in a row after @failures others may be retried: @retries -1
  * is forever */
 gboolean
@@ -227,7 +300,7 @@ _gst_trickle_client_check_extra_headers (const GstStructure * extra_headers,
  * one), an array or a list the header repeated */
 SoupMessage *
 _gst_trickle_client_new_message (const gchar * method, const gchar * url,
-    const GstStructure * extra_headers)
+    const GstStructure * extra_headers, TrickleClientCreds * creds)
 {
   SoupMessage *msg = soup_message_new (method, url);
   HeaderCtx ctx = { NULL, NULL };
@@ -240,5 +313,7 @@ _gst_trickle_client_new_message (const gchar * method, const gchar * url,
     g_free (ctx.why);
   }
   g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
+  if (creds)
+    g_signal_connect (msg, "authenticate", G_CALLBACK (authenticate), creds);
   return msg;
 }

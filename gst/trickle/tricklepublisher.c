@@ -65,6 +65,11 @@ enum
   PROP_USER_AGENT,
   PROP_TIMEOUT,
   PROP_RETRY_DELAY,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
 };
 
 typedef struct
@@ -123,6 +128,9 @@ struct _GstTricklePublisher
   gdouble retry_delay;          /* property, s */
   guint timeout;                /* property, s: 0 none */
   gchar *user_agent;            /* property */
+  gchar *proxy;                 /* property */
+  TrickleClientCreds creds;     /* properties */
+  GProxyResolver *resolver;     /* from proxy, at start */
   gchar *ssl_ca_file;           /* property */
   GTlsDatabase *db;             /* the session's, from the properties */
   guint failures;               /* in a row */
@@ -242,7 +250,7 @@ static SoupMessage *
 new_message (GstTricklePublisher * pub, const gchar * method, const gchar * url)
 {
   SoupMessage *msg = _gst_trickle_client_new_message (method, url,
-      pub->extra_headers);
+      pub->extra_headers, &pub->creds);
 
   if (msg)
     g_signal_connect (msg, "accept-certificate",
@@ -385,6 +393,8 @@ thread_func (gpointer data)
     soup_session_set_tls_database (pub->session, pub->db);
   if (pub->tls_interaction)
     soup_session_set_tls_interaction (pub->session, pub->tls_interaction);
+  if (pub->resolver)
+    soup_session_set_proxy_resolver (pub->session, pub->resolver);
   g_mutex_lock (&pub->run_lock);
   pub->running = TRUE;
   g_mutex_unlock (&pub->run_lock);
@@ -623,6 +633,12 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT ": %s",
         pub->url, p->seq, p->error->message);
+    return FALSE;
+  }
+  if (_gst_trickle_client_status_unauthorized (p->status)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "POST %s/%"
+        G_GINT64_FORMAT ": HTTP %u", pub->url, p->seq, p->status);
     return FALSE;
   }
   if (p->status == 404) {
@@ -880,7 +896,9 @@ check_settings (GstTricklePublisher * pub, GError ** error)
   gchar *why = NULL;
 
   g_clear_object (&pub->db);
+  g_clear_object (&pub->resolver);
   if (_gst_trickle_client_check_url (pub->url, &why)
+      && _gst_trickle_client_proxy_resolver (pub->proxy, &pub->resolver, &why)
       && _gst_trickle_client_check_extra_headers (pub->extra_headers, &why)
       && _gst_trickle_client_get_database (pub->ssl_ca_file,
           pub->tls_database, &pub->db, &why))
@@ -948,6 +966,12 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     if (!control_at_start (pub, "POST", pub->url, pub->mime_type, &status,
             NULL, error))
       goto fail;
+    if (_gst_trickle_client_status_unauthorized (status)) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "POST %s: HTTP %u",
+          pub->url, status);
+      goto fail;
+    }
     if (status == 404) {
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND,
@@ -957,6 +981,13 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
   if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest, error)) {
+    g_free (next_url);
+    goto fail;
+  }
+  if (_gst_trickle_client_status_unauthorized (status)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "GET %s: HTTP %u",
+        next_url, status);
     g_free (next_url);
     goto fail;
   }
@@ -1427,6 +1458,26 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
       g_free (pub->user_agent);
       pub->user_agent = g_value_dup_string (value);
       break;
+    case PROP_PROXY:
+      g_free (pub->proxy);
+      pub->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (pub->creds.proxy_id);
+      pub->creds.proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (pub->creds.proxy_pw);
+      pub->creds.proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (pub->creds.user_id);
+      pub->creds.user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (pub->creds.user_pw);
+      pub->creds.user_pw = g_value_dup_string (value);
+      break;
     case PROP_SSL_CA_FILE:
       g_free (pub->ssl_ca_file);
       pub->ssl_ca_file = g_value_dup_string (value);
@@ -1480,6 +1531,21 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_value_set_string (value, pub->user_agent);
       break;
+    case PROP_PROXY:
+      g_value_set_string (value, pub->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, pub->creds.proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, pub->creds.proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, pub->creds.user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, pub->creds.user_pw);
+      break;
     case PROP_SSL_CA_FILE:
       g_value_set_string (value, pub->ssl_ca_file);
       break;
@@ -1504,6 +1570,9 @@ gst_trickle_publisher_finalize (GObject * object)
   g_clear_object (&pub->tls_interaction);
   g_free (pub->mime_type);
   g_free (pub->user_agent);
+  g_free (pub->proxy);
+  _gst_trickle_client_creds_clear (&pub->creds);
+  g_clear_object (&pub->resolver);
   if (pub->extra_headers)
     gst_structure_free (pub->extra_headers);
   g_mutex_clear (&pub->lock);
@@ -1574,6 +1643,23 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
           "body ended) and any blocked network read or write may take "
           "before the request fails (0: no limit)", 0, 3600,
           TRICKLE_CLIENT_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
       g_param_spec_string ("user-agent", "User-Agent",
           "User-Agent header of every request (a trailing space appends "

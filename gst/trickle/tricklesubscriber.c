@@ -72,6 +72,11 @@ enum
   PROP_USER_AGENT,
   PROP_TIMEOUT,
   PROP_RETRY_DELAY,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
 };
 
 typedef struct _Get Get;
@@ -89,6 +94,9 @@ struct _GstTrickleSubscriber
   gdouble retry_delay;          /* s */
   guint timeout;                /* s: connection set-up, 0 none */
   gchar *user_agent;
+  gchar *proxy;
+  TrickleClientCreds creds;
+  GProxyResolver *resolver;     /* from proxy, at start */
   guint64 max_queued;
   gboolean ssl_strict;
   GTlsDatabase *tls_database;   /* property */
@@ -408,7 +416,8 @@ get_send (GstTrickleSubscriber * sub, Get * g)
   gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, sub->url, g->seq);
 
   /* the URL was checked at start */
-  g->msg = _gst_trickle_client_new_message ("GET", url, sub->extra_headers);
+  g->msg = _gst_trickle_client_new_message ("GET", url, sub->extra_headers,
+      &sub->creds);
   g_free (url);
   g->cancellable = g_cancellable_new ();
   g->start_time = g_get_monotonic_time ();
@@ -493,6 +502,13 @@ current_answered (GstTrickleSubscriber * sub)
   }
   status = soup_message_get_status (g->msg);
   h = soup_message_get_response_headers (g->msg);
+  if (_gst_trickle_client_status_unauthorized (status)) {
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED, "GET %s/%"
+            G_GINT64_FORMAT ": HTTP %u %s", sub->url, g->seq, status,
+            GST_STR_NULL (soup_message_get_reason_phrase (g->msg))));
+    return;
+  }
   if (status == 404) {
     gint64 now = g_get_monotonic_time ();
 
@@ -625,13 +641,17 @@ advance (GstTrickleSubscriber * sub, gchar * why)
  * connection itself (the stream under libsoup's framing streams) readable?
  * Not asked of an answer that said it closes the connection (it may close
  * right after the last chunk) nor of one not chunked (its end is its
- * length, or the close itself). */
+ * length, or the close itself). Nor through a proxy (the `proxy`
+ * property): the connection is then the proxy's, and a proxy may close it
+ * after every answer without saying so (tinyproxy does). */
 static gboolean
 body_cut_short (Get * g)
 {
   SoupMessageHeaders *h = soup_message_get_response_headers (g->msg);
   GInputStream *in = g->stream;
 
+  if (g->sub->resolver)
+    return FALSE;
   if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CHUNKED ||
       soup_message_headers_header_contains (h, "Connection", "close"))
     return FALSE;
@@ -778,6 +798,8 @@ thread_func (gpointer data)
     soup_session_set_tls_database (sub->session, sub->db);
   if (sub->tls_interaction)
     soup_session_set_tls_interaction (sub->session, sub->tls_interaction);
+  if (sub->resolver)
+    soup_session_set_proxy_resolver (sub->session, sub->resolver);
   g_main_loop_run (sub->loop);
   {
     /* dropped (cancelled) requests return before the session goes,
@@ -830,17 +852,20 @@ gboolean
 gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 {
   GTlsDatabase *db = NULL;
+  GProxyResolver *resolver = NULL;
   gchar *why = NULL;
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
   if (!_gst_trickle_client_check_url (sub->url, &why)
       || !_gst_trickle_client_check_extra_headers (sub->extra_headers, &why)
+      || !_gst_trickle_client_proxy_resolver (sub->proxy, &resolver, &why)
       || !_gst_trickle_client_get_database (sub->ssl_ca_file,
           sub->tls_database, &db, &why)) {
     g_set_error_literal (error, GST_TRICKLE_SUBSCRIBER_ERROR,
         GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, why);
     g_free (why);
+    g_clear_object (&resolver);
     return FALSE;
   }
 
@@ -863,6 +888,8 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
   sub->loop = g_main_loop_new (sub->context, FALSE);
   g_clear_object (&sub->db);
   sub->db = db;
+  g_clear_object (&sub->resolver);
+  sub->resolver = resolver;
   sub->thread = g_thread_new ("trickle-subscriber", thread_func, sub);
   g_main_context_invoke (sub->context, start_in_thread, sub);
   return TRUE;
@@ -1034,6 +1061,26 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
       g_free (sub->user_agent);
       sub->user_agent = g_value_dup_string (value);
       break;
+    case PROP_PROXY:
+      g_free (sub->proxy);
+      sub->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (sub->creds.proxy_id);
+      sub->creds.proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (sub->creds.proxy_pw);
+      sub->creds.proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (sub->creds.user_id);
+      sub->creds.user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (sub->creds.user_pw);
+      sub->creds.user_pw = g_value_dup_string (value);
+      break;
     case PROP_MAX_QUEUED_BYTES:
       sub->max_queued = g_value_get_uint64 (value);
       break;
@@ -1094,6 +1141,21 @@ gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_value_set_string (value, sub->user_agent);
       break;
+    case PROP_PROXY:
+      g_value_set_string (value, sub->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, sub->creds.proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, sub->creds.proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, sub->creds.user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, sub->creds.user_pw);
+      break;
     case PROP_MAX_QUEUED_BYTES:
       g_value_set_uint64 (value, sub->max_queued);
       break;
@@ -1131,6 +1193,9 @@ gst_trickle_subscriber_finalize (GObject * object)
   g_clear_object (&sub->tls_interaction);
   g_free (sub->url);
   g_free (sub->user_agent);
+  g_free (sub->proxy);
+  _gst_trickle_client_creds_clear (&sub->creds);
+  g_clear_object (&sub->resolver);
   g_free (sub->ssl_ca_file);
   if (sub->extra_headers)
     gst_structure_free (sub->extra_headers);
@@ -1180,6 +1245,23 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
           "before its request fails and is retried (0: no limit); a GET "
           "waiting for its segment is bounded by preconnect-timeout", 0,
           3600, TRICKLE_CLIENT_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
       g_param_spec_string ("user-agent", "User-Agent",
           "User-Agent header of every request (a trailing space appends "

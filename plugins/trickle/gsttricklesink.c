@@ -85,6 +85,11 @@ enum
   PROP_RETRY_DELAY,
   PROP_TIMEOUT,
   PROP_USER_AGENT,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
   PROP_POST_MESSAGES,
   PROP_STATS,
 };
@@ -110,6 +115,7 @@ struct _GstTrickleSink
   gdouble retry_delay;          /* s */
   guint timeout;                /* s, 0 none */
   gchar *user_agent;
+  gchar *proxy, *proxy_id, *proxy_pw, *user_id, *user_pw;
   gboolean post_messages;
 
   /* streaming thread */
@@ -242,6 +248,23 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
           "to a request (a control request, a segment's POST once its body "
           "ended) and any blocked network read or write may take before "
           "the request fails (0: no limit)", 0, 3600, DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
       g_param_spec_string ("user-agent", "User-Agent",
           "User-Agent header of every request (a trailing space appends "
@@ -300,6 +323,11 @@ gst_trickle_sink_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->user_agent);
+  g_free (self->proxy);
+  g_free (self->proxy_id);
+  g_free (self->proxy_pw);
+  g_free (self->user_id);
+  g_free (self->user_pw);
   if (self->extra_headers)
     gst_structure_free (self->extra_headers);
   g_free (self->ssl_ca_file);
@@ -376,6 +404,26 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
       g_free (self->user_agent);
       self->user_agent = g_value_dup_string (value);
       break;
+    case PROP_PROXY:
+      g_free (self->proxy);
+      self->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (self->proxy_id);
+      self->proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (self->proxy_pw);
+      self->proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (self->user_id);
+      self->user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (self->user_pw);
+      self->user_pw = g_value_dup_string (value);
+      break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
@@ -442,6 +490,21 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
       break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, self->proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, self->proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, self->user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, self->user_pw);
+      break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
@@ -488,6 +551,11 @@ report_error (GstTrickleSink * self, GError * err)
     /* the channel was closed by its host: publishing ends cleanly */
     GST_INFO_OBJECT (self, "%s", err->message);
     ret = GST_FLOW_EOS;
+  } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to publish to \"%s\"", self->location),
+        ("%s", err->message));
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -599,7 +667,9 @@ start_publisher (GstTrickleSink * self)
       "tls-interaction", self->tls_interaction,
       "extra-headers", self->extra_headers, "ssl-ca-file", self->ssl_ca_file,
       "retries", self->retries, "retry-delay", self->retry_delay,
-      "timeout", self->timeout, "user-agent", self->user_agent, NULL);
+      "timeout", self->timeout, "user-agent", self->user_agent,
+      "proxy", self->proxy, "proxy-id", self->proxy_id, "proxy-pw",
+      self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
@@ -610,6 +680,11 @@ start_publisher (GstTrickleSink * self)
             GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Trickle channel \"%s\" not found", self->location),
+          ("%s", err->message));
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          ("Not authorized to publish to \"%s\"", self->location),
           ("%s", err->message));
     else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))

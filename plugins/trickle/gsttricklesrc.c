@@ -103,6 +103,11 @@ enum
   PROP_RETRY_DELAY,
   PROP_TIMEOUT,
   PROP_USER_AGENT,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
   PROP_SSL_STRICT,
   PROP_TLS_DATABASE,
   PROP_TLS_INTERACTION,
@@ -126,6 +131,7 @@ struct _GstTrickleSrc
   gdouble retry_delay;          /* s */
   guint timeout;                /* s, 0 none */
   gchar *user_agent;
+  gchar *proxy, *proxy_id, *proxy_pw, *user_id, *user_pw;
   gboolean ssl_strict;
   GTlsDatabase *tls_database;
   GTlsInteraction *tls_interaction;
@@ -217,6 +223,23 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "before its request fails and is retried (0: no limit); a GET "
           "waiting for its segment is bounded by preconnect-timeout", 0, 3600,
           DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
       g_param_spec_string ("user-agent", "User-Agent",
           "User-Agent header of every request (a trailing space appends "
@@ -300,6 +323,11 @@ gst_trickle_src_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->user_agent);
+  g_free (self->proxy);
+  g_free (self->proxy_id);
+  g_free (self->proxy_pw);
+  g_free (self->user_id);
+  g_free (self->user_pw);
   g_free (self->ssl_ca_file);
   g_clear_object (&self->tls_database);
   g_clear_object (&self->tls_interaction);
@@ -349,6 +377,26 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_free (self->user_agent);
       self->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (self->proxy);
+      self->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (self->proxy_id);
+      self->proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (self->proxy_pw);
+      self->proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (self->user_id);
+      self->user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (self->user_pw);
+      self->user_pw = g_value_dup_string (value);
       break;
     case PROP_SSL_STRICT:
       self->ssl_strict = g_value_get_boolean (value);
@@ -415,6 +463,21 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
       break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, self->proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, self->proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, self->user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, self->user_pw);
+      break;
     case PROP_SSL_STRICT:
       g_value_set_boolean (value, self->ssl_strict);
       break;
@@ -473,6 +536,8 @@ gst_trickle_src_start (GstBaseSrc * src)
       "preconnect-timeout", self->preconnect_timeout * 1000,
       "retries", self->retries, "retry-delay", self->retry_delay,
       "timeout", self->timeout, "user-agent", self->user_agent,
+      "proxy", self->proxy, "proxy-id", self->proxy_id, "proxy-pw",
+      self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw,
       "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
       "tls-interaction", self->tls_interaction,
       "ssl-ca-file", self->ssl_ca_file, "extra-headers", self->extra_headers,
@@ -607,6 +672,11 @@ report_error (GstTrickleSrc * self, GError * err)
   if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
           GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED)) {
     ret = GST_FLOW_FLUSHING;
+  } else if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to read \"%s\"", self->location),
+        ("%s", err->message));
   } else if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
           GST_TRICKLE_SUBSCRIBER_ERROR_NOT_FOUND)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
