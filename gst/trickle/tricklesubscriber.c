@@ -266,6 +266,17 @@ stop_connect_timer (Get * g)
   }
 }
 
+/* libsoup may keep the message a moment longer (a connection it goes on
+ * setting up): its network events must no longer reach @g */
+static void
+release_message (Get * g)
+{
+  if (!g->msg)
+    return;
+  g_signal_handlers_disconnect_by_data (g->msg, g);
+  g_clear_object (&g->msg);
+}
+
 static void
 get_free (Get * g)
 {
@@ -282,7 +293,7 @@ get_free (Get * g)
     g_input_stream_close (g->stream, g->cancellable, NULL);
     g_object_unref (g->stream);
   }
-  g_clear_object (&g->msg);
+  release_message (g);
   g_clear_object (&g->cancellable);
   g_clear_error (&g->error);
   g->sub->live_gets--;
@@ -367,7 +378,7 @@ got_headers (GObject * source, GAsyncResult * res, gpointer data)
       g_object_unref (stream);
     g_clear_error (&err);
     g->reissue = FALSE;
-    g_clear_object (&g->msg);
+    release_message (g);
     g_clear_object (&g->cancellable);
     get_send (sub, g);
     return;

@@ -1124,6 +1124,7 @@ struct _TrickleTestRecorder
   GMainLoop *loop;
   SoupServer *server;
   GTlsCertificate *cert;
+  GTlsDatabase *client_ca;      /* client certificates required */
   guint port;
   guint status;
   GAsyncQueue *requests;        /* TrickleTestRequest */
@@ -1173,6 +1174,23 @@ recorder_handler (SoupServer * server, SoupServerMessage * msg,
   soup_server_message_set_status (msg, rec->status, NULL);
 }
 
+/* a client certificate is required, any one accepted (the test's are
+ * self-signed) */
+static gboolean
+recorder_accept_client (SoupServerMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;
+}
+
+static void
+recorder_request_started (SoupServer * server, SoupServerMessage * msg,
+    gpointer data)
+{
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (recorder_accept_client), NULL);
+}
+
 static gpointer
 recorder_thread (gpointer data)
 {
@@ -1184,6 +1202,12 @@ recorder_thread (gpointer data)
   rec->server = soup_server_new ("server-header", "recorder", NULL);
   if (rec->cert)
     soup_server_set_tls_certificate (rec->server, rec->cert);
+  if (rec->client_ca) {
+    soup_server_set_tls_database (rec->server, rec->client_ca);
+    soup_server_set_tls_auth_mode (rec->server, G_TLS_AUTHENTICATION_REQUIRED);
+    g_signal_connect (rec->server, "request-started",
+        G_CALLBACK (recorder_request_started), NULL);
+  }
   soup_server_add_early_handler (rec->server, NULL, recorder_early, rec, NULL);
   soup_server_add_handler (rec->server, NULL, recorder_handler, rec, NULL);
   fail_unless (soup_server_listen_local (rec->server, 0,
@@ -1207,10 +1231,18 @@ recorder_thread (gpointer data)
 TrickleTestRecorder *
 trickle_test_recorder_new (guint status, GTlsCertificate * cert)
 {
+  return trickle_test_recorder_new_full (status, cert, NULL);
+}
+
+TrickleTestRecorder *
+trickle_test_recorder_new_full (guint status, GTlsCertificate * cert,
+    GTlsDatabase * client_ca)
+{
   TrickleTestRecorder *rec = g_new0 (TrickleTestRecorder, 1);
 
   rec->status = status;
   rec->cert = cert ? g_object_ref (cert) : NULL;
+  rec->client_ca = client_ca ? g_object_ref (client_ca) : NULL;
   rec->requests = g_async_queue_new_full ((GDestroyNotify)
       trickle_test_request_free);
   g_mutex_init (&rec->lock);
@@ -1254,6 +1286,7 @@ trickle_test_recorder_free (TrickleTestRecorder * rec)
   g_main_context_unref (rec->context);
   g_async_queue_unref (rec->requests);
   g_clear_object (&rec->cert);
+  g_clear_object (&rec->client_ca);
   g_mutex_clear (&rec->lock);
   g_cond_clear (&rec->cond);
   g_free (rec);

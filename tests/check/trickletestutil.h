@@ -267,6 +267,9 @@ typedef struct
 
 TrickleTestRecorder *trickle_test_recorder_new (guint status,
     GTlsCertificate * cert);
+/* the same, requiring a client certificate that @client_ca verifies */
+TrickleTestRecorder *trickle_test_recorder_new_full (guint status,
+    GTlsCertificate * cert, GTlsDatabase * client_ca);
 guint trickle_test_recorder_get_port (TrickleTestRecorder * rec);
 /* the next request received, in order; NULL if none came within
  * @timeout_s (a bound on a hang) */

@@ -2327,6 +2327,125 @@ GST_START_TEST (test_tls_database)
 
 GST_END_TEST;
 
+/* a GTlsInteraction that answers a server's certificate request with a
+ * given certificate */
+typedef struct
+{
+  GTlsInteraction parent;
+  GTlsCertificate *cert;
+  gint asked;                   /* atomic */
+} TestInteraction;
+typedef GTlsInteractionClass TestInteractionClass;
+static GType test_interaction_get_type (void);
+G_DEFINE_TYPE (TestInteraction, test_interaction, G_TYPE_TLS_INTERACTION);
+
+static GTlsInteractionResult
+test_interaction_request_certificate (GTlsInteraction * interaction,
+    GTlsConnection * connection, GTlsCertificateRequestFlags flags,
+    GCancellable * cancellable, GError ** error)
+{
+  TestInteraction *self = (TestInteraction *) interaction;
+
+  g_atomic_int_inc (&self->asked);
+  g_tls_connection_set_certificate (connection, self->cert);
+  return G_TLS_INTERACTION_HANDLED;
+}
+
+static void
+test_interaction_finalize (GObject * object)
+{
+  g_clear_object (&((TestInteraction *) object)->cert);
+  G_OBJECT_CLASS (test_interaction_parent_class)->finalize (object);
+}
+
+static void
+test_interaction_class_init (TestInteractionClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_interaction_finalize;
+  klass->request_certificate = test_interaction_request_certificate;
+}
+
+static void
+test_interaction_init (TestInteraction * self)
+{
+}
+
+/* tls-interaction: a server that requires a client certificate (a real
+ * SoupServer, TLS client authentication required, trusting the test's
+ * certificate) gets requests from both elements only through their
+ * tls-interaction, which is asked for the certificate; without one the
+ * handshake fails, no request reaches the server and it is an error */
+GST_START_TEST (test_tls_interaction)
+{
+  TrickleTestRecorder *rec;
+  TrickleTestRequest *r;
+  TestInteraction *ti;
+  GTlsCertificate *cert;
+  GTlsDatabase *db;
+  GstElement *p, *e;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dir = NULL, *ca, *desc;
+  guint port;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  db = g_tls_file_database_new (ca, &err);
+  fail_unless (db != NULL, "%s", err ? err->message : "");
+  rec = trickle_test_recorder_new_full (404, cert, db);
+  port = trickle_test_recorder_get_port (rec);
+  ti = g_object_new (test_interaction_get_type (), NULL);
+  ti->cert = g_object_ref (cert);
+
+  for (i = 0; i < 4; i++) {
+    gboolean with = i % 2 == 0;
+
+    desc = g_strdup_printf (i < 2 ?
+        "tricklesrc name=e location=https://localhost:%u/ci ssl-ca-file=%s "
+        "retries=0 wait-timeout=0 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
+        "location=https://localhost:%u/ci ssl-ca-file=%s retries=0", port, ca);
+    p = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (p != NULL);
+    if (with) {
+      e = trickle_test_get (p, "e");
+      g_object_set (e, "tls-interaction", ti, NULL);
+      gst_object_unref (e);
+    }
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    if (with) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "no request with the client certificate");
+      trickle_test_request_free (r);
+    } else {
+      msg = wait_end (p, 60);
+      gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+          i < 2 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+      gst_message_unref (msg);
+      r = trickle_test_recorder_pop (rec, 0);
+      fail_unless (r == NULL, "a request without the client certificate");
+    }
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  fail_unless (g_atomic_int_get (&ti->asked) >= 2);
+
+  trickle_test_recorder_free (rec);
+  g_object_unref (ti);
+  g_object_unref (db);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------------------ */
 /* Issue 10: frame formats whose caps carry buffers */
 
@@ -2917,6 +3036,7 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_location_without_channel);
   tcase_add_test (tc, test_tls_relative_ca_file);
   tcase_add_test (tc, test_tls_database);
+  tcase_add_test (tc, test_tls_interaction);
   tcase_add_test (tc, test_deleted_while_behind);
   tcase_add_test (tc, test_publisher_died_mid_segment);
   tcase_add_test (tc, test_publisher_died_mid_segment_tls);
