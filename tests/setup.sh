@@ -15,6 +15,7 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   curl openssl python3 python3-gi gir1.2-gstreamer-1.0 ffmpeg
   nginx-light
+  tinyproxy-bin  # a real HTTP proxy for the proxy properties' test
   indent  # the formatting check (tests/gst-indent.sh)
   stress-ng  # not run by the suite: to check it under load (README)
 )

@@ -80,8 +80,42 @@ gboolean _gst_trickle_client_check_url (const gchar * url, gchar ** why);
 G_GNUC_INTERNAL
 GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
     gchar ** why);
+#define TRICKLE_CLIENT_DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
+#define TRICKLE_CLIENT_DEFAULT_TIMEOUT 30
+#define TRICKLE_CLIENT_DEFAULT_RETRIES 5
+#define TRICKLE_CLIENT_DEFAULT_RETRY_DELAY 0.25
+
+/* HTTP authentication: the server's (user-id, user-pw) and the proxy's
+ * (proxy-id, proxy-pw) */
+typedef struct
+{
+  gchar *user_id;
+  gchar *user_pw;
+  gchar *proxy_id;
+  gchar *proxy_pw;
+} TrickleClientCreds;
+
+G_GNUC_INTERNAL
+void _gst_trickle_client_creds_clear (TrickleClientCreds * creds);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_proxy_resolver (const gchar * proxy,
+    GProxyResolver ** resolver, gchar ** why);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_status_unauthorized (guint status);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_may_retry (gint retries, guint failures);
+G_GNUC_INTERNAL
+guint _gst_trickle_client_retry_delay_ms (gdouble retry_delay,
+    guint failures);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_get_database (const gchar * ssl_ca_file,
+    GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_check_extra_headers (const GstStructure *
+    extra_headers, gchar ** why);
 G_GNUC_INTERNAL
 SoupMessage *_gst_trickle_client_new_message (const gchar * method,
-    const gchar * url, gchar ** extra_headers);
+    const gchar * url, const GstStructure * extra_headers,
+    TrickleClientCreds * creds);
 
 G_END_DECLS

@@ -62,6 +62,114 @@ _gst_trickle_client_open_ca_file (const gchar * ca_file, gchar ** why)
   return db;
 }
 
+void
+_gst_trickle_client_creds_clear (TrickleClientCreds * creds)
+{
+  g_clear_pointer (&creds->user_id, g_free);
+  g_clear_pointer (&creds->user_pw, g_free);
+  g_clear_pointer (&creds->proxy_id, g_free);
+  g_clear_pointer (&creds->proxy_pw, g_free);
+}
+
+/* 401, 403, 407: the credentials are missing or refused */
+gboolean
+_gst_trickle_client_status_unauthorized (guint status)
+{
+  return status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN
+      || status == SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED;
+}
+
+/* The proxy property as souphttpsrc takes it: a URI, `http://` assumed
+ * when it has no scheme; NULL (*resolver NULL) leaves the system's
+ * (GIO's default resolver: the http_proxy/https_proxy environment or the
+ * desktop's settings) */
+gboolean
+_gst_trickle_client_proxy_resolver (const gchar * proxy,
+    GProxyResolver ** resolver, gchar ** why)
+{
+  gchar *uri;
+  GUri *parsed;
+  const gchar *scheme;
+  gboolean ok;
+
+  *resolver = NULL;
+  if (!proxy || !*proxy)
+    return TRUE;
+  uri = strstr (proxy, "://") ? g_strdup (proxy) :
+      g_strconcat ("http://", proxy, NULL);
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  scheme = parsed ? g_uri_get_scheme (parsed) : NULL;
+  ok = parsed && g_uri_get_host (parsed) && *g_uri_get_host (parsed)
+      && (g_strcmp0 (scheme, "http") == 0 || g_strcmp0 (scheme, "https") == 0
+      || g_strcmp0 (scheme, "socks") == 0 || g_strcmp0 (scheme, "socks4") == 0
+      || g_strcmp0 (scheme, "socks5") == 0);
+  if (ok)
+    *resolver = g_simple_proxy_resolver_new (uri, NULL);
+  else
+    *why = g_strdup_printf ("Invalid proxy \"%s\" (http://host:port)", proxy);
+  g_clear_pointer (&parsed, g_uri_unref);
+  g_free (uri);
+  return ok;
+}
+
+/* a challenge (401 from the server, 407 from the proxy) is answered once
+ * with the credentials set for it, as souphttpsrc does; libsoup then
+ * sends the request again and keeps the credentials for the following
+ * requests of the same protection space (sent at once: a streamed POST,
+ * which could not be sent again, follows a bodiless request that met the
+ * challenge first). Refused credentials leave the 401/407 as the answer. */
+static gboolean
+authenticate (SoupMessage * msg, SoupAuth * auth, gboolean retrying,
+    gpointer data)
+{
+  TrickleClientCreds *creds = data;
+
+  if (retrying)
+    return FALSE;
+  if (soup_auth_is_for_proxy (auth)) {
+    if (creds->proxy_id && creds->proxy_pw)
+      soup_auth_authenticate (auth, creds->proxy_id, creds->proxy_pw);
+  } else if (creds->user_id && creds->user_pw) {
+    soup_auth_authenticate (auth, creds->user_id, creds->user_pw);
+  }
+  return FALSE;
+}
+
+/* a failure in a row after @failures others may be retried: @retries -1
+ * is forever */
+gboolean
+_gst_trickle_client_may_retry (gint retries, guint failures)
+{
+  return retries < 0 || failures < (guint) retries;
+}
+
+/* the wait before retry number @failures + 1: @retry_delay seconds,
+ * doubling with each failure in a row up to 16 times it */
+guint
+_gst_trickle_client_retry_delay_ms (gdouble retry_delay, guint failures)
+{
+  gdouble ms = retry_delay * 1000.0 * (1u << MIN (failures, 4));
+
+  return (guint) MIN (ms, (gdouble) G_MAXUINT);
+}
+
+/* The session's TLS database: from ssl-ca-file if set (it takes
+ * precedence, as in souphttpsrc), else tls-database, else (NULL) the
+ * system's */
+gboolean
+_gst_trickle_client_get_database (const gchar * ssl_ca_file,
+    GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why)
+{
+  *db = NULL;
+  if (ssl_ca_file) {
+    *db = _gst_trickle_client_open_ca_file (ssl_ca_file, why);
+    return *db != NULL;
+  }
+  if (tls_database)
+    *db = g_object_ref (tls_database);
+  return TRUE;
+}
+
 /* Offers only HTTP/1.1 in the TLS handshake (ALPN), so an https server
  * that also speaks HTTP/2 (Go's ListenAndServeTLS, nginx with http2)
  * answers in HTTP/1.1. libsoup 3.2.3's HTTP/2 client aborts the process on
@@ -87,25 +195,125 @@ force_http1 (SoupMessage * msg, GSocketClientEvent event,
         http1);
 }
 
-/* a request as both clients send them: HTTP/1.1, the "Name: value"
- * @extra_headers */
+/* A header name is an HTTP token: what libsoup would refuse (with a
+ * warning, dropping the header) is a settings error at start instead. */
+static gboolean
+header_name_ok (const gchar * name)
+{
+  const gchar *c;
+
+  if (!name || !*name)
+    return FALSE;
+  for (c = name; *c; c++)
+    if (*c <= ' ' || *c >= 127 || strchr ("()<>@,;:\\\"/[]?={}", *c))
+      return FALSE;
+  return TRUE;
+}
+
+/* one value as souphttpsrc takes it: a string, or anything GValue can
+ * transform into one; NULL if it cannot */
+static gchar *
+header_value (const GValue * value)
+{
+  GValue dest = G_VALUE_INIT;
+  gchar *s = NULL;
+
+  if (G_VALUE_HOLDS_STRING (value))
+    return g_value_dup_string (value);
+  g_value_init (&dest, G_TYPE_STRING);
+  if (g_value_transform (value, &dest))
+    s = g_value_dup_string (&dest);
+  g_value_unset (&dest);
+  return s;
+}
+
+typedef struct
+{
+  SoupMessageHeaders *headers;  /* NULL: only check */
+  gchar *why;
+} HeaderCtx;
+
+static gboolean
+add_header (HeaderCtx * ctx, const gchar * name, const GValue * value)
+{
+  gchar *v = header_value (value);
+
+  if (!v || strpbrk (v, "\r\n")) {
+    ctx->why = g_strdup_printf ("extra-headers: the value of %s %s", name,
+        v ? "contains a line break" : "cannot be turned into a string");
+    g_free (v);
+    return FALSE;
+  }
+  if (ctx->headers)
+    soup_message_headers_append (ctx->headers, name, v);
+  g_free (v);
+  return TRUE;
+}
+
+static gboolean
+add_field (GQuark field, const GValue * value, gpointer data)
+{
+  HeaderCtx *ctx = data;
+  const gchar *name = g_quark_to_string (field);
+  guint i, n;
+
+  if (!header_name_ok (name)) {
+    ctx->why = g_strdup_printf ("extra-headers: \"%s\" is not a valid HTTP "
+        "header name", name);
+    return FALSE;
+  }
+  /* arrays and lists: the header repeated, once per value */
+  if (GST_VALUE_HOLDS_ARRAY (value)) {
+    n = gst_value_array_get_size (value);
+    for (i = 0; i < n; i++)
+      if (!add_header (ctx, name, gst_value_array_get_value (value, i)))
+        return FALSE;
+    return TRUE;
+  }
+  if (GST_VALUE_HOLDS_LIST (value)) {
+    n = gst_value_list_get_size (value);
+    for (i = 0; i < n; i++)
+      if (!add_header (ctx, name, gst_value_list_get_value (value, i)))
+        return FALSE;
+    return TRUE;
+  }
+  return add_header (ctx, name, value);
+}
+
+/* Checks @extra_headers as the clients will send them (at start, so a bad
+ * one is a settings error and never a header silently dropped) */
+gboolean
+_gst_trickle_client_check_extra_headers (const GstStructure * extra_headers,
+    gchar ** why)
+{
+  HeaderCtx ctx = { NULL, NULL };
+
+  if (!extra_headers || gst_structure_foreach (extra_headers, add_field, &ctx))
+    return TRUE;
+  *why = ctx.why;
+  return FALSE;
+}
+
+/* a request as both clients send them: HTTP/1.1, the @extra_headers
+ * (checked at start) added as souphttpsrc adds them: every field a header,
+ * named as the field, its value a string (other types transformed into
+ * one), an array or a list the header repeated */
 SoupMessage *
 _gst_trickle_client_new_message (const gchar * method, const gchar * url,
-    gchar ** extra_headers)
+    const GstStructure * extra_headers, TrickleClientCreds * creds)
 {
   SoupMessage *msg = soup_message_new (method, url);
-  SoupMessageHeaders *h;
-  gchar **hdr;
+  HeaderCtx ctx = { NULL, NULL };
 
   if (!msg)
     return NULL;
-  h = soup_message_get_request_headers (msg);
-  for (hdr = extra_headers; hdr && *hdr; hdr++) {
-    gchar **kv = g_strsplit (*hdr, ":", 2);
-    if (kv[0] && kv[1])
-      soup_message_headers_replace (h, g_strstrip (kv[0]), g_strstrip (kv[1]));
-    g_strfreev (kv);
+  if (extra_headers) {
+    ctx.headers = soup_message_get_request_headers (msg);
+    gst_structure_foreach (extra_headers, add_field, &ctx);
+    g_free (ctx.why);
   }
   g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
+  if (creds)
+    g_signal_connect (msg, "authenticate", G_CALLBACK (authenticate), creds);
   return msg;
 }

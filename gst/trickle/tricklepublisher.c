@@ -48,11 +48,6 @@
 #include "tricklepublisher.h"
 
 #define ANSWER_WAIT_US (5 * G_USEC_PER_SEC)
-/* how long a control request (GET /next, DELETE...) or the answer to an
- * ended POST may take before it counts as lost. Generous: the answer is
- * immediate on a healthy server, but TLS on a busy machine has been seen
- * taking over 10 s; a dead server is noticed sooner, by its connection */
-#define CONTROL_TIMEOUT_S 30
 
 enum
 {
@@ -61,10 +56,20 @@ enum
   PROP_MIME_TYPE,
   PROP_CREATE_CHANNEL,
   PROP_RESET,
-  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
   PROP_EXTRA_HEADERS,
   PROP_RETRIES,
-  PROP_CA_FILE,
+  PROP_SSL_CA_FILE,
+  PROP_USER_AGENT,
+  PROP_TIMEOUT,
+  PROP_RETRY_DELAY,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
 };
 
 typedef struct
@@ -95,8 +100,10 @@ struct _GstTricklePublisher
   gchar *mime_type;
   gboolean create_channel;
   gboolean reset;
-  gboolean accept_any_certificate;
-  gchar **extra_headers;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;   /* property */
+  GTlsInteraction *tls_interaction;
+  GstStructure *extra_headers;
 
   GMutex lock;
   GCond cond;
@@ -117,9 +124,15 @@ struct _GstTricklePublisher
   GMutex run_lock;
   gboolean running;             /* under run_lock: the session thread
                                  * still takes releases */
-  guint retries;                /* property */
-  gchar *ca_file;               /* property */
-  GTlsDatabase *tls_database;
+  gint retries;                 /* property: -1 forever */
+  gdouble retry_delay;          /* property, s */
+  guint timeout;                /* property, s: 0 none */
+  gchar *user_agent;            /* property */
+  gchar *proxy;                 /* property */
+  TrickleClientCreds creds;     /* properties */
+  GProxyResolver *resolver;     /* from proxy, at start */
+  gchar *ssl_ca_file;           /* property */
+  GTlsDatabase *db;             /* the session's, from the properties */
   guint failures;               /* in a row */
   guint strikes;                /* broken POSTs of an unknown channel */
   /* statistics, under lock */
@@ -230,14 +243,14 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 {
   GstTricklePublisher *pub = user_data;
 
-  return pub->accept_any_certificate;
+  return !pub->ssl_strict;
 }
 
 static SoupMessage *
 new_message (GstTricklePublisher * pub, const gchar * method, const gchar * url)
 {
   SoupMessage *msg = _gst_trickle_client_new_message (method, url,
-      pub->extra_headers);
+      pub->extra_headers, &pub->creds);
 
   if (msg)
     g_signal_connect (msg, "accept-certificate",
@@ -374,9 +387,14 @@ thread_func (gpointer data)
   /* two connections at once: the current POST and the preconnected one
    * (libsoup's default is 2 per host; leave room for control requests) */
   pub->session = soup_session_new_with_options ("max-conns-per-host", 8,
-      "max-conns", 16, "timeout", 0, NULL);
-  if (pub->tls_database)
-    soup_session_set_tls_database (pub->session, pub->tls_database);
+      "max-conns", 16, "timeout", pub->timeout, "user-agent",
+      pub->user_agent, NULL);
+  if (pub->db)
+    soup_session_set_tls_database (pub->session, pub->db);
+  if (pub->tls_interaction)
+    soup_session_set_tls_interaction (pub->session, pub->tls_interaction);
+  if (pub->resolver)
+    soup_session_set_proxy_resolver (pub->session, pub->resolver);
   g_mutex_lock (&pub->run_lock);
   pub->running = TRUE;
   g_mutex_unlock (&pub->run_lock);
@@ -417,7 +435,7 @@ thread_func (gpointer data)
 
 /* A control request is never cancelled while in flight (libsoup 3.2.3 can
  * crash when a send is cancelled as its answer arrives): a caller that is
- * unlocked, or waited CONTROL_TIMEOUT_S, stops waiting and leaves it; the
+ * unlocked, or waited `timeout` seconds, stops waiting and leaves it; the
  * session thread frees it when it returns (stop() cancels what is left
  * only at the end, see thread_func()). */
 typedef struct
@@ -516,6 +534,17 @@ control_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* `timeout` bounds every network wait of a request in libsoup (the
+ * session's timeout: connection set-up, each read and write, the wait for
+ * the answer), failing it with G_IO_ERROR_TIMED_OUT, which is retried like
+ * a connection that failed. The caller's own bound is twice that: a
+ * backstop for an answer trickling in byte by byte. */
+static gint64
+backstop_us (GstTricklePublisher * pub)
+{
+  return 2 * (gint64) pub->timeout * G_USEC_PER_SEC;
+}
+
 /* @unreached (optional): set when the request failed without an answer
  * in a way that may pass (no connection yet, connection reset), as
  * opposed to a refused certificate, an interruption or a server that
@@ -526,8 +555,8 @@ control_full (GstTricklePublisher * pub, const gchar * method,
     gint64 * latest, gboolean * unreached, GError ** error)
 {
   Control *c = g_new0 (Control, 1);
-  gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
-      G_USEC_PER_SEC;
+  gint64 deadline = pub->timeout ? g_get_monotonic_time () +
+      backstop_us (pub) : G_MAXINT64;
   gboolean ok;
 
   c->pub = pub;
@@ -540,7 +569,9 @@ control_full (GstTricklePublisher * pub, const gchar * method,
   /* bounded, and interrupted by gst_trickle_publisher_unlock() */
   g_mutex_lock (&pub->lock);
   while (!c->done && !g_cancellable_is_cancelled (pub->unlock))
-    if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline))
+    if (deadline == G_MAXINT64)
+      g_cond_wait (&pub->cond, &pub->lock);
+    else if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline))
       break;
   if (!c->done) {
     gboolean unlocked = g_cancellable_is_cancelled (pub->unlock);
@@ -551,8 +582,8 @@ control_full (GstTricklePublisher * pub, const gchar * method,
           GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
     else
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: no answer in %d s", method,
-          url, CONTROL_TIMEOUT_S);
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: no answer in %u s", method,
+          url, 2 * pub->timeout);
     return FALSE;
   }
   g_mutex_unlock (&pub->lock);
@@ -602,6 +633,12 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT ": %s",
         pub->url, p->seq, p->error->message);
+    return FALSE;
+  }
+  if (_gst_trickle_client_status_unauthorized (p->status)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "POST %s/%"
+        G_GINT64_FORMAT ": HTTP %u", pub->url, p->seq, p->status);
     return FALSE;
   }
   if (p->status == 404) {
@@ -750,8 +787,8 @@ all_answered (GstTricklePublisher * pub)
 static gboolean
 wait_answers (GstTricklePublisher * pub, GError ** error)
 {
-  gint64 deadline = g_get_monotonic_time () + CONTROL_TIMEOUT_S *
-      G_USEC_PER_SEC;
+  gint64 deadline = pub->timeout ? g_get_monotonic_time () +
+      backstop_us (pub) : G_MAXINT64;
   gboolean ok = TRUE;
 
   g_mutex_lock (&pub->lock);
@@ -762,10 +799,12 @@ wait_answers (GstTricklePublisher * pub, GError ** error)
       ok = FALSE;
       break;
     }
-    if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline)) {
+    if (deadline == G_MAXINT64) {
+      g_cond_wait (&pub->cond, &pub->lock);
+    } else if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline)) {
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s: no answer in %d s",
-          pub->url, CONTROL_TIMEOUT_S);
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s: no answer in %u s",
+          pub->url, 2 * pub->timeout);
       ok = FALSE;
       break;
     }
@@ -812,7 +851,7 @@ backoff (GstTricklePublisher * pub, guint ms, GError ** error)
 /* A control request of the start. A publisher is often started with (or
  * before) its server, or while a proxy in front of it has no upstream yet
  * (a 5xx answer): as a POST that could not reach the server, the request
- * is sent again `retries` times, 0.25 s doubling to 4 s apart, and
+ * is sent again `retries` times, `retry-delay` doubling apart, and
  * gst_trickle_publisher_unlock() interrupts the wait. */
 static gboolean
 control_at_start (GstTricklePublisher * pub, const gchar * method,
@@ -828,9 +867,10 @@ control_at_start (GstTricklePublisher * pub, const gchar * method,
     if (control_full (pub, method, url, expect_content, status, latest,
             &unreached, &err)) {
       if (*status < 500 || *status > 504 || *status == 501
-          || attempt >= pub->retries)
+          || !_gst_trickle_client_may_retry (pub->retries, attempt))
         return TRUE;
-    } else if (!unreached || attempt >= pub->retries) {
+    } else if (!unreached
+        || !_gst_trickle_client_may_retry (pub->retries, attempt)) {
       if (attempt > 0)
         g_prefix_error (&err, "after %u retries: ", attempt);
       g_propagate_error (error, err);
@@ -840,7 +880,8 @@ control_at_start (GstTricklePublisher * pub, const gchar * method,
     g_mutex_lock (&pub->lock);
     pub->st_retries++;
     g_mutex_unlock (&pub->lock);
-    if (!backoff (pub, MIN (250u << MIN (attempt, 4), 4000), error))
+    if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
+                attempt), error))
       return FALSE;
   }
 }
@@ -854,10 +895,13 @@ check_settings (GstTricklePublisher * pub, GError ** error)
 {
   gchar *why = NULL;
 
-  g_clear_object (&pub->tls_database);
-  if (_gst_trickle_client_check_url (pub->url, &why) && (!pub->ca_file
-          || (pub->tls_database =
-              _gst_trickle_client_open_ca_file (pub->ca_file, &why))))
+  g_clear_object (&pub->db);
+  g_clear_object (&pub->resolver);
+  if (_gst_trickle_client_check_url (pub->url, &why)
+      && _gst_trickle_client_proxy_resolver (pub->proxy, &pub->resolver, &why)
+      && _gst_trickle_client_check_extra_headers (pub->extra_headers, &why)
+      && _gst_trickle_client_get_database (pub->ssl_ca_file,
+          pub->tls_database, &pub->db, &why))
     return TRUE;
   g_set_error_literal (error, GST_TRICKLE_PUBLISHER_ERROR,
       GST_TRICKLE_PUBLISHER_ERROR_SETTINGS, why);
@@ -884,8 +928,8 @@ gst_trickle_publisher_new (const gchar * url, const gchar * mime_type)
  *
  * Starts the session thread, creates the channel when `create-channel` is
  * set, learns the channel's next seq and preconnects its POST. A server
- * that cannot be reached (not up yet) is asked again `retries` times, 0.25 s
- * doubling to 4 s apart; gst_trickle_publisher_unlock() interrupts that,
+ * that cannot be reached (not up yet) is asked again `retries` times,
+ * `retry-delay` doubling apart; gst_trickle_publisher_unlock() interrupts that,
  * and after an unlock not yet followed by
  * gst_trickle_publisher_unlock_stop() it fails at once
  * (%GST_TRICKLE_PUBLISHER_ERROR_CANCELLED).
@@ -922,6 +966,12 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     if (!control_at_start (pub, "POST", pub->url, pub->mime_type, &status,
             NULL, error))
       goto fail;
+    if (_gst_trickle_client_status_unauthorized (status)) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "POST %s: HTTP %u",
+          pub->url, status);
+      goto fail;
+    }
     if (status == 404) {
       g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND,
@@ -931,6 +981,20 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
   if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest, error)) {
+    g_free (next_url);
+    goto fail;
+  }
+  if (_gst_trickle_client_status_unauthorized (status)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "GET %s: HTTP %u",
+        next_url, status);
+    g_free (next_url);
+    goto fail;
+  }
+  if (status >= 500) {
+    /* still failing after the retries (a proxy without its server) */
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "GET %s: HTTP %u", next_url, status);
     g_free (next_url);
     goto fail;
   }
@@ -1003,7 +1067,7 @@ recover_current (GstTricklePublisher * pub, GError ** error)
   g_mutex_unlock (&pub->lock);
 
   if (!headers_sent) {
-    if (pub->failures >= pub->retries) {
+    if (!_gst_trickle_client_may_retry (pub->retries, pub->failures)) {
       g_mutex_lock (&pub->lock);
       if (!pub->error)
         g_set_error (&pub->error, GST_TRICKLE_PUBLISHER_ERROR,
@@ -1014,7 +1078,8 @@ recover_current (GstTricklePublisher * pub, GError ** error)
       g_mutex_unlock (&pub->lock);
       return FALSE;
     }
-    if (!backoff (pub, MIN (250u << MIN (pub->failures, 4), 4000), error))
+    if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
+                pub->failures), error))
       return FALSE;
     pub->failures++;
     g_mutex_lock (&pub->lock);
@@ -1368,19 +1433,58 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
     case PROP_RESET:
       pub->reset = g_value_get_boolean (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      pub->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      pub->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&pub->tls_database);
+      pub->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&pub->tls_interaction);
+      pub->tls_interaction = g_value_dup_object (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (pub->extra_headers);
+      if (pub->extra_headers)
+        gst_structure_free (pub->extra_headers);
       pub->extra_headers = g_value_dup_boxed (value);
       break;
     case PROP_RETRIES:
-      pub->retries = g_value_get_uint (value);
+      pub->retries = g_value_get_int (value);
       break;
-    case PROP_CA_FILE:
-      g_free (pub->ca_file);
-      pub->ca_file = g_value_dup_string (value);
+    case PROP_RETRY_DELAY:
+      pub->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      pub->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (pub->user_agent);
+      pub->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (pub->proxy);
+      pub->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (pub->creds.proxy_id);
+      pub->creds.proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (pub->creds.proxy_pw);
+      pub->creds.proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (pub->creds.user_id);
+      pub->creds.user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (pub->creds.user_pw);
+      pub->creds.user_pw = g_value_dup_string (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (pub->ssl_ca_file);
+      pub->ssl_ca_file = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1407,17 +1511,47 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_RESET:
       g_value_set_boolean (value, pub->reset);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, pub->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, pub->ssl_strict);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, pub->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, pub->tls_interaction);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, pub->extra_headers);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, pub->retries);
+      g_value_set_int (value, pub->retries);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, pub->ca_file);
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, pub->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, pub->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, pub->user_agent);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, pub->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, pub->creds.proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, pub->creds.proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, pub->creds.user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, pub->creds.user_pw);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, pub->ssl_ca_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1434,10 +1568,17 @@ gst_trickle_publisher_finalize (GObject * object)
   g_clear_error (&pub->error);
   g_clear_object (&pub->unlock);
   g_free (pub->url);
-  g_free (pub->ca_file);
+  g_free (pub->ssl_ca_file);
+  g_clear_object (&pub->db);
   g_clear_object (&pub->tls_database);
+  g_clear_object (&pub->tls_interaction);
   g_free (pub->mime_type);
-  g_strfreev (pub->extra_headers);
+  g_free (pub->user_agent);
+  g_free (pub->proxy);
+  _gst_trickle_client_creds_clear (&pub->creds);
+  g_clear_object (&pub->resolver);
+  if (pub->extra_headers)
+    gst_structure_free (pub->extra_headers);
   g_mutex_clear (&pub->lock);
   g_mutex_clear (&pub->run_lock);
   g_cond_clear (&pub->cond);
@@ -1468,21 +1609,67 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
       g_param_spec_boolean ("reset", "Reset",
           "Send Lp-Trickle-Reset with the first segment (releases "
           "subscribers waiting on a previous run)", TRUE, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a TLS certificate that cannot be verified (FALSE: accept "
+          "any, for test servers only)", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify certificates with (NULL: the "
+          "system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer the server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" headers added to every request", G_TYPE_STRV,
-          flags));
+          "Headers added to every request, as souphttpsrc's: each field a "
+          "header (name = value; a value that is not a string is turned "
+          "into one; an array or a list repeats the header)",
+          GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
+      g_param_spec_int ("retries", "Retries",
           "A POST that failed before its headers reached the server is sent "
-          "again on the same seq this many times in a row (0.25 s, doubling "
-          "to 4 s, apart); so is a request of the start that found no "
-          "server", 0, G_MAXUINT, 5, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+          "again on the same seq this many times in a row (retry-delay "
+          "apart); so is a request of the start that found no server "
+          "(-1: forever)", -1, G_MAXINT, TRICKLE_CLIENT_DEFAULT_RETRIES,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          TRICKLE_CLIENT_DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds a connection's set-up (TCP, TLS handshake), the answer "
+          "to a request (a control request, a segment's POST once its "
+          "body ended) and any blocked network read or write may take "
+          "before the request fails (0: no limit)", 0, 3600,
+          TRICKLE_CLIENT_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own)", TRICKLE_CLIENT_DEFAULT_USER_AGENT, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust (instead of the "
           "system's); a relative path is taken from the working directory",
           NULL, flags));
@@ -1496,5 +1683,9 @@ gst_trickle_publisher_init (GstTricklePublisher * pub)
   g_cond_init (&pub->cond);
   pub->unlock = g_cancellable_new ();
   pub->reset = TRUE;
-  pub->retries = 5;
+  pub->ssl_strict = TRUE;
+  pub->retries = TRICKLE_CLIENT_DEFAULT_RETRIES;
+  pub->retry_delay = TRICKLE_CLIENT_DEFAULT_RETRY_DELAY;
+  pub->timeout = TRICKLE_CLIENT_DEFAULT_TIMEOUT;
+  pub->user_agent = g_strdup (TRICKLE_CLIENT_DEFAULT_USER_AGENT);
 }

@@ -26,7 +26,9 @@ G_DECLARE_FINAL_TYPE (GstTricklePublisher, gst_trickle_publisher,
  * @GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST: the current segment broke
  *   and was dropped; publishing goes on with the next segment
  * @GST_TRICKLE_PUBLISHER_ERROR_SETTINGS: the URL names no channel, or the
- *   CA file cannot be used
+ *   CA file, the proxy or an extra header cannot be used
+ * @GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED: 401, 403 or 407: the
+ *   credentials (user-id/user-pw, proxy-id/proxy-pw) are missing or refused
  */
 typedef enum
 {
@@ -37,6 +39,7 @@ typedef enum
   GST_TRICKLE_PUBLISHER_ERROR_CANCELLED,
   GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST,
   GST_TRICKLE_PUBLISHER_ERROR_SETTINGS,
+  GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED,
 } GstTricklePublisherError;
 
 #define GST_TRICKLE_PUBLISHER_ERROR (gst_trickle_publisher_error_quark ())

@@ -30,7 +30,7 @@
  * `wait-timeout` (a channel that appears is read from its first segment),
  * then fails; a 404 while following the channel (it was deleted) and
  * `Lp-Trickle-Closed` are the end of the stream; a failed connection or a
- * 5xx is retried `retries` times with a doubling delay (0.25 s up to 4 s),
+ * 5xx is retried `retries` times with a doubling delay (`retry-delay`),
  * the count restarting after every good answer.
  *
  * Threads: the #SoupSession lives in a thread of its own with its own
@@ -53,8 +53,6 @@
 #include "tricklesubscriber.h"
 
 #define READ_SIZE (64 * 1024)
-#define RETRY_DELAY_MS 250
-#define RETRY_DELAY_MAX_MS 4000
 #define NOT_FOUND_POLL_MS 100
 
 enum
@@ -66,9 +64,19 @@ enum
   PROP_PRECONNECT_TIMEOUT,
   PROP_RETRIES,
   PROP_MAX_QUEUED_BYTES,
-  PROP_ACCEPT_ANY_CERTIFICATE,
-  PROP_CA_FILE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_SSL_CA_FILE,
   PROP_EXTRA_HEADERS,
+  PROP_USER_AGENT,
+  PROP_TIMEOUT,
+  PROP_RETRY_DELAY,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
 };
 
 typedef struct _Get Get;
@@ -82,14 +90,22 @@ struct _GstTrickleSubscriber
   gint64 start_seq;
   gint wait_timeout_ms;         /* 404: -1 forever */
   guint preconnect_timeout_ms;
-  guint retries;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s: connection set-up, 0 none */
+  gchar *user_agent;
+  gchar *proxy;
+  TrickleClientCreds creds;
+  GProxyResolver *resolver;     /* from proxy, at start */
   guint64 max_queued;
-  gboolean accept_any_certificate;
-  gchar *ca_file;
-  gchar **extra_headers;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;   /* property */
+  GTlsInteraction *tls_interaction;
+  gchar *ssl_ca_file;
+  GstStructure *extra_headers;
 
   GThread *thread;
-  GTlsDatabase *tls_database;
+  GTlsDatabase *db;             /* the session's, from the properties */
   GMainContext *context;
   GMainLoop *loop;
 
@@ -128,6 +144,8 @@ struct _Get
   GCancellable *cancellable;
   GInputStream *stream;
   GSource *timer;
+  GSource *connect_timer;       /* set-up of a new connection */
+  gboolean connect_timed_out;
   gboolean answered;
   gboolean reissue;             /* cancelled by the preconnect timer */
   gboolean dropped;             /* no longer current/next: free on return */
@@ -236,7 +254,27 @@ accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
 {
   GstTrickleSubscriber *sub = user_data;
 
-  return sub->accept_any_certificate;
+  return !sub->ssl_strict;
+}
+
+static void
+stop_connect_timer (Get * g)
+{
+  if (g->connect_timer) {
+    g_source_destroy (g->connect_timer);
+    g_clear_pointer (&g->connect_timer, g_source_unref);
+  }
+}
+
+/* libsoup may keep the message a moment longer (a connection it goes on
+ * setting up): its network events must no longer reach @g */
+static void
+release_message (Get * g)
+{
+  if (!g->msg)
+    return;
+  g_signal_handlers_disconnect_by_data (g->msg, g);
+  g_clear_object (&g->msg);
 }
 
 static void
@@ -246,6 +284,7 @@ get_free (Get * g)
     g_source_destroy (g->timer);
     g_source_unref (g->timer);
   }
+  stop_connect_timer (g);
   if (g->stream) {
     /* a body not read to its end: closing with a cancelled cancellable
      * makes libsoup drop the connection instead of reading the rest */
@@ -254,7 +293,7 @@ get_free (Get * g)
     g_input_stream_close (g->stream, g->cancellable, NULL);
     g_object_unref (g->stream);
   }
-  g_clear_object (&g->msg);
+  release_message (g);
   g_clear_object (&g->cancellable);
   g_clear_error (&g->error);
   g->sub->live_gets--;
@@ -322,12 +361,24 @@ got_headers (GObject * source, GAsyncResult * res, gpointer data)
     g_source_destroy (g->timer);
     g_clear_pointer (&g->timer, g_source_unref);
   }
+  stop_connect_timer (g);
+  if (g->connect_timed_out) {
+    /* cancelled by the connect timer: a failure that may pass */
+    if (stream)
+      g_object_unref (stream);
+    g_clear_error (&err);
+    g_set_error (&err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+        "no connection set up in %u s", sub->timeout);
+    stream = NULL;
+    g->connect_timed_out = FALSE;
+    g->reissue = FALSE;
+  }
   if (g->reissue) {
     if (stream)
       g_object_unref (stream);
     g_clear_error (&err);
     g->reissue = FALSE;
-    g_clear_object (&g->msg);
+    release_message (g);
     g_clear_object (&g->cancellable);
     get_send (sub, g);
     return;
@@ -339,18 +390,51 @@ got_headers (GObject * source, GAsyncResult * res, gpointer data)
     current_answered (sub);
 }
 
+static gboolean
+connect_timeout (gpointer data)
+{
+  Get *g = data;
+
+  g_clear_pointer (&g->connect_timer, g_source_unref);
+  g->connect_timed_out = TRUE;
+  g_cancellable_cancel (g->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* `timeout` bounds the set-up of a new connection (name resolution, TCP,
+ * TLS handshake): from the first event of a connection being made to its
+ * completion. A request on a kept-alive connection has none. */
+static void
+get_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer data)
+{
+  Get *g = data;
+  GstTrickleSubscriber *sub = g->sub;
+
+  if (event == G_SOCKET_CLIENT_RESOLVING && sub->timeout > 0
+      && !g->connect_timer) {
+    g->connect_timer = g_timeout_source_new_seconds (sub->timeout);
+    g_source_set_callback (g->connect_timer, connect_timeout, g, NULL);
+    g_source_attach (g->connect_timer, sub->context);
+  } else if (event == G_SOCKET_CLIENT_COMPLETE) {
+    stop_connect_timer (g);
+  }
+}
+
 static void
 get_send (GstTrickleSubscriber * sub, Get * g)
 {
   gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, sub->url, g->seq);
 
   /* the URL was checked at start */
-  g->msg = _gst_trickle_client_new_message ("GET", url, sub->extra_headers);
+  g->msg = _gst_trickle_client_new_message ("GET", url, sub->extra_headers,
+      &sub->creds);
   g_free (url);
   g->cancellable = g_cancellable_new ();
   g->start_time = g_get_monotonic_time ();
   g_signal_connect (g->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), sub);
+  g_signal_connect (g->msg, "network-event", G_CALLBACK (get_network_event), g);
   if (sub->preconnect_timeout_ms > 0) {
     g->timer = g_timeout_source_new (sub->preconnect_timeout_ms);
     g_source_set_callback (g->timer, preconnect_timeout, g, NULL);
@@ -388,14 +472,14 @@ transient_failure (GstTrickleSubscriber * sub, gchar * message)
   GstTrickleSubscriberEvent *ev;
   guint delay;
 
-  if (sub->failures >= sub->retries) {
+  if (!_gst_trickle_client_may_retry (sub->retries, sub->failures)) {
     finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
             GST_TRICKLE_SUBSCRIBER_ERROR_IO, "%s (after %u retries)", message,
             sub->failures));
     g_free (message);
     return;
   }
-  delay = MIN (RETRY_DELAY_MS << MIN (sub->failures, 8), RETRY_DELAY_MAX_MS);
+  delay = _gst_trickle_client_retry_delay_ms (sub->retry_delay, sub->failures);
   sub->failures++;
   g_mutex_lock (&sub->lock);
   sub->st_retries++;
@@ -429,6 +513,13 @@ current_answered (GstTrickleSubscriber * sub)
   }
   status = soup_message_get_status (g->msg);
   h = soup_message_get_response_headers (g->msg);
+  if (_gst_trickle_client_status_unauthorized (status)) {
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED, "GET %s/%"
+            G_GINT64_FORMAT ": HTTP %u %s", sub->url, g->seq, status,
+            GST_STR_NULL (soup_message_get_reason_phrase (g->msg))));
+    return;
+  }
   if (status == 404) {
     gint64 now = g_get_monotonic_time ();
 
@@ -561,13 +652,17 @@ advance (GstTrickleSubscriber * sub, gchar * why)
  * connection itself (the stream under libsoup's framing streams) readable?
  * Not asked of an answer that said it closes the connection (it may close
  * right after the last chunk) nor of one not chunked (its end is its
- * length, or the close itself). */
+ * length, or the close itself). Nor through a proxy (the `proxy`
+ * property): the connection is then the proxy's, and a proxy may close it
+ * after every answer without saying so (tinyproxy does). */
 static gboolean
 body_cut_short (Get * g)
 {
   SoupMessageHeaders *h = soup_message_get_response_headers (g->msg);
   GInputStream *in = g->stream;
 
+  if (g->sub->resolver)
+    return FALSE;
   if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CHUNKED ||
       soup_message_headers_header_contains (h, "Connection", "close"))
     return FALSE;
@@ -708,9 +803,14 @@ thread_func (gpointer data)
    * default per host is 2; reissued preconnects may briefly need more);
    * no session timeout: a preconnect waits as long as its segment does */
   sub->session = soup_session_new_with_options ("max-conns-per-host", 8,
-      "max-conns", 16, "timeout", 0, "idle-timeout", 0, NULL);
-  if (sub->tls_database)
-    soup_session_set_tls_database (sub->session, sub->tls_database);
+      "max-conns", 16, "timeout", 0, "idle-timeout", 0, "user-agent",
+      sub->user_agent, NULL);
+  if (sub->db)
+    soup_session_set_tls_database (sub->session, sub->db);
+  if (sub->tls_interaction)
+    soup_session_set_tls_interaction (sub->session, sub->tls_interaction);
+  if (sub->resolver)
+    soup_session_set_proxy_resolver (sub->session, sub->resolver);
   g_main_loop_run (sub->loop);
   {
     /* dropped (cancelled) requests return before the session goes,
@@ -763,15 +863,20 @@ gboolean
 gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 {
   GTlsDatabase *db = NULL;
+  GProxyResolver *resolver = NULL;
   gchar *why = NULL;
 
   g_return_val_if_fail (sub->thread == NULL, FALSE);
 
-  if (!_gst_trickle_client_check_url (sub->url, &why) || (sub->ca_file
-          && !(db = _gst_trickle_client_open_ca_file (sub->ca_file, &why)))) {
+  if (!_gst_trickle_client_check_url (sub->url, &why)
+      || !_gst_trickle_client_check_extra_headers (sub->extra_headers, &why)
+      || !_gst_trickle_client_proxy_resolver (sub->proxy, &resolver, &why)
+      || !_gst_trickle_client_get_database (sub->ssl_ca_file,
+          sub->tls_database, &db, &why)) {
     g_set_error_literal (error, GST_TRICKLE_SUBSCRIBER_ERROR,
         GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS, why);
     g_free (why);
+    g_clear_object (&resolver);
     return FALSE;
   }
 
@@ -792,8 +897,10 @@ gst_trickle_subscriber_start (GstTrickleSubscriber * sub, GError ** error)
 
   sub->context = g_main_context_new ();
   sub->loop = g_main_loop_new (sub->context, FALSE);
-  g_clear_object (&sub->tls_database);
-  sub->tls_database = db;
+  g_clear_object (&sub->db);
+  sub->db = db;
+  g_clear_object (&sub->resolver);
+  sub->resolver = resolver;
   sub->thread = g_thread_new ("trickle-subscriber", thread_func, sub);
   g_main_context_invoke (sub->context, start_in_thread, sub);
   return TRUE;
@@ -953,20 +1060,59 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
       sub->preconnect_timeout_ms = g_value_get_uint (value);
       break;
     case PROP_RETRIES:
-      sub->retries = g_value_get_uint (value);
+      sub->retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      sub->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      sub->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (sub->user_agent);
+      sub->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (sub->proxy);
+      sub->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (sub->creds.proxy_id);
+      sub->creds.proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (sub->creds.proxy_pw);
+      sub->creds.proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (sub->creds.user_id);
+      sub->creds.user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (sub->creds.user_pw);
+      sub->creds.user_pw = g_value_dup_string (value);
       break;
     case PROP_MAX_QUEUED_BYTES:
       sub->max_queued = g_value_get_uint64 (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      sub->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      sub->ssl_strict = g_value_get_boolean (value);
       break;
-    case PROP_CA_FILE:
-      g_free (sub->ca_file);
-      sub->ca_file = g_value_dup_string (value);
+    case PROP_TLS_DATABASE:
+      g_clear_object (&sub->tls_database);
+      sub->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&sub->tls_interaction);
+      sub->tls_interaction = g_value_dup_object (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (sub->ssl_ca_file);
+      sub->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (sub->extra_headers);
+      if (sub->extra_headers)
+        gst_structure_free (sub->extra_headers);
       sub->extra_headers = g_value_dup_boxed (value);
       break;
     default:
@@ -995,16 +1141,46 @@ gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, sub->preconnect_timeout_ms);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, sub->retries);
+      g_value_set_int (value, sub->retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, sub->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, sub->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, sub->user_agent);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, sub->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, sub->creds.proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, sub->creds.proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, sub->creds.user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, sub->creds.user_pw);
       break;
     case PROP_MAX_QUEUED_BYTES:
       g_value_set_uint64 (value, sub->max_queued);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, sub->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, sub->ssl_strict);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, sub->ca_file);
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, sub->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, sub->tls_interaction);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, sub->ssl_ca_file);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, sub->extra_headers);
@@ -1023,10 +1199,17 @@ gst_trickle_subscriber_finalize (GObject * object)
   gst_trickle_subscriber_stop (sub);
   g_queue_clear_full (&sub->events, (GDestroyNotify) event_free);
   g_clear_error (&sub->error);
+  g_clear_object (&sub->db);
   g_clear_object (&sub->tls_database);
+  g_clear_object (&sub->tls_interaction);
   g_free (sub->url);
-  g_free (sub->ca_file);
-  g_strfreev (sub->extra_headers);
+  g_free (sub->user_agent);
+  g_free (sub->proxy);
+  _gst_trickle_client_creds_clear (&sub->creds);
+  g_clear_object (&sub->resolver);
+  g_free (sub->ssl_ca_file);
+  if (sub->extra_headers)
+    gst_structure_free (sub->extra_headers);
   g_mutex_clear (&sub->lock);
   g_cond_clear (&sub->cond);
   G_OBJECT_CLASS (gst_trickle_subscriber_parent_class)->finalize (object);
@@ -1058,25 +1241,70 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
           "A GET that waits this long (ms) for its segment is sent again "
           "(0: never)", 0, G_MAXUINT, 20000, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
+      g_param_spec_int ("retries", "Retries",
           "Failed requests (no connection, 5xx) retried in a row before "
-          "giving up", 0, G_MAXUINT, 5, flags));
+          "giving up, retry-delay apart (-1: forever)", -1, G_MAXINT,
+          TRICKLE_CLIENT_DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          TRICKLE_CLIENT_DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds the set-up of a connection (TCP, TLS handshake) may take "
+          "before its request fails and is retried (0: no limit); a GET "
+          "waiting for its segment is bounded by preconnect-timeout", 0,
+          3600, TRICKLE_CLIENT_DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own)", TRICKLE_CLIENT_DEFAULT_USER_AGENT, flags));
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUED_BYTES,
       g_param_spec_uint64 ("max-queued-bytes", "Max queued bytes",
           "Bytes read ahead of the caller before reading pauses", 1,
           G_MAXUINT64, 4 * 1024 * 1024, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a TLS certificate that cannot be verified (FALSE: accept "
+          "any, for test servers only)", TRUE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify certificates with (NULL: the "
+          "system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer the server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust (instead of the "
           "system's); a relative path is taken from the working directory",
           NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" headers added to every request", G_TYPE_STRV,
-          flags));
+          "Headers added to every request, as souphttpsrc's: each field a "
+          "header (name = value; a value that is not a string is turned "
+          "into one; an array or a list repeats the header)",
+          GST_TYPE_STRUCTURE, flags));
 }
 
 static void
@@ -1086,8 +1314,12 @@ gst_trickle_subscriber_init (GstTrickleSubscriber * sub)
   g_cond_init (&sub->cond);
   g_queue_init (&sub->events);
   sub->start_seq = -1;
+  sub->ssl_strict = TRUE;
   sub->preconnect_timeout_ms = 20000;
-  sub->retries = 5;
+  sub->retries = TRICKLE_CLIENT_DEFAULT_RETRIES;
+  sub->retry_delay = TRICKLE_CLIENT_DEFAULT_RETRY_DELAY;
+  sub->timeout = TRICKLE_CLIENT_DEFAULT_TIMEOUT;
+  sub->user_agent = g_strdup (TRICKLE_CLIENT_DEFAULT_USER_AGENT);
   sub->max_queued = 4 * 1024 * 1024;
   sub->last_seq = -1;
   sub->st_seq = -1;

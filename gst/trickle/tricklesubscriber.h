@@ -23,7 +23,9 @@ G_DECLARE_FINAL_TYPE (GstTrickleSubscriber, gst_trickle_subscriber,
  *   the retries)
  * @GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED: gst_trickle_subscriber_unlock()
  * @GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS: the URL names no channel, or the
- *   CA file cannot be used
+ *   CA file, the proxy or an extra header cannot be used
+ * @GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED: 401, 403 or 407: the
+ *   credentials (user-id/user-pw, proxy-id/proxy-pw) are missing or refused
  */
 typedef enum
 {
@@ -32,6 +34,7 @@ typedef enum
   GST_TRICKLE_SUBSCRIBER_ERROR_IO,
   GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED,
   GST_TRICKLE_SUBSCRIBER_ERROR_SETTINGS,
+  GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED,
 } GstTrickleSubscriberError;
 
 #define GST_TRICKLE_SUBSCRIBER_ERROR (gst_trickle_subscriber_error_quark ())

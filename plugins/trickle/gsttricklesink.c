@@ -73,7 +73,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define DEFAULT_DELETE_ON_EOS TRUE
 #define DEFAULT_KEYFRAMES_PER_SEGMENT 1
 #define DEFAULT_BUFFERS_PER_SEGMENT 1
-#define DEFAULT_ACCEPT_ANY_CERTIFICATE FALSE
+#define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_RETRIES 5
+#define DEFAULT_RETRY_DELAY 0.25
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 
 enum
 {
@@ -85,10 +89,20 @@ enum
   PROP_MIN_DURATION,
   PROP_KEYFRAME_INTERVAL,
   PROP_BUFFERS_PER_SEGMENT,
-  PROP_ACCEPT_ANY_CERTIFICATE,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
   PROP_EXTRA_HEADERS,
-  PROP_CA_FILE,
+  PROP_SSL_CA_FILE,
   PROP_RETRIES,
+  PROP_RETRY_DELAY,
+  PROP_TIMEOUT,
+  PROP_USER_AGENT,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
   PROP_POST_MESSAGES,
   PROP_STATS,
 };
@@ -105,10 +119,16 @@ struct _GstTrickleSink
   GstClockTime min_duration;
   GstClockTime keyframe_interval;
   guint buffers_per_segment;
-  gboolean accept_any_certificate;
-  gchar **extra_headers;
-  gchar *ca_file;
-  guint retries;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
+  GstStructure *extra_headers;
+  gchar *ssl_ca_file;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s, 0 none */
+  gchar *user_agent;
+  gchar *proxy, *proxy_id, *proxy_pw, *user_id, *user_pw;
   gboolean post_messages;
 
   /* streaming thread */
@@ -183,7 +203,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   g_object_class_install_property (gobject_class, PROP_MIN_DURATION,
       g_param_spec_uint64 ("min-duration", "Minimum duration",
           "Byte streams (MPEG-TS): a keyframe starts a new segment only once "
-          "the current one lasts this long (ns, by timestamps; 0: at every "
+          "the current one lasts this long (ns of stream time, as GStreamer's "
+          "timestamps; 0: at every "
           "keyframes-per-segment-th keyframe)", 0, G_MAXUINT64, 0, flags));
   g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
       g_param_spec_uint64 ("keyframe-interval", "Keyframe interval",
@@ -196,27 +217,71 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
       g_param_spec_uint ("buffers-per-segment", "Buffers per segment",
           "Frame formats (raw, JSON, JPEG...): buffers in one segment", 1,
           G_MAXUINT, DEFAULT_BUFFERS_PER_SEGMENT, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)",
-          DEFAULT_ACCEPT_ANY_CERTIFICATE, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse an https server whose certificate cannot be verified "
+          "(FALSE: accept any, for test servers only)", DEFAULT_SSL_STRICT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify https servers' certificates with "
+          "(NULL: the system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer an https server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" HTTP headers added to every request (e.g. "
-          "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+          "HTTP headers added to every request, as souphttpsrc's: each "
+          "field a header (headers,Authorization=\"Bearer TOKEN\"); a "
+          "value that is not a string is turned into one, an array or a "
+          "list repeats the header", GST_TYPE_STRUCTURE, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust for https "
           "(instead of the system's); a relative path is taken from the "
           "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
+      g_param_spec_int ("retries", "Retries",
           "A POST whose connection failed before its headers reached the "
           "server is sent again on the same seq up to this many times in a "
-          "row (0.25 s, doubling to 4 s, apart), and so is the start's "
-          "request when no server answers yet; a segment that breaks in "
-          "the middle is dropped with a warning (DELETE of that seq) and "
-          "publishing goes on", 0, G_MAXUINT, 5, flags));
+          "row (retry-delay apart), and so is the start's request when no "
+          "server answers yet (-1: forever); a segment that breaks in the "
+          "middle is dropped with a warning (DELETE of that seq) and "
+          "publishing goes on", -1, G_MAXINT, DEFAULT_RETRIES, flags));
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds a connection's set-up (TCP, TLS handshake), the answer "
+          "to a request (a control request, a segment's POST once its body "
+          "ended) and any blocked network read or write may take before "
+          "the request fails (0: no limit)", 0, 3600, DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own, as in souphttpsrc)", DEFAULT_USER_AGENT, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"trickle-segment\" element message (seq, bytes, "
@@ -255,8 +320,11 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->delete_on_eos = DEFAULT_DELETE_ON_EOS;
   self->keyframes_per_segment = DEFAULT_KEYFRAMES_PER_SEGMENT;
   self->buffers_per_segment = DEFAULT_BUFFERS_PER_SEGMENT;
-  self->accept_any_certificate = DEFAULT_ACCEPT_ANY_CERTIFICATE;
-  self->retries = 5;
+  self->ssl_strict = DEFAULT_SSL_STRICT;
+  self->retries = DEFAULT_RETRIES;
+  self->retry_delay = DEFAULT_RETRY_DELAY;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->segmenter = gst_trickle_segmenter_new ();
   /* sync (basesink's default) paces sources that are not live; see
    * gst_trickle_sink_get_times() */
@@ -268,8 +336,17 @@ gst_trickle_sink_finalize (GObject * object)
   GstTrickleSink *self = GST_TRICKLE_SINK (object);
 
   g_free (self->location);
-  g_strfreev (self->extra_headers);
-  g_free (self->ca_file);
+  g_free (self->user_agent);
+  g_free (self->proxy);
+  g_free (self->proxy_id);
+  g_free (self->proxy_pw);
+  g_free (self->user_id);
+  g_free (self->user_pw);
+  if (self->extra_headers)
+    gst_structure_free (self->extra_headers);
+  g_free (self->ssl_ca_file);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->tls_interaction);
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
@@ -308,19 +385,58 @@ gst_trickle_sink_set_property (GObject * object, guint prop_id,
     case PROP_BUFFERS_PER_SEGMENT:
       self->buffers_per_segment = g_value_get_uint (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      self->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_SSL_STRICT:
+      self->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&self->tls_interaction);
+      self->tls_interaction = g_value_dup_object (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (self->extra_headers);
+      if (self->extra_headers)
+        gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
-    case PROP_CA_FILE:
-      g_free (self->ca_file);
-      self->ca_file = g_value_dup_string (value);
+    case PROP_SSL_CA_FILE:
+      g_free (self->ssl_ca_file);
+      self->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_RETRIES:
-      self->retries = g_value_get_uint (value);
+      self->retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      self->retry_delay = g_value_get_double (value);
+      break;
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (self->user_agent);
+      self->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (self->proxy);
+      self->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (self->proxy_id);
+      self->proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (self->proxy_pw);
+      self->proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (self->user_id);
+      self->user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (self->user_pw);
+      self->user_pw = g_value_dup_string (value);
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
@@ -361,17 +477,47 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
     case PROP_BUFFERS_PER_SEGMENT:
       g_value_set_uint (value, self->buffers_per_segment);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, self->accept_any_certificate);
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, self->tls_interaction);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, self->ca_file);
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->ssl_ca_file);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, self->retries);
+      g_value_set_int (value, self->retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, self->retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, self->proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, self->proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, self->user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, self->user_pw);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
@@ -419,6 +565,11 @@ report_error (GstTrickleSink * self, GError * err)
     /* the channel was closed by its host: publishing ends cleanly */
     GST_INFO_OBJECT (self, "%s", err->message);
     ret = GST_FLOW_EOS;
+  } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to publish to \"%s\"", self->location),
+        ("%s", err->message));
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -526,9 +677,13 @@ start_publisher (GstTrickleSink * self)
   /* set before it starts: unlock() can interrupt the start */
   self->publisher = pub;
   g_object_set (self->publisher, "create-channel", self->create_channel,
-      "accept-any-certificate", self->accept_any_certificate,
-      "extra-headers", self->extra_headers, "ca-file", self->ca_file,
-      "retries", self->retries, NULL);
+      "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
+      "tls-interaction", self->tls_interaction,
+      "extra-headers", self->extra_headers, "ssl-ca-file", self->ssl_ca_file,
+      "retries", self->retries, "retry-delay", self->retry_delay,
+      "timeout", self->timeout, "user-agent", self->user_agent,
+      "proxy", self->proxy, "proxy-id", self->proxy_id, "proxy-pw",
+      self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
   if (!gst_trickle_publisher_start (self->publisher, &err)) {
@@ -539,6 +694,11 @@ start_publisher (GstTrickleSink * self)
             GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Trickle channel \"%s\" not found", self->location),
+          ("%s", err->message));
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          ("Not authorized to publish to \"%s\"", self->location),
           ("%s", err->message));
     else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))

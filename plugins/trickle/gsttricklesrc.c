@@ -50,7 +50,7 @@
  * EOS, and so is a 404 once the channel was being followed (it was
  * deleted), unless the server could not be reached just before (a
  * restarted server: its channel is waited for). No connection, or a 5xx,
- * is retried `retries` times.
+ * is retried `retries` times, `retry-delay` seconds doubling apart.
  *
  * ## Example launch lines
  * |[
@@ -62,6 +62,10 @@
  * |[
  * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam do-timestamp=true ! hlssink target-duration=2
  * ]| HLS from the channel, split at segment starts.
+ * |[
+ * gst-launch-1.0 tricklesrc location=https://example.com/ai/trickle/cam 'extra-headers="headers,Authorization=\"Bearer TOKEN\""' timeout=10 retries=-1 ! tsdemux ! fakesink
+ * ]| with a bearer token on every request (the property quoted whole for
+ * the shell), retrying for ever.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -80,9 +84,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 
 #define DEFAULT_START_SEQ -1
 #define DEFAULT_WAIT_TIMEOUT 10
-#define DEFAULT_PRECONNECT_TIMEOUT 20000
+#define DEFAULT_PRECONNECT_TIMEOUT 20
 #define DEFAULT_RETRIES 5
+#define DEFAULT_RETRY_DELAY 0.25
+#define DEFAULT_TIMEOUT 30
+#define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 #define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_SSL_STRICT TRUE
 
 enum
 {
@@ -93,8 +101,18 @@ enum
   PROP_WAIT_TIMEOUT,
   PROP_PRECONNECT_TIMEOUT,
   PROP_RETRIES,
-  PROP_ACCEPT_ANY_CERTIFICATE,
-  PROP_CA_FILE,
+  PROP_RETRY_DELAY,
+  PROP_TIMEOUT,
+  PROP_USER_AGENT,
+  PROP_PROXY,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_USER_ID,
+  PROP_USER_PW,
+  PROP_SSL_STRICT,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_SSL_CA_FILE,
   PROP_EXTRA_HEADERS,
   PROP_POST_MESSAGES,
   PROP_STATS,
@@ -110,10 +128,16 @@ struct _GstTrickleSrc
   GstCaps *caps;
   gint wait_timeout;
   guint preconnect_timeout;
-  guint retries;
-  gboolean accept_any_certificate;
-  gchar *ca_file;
-  gchar **extra_headers;
+  gint retries;                 /* -1 forever */
+  gdouble retry_delay;          /* s */
+  guint timeout;                /* s, 0 none */
+  gchar *user_agent;
+  gchar *proxy, *proxy_id, *proxy_pw, *user_id, *user_pw;
+  gboolean ssl_strict;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
+  gchar *ssl_ca_file;
+  GstStructure *extra_headers;
   gboolean post_messages;
 
   GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
@@ -181,25 +205,71 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "once", -1, G_MAXINT / 1000, DEFAULT_WAIT_TIMEOUT, flags));
   g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
       g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
-          "Milliseconds a GET may wait for its segment before it is sent "
-          "again (0: never)", 0, G_MAXUINT, DEFAULT_PRECONNECT_TIMEOUT, flags));
+          "Seconds a GET may wait for its segment before it is sent again "
+          "(0: never)", 0, G_MAXUINT / 1000, DEFAULT_PRECONNECT_TIMEOUT,
+          flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_uint ("retries", "Retries",
-          "Failed requests in a row (no connection, 5xx) retried with a "
-          "doubling delay (0.25 s to 4 s) before an error", 0, G_MAXUINT,
+      g_param_spec_int ("retries", "Retries",
+          "Failed requests in a row (no connection, 5xx) retried, "
+          "retry-delay apart, before an error (-1: forever)", -1, G_MAXINT,
           DEFAULT_RETRIES, flags));
-  g_object_class_install_property (gobject_class, PROP_ACCEPT_ANY_CERTIFICATE,
-      g_param_spec_boolean ("accept-any-certificate", "Accept any certificate",
-          "Accept any TLS certificate (test servers only)", FALSE, flags));
-  g_object_class_install_property (gobject_class, PROP_CA_FILE,
-      g_param_spec_string ("ca-file", "CA file",
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_double ("retry-delay", "Retry delay",
+          "Seconds before the first retry; the delay doubles with each "
+          "failure in a row, up to 16 times this", 0, 3600,
+          DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds the set-up of a connection (TCP, TLS handshake) may take "
+          "before its request fails and is retried (0: no limit); a GET "
+          "waiting for its segment is bounded by preconnect-timeout", 0, 3600,
+          DEFAULT_TIMEOUT, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY,
+      g_param_spec_string ("proxy", "Proxy",
+          "HTTP proxy server URI (http://host:port; NULL: the system's, "
+          "e.g. the http_proxy environment variable)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_ID,
+      g_param_spec_string ("proxy-id", "Proxy user id",
+          "User name for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_PROXY_PW,
+      g_param_spec_string ("proxy-pw", "Proxy password",
+          "Password for proxy authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_ID,
+      g_param_spec_string ("user-id", "User id",
+          "User name for the server's authentication (HTTP Basic or "
+          "Digest)", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_PW,
+      g_param_spec_string ("user-pw", "User password",
+          "Password for the server's authentication", NULL, flags));
+  g_object_class_install_property (gobject_class, PROP_USER_AGENT,
+      g_param_spec_string ("user-agent", "User-Agent",
+          "User-Agent header of every request (a trailing space appends "
+          "libsoup's own, as in souphttpsrc)", DEFAULT_USER_AGENT, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse an https server whose certificate cannot be verified "
+          "(FALSE: accept any, for test servers only)", DEFAULT_SSL_STRICT,
+          flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "The TLS database to verify https servers' certificates with "
+          "(NULL: the system's; ssl-ca-file, when set, takes precedence)",
+          G_TYPE_TLS_DATABASE, flags));
+  g_object_class_install_property (gobject_class, PROP_TLS_INTERACTION,
+      g_param_spec_object ("tls-interaction", "TLS interaction",
+          "A GTlsInteraction to answer an https server's requests (a client "
+          "certificate, its password)", G_TYPE_TLS_INTERACTION, flags));
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
           "PEM file of the certificate authorities to trust for https "
           "(instead of the system's); a relative path is taken from the "
           "working directory", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_EXTRA_HEADERS,
       g_param_spec_boxed ("extra-headers", "Extra headers",
-          "\"Name: value\" HTTP headers added to every request (e.g. "
-          "\"Authorization: Bearer ...\")", G_TYPE_STRV, flags));
+          "HTTP headers added to every request, as souphttpsrc's: each "
+          "field a header (headers,Authorization=\"Bearer TOKEN\"); a "
+          "value that is not a string is turned into one, an array or a "
+          "list repeats the header", GST_TYPE_STRUCTURE, flags));
   g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post a \"trickle-segment\" element message (seq, bytes, "
@@ -238,6 +308,10 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->wait_timeout = DEFAULT_WAIT_TIMEOUT;
   self->preconnect_timeout = DEFAULT_PRECONNECT_TIMEOUT;
   self->retries = DEFAULT_RETRIES;
+  self->retry_delay = DEFAULT_RETRY_DELAY;
+  self->timeout = DEFAULT_TIMEOUT;
+  self->user_agent = g_strdup (DEFAULT_USER_AGENT);
+  self->ssl_strict = DEFAULT_SSL_STRICT;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->framer = gst_trickle_framer_new (GST_OBJECT (self));
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -250,8 +324,17 @@ gst_trickle_src_finalize (GObject * object)
   GstTrickleSrc *self = GST_TRICKLE_SRC (object);
 
   g_free (self->location);
-  g_free (self->ca_file);
-  g_strfreev (self->extra_headers);
+  g_free (self->user_agent);
+  g_free (self->proxy);
+  g_free (self->proxy_id);
+  g_free (self->proxy_pw);
+  g_free (self->user_id);
+  g_free (self->user_pw);
+  g_free (self->ssl_ca_file);
+  g_clear_object (&self->tls_database);
+  g_clear_object (&self->tls_interaction);
+  if (self->extra_headers)
+    gst_structure_free (self->extra_headers);
   gst_clear_caps (&self->caps);
   gst_trickle_framer_free (self->framer);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -285,17 +368,56 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
       self->preconnect_timeout = g_value_get_uint (value);
       break;
     case PROP_RETRIES:
-      self->retries = g_value_get_uint (value);
+      self->retries = g_value_get_int (value);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      self->accept_any_certificate = g_value_get_boolean (value);
+    case PROP_RETRY_DELAY:
+      self->retry_delay = g_value_get_double (value);
       break;
-    case PROP_CA_FILE:
-      g_free (self->ca_file);
-      self->ca_file = g_value_dup_string (value);
+    case PROP_TIMEOUT:
+      self->timeout = g_value_get_uint (value);
+      break;
+    case PROP_USER_AGENT:
+      g_free (self->user_agent);
+      self->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_PROXY:
+      g_free (self->proxy);
+      self->proxy = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (self->proxy_id);
+      self->proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (self->proxy_pw);
+      self->proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (self->user_id);
+      self->user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (self->user_pw);
+      self->user_pw = g_value_dup_string (value);
+      break;
+    case PROP_SSL_STRICT:
+      self->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&self->tls_database);
+      self->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&self->tls_interaction);
+      self->tls_interaction = g_value_dup_object (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (self->ssl_ca_file);
+      self->ssl_ca_file = g_value_dup_string (value);
       break;
     case PROP_EXTRA_HEADERS:
-      g_strfreev (self->extra_headers);
+      if (self->extra_headers)
+        gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
     case PROP_POST_MESSAGES:
@@ -332,13 +454,43 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value, self->preconnect_timeout);
       break;
     case PROP_RETRIES:
-      g_value_set_uint (value, self->retries);
+      g_value_set_int (value, self->retries);
       break;
-    case PROP_ACCEPT_ANY_CERTIFICATE:
-      g_value_set_boolean (value, self->accept_any_certificate);
+    case PROP_RETRY_DELAY:
+      g_value_set_double (value, self->retry_delay);
       break;
-    case PROP_CA_FILE:
-      g_value_set_string (value, self->ca_file);
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, self->proxy);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, self->proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, self->proxy_pw);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, self->user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, self->user_pw);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, self->tls_interaction);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->ssl_ca_file);
       break;
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
@@ -383,10 +535,15 @@ gst_trickle_src_start (GstBaseSrc * src)
   sub = gst_trickle_subscriber_new (self->location);
   g_object_set (sub, "start-seq", self->start_seq,
       "wait-timeout", self->wait_timeout < 0 ? -1 : self->wait_timeout * 1000,
-      "preconnect-timeout", self->preconnect_timeout,
-      "retries", self->retries,
-      "accept-any-certificate", self->accept_any_certificate,
-      "ca-file", self->ca_file, "extra-headers", self->extra_headers, NULL);
+      "preconnect-timeout", self->preconnect_timeout * 1000,
+      "retries", self->retries, "retry-delay", self->retry_delay,
+      "timeout", self->timeout, "user-agent", self->user_agent,
+      "proxy", self->proxy, "proxy-id", self->proxy_id, "proxy-pw",
+      self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw,
+      "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
+      "tls-interaction", self->tls_interaction,
+      "ssl-ca-file", self->ssl_ca_file, "extra-headers", self->extra_headers,
+      NULL);
   GST_OBJECT_UNLOCK (self);
 
   if (!gst_trickle_subscriber_start (sub, &err)) {
@@ -517,6 +674,11 @@ report_error (GstTrickleSrc * self, GError * err)
   if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
           GST_TRICKLE_SUBSCRIBER_ERROR_CANCELLED)) {
     ret = GST_FLOW_FLUSHING;
+  } else if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
+          GST_TRICKLE_SUBSCRIBER_ERROR_NOT_AUTHORIZED)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to read \"%s\"", self->location),
+        ("%s", err->message));
   } else if (g_error_matches (err, GST_TRICKLE_SUBSCRIBER_ERROR,
           GST_TRICKLE_SUBSCRIBER_ERROR_NOT_FOUND)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,

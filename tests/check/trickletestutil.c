@@ -1113,3 +1113,181 @@ trickle_test_get_ts_segments (guint port, const gchar * ch)
   }
   return segs;
 }
+
+/* ------------------------------------------------------------------------ */
+/* A SoupServer that records every request's head */
+
+struct _TrickleTestRecorder
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  GTlsCertificate *cert;
+  GTlsDatabase *client_ca;      /* client certificates required */
+  guint port;
+  guint status;
+  GAsyncQueue *requests;        /* TrickleTestRequest */
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+};
+
+void
+trickle_test_request_free (TrickleTestRequest * r)
+{
+  g_free (r->method);
+  g_free (r->path);
+  soup_message_headers_unref (r->headers);
+  g_free (r);
+}
+
+/* runs once the head is parsed: a streamed POST is recorded (and
+ * answered) without waiting for its body */
+static void
+recorder_early (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  TrickleTestRecorder *rec = data;
+  TrickleTestRequest *r = g_new0 (TrickleTestRequest, 1);
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  r->time = g_get_monotonic_time ();
+  r->method = g_strdup (soup_server_message_get_method (msg));
+  r->path = g_strdup (path);
+  r->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  soup_message_headers_iter_init (&iter,
+      soup_server_message_get_request_headers (msg));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    soup_message_headers_append (r->headers, name, value);
+  g_async_queue_push (rec->requests, r);
+  soup_server_message_set_status (msg, rec->status, NULL);
+}
+
+static void
+recorder_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer data)
+{
+  TrickleTestRecorder *rec = data;
+
+  soup_server_message_set_status (msg, rec->status, NULL);
+}
+
+/* a client certificate is required, any one accepted (the test's are
+ * self-signed) */
+static gboolean
+recorder_accept_client (SoupServerMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;
+}
+
+static void
+recorder_request_started (SoupServer * server, SoupServerMessage * msg,
+    gpointer data)
+{
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (recorder_accept_client), NULL);
+}
+
+static gpointer
+recorder_thread (gpointer data)
+{
+  TrickleTestRecorder *rec = data;
+  GError *err = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (rec->context);
+  rec->server = soup_server_new ("server-header", "recorder", NULL);
+  if (rec->cert)
+    soup_server_set_tls_certificate (rec->server, rec->cert);
+  if (rec->client_ca) {
+    soup_server_set_tls_database (rec->server, rec->client_ca);
+    soup_server_set_tls_auth_mode (rec->server, G_TLS_AUTHENTICATION_REQUIRED);
+    g_signal_connect (rec->server, "request-started",
+        G_CALLBACK (recorder_request_started), NULL);
+  }
+  soup_server_add_early_handler (rec->server, NULL, recorder_early, rec, NULL);
+  soup_server_add_handler (rec->server, NULL, recorder_handler, rec, NULL);
+  fail_unless (soup_server_listen_local (rec->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY | (rec->cert ? SOUP_SERVER_LISTEN_HTTPS
+              : 0), &err), "%s", err ? err->message : "");
+  uris = soup_server_get_uris (rec->server);
+  rec->port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_mutex_lock (&rec->lock);
+  rec->ready = TRUE;
+  g_cond_broadcast (&rec->cond);
+  g_mutex_unlock (&rec->lock);
+  g_main_loop_run (rec->loop);
+  soup_server_disconnect (rec->server);
+  g_clear_object (&rec->server);
+  while (g_main_context_iteration (rec->context, FALSE));
+  g_main_context_pop_thread_default (rec->context);
+  return NULL;
+}
+
+TrickleTestRecorder *
+trickle_test_recorder_new (guint status, GTlsCertificate * cert)
+{
+  return trickle_test_recorder_new_full (status, cert, NULL);
+}
+
+TrickleTestRecorder *
+trickle_test_recorder_new_full (guint status, GTlsCertificate * cert,
+    GTlsDatabase * client_ca)
+{
+  TrickleTestRecorder *rec = g_new0 (TrickleTestRecorder, 1);
+
+  rec->status = status;
+  rec->cert = cert ? g_object_ref (cert) : NULL;
+  rec->client_ca = client_ca ? g_object_ref (client_ca) : NULL;
+  rec->requests = g_async_queue_new_full ((GDestroyNotify)
+      trickle_test_request_free);
+  g_mutex_init (&rec->lock);
+  g_cond_init (&rec->cond);
+  rec->context = g_main_context_new ();
+  rec->loop = g_main_loop_new (rec->context, FALSE);
+  rec->thread = g_thread_new ("recorder", recorder_thread, rec);
+  g_mutex_lock (&rec->lock);
+  while (!rec->ready)
+    g_cond_wait (&rec->cond, &rec->lock);
+  g_mutex_unlock (&rec->lock);
+  return rec;
+}
+
+guint
+trickle_test_recorder_get_port (TrickleTestRecorder * rec)
+{
+  return rec->port;
+}
+
+TrickleTestRequest *
+trickle_test_recorder_pop (TrickleTestRecorder * rec, guint timeout_s)
+{
+  return g_async_queue_timeout_pop (rec->requests,
+      (guint64) timeout_s * G_USEC_PER_SEC);
+}
+
+static gboolean
+recorder_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+trickle_test_recorder_free (TrickleTestRecorder * rec)
+{
+  g_main_context_invoke (rec->context, recorder_quit, rec->loop);
+  g_thread_join (rec->thread);
+  g_main_loop_unref (rec->loop);
+  g_main_context_unref (rec->context);
+  g_async_queue_unref (rec->requests);
+  g_clear_object (&rec->cert);
+  g_clear_object (&rec->client_ca);
+  g_mutex_clear (&rec->lock);
+  g_cond_clear (&rec->cond);
+  g_free (rec);
+}

@@ -250,4 +250,32 @@ GstElement *trickle_test_get (GstElement * p, const gchar * name);
  * empty (a publisher's abandoned preconnect) and is left out */
 GPtrArray *trickle_test_get_ts_segments (guint port, const gchar * ch);
 
+/* ------------------------------------------------------------------------ */
+/* A recording server */
+
+/* A SoupServer on 127.0.0.1, port 0 (HTTPS with @cert), in a thread of its
+ * own, that answers every request with @status as soon as its head is
+ * parsed and records the head: what a client really sent. */
+typedef struct _TrickleTestRecorder TrickleTestRecorder;
+typedef struct
+{
+  gchar *method;
+  gchar *path;
+  SoupMessageHeaders *headers;
+  gint64 time;                  /* monotonic, when its head was parsed */
+} TrickleTestRequest;
+
+TrickleTestRecorder *trickle_test_recorder_new (guint status,
+    GTlsCertificate * cert);
+/* the same, requiring a client certificate that @client_ca verifies */
+TrickleTestRecorder *trickle_test_recorder_new_full (guint status,
+    GTlsCertificate * cert, GTlsDatabase * client_ca);
+guint trickle_test_recorder_get_port (TrickleTestRecorder * rec);
+/* the next request received, in order; NULL if none came within
+ * @timeout_s (a bound on a hang) */
+TrickleTestRequest *trickle_test_recorder_pop (TrickleTestRecorder * rec,
+    guint timeout_s);
+void trickle_test_request_free (TrickleTestRequest * r);
+void trickle_test_recorder_free (TrickleTestRecorder * rec);
+
 G_END_DECLS

@@ -8,6 +8,10 @@
  * on loopback in HTTP/1.1 without buffering. x264enc, mpegtsmux, tsdemux,
  * avdec_h264 from the Debian plugin packages.
  *
+ * Also the HTTP client properties that need a real front: user-id/user-pw
+ * against nginx's auth_basic, proxy/proxy-id/proxy-pw through a real
+ * tinyproxy (Debian's tinyproxy-bin) with BasicAuth.
+ *
  * libsoup 3.2.3's HTTP/2 client aborts the process on a streamed POST, so
  * this program always runs its tests in fork mode: a crash is a failed
  * test, not a dead test program.
@@ -22,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
@@ -102,13 +107,18 @@ die_with_parent (gpointer data)
 
 /* The nginx configuration: everything nginx writes is in @dir (it runs as
  * any user), one process in the foreground (its pid is ours to stop), TLS
- * with HTTP/2 offered, and streaming both ways: request bodies passed on as
+ * with HTTP/2 offered (@tls; else plain HTTP/1.1), @extra lines in the
+ * server block, and streaming both ways: request bodies passed on as
  * they come (chunked, HTTP/1.1 upstream), answers not buffered, waits as
  * long as a preconnected request's. */
 static gchar *
-nginx_config (const gchar * dir, guint port, guint upstream)
+nginx_config (const gchar * dir, guint port, guint upstream, gboolean tls,
+    const gchar * extra)
 {
-  return g_strdup_printf ("daemon off;\n"
+  gchar *tls_lines = tls ? g_strdup_printf ("    ssl_certificate "
+      "%1$s/cert.pem;\n    ssl_certificate_key %1$s/key.pem;\n", dir) :
+      g_strdup ("");
+  gchar *conf = g_strdup_printf ("daemon off;\n"
       "master_process off;\n"
       "worker_processes 1;\n"
       "pid %1$s/nginx.pid;\n"
@@ -123,10 +133,10 @@ nginx_config (const gchar * dir, guint port, guint upstream)
       "  uwsgi_temp_path %1$s/uwsgi;\n"
       "  scgi_temp_path %1$s/scgi;\n"
       "  server {\n"
-      "    listen 127.0.0.1:%2$u ssl http2;\n"
-      "    ssl_certificate %1$s/cert.pem;\n"
-      "    ssl_certificate_key %1$s/key.pem;\n"
+      "    listen 127.0.0.1:%2$u%4$s;\n"
+      "%5$s"
       "    client_max_body_size 0;\n"
+      "%6$s"
       "    location / {\n"
       "      proxy_pass http://127.0.0.1:%3$u;\n"
       "      proxy_http_version 1.1;\n"
@@ -135,13 +145,17 @@ nginx_config (const gchar * dir, guint port, guint upstream)
       "      proxy_buffering off;\n"
       "      proxy_read_timeout 300s;\n"
       "      proxy_send_timeout 300s;\n"
-      "    }\n" "  }\n" "}\n", dir, port, upstream);
+      "    }\n" "  }\n" "}\n", dir, port, upstream,
+      tls ? " ssl http2" : "", tls_lines, extra ? extra : "");
+
+  g_free (tls_lines);
+  return conf;
 }
 
 /* starts nginx in front of 127.0.0.1:@upstream; NULL (the test skips)
  * when nginx or openssl is missing */
 static Nginx *
-nginx_start (guint upstream)
+nginx_start_full (guint upstream, gboolean tls, const gchar * extra)
 {
   Nginx *n;
   GTlsCertificate *cert;
@@ -178,7 +192,7 @@ nginx_start (guint upstream)
     guint port = free_port ();
     gint i, status;
 
-    conf = nginx_config (dir, port, upstream);
+    conf = nginx_config (dir, port, upstream, tls, extra);
     fail_unless (g_file_set_contents (conf_file, conf, -1, NULL));
     g_free (conf);
     fail_unless (g_spawn_async (dir, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
@@ -215,6 +229,12 @@ nginx_start (guint upstream)
   g_free (conf_file);
   g_free (nginx);
   return n;
+}
+
+static Nginx *
+nginx_start (guint upstream)
+{
+  return nginx_start_full (upstream, TRUE, NULL);
 }
 
 /* stops nginx; returns its access log (one "METHOD uri protocol status"
@@ -315,7 +335,7 @@ GST_START_TEST (test_publish_through_h2_proxy)
   desc = g_strdup_printf ("videotestsrc num-buffers=60 is-live=true ! "
       "video/x-raw,width=160,height=120,framerate=30/1 ! "
       "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
-      "tricklesink location=https://localhost:%u/h2pub ca-file=%s "
+      "tricklesink location=https://localhost:%u/h2pub ssl-ca-file=%s "
       "delete-on-eos=false", nginx->port, nginx->ca);
   msg = trickle_test_run_pipeline (desc);
   fail_unless (msg == NULL, "publishing through nginx failed");
@@ -376,7 +396,7 @@ GST_START_TEST (test_subscribe_through_h2_proxy)
     return;
   }
   desc = g_strdup_printf ("tricklesrc name=src location=https://localhost:%u/"
-      "h2sub ca-file=%s start-seq=0 wait-timeout=30 ! tsdemux ! h264parse ! "
+      "h2sub ssl-ca-file=%s start-seq=0 wait-timeout=30 ! tsdemux ! h264parse ! "
       "avdec_h264 ! appsink name=sink sync=false", nginx->port, nginx->ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -449,6 +469,270 @@ GST_START_TEST (test_subscribe_through_h2_proxy)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* authentication and proxies */
+
+typedef struct
+{
+  gchar *dir;
+  GPid pid;
+  guint port;
+} Tinyproxy;
+
+/* tinyproxy on 127.0.0.1 (a free port), asking for BasicAuth tuser/tpass,
+ * logging every request into dir/tinyproxy.log; NULL (the test skips) if
+ * it is not installed */
+static Tinyproxy *
+tinyproxy_start (void)
+{
+  gchar *prog = g_find_program_in_path ("tinyproxy");
+  Tinyproxy *t;
+  gchar *conf_file;
+  gint attempt;
+
+  if (!prog) {
+    g_print ("tinyproxy not found (tests/setup.sh installs it): skipping\n");
+    return NULL;
+  }
+  t = g_new0 (Tinyproxy, 1);
+  t->dir = g_dir_make_tmp ("trickle-tinyproxy-XXXXXX", NULL);
+  fail_unless (t->dir != NULL);
+  conf_file = g_build_filename (t->dir, "tinyproxy.conf", NULL);
+  for (attempt = 0; attempt < 5 && t->port == 0; attempt++) {
+    gchar *argv[] = { prog, (gchar *) "-d", (gchar *) "-c", conf_file, NULL };
+    guint port = free_port ();
+    gchar *conf = g_strdup_printf ("Port %u\n"
+        "Listen 127.0.0.1\n"
+        "Timeout 600\n"
+        "MaxClients 64\n"
+        "LogLevel Info\n"
+        "LogFile \"%s/tinyproxy.log\"\n"
+        "Allow 127.0.0.1\n" "BasicAuth tuser tpass\n", port, t->dir);
+    GError *err = NULL;
+    gint i, status;
+
+    fail_unless (g_file_set_contents (conf_file, conf, -1, NULL));
+    g_free (conf);
+    fail_unless (g_spawn_async (t->dir, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD
+            | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+            die_with_parent, NULL, &t->pid, &err), "tinyproxy: %s",
+        err ? err->message : "");
+    for (i = 0; i < 200; i++) {
+      if (waitpid (t->pid, &status, WNOHANG) == t->pid) {
+        g_spawn_close_pid (t->pid);
+        t->pid = 0;
+        break;
+      }
+      if (port_accepts (port)) {
+        t->port = port;
+        break;
+      }
+      g_usleep (50 * 1000);
+    }
+    if (t->port == 0 && t->pid) {
+      kill (t->pid, SIGKILL);
+      waitpid (t->pid, &status, 0);
+      g_spawn_close_pid (t->pid);
+      t->pid = 0;
+    }
+  }
+  fail_unless (t->port != 0, "tinyproxy did not start");
+  g_free (conf_file);
+  g_free (prog);
+  return t;
+}
+
+/* stops tinyproxy; returns its log */
+static gchar *
+tinyproxy_stop (Tinyproxy * t)
+{
+  gchar *file = g_build_filename (t->dir, "tinyproxy.log", NULL);
+  gchar *log = NULL;
+  gint status;
+
+  kill (t->pid, SIGTERM);
+  fail_unless (waitpid (t->pid, &status, 0) == t->pid);
+  g_spawn_close_pid (t->pid);
+  if (!g_file_get_contents (file, &log, NULL, NULL))
+    log = g_strdup ("");
+  g_free (file);
+  trickle_test_remove_tmpdir (t->dir);
+  g_free (t->dir);
+  g_free (t);
+  return log;
+}
+
+/* publishes three 32x32 I420 frames to @location (with the element
+ * properties @props) and reads them back through a tricklesrc with the
+ * same properties, from seq 0 */
+static void
+publish_and_read (const gchar * location, const gchar * props)
+{
+  GstElement *sub, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  gchar *desc;
+  gint i;
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
+      "tricklesink location=%s delete-on-eos=false %s", location, props);
+  msg = trickle_test_run_pipeline (desc);
+  if (msg) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail ("%s: %s (%s)", desc, err->message, GST_STR_NULL (dbg));
+  }
+  g_free (desc);
+  desc = g_strdup_printf ("tricklesrc location=%s start-seq=0 %s ! "
+      "appsink name=sink sync=false", location, props);
+  sub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  sink = trickle_test_get (sub, "sink");
+  for (i = 0; i < 3; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        30 * GST_SECOND);
+    fail_unless (sample != NULL, "frame %d not read back", i);
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 32 * 32 * 3 / 2);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (sub);
+}
+
+/* both elements, with @props, fail at once with RESOURCE/NOT_AUTHORIZED */
+static void
+check_refused (const gchar * location, const gchar * props)
+{
+  GstMessage *msg;
+  gchar *desc;
+  gint i;
+
+  for (i = 0; i < 2; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "videotestsrc num-buffers=3 ! video/x-raw,width=32,height=32 ! "
+        "tricklesink location=%s %s" :
+        "tricklesrc location=%s %s ! fakesink", location, props);
+    msg = trickle_test_run_pipeline (desc);
+    fail_unless (msg != NULL, "%s: no error", desc);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_NOT_AUTHORIZED);
+    gst_message_unref (msg);
+    g_free (desc);
+  }
+}
+
+/* user-id/user-pw against nginx's auth_basic in front of the server: with
+ * them both elements publish and read through it (nginx answered 401 to
+ * the first bodiless request of each and 200 to the channel's requests
+ * that followed); without them, or with a wrong password,
+ * RESOURCE/NOT_AUTHORIZED for both */
+GST_START_TEST (test_basic_auth)
+{
+  TrickleTestServer *ts;
+  Nginx *nginx;
+  gchar *extra, *htpasswd, *location, *log;
+
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  htpasswd = g_build_filename (g_get_tmp_dir (), "trickle-htpasswd-XXXXXX",
+      NULL);
+  {
+    gint fd = g_mkstemp (htpasswd);
+    fail_unless (fd >= 0);
+    close (fd);
+  }
+  fail_unless (g_file_set_contents (htpasswd, "tuser:{PLAIN}tpass\n", -1,
+          NULL));
+  extra = g_strdup_printf ("    auth_basic \"trickle\";\n"
+      "    auth_basic_user_file %s;\n", htpasswd);
+  nginx = nginx_start_full (ts->port, FALSE, extra);
+  g_free (extra);
+  if (!nginx) {
+    g_unlink (htpasswd);
+    g_free (htpasswd);
+    trickle_test_server_free (ts);
+    return;
+  }
+  location = g_strdup_printf ("http://127.0.0.1:%u/auth", nginx->port);
+
+  publish_and_read (location, "user-id=tuser user-pw=tpass");
+  check_refused (location, "user-id=tuser user-pw=wrong");
+  check_refused (location, "");
+
+  log = nginx_stop (nginx);
+  /* through nginx: the segments' POSTs and GETs, accepted */
+  fail_unless (strstr (log, "POST /auth/0 HTTP/1.1 200") != NULL, "%s", log);
+  fail_unless (strstr (log, "GET /auth/0 HTTP/1.1 200") != NULL, "%s", log);
+  fail_unless (strstr (log, " 401") != NULL, "%s", log);
+  g_free (log);
+  g_free (location);
+  g_unlink (htpasswd);
+  g_free (htpasswd);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* proxy, proxy-id, proxy-pw: both elements publish and read through a
+ * real tinyproxy asking for BasicAuth (its log has the channel's POSTs and
+ * GETs, so they went through it); a wrong proxy password or none is
+ * RESOURCE/NOT_AUTHORIZED (407) for both; an invalid proxy URI a
+ * RESOURCE/SETTINGS error */
+GST_START_TEST (test_proxy)
+{
+  TrickleTestServer *ts;
+  Tinyproxy *tp;
+  GstMessage *msg;
+  gchar *location, *props, *log, *line;
+
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  tp = tinyproxy_start ();
+  if (!tp) {
+    trickle_test_server_free (ts);
+    return;
+  }
+  location = g_strdup_printf ("http://127.0.0.1:%u/pxy", ts->port);
+
+  props = g_strdup_printf ("proxy=127.0.0.1:%u proxy-id=tuser "
+      "proxy-pw=tpass", tp->port);
+  publish_and_read (location, props);
+  g_free (props);
+  props = g_strdup_printf ("proxy=http://127.0.0.1:%u proxy-id=tuser "
+      "proxy-pw=wrong", tp->port);
+  check_refused (location, props);
+  g_free (props);
+  props = g_strdup_printf ("proxy=http://127.0.0.1:%u", tp->port);
+  check_refused (location, props);
+  g_free (props);
+
+  msg = trickle_test_run_pipeline ("tricklesrc location=http://127.0.0.1:9/x "
+      "proxy=\"ftp://127.0.0.1:1\" ! fakesink");
+  fail_unless (msg != NULL);
+  gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS);
+  gst_message_unref (msg);
+
+  log = tinyproxy_stop (tp);
+  line = g_strdup_printf ("POST %s/0 HTTP/1.1", location);
+  fail_unless (strstr (log, line) != NULL, "%s", log);
+  g_free (line);
+  line = g_strdup_printf ("GET %s/0 HTTP/1.1", location);
+  fail_unless (strstr (log, line) != NULL, "%s", log);
+  g_free (line);
+  g_free (log);
+  g_free (location);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 nginxproxy_suite (void)
 {
@@ -459,6 +743,8 @@ nginxproxy_suite (void)
   tcase_set_timeout (tc, 90);
   tcase_add_test (tc, test_publish_through_h2_proxy);
   tcase_add_test (tc, test_subscribe_through_h2_proxy);
+  tcase_add_test (tc, test_basic_auth);
+  tcase_add_test (tc, test_proxy);
   return s;
 }
 

@@ -1230,6 +1230,63 @@ GST_START_TEST (test_live_not_held)
 
 GST_END_TEST;
 
+/* timeout does not bound a preconnected POST whose body waits for its
+ * segment (it waits on the pipeline, not on the network): with a frame
+ * every 2 s and timeout=1, every segment is published, none lost or
+ * retried (a busy machine only lengthens the gaps) */
+GST_START_TEST (test_timeout_spares_idle_preconnect)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstElement *p, *snk;
+  GstStructure *st = NULL;
+  GstMessage *msg;
+  TrickleTestConn *c;
+  guint64 segments = 0, lost = 1, retries = 1;
+  gchar *desc;
+  gint seq;
+
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, NULL);
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 is-live=true ! "
+      "video/x-raw,format=GRAY8,width=8,height=8,framerate=1/2 ! "
+      "tricklesink name=snk location=http://127.0.0.1:%u/idle timeout=1 "
+      "delete-on-eos=false", ts->port);
+  p = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  snk = trickle_test_get (p, "snk");
+  {
+    GstBus *bus = gst_element_get_bus (p);
+    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_WARNING);
+    gst_object_unref (bus);
+  }
+  fail_unless (msg != NULL, "neither EOS nor an error");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_object_get (snk, "stats", &st, NULL);
+  gst_structure_get_uint64 (st, "segments", &segments);
+  gst_structure_get_uint64 (st, "lost", &lost);
+  gst_structure_get_uint64 (st, "retries", &retries);
+  gst_structure_free (st);
+  fail_unless_equals_uint64 (segments, 3);
+  fail_unless_equals_uint64 (lost, 0);
+  fail_unless_equals_uint64 (retries, 0);
+  gst_object_unref (snk);
+  trickle_test_stop_pipeline (p);
+  for (seq = 0; seq < 3; seq++) {
+    gchar *path = g_strdup_printf ("/idle/%d", seq);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_int (c->body_result, TRICKLE_TEST_BODY_END);
+    fail_unless_equals_int (c->body->len, 64);
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesink_suite (void)
 {
@@ -1257,6 +1314,7 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_pacing_file);
   tcase_add_loop_test (tc, test_pacing_pause, 0, 2);
   tcase_add_test (tc, test_live_not_held);
+  tcase_add_test (tc, test_timeout_spares_idle_preconnect);
   return s;
 }
 

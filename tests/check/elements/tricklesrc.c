@@ -960,8 +960,8 @@ GST_START_TEST (test_server_restart)
 
 GST_END_TEST;
 
-/* https: trusted through ca-file (the test's self-signed certificate for
- * localhost), or accept-any-certificate; untrusted is an error.
+/* https: trusted through ssl-ca-file (the test's self-signed certificate for
+ * localhost), or ssl-strict=false; untrusted is an error.
  * Events, not time: a TLS connection costs far more CPU than the rest here
  * (seconds each in the sanitized build, where a publisher starved by
  * subscribers' TLS set-ups can miss its own 10 s answer bound), so the
@@ -991,7 +991,7 @@ GST_START_TEST (test_tls)
 
   desc = g_strdup_printf ("videotestsrc num-buffers=5 is-live=true ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
-      "tricklesink location=trickles://localhost:%u/sec ca-file=%s "
+      "tricklesink location=trickles://localhost:%u/sec ssl-ca-file=%s "
       "delete-on-eos=false", ts->port, ca);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -1007,7 +1007,8 @@ GST_START_TEST (test_tls)
   trickle_test_stop_pipeline (pub);
 
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/sec "
-      "ca-file=%s start-seq=0 ! appsink name=sink sync=false", ts->port, ca);
+      "ssl-ca-file=%s start-seq=0 ! appsink name=sink sync=false", ts->port,
+      ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   for (i = 0; i < 3; i++) {
@@ -1018,14 +1019,14 @@ GST_START_TEST (test_tls)
   }
   trickle_test_stop_pipeline (sub);
 
-  /* accept-any-certificate (by address: the name does not match) */
+  /* ssl-strict=false (by address: the name does not match) */
   desc = g_strdup_printf ("tricklesrc location=trickles://127.0.0.1:%u/sec "
-      "accept-any-certificate=true start-seq=0 ! appsink name=sink "
+      "ssl-strict=false start-seq=0 ! appsink name=sink "
       "sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sample = pull_or_fail (sub, NULL, "sink", 60,
-      "no frame with accept-any-certificate");
+      "no frame with ssl-strict=false");
   gst_sample_unref (sample);
   trickle_test_stop_pipeline (sub);
 
@@ -1097,39 +1098,256 @@ listen_loopback (guint * port)
   return sock;
 }
 
-/* extra-headers go with every request of both elements (seen by a plain
- * socket standing in for the server) */
+/* the values of header @name in @h, in order, joined with "|" */
+static gchar *
+header_values (SoupMessageHeaders * h, const gchar * name)
+{
+  SoupMessageHeadersIter iter;
+  const char *n, *v;
+  GString *all = g_string_new (NULL);
+
+  soup_message_headers_iter_init (&iter, h);
+  while (soup_message_headers_iter_next (&iter, &n, &v))
+    if (g_ascii_strcasecmp (n, name) == 0)
+      g_string_append_printf (all, "%s%s", all->len ? "|" : "", v);
+  return g_string_free (all, FALSE);
+}
+
+/* extra-headers, a GstStructure as souphttpsrc's, set on a gst-launch
+ * line: every request of both elements carries them, as a real server
+ * receives them (a string, an int turned into a string, an array sent as
+ * the header repeated) */
 GST_START_TEST (test_extra_headers)
 {
-  const gchar *headers[] = { "Authorization: Bearer s3cret",
-    "X-Trickle-Test: 1", NULL
-  };
+  TrickleTestRecorder *rec = trickle_test_recorder_new (404, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  GstElement *p;
+  gchar *desc, *v;
+  gint i, j;
+
+  for (i = 0; i < 2; i++) {
+    const gchar *headers = "extra-headers=\"headers,Authorization=\\\"Bearer "
+        "s3cret\\\",X-Count=(int)3,X-Multi=<a,b>\"";
+
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=http://127.0.0.1:%u/h %s ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/h %s", port, headers);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    /* the first two requests (the sink's GET /h/next and POST /h/0, the
+     * source's GET /h/-1 and its retry) */
+    for (j = 0; j < 2; j++) {
+      TrickleTestRequest *r = trickle_test_recorder_pop (rec, 60);
+
+      fail_unless (r != NULL, "no request reached the server");
+      v = header_values (r->headers, "Authorization");
+      fail_unless_equals_string (v, "Bearer s3cret");
+      g_free (v);
+      v = header_values (r->headers, "X-Count");
+      fail_unless_equals_string (v, "3");
+      g_free (v);
+      v = header_values (r->headers, "X-Multi");
+      fail_unless_equals_string (v, "a|b");
+      g_free (v);
+      trickle_test_request_free (r);
+    }
+    trickle_test_stop_pipeline (p);
+    /* what came in while stopping */
+    while ((p = (GstElement *) trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free ((TrickleTestRequest *) p);
+  }
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* an extra header libsoup could not send (not an HTTP token as a name, a
+ * line break in a value) is a RESOURCE/SETTINGS error at start, for both
+ * elements */
+GST_START_TEST (test_extra_headers_invalid)
+{
+  GstStructure *broken = gst_structure_new ("headers", "X-Broken",
+      G_TYPE_STRING, "a\r\nX-Injected: 1", NULL);
   GstElement *p, *e;
-  gchar *desc, *head;
-  guint port;
+  GstMessage *msg;
+  gchar *desc;
+  gint i, j;
+
+  for (i = 0; i < 2; i++) {
+    for (j = 0; j < 2; j++) {
+      desc = g_strdup_printf (i == 0 ?
+          "tricklesrc name=e location=http://127.0.0.1:9/h %s ! fakesink" :
+          "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
+          "location=http://127.0.0.1:9/h %s",
+          j == 0 ? "extra-headers=\"headers,Bad/Name=x\"" : "");
+      p = gst_parse_launch (desc, NULL);
+      fail_unless (p != NULL);
+      if (j == 1) {
+        e = trickle_test_get (p, "e");
+        g_object_set (e, "extra-headers", broken, NULL);
+        gst_object_unref (e);
+      }
+      gst_element_set_state (p, GST_STATE_PLAYING);
+      msg = wait_end (p, 60);
+      gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS);
+      gst_message_unref (msg);
+      trickle_test_stop_pipeline (p);
+      g_free (desc);
+    }
+  }
+  gst_structure_free (broken);
+}
+
+GST_END_TEST;
+
+/* user-agent: by default "gst-trickle/VERSION" (libsoup appends its own
+ * after the trailing space), or what the gst-launch line says; as a real
+ * server receives it from both elements */
+GST_START_TEST (test_user_agent)
+{
+  TrickleTestRecorder *rec = trickle_test_recorder_new (404, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  TrickleTestRequest *r;
+  GstElement *p;
+  gchar *desc;
+  const gchar *ua;
   gint i;
-  GSocket *sock = listen_loopback (&port);
+
+  for (i = 0; i < 4; i++) {
+    const gchar *prop = i % 2 ? "user-agent=\"my-agent/1.0\"" : "";
+
+    desc = g_strdup_printf (i < 2 ?
+        "tricklesrc location=http://127.0.0.1:%u/ua %s ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/ua %s", port, prop);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    r = trickle_test_recorder_pop (rec, 60);
+    fail_unless (r != NULL, "no request reached the server");
+    ua = soup_message_headers_get_one (r->headers, "User-Agent");
+    fail_unless (ua != NULL);
+    if (i % 2) {
+      fail_unless_equals_string (ua, "my-agent/1.0");
+    } else {
+      fail_unless (g_str_has_prefix (ua, "gst-trickle/" PACKAGE_VERSION " "),
+          "%s", ua);
+    }
+    trickle_test_request_free (r);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* retries=-1 retries for ever: a server answering 503 gets request after
+ * request, far more than the default count, and no error comes; the
+ * requests arrive at least retry-delay apart, doubling (a lower bound on
+ * arrival times taken by the server: a busy machine only lengthens the
+ * gaps) */
+GST_START_TEST (test_retries_forever_and_delay)
+{
+  TrickleTestRecorder *rec = trickle_test_recorder_new (503, NULL);
+  guint port = trickle_test_recorder_get_port (rec);
+  TrickleTestRequest *r;
+  GstElement *p;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *desc;
+  gint64 last;
+  gint i, n;
 
   for (i = 0; i < 2; i++) {
     desc = g_strdup_printf (i == 0 ?
-        "tricklesrc name=e location=http://127.0.0.1:%u/h ! fakesink" :
-        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
-        "location=http://127.0.0.1:%u/h", port);
-    p = gst_parse_launch (desc, NULL);
-    e = trickle_test_get (p, "e");
-    g_object_set (e, "extra-headers", headers, NULL);
-    gst_object_unref (e);
-    gst_element_set_state (p, GST_STATE_PLAYING);
-    head = accept_request_head (sock);
-    fail_unless (strstr (head, "\r\nAuthorization: Bearer s3cret\r\n")
-        != NULL, "%s", head);
-    fail_unless (strstr (head, "\r\nX-Trickle-Test: 1\r\n") != NULL, "%s",
-        head);
-    g_free (head);
-    trickle_test_stop_pipeline (p);
+        "tricklesrc location=http://127.0.0.1:%u/rf retries=-1 "
+        "retry-delay=0 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/rf retries=-1 retry-delay=0", port);
+    p = trickle_test_start_pipeline (desc);
     g_free (desc);
+    for (n = 0; n < 20; n++) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "request %d did not come", n);
+      trickle_test_request_free (r);
+    }
+    bus = gst_element_get_bus (p);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg == NULL, "an error after %d retries", n);
+    gst_object_unref (bus);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
   }
-  g_object_unref (sock);
+
+  /* retry-delay=0.3: 0.3 s, then 0.6 s between arrivals at least; then
+   * the error (retries=2) */
+  for (i = 0; i < 2; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=http://127.0.0.1:%u/rd retries=2 "
+        "retry-delay=0.3 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/rd retries=2 retry-delay=0.3", port);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    last = 0;
+    for (n = 0; n < 3; n++) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "request %d did not come", n);
+      if (n > 0)
+        fail_unless (r->time - last >= (n == 1 ? 300000 : 600000),
+            "retry %d after %" G_GINT64_FORMAT " us", n, r->time - last);
+      last = r->time;
+      trickle_test_request_free (r);
+    }
+    msg = wait_end (p, 60);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        i == 0 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+    gst_message_unref (msg);
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  trickle_test_recorder_free (rec);
+}
+
+GST_END_TEST;
+
+/* timeout bounds the set-up of a connection: an https "server" that
+ * accepts the TCP connection (the kernel does) and never answers the TLS
+ * handshake makes both elements fail (retries=0) instead of waiting for
+ * ever (preconnect-timeout=0: no reissue either); with the sink, a plain
+ * http one that never answers its request does too */
+GST_START_TEST (test_timeout)
+{
+  GSocket *silent;
+  GstElement *p;
+  GstMessage *msg;
+  gchar *desc;
+  guint port;
+  gint i;
+
+  silent = listen_loopback (&port);
+  for (i = 0; i < 3; i++) {
+    desc = g_strdup_printf (i == 0 ?
+        "tricklesrc location=https://127.0.0.1:%u/to timeout=1 retries=0 "
+        "preconnect-timeout=0 ! fakesink" : i == 1 ?
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=https://127.0.0.1:%u/to timeout=1 retries=0" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink "
+        "location=http://127.0.0.1:%u/to timeout=1 retries=0", port);
+    p = trickle_test_start_pipeline (desc);
+    g_free (desc);
+    msg = wait_end (p, 60);
+    gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+        i == 0 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+    gst_message_unref (msg);
+    trickle_test_stop_pipeline (p);
+  }
+  g_object_unref (silent);
 }
 
 GST_END_TEST;
@@ -1149,7 +1367,7 @@ GST_START_TEST (test_preconnect_reissue)
 
   listener = listen_loopback (&port);
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
-      "preconnect-timeout=1000 ! fakesink", port);
+      "preconnect-timeout=1 ! fakesink", port);
   /* measured from before the first GET can have gone out: a late reader
    * (a busy machine) can only lengthen what is measured, never shorten it */
   start = g_get_monotonic_time ();
@@ -1170,11 +1388,11 @@ GST_START_TEST (test_preconnect_reissue)
   ts = trickle_test_server_new_started ();
   post_segment (ts->port, "re", 0, 10, "application/x-test");
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/re "
-      "preconnect-timeout=150 ! appsink name=sink sync=false", ts->port);
+      "preconnect-timeout=1 ! appsink name=sink sync=false", ts->port);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
-  g_usleep (700 * 1000);        /* four reissues of GET 1 */
+  g_usleep (2500 * 1000);       /* two reissues of GET 1 */
   post_segment (ts->port, "re", 1, 20, "application/x-test");
   sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
   fail_unless (sample != NULL);
@@ -1874,7 +2092,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
   g_object_set (ts->store, "window", 16, NULL);
   trickle_test_server_start (ts, "tls-certificate", cert, NULL);
   desc = g_strdup_printf ("tricklesrc name=src location=https://localhost:%u/"
-      "cut start-seq=0 ca-file=%s ! appsink name=sink sync=false", ts->port,
+      "cut start-seq=0 ssl-ca-file=%s ! appsink name=sink sync=false", ts->port,
       ca);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -1911,7 +2129,7 @@ GST_START_TEST (test_publisher_died_mid_segment_tls)
   {
     GstElement *p;
     desc = g_strdup_printf ("appsrc name=a format=time caps=video/mpegts ! "
-        "tricklesink location=https://localhost:%u/cut ca-file=%s",
+        "tricklesink location=https://localhost:%u/cut ssl-ca-file=%s",
         ts->port, ca);
     p = trickle_test_start_pipeline (desc);
     g_free (desc);
@@ -1972,7 +2190,7 @@ relative_to_cwd (const gchar * path)
   return g_string_free (rel, FALSE);
 }
 
-/* ca-file as a relative path (from the working directory, as on a command
+/* ssl-ca-file as a relative path (from the working directory, as on a command
  * line) works for both elements against a real TLS server: a sink
  * publishes three frames, a subscriber reads them from the first segment.
  * (Not live: both sides at their own pace, timeouts generous for a
@@ -1998,21 +2216,23 @@ GST_START_TEST (test_tls_relative_ca_file)
 
   desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
       "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
-      "tricklesink location=https://localhost:%u/relca ca-file=%s "
+      "tricklesink location=https://localhost:%u/relca ssl-ca-file=%s "
       "delete-on-eos=false", ts->port, rel);
   msg = trickle_test_run_pipeline (desc);
-  fail_unless (msg == NULL, "publishing with ca-file=%s failed", rel);
+  fail_unless (msg == NULL, "publishing with ssl-ca-file=%s failed", rel);
   g_free (desc);
 
   desc = g_strdup_printf ("tricklesrc location=https://localhost:%u/relca "
-      "start-seq=0 ca-file=%s ! appsink name=sink sync=false", ts->port, rel);
+      "start-seq=0 ssl-ca-file=%s ! appsink name=sink sync=false", ts->port,
+      rel);
   sub = trickle_test_start_pipeline (desc);
   g_free (desc);
   sink = trickle_test_get (sub, "sink");
   for (i = 0; i < 3; i++) {
     sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
         30 * GST_SECOND);
-    fail_unless (sample != NULL, "no frame over https with ca-file=%s", rel);
+    fail_unless (sample != NULL, "no frame over https with ssl-ca-file=%s",
+        rel);
     fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
             (sample)), 32 * 32 * 3 / 2);
     gst_sample_unref (sample);
@@ -2024,6 +2244,203 @@ GST_START_TEST (test_tls_relative_ca_file)
   trickle_test_remove_tmpdir (dir);
   g_free (dir);
   g_free (rel);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
+/* tls-database: a GTlsDatabase the application made (here from the test's
+ * CA file) is what both elements verify the server with: the self-signed
+ * certificate, unknown to the system's database, is trusted through it
+ * (the sink publishes three frames, the source reads them back) */
+GST_START_TEST (test_tls_database)
+{
+  TrickleTestServer *ts;
+  GTlsCertificate *cert;
+  GTlsDatabase *db;
+  GstElement *p, *e, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dir = NULL, *ca, *desc;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  db = g_tls_file_database_new (ca, &err);
+  fail_unless (db != NULL, "%s", err ? err->message : "");
+  ts = trickle_test_server_new ();
+  g_object_set (ts->store, "window", 16, NULL);
+  trickle_test_server_start (ts, "tls-certificate", cert, NULL);
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,format=I420,width=32,height=32,framerate=20/1 ! "
+      "tricklesink name=e location=https://localhost:%u/tlsdb "
+      "delete-on-eos=false", ts->port);
+  p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  e = trickle_test_get (p, "e");
+  g_object_set (e, "tls-database", db, NULL);
+  gst_object_unref (e);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  msg = wait_end (p, 60);
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail_unless (FALSE, "publishing with tls-database failed: %s (%s)",
+        err->message, GST_STR_NULL (dbg));
+  }
+  gst_message_unref (msg);
+  trickle_test_stop_pipeline (p);
+
+  desc = g_strdup_printf ("tricklesrc name=e "
+      "location=https://localhost:%u/tlsdb start-seq=0 ! appsink name=sink "
+      "sync=false", ts->port);
+  p = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  e = trickle_test_get (p, "e");
+  g_object_set (e, "tls-database", db, NULL);
+  gst_object_unref (e);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  sink = trickle_test_get (p, "sink");
+  for (i = 0; i < 3; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        60 * GST_SECOND);
+    fail_unless (sample != NULL, "no frame over https with tls-database");
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
+            (sample)), 32 * 32 * 3 / 2);
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (p);
+
+  trickle_test_server_free (ts);
+  g_object_unref (db);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
+  g_free (ca);
+}
+
+GST_END_TEST;
+
+/* a GTlsInteraction that answers a server's certificate request with a
+ * given certificate */
+typedef struct
+{
+  GTlsInteraction parent;
+  GTlsCertificate *cert;
+  gint asked;                   /* atomic */
+} TestInteraction;
+typedef GTlsInteractionClass TestInteractionClass;
+static GType test_interaction_get_type (void);
+G_DEFINE_TYPE (TestInteraction, test_interaction, G_TYPE_TLS_INTERACTION);
+
+static GTlsInteractionResult
+test_interaction_request_certificate (GTlsInteraction * interaction,
+    GTlsConnection * connection, GTlsCertificateRequestFlags flags,
+    GCancellable * cancellable, GError ** error)
+{
+  TestInteraction *self = (TestInteraction *) interaction;
+
+  g_atomic_int_inc (&self->asked);
+  g_tls_connection_set_certificate (connection, self->cert);
+  return G_TLS_INTERACTION_HANDLED;
+}
+
+static void
+test_interaction_finalize (GObject * object)
+{
+  g_clear_object (&((TestInteraction *) object)->cert);
+  G_OBJECT_CLASS (test_interaction_parent_class)->finalize (object);
+}
+
+static void
+test_interaction_class_init (TestInteractionClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_interaction_finalize;
+  klass->request_certificate = test_interaction_request_certificate;
+}
+
+static void
+test_interaction_init (TestInteraction * self)
+{
+}
+
+/* tls-interaction: a server that requires a client certificate (a real
+ * SoupServer, TLS client authentication required, trusting the test's
+ * certificate) gets requests from both elements only through their
+ * tls-interaction, which is asked for the certificate; without one the
+ * handshake fails, no request reaches the server and it is an error */
+GST_START_TEST (test_tls_interaction)
+{
+  TrickleTestRecorder *rec;
+  TrickleTestRequest *r;
+  TestInteraction *ti;
+  GTlsCertificate *cert;
+  GTlsDatabase *db;
+  GstElement *p, *e;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dir = NULL, *ca, *desc;
+  guint port;
+  gint i;
+
+  cert = trickle_test_make_certificate (&dir);
+  if (!cert)
+    return;
+  ca = g_build_filename (dir, "cert.pem", NULL);
+  db = g_tls_file_database_new (ca, &err);
+  fail_unless (db != NULL, "%s", err ? err->message : "");
+  rec = trickle_test_recorder_new_full (404, cert, db);
+  port = trickle_test_recorder_get_port (rec);
+  ti = g_object_new (test_interaction_get_type (), NULL);
+  ti->cert = g_object_ref (cert);
+
+  for (i = 0; i < 4; i++) {
+    gboolean with = i % 2 == 0;
+
+    desc = g_strdup_printf (i < 2 ?
+        "tricklesrc name=e location=https://localhost:%u/ci ssl-ca-file=%s "
+        "retries=0 wait-timeout=0 ! fakesink" :
+        "videotestsrc ! video/x-raw,width=8,height=8 ! tricklesink name=e "
+        "location=https://localhost:%u/ci ssl-ca-file=%s retries=0", port, ca);
+    p = gst_parse_launch (desc, NULL);
+    g_free (desc);
+    fail_unless (p != NULL);
+    if (with) {
+      e = trickle_test_get (p, "e");
+      g_object_set (e, "tls-interaction", ti, NULL);
+      gst_object_unref (e);
+    }
+    gst_element_set_state (p, GST_STATE_PLAYING);
+    if (with) {
+      r = trickle_test_recorder_pop (rec, 60);
+      fail_unless (r != NULL, "no request with the client certificate");
+      trickle_test_request_free (r);
+    } else {
+      msg = wait_end (p, 60);
+      gst_check_message_error (msg, GST_MESSAGE_ERROR, GST_RESOURCE_ERROR,
+          i < 2 ? GST_RESOURCE_ERROR_READ : GST_RESOURCE_ERROR_OPEN_WRITE);
+      gst_message_unref (msg);
+      r = trickle_test_recorder_pop (rec, 0);
+      fail_unless (r == NULL, "a request without the client certificate");
+    }
+    trickle_test_stop_pipeline (p);
+    while ((r = trickle_test_recorder_pop (rec, 0)))
+      trickle_test_request_free (r);
+  }
+  fail_unless (g_atomic_int_get (&ti->asked) >= 2);
+
+  trickle_test_recorder_free (rec);
+  g_object_unref (ti);
+  g_object_unref (db);
+  g_object_unref (cert);
+  trickle_test_remove_tmpdir (dir);
+  g_free (dir);
   g_free (ca);
 }
 
@@ -2607,6 +3024,10 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_server_restart);
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_extra_headers);
+  tcase_add_test (tc, test_extra_headers_invalid);
+  tcase_add_test (tc, test_user_agent);
+  tcase_add_test (tc, test_retries_forever_and_delay);
+  tcase_add_test (tc, test_timeout);
   tcase_add_test (tc, test_preconnect_reissue);
   tcase_add_test (tc, test_messages_and_latency);
   tcase_add_test (tc, test_reference_publisher_restart);
@@ -2614,6 +3035,8 @@ tricklesrc_suite (void)
   tcase_add_test (tc, test_untyped_unknown_data);
   tcase_add_test (tc, test_location_without_channel);
   tcase_add_test (tc, test_tls_relative_ca_file);
+  tcase_add_test (tc, test_tls_database);
+  tcase_add_test (tc, test_tls_interaction);
   tcase_add_test (tc, test_deleted_while_behind);
   tcase_add_test (tc, test_publisher_died_mid_segment);
   tcase_add_test (tc, test_publisher_died_mid_segment_tls);
