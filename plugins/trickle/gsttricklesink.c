@@ -1030,13 +1030,29 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
+/* the publisher, referenced: unlock() runs in the state-change thread
+ * while a failed start may drop the publisher in the streaming thread */
+static GstTricklePublisher *
+ref_publisher (GstTrickleSink * self)
+{
+  GstTricklePublisher *pub;
+
+  GST_OBJECT_LOCK (self);
+  pub = self->publisher ? g_object_ref (self->publisher) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  return pub;
+}
+
 static gboolean
 gst_trickle_sink_unlock (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstTricklePublisher *pub = ref_publisher (self);
 
-  if (self->publisher)
-    gst_trickle_publisher_unlock (self->publisher);
+  if (pub) {
+    gst_trickle_publisher_unlock (pub);
+    g_object_unref (pub);
+  }
   return TRUE;
 }
 
@@ -1044,8 +1060,11 @@ static gboolean
 gst_trickle_sink_unlock_stop (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstTricklePublisher *pub = ref_publisher (self);
 
-  if (self->publisher)
-    gst_trickle_publisher_unlock_stop (self->publisher);
+  if (pub) {
+    gst_trickle_publisher_unlock_stop (pub);
+    g_object_unref (pub);
+  }
   return TRUE;
 }
