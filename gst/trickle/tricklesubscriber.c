@@ -1054,10 +1054,11 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
       sub->start_seq = g_value_get_int64 (value);
       break;
     case PROP_WAIT_TIMEOUT:
-      sub->wait_timeout_ms = g_value_get_int (value);
+      sub->wait_timeout_ms = g_value_get_double (value) < 0 ? -1 :
+          (gint) (g_value_get_double (value) * 1000);
       break;
     case PROP_PRECONNECT_TIMEOUT:
-      sub->preconnect_timeout_ms = g_value_get_uint (value);
+      sub->preconnect_timeout_ms = (guint) (g_value_get_double (value) * 1000);
       break;
     case PROP_RETRIES:
       sub->retries = g_value_get_int (value);
@@ -1135,10 +1136,11 @@ gst_trickle_subscriber_get_property (GObject * object, guint prop_id,
       g_value_set_int64 (value, sub->start_seq);
       break;
     case PROP_WAIT_TIMEOUT:
-      g_value_set_int (value, sub->wait_timeout_ms);
+      g_value_set_double (value, sub->wait_timeout_ms < 0 ? -1 :
+          sub->wait_timeout_ms / 1000.0);
       break;
     case PROP_PRECONNECT_TIMEOUT:
-      g_value_set_uint (value, sub->preconnect_timeout_ms);
+      g_value_set_double (value, sub->preconnect_timeout_ms / 1000.0);
       break;
     case PROP_RETRIES:
       g_value_set_int (value, sub->retries);
@@ -1233,13 +1235,13 @@ gst_trickle_subscriber_class_init (GstTrickleSubscriberClass * klass)
           "First segment: -1 the next one (live edge), -2 the one being "
           "written, or a seq", -2, G_MAXINT64, -1, flags));
   g_object_class_install_property (gobject_class, PROP_WAIT_TIMEOUT,
-      g_param_spec_int ("wait-timeout", "Wait timeout",
-          "How long (ms) an unknown channel (404) is waited for before "
-          "failing: -1 forever", -1, G_MAXINT, 0, flags));
+      g_param_spec_double ("wait-timeout", "Wait timeout",
+          "Seconds an unknown channel (404) is waited for before failing "
+          "(-1: forever)", -1, G_MAXINT / 1000, 0, flags));
   g_object_class_install_property (gobject_class, PROP_PRECONNECT_TIMEOUT,
-      g_param_spec_uint ("preconnect-timeout", "Preconnect timeout",
-          "A GET that waits this long (ms) for its segment is sent again "
-          "(0: never)", 0, G_MAXUINT, 20000, flags));
+      g_param_spec_double ("preconnect-timeout", "Preconnect timeout",
+          "Seconds a GET may wait for its segment before it is sent again "
+          "(0: never)", 0, G_MAXUINT / 1000, 20, flags));
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
           "Failed requests (no connection, 5xx) retried in a row before "

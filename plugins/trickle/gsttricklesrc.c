@@ -534,8 +534,8 @@ gst_trickle_src_start (GstBaseSrc * src)
   }
   sub = gst_trickle_subscriber_new (self->location);
   g_object_set (sub, "start-seq", self->start_seq,
-      "wait-timeout", self->wait_timeout < 0 ? -1 : self->wait_timeout * 1000,
-      "preconnect-timeout", self->preconnect_timeout * 1000,
+      "wait-timeout", (gdouble) self->wait_timeout,
+      "preconnect-timeout", (gdouble) self->preconnect_timeout,
       "retries", self->retries, "retry-delay", self->retry_delay,
       "timeout", self->timeout, "user-agent", self->user_agent,
       "proxy", self->proxy, "proxy-id", self->proxy_id, "proxy-pw",
