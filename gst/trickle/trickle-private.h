@@ -37,6 +37,8 @@ gboolean _gst_trickle_segment_is_fresh (GstTrickleSegment * segment);
 G_GNUC_INTERNAL
 guint _gst_trickle_segment_claim (GstTrickleSegment * segment);
 G_GNUC_INTERNAL
+gboolean _gst_trickle_segment_is_claimed_empty (GstTrickleSegment * segment);
+G_GNUC_INTERNAL
 gboolean _gst_trickle_segment_writer_is_current (GstTrickleSegment * segment,
     guint writer);
 

@@ -513,7 +513,10 @@ gst_trickle_channel_get_stats (GstTrickleChannel * channel)
  * @seq_out: (out) (optional): the seq written
  *
  * Writes one complete segment at the next seq (JSON messages, the change
- * feed).
+ * feed, documents an application publishes). Safe from any number of
+ * threads at once: each call gets a seq of its own, the segments in the
+ * order of the calls. A seq a POST has claimed but not yet written (a
+ * publisher's preconnected POST) is left to it and the next one used.
  *
  * Returns: %FALSE if the channel is closed or the data too large
  */
@@ -521,19 +524,52 @@ gboolean
 gst_trickle_channel_write_segment (GstTrickleChannel * channel, GBytes * data,
     gint64 * seq_out)
 {
-  GstTrickleSegment *seg;
-  gboolean ok;
+  GstTrickleSegment *seg = NULL;
+  gsize len = g_bytes_get_size (data);
+  gint64 seq;
+  guint slot, tries;
 
-  seg = gst_trickle_channel_open_write (channel, GST_TRICKLE_SEQ_NEXT, FALSE);
-  if (!seg)
+  g_return_val_if_fail (channel != NULL, FALSE);
+
+  if (channel->max_segment_size > 0 && len > channel->max_segment_size)
     return FALSE;
-  ok = gst_trickle_channel_append (channel, seg, data);
-  if (ok)
-    gst_trickle_channel_finish (channel, seg);
+  /* seq chosen, written and ended under the channel lock: in-process
+   * writers are serialised, and the write head moves with the choice */
+  g_mutex_lock (&channel->lock);
+  if (channel->closed) {
+    g_mutex_unlock (&channel->lock);
+    return FALSE;
+  }
+  seq = channel->next_write;
+  for (tries = 0; tries < channel->window; tries++, seq++) {
+    GstTrickleSegment *s = channel->slots[(guint64) seq % channel->window];
+    if (!(s && gst_trickle_segment_get_seq (s) == seq
+            && _gst_trickle_segment_is_claimed_empty (s)))
+      break;
+  }
+  slot = (guint64) seq % channel->window;
+  seg = channel->slots[slot];
+  if (!(seg && gst_trickle_segment_get_seq (seg) == seq
+          && _gst_trickle_segment_is_fresh (seg))) {
+    /* not a segment readers already wait on: a new one (an older one in
+     * the slot is ended for the readers still sending it) */
+    if (seg) {
+      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
+      gst_trickle_segment_unref (seg);
+    }
+    seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
+  }
+  channel->next_write = MAX (channel->next_write, seq + 1);
+  channel->write_time = g_get_monotonic_time ();
+  _gst_trickle_segment_append (seg, _gst_trickle_segment_claim (seg), data);
+  _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
+  g_mutex_unlock (&channel->lock);
+
+  __atomic_add_fetch (&channel->st_bytes, len, __ATOMIC_RELAXED);
+  __atomic_add_fetch (&channel->st_segments, 1, __ATOMIC_RELAXED);
   if (seq_out)
-    *seq_out = gst_trickle_segment_get_seq (seg);
-  gst_trickle_segment_unref (seg);
-  return ok;
+    *seq_out = seq;
+  return TRUE;
 }
 
 /**

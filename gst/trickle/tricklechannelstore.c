@@ -29,7 +29,7 @@
 #include "config.h"
 #endif
 
-#include <json-glib/json-glib.h>
+#include <gst/trickle/trickle-json-private.h>
 #include "trickle-private.h"
 
 #define DEFAULT_WINDOW 5
@@ -108,7 +108,7 @@ publish_change (GstTrickleChannelStore * store, const gchar * what,
   json_builder_end_array (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
+  json = gst_trickle_json_node_to_string (root);
   json_node_unref (root);
   g_object_unref (b);
   bytes = g_bytes_new_take (json, strlen (json));

@@ -106,7 +106,9 @@ _gst_trickle_client_proxy_resolver (const gchar * proxy,
   if (ok)
     *resolver = g_simple_proxy_resolver_new (uri, NULL);
   else
-    *why = g_strdup_printf ("Invalid proxy \"%s\" (http://host:port)", proxy);
+    /* not echoed: the URI may hold a password (user:password@host) */
+    *why = g_strdup ("Badly formatted proxy URI (expected "
+        "http://[user:password@]host:port)");
   g_clear_pointer (&parsed, g_uri_unref);
   g_free (uri);
   return ok;
@@ -144,13 +146,17 @@ _gst_trickle_client_may_retry (gint retries, guint failures)
 }
 
 /* the wait before retry number @failures + 1: @retry_delay seconds,
- * doubling with each failure in a row up to 16 times it */
+ * doubling with each failure in a row up to 16 times it; at least 10 ms,
+ * so retry-delay=0 with retries=-1 against a server that refuses at once
+ * does not spin a core */
+#define MIN_RETRY_DELAY_MS 10
+
 guint
 _gst_trickle_client_retry_delay_ms (gdouble retry_delay, guint failures)
 {
   gdouble ms = retry_delay * 1000.0 * (1u << MIN (failures, 4));
 
-  return (guint) MIN (ms, (gdouble) G_MAXUINT);
+  return (guint) CLAMP (ms, MIN_RETRY_DELAY_MS, (gdouble) G_MAXUINT);
 }
 
 /* The session's TLS database: from ssl-ca-file if set (it takes

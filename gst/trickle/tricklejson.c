@@ -44,7 +44,7 @@
 #endif
 
 #include <string.h>
-#include <json-glib/json-glib.h>
+#include <gst/trickle/trickle-json-private.h>
 #include <stdlib.h>
 #include <errno.h>
 #include "tricklejson.h"
@@ -443,7 +443,7 @@ gchar *
 gst_trickle_json_escape (const gchar * str)
 {
   JsonNode *node = json_node_init_string (json_node_alloc (), str ? str : "");
-  gchar *text = json_to_string (node, FALSE);
+  gchar *text = gst_trickle_json_node_to_string (node);
 
   json_node_unref (node);
   return text;

@@ -1414,6 +1414,13 @@ gst_trickle_publisher_set_property (GObject * object, guint prop_id,
 {
   GstTricklePublisher *pub = GST_TRICKLE_PUBLISHER (object);
 
+  /* the session thread reads the settings while it runs (credentials,
+   * headers, TLS): they are set before start() */
+  if (pub->thread && prop_id != PROP_MIME_TYPE) {
+    g_warning ("%s: \"%s\" can only be set before start()",
+        G_OBJECT_TYPE_NAME (object), pspec->name);
+    return;
+  }
   switch (prop_id) {
     case PROP_URL:{
       gchar *url = g_value_dup_string (value);

@@ -191,6 +191,20 @@ _gst_trickle_segment_claim (GstTrickleSegment * segment)
   return token;
 }
 
+/* open, empty, and a writer (a POST) has claimed it: a preconnected POST
+ * waiting for its data */
+gboolean
+_gst_trickle_segment_is_claimed_empty (GstTrickleSegment * segment)
+{
+  gboolean ret;
+
+  g_mutex_lock (&segment->lock);
+  ret = segment->state == GST_TRICKLE_SEGMENT_OPEN && segment->size == 0
+      && segment->writer != 0;
+  g_mutex_unlock (&segment->lock);
+  return ret;
+}
+
 gboolean
 _gst_trickle_segment_writer_is_current (GstTrickleSegment * segment,
     guint writer)

@@ -1041,6 +1041,13 @@ gst_trickle_subscriber_set_property (GObject * object, guint prop_id,
 {
   GstTrickleSubscriber *sub = GST_TRICKLE_SUBSCRIBER (object);
 
+  /* the session thread reads the settings while it runs (credentials,
+   * headers, TLS): they are set before start() */
+  if (sub->thread) {
+    g_warning ("%s: \"%s\" can only be set before start()",
+        G_OBJECT_TYPE_NAME (object), pspec->name);
+    return;
+  }
   switch (prop_id) {
     case PROP_URL:{
       gchar *url = g_value_dup_string (value);

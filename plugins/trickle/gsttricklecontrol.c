@@ -36,7 +36,7 @@
 #endif
 
 #include <string.h>
-#include <json-glib/json-glib.h>
+#include <gst/trickle/trickle-json-private.h>
 #include "gsttricklecontrol.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_trickle_server_debug);
@@ -87,7 +87,7 @@ gst_trickle_control_publish_event (GstTrickleControl * c, const gchar * json)
 static void
 publish_event_node (GstTrickleControl * c, JsonNode * node)
 {
-  gchar *json = json_to_string (node, FALSE);
+  gchar *json = gst_trickle_json_node_to_string (node);
 
   gst_trickle_control_publish_event (c, json);
   g_free (json);
@@ -203,7 +203,7 @@ gchar *
 gst_trickle_control_stats_json (GstStructure * stats)
 {
   JsonNode *node = stats_node (stats);
-  gchar *json = json_to_string (node, FALSE);
+  gchar *json = gst_trickle_json_node_to_string (node);
 
   json_node_unref (node);
   return json;

@@ -414,7 +414,8 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    *
    * Returns: the seq of the segment written, or -1 when the server is not
    * running, @document is not valid JSON, or @channel cannot take it (an
-   * invalid name, a channel of another type, the channel limit reached);
+   * invalid name or one starting with `_`, a channel of another type,
+   * the channel limit reached);
    * a warning in the debug log says which.
    */
   signals[SIGNAL_PUBLISH_DOCUMENT] =
@@ -655,7 +656,10 @@ valid_channel_name (const gchar * name)
 {
   const gchar *p;
 
-  if (!name || !*name || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+  /* as long as a URL's may be (256), and not the server's own channels
+   * (`_changes`, and the `_` names the idle sweep leaves alone) */
+  if (!name || !*name || name[0] == '_' || strlen (name) > 256
+      || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
     return FALSE;
   for (p = name; *p; p++)
     if (!g_ascii_isalnum (*p) && !strchr ("-_.~", *p))

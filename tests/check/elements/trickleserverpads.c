@@ -566,6 +566,14 @@ GST_START_TEST (test_publish_document)
   fail_unless_equals_int64 (seq, -1);
   g_signal_emit_by_name (srv, "publish-document", "..", "{}", &seq);
   fail_unless_equals_int64 (seq, -1);
+  g_signal_emit_by_name (srv, "publish-document", "_changes", "{}", &seq);
+  fail_unless_equals_int64 (seq, -1);
+  {
+    gchar *long_name = g_strnfill (257, 'a');
+    g_signal_emit_by_name (srv, "publish-document", long_name, "{}", &seq);
+    fail_unless_equals_int64 (seq, -1);
+    g_free (long_name);
+  }
   c = trickle_test_request (port, "POST", "/media/0", "\x47", 1,
       "Content-Type", "video/MP2T", NULL);
   fail_unless_equals_int (c->status, 200);

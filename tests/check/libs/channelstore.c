@@ -106,6 +106,113 @@ GST_START_TEST (test_write_read_in_process)
 
 GST_END_TEST;
 
+#define DOC_WRITERS 4
+#define DOCS_EACH 200           /* all 800 within the window of 1024 */
+
+typedef struct
+{
+  GstTrickleChannel *ch;
+  guint id;
+  gint64 seqs[DOCS_EACH];
+} DocWriter;
+
+static gpointer
+write_docs (gpointer data)
+{
+  DocWriter *w = data;
+  guint i;
+
+  for (i = 0; i < DOCS_EACH; i++) {
+    gchar *doc = g_strdup_printf ("{\"w\":%u,\"i\":%u}", w->id, i);
+    GBytes *b = g_bytes_new_take (doc, strlen (doc));
+    fail_unless (gst_trickle_channel_write_segment (w->ch, b, &w->seqs[i]));
+    g_bytes_unref (b);
+  }
+  return NULL;
+}
+
+/* whole segments written from several threads at once: each gets a seq of
+ * its own, no segment holds two documents, each writer's seqs rise; a seq
+ * claimed by a POST that has not written yet is left to it */
+GST_START_TEST (test_write_segment_concurrent)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  DocWriter w[DOC_WRITERS];
+  GThread *t[DOC_WRITERS];
+  GHashTable *seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  GstTrickleSegment *claimed, *seg;
+  GstTrickleReadResult result;
+  GstTrickleSegmentState state;
+  GBytes *b;
+  gchar *text;
+  gint64 seq;
+  guint i, j;
+
+  g_object_set (store, "window", 1024, NULL);
+  ch = gst_trickle_channel_store_create (store, "docs", "application/json",
+      NULL);
+  for (i = 0; i < DOC_WRITERS; i++) {
+    w[i].ch = ch;
+    w[i].id = i;
+    t[i] = g_thread_new ("writer", write_docs, &w[i]);
+  }
+  for (i = 0; i < DOC_WRITERS; i++)
+    g_thread_join (t[i]);
+  for (i = 0; i < DOC_WRITERS; i++) {
+    for (j = 0; j < DOCS_EACH; j++) {
+      fail_if (g_hash_table_contains (seen, &w[i].seqs[j]), "seq %"
+          G_GINT64_FORMAT " twice", w[i].seqs[j]);
+      g_hash_table_add (seen, &w[i].seqs[j]);
+      if (j > 0)
+        fail_unless (w[i].seqs[j] > w[i].seqs[j - 1]);
+    }
+  }
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch),
+      DOC_WRITERS * DOCS_EACH);
+  /* the last window's segments each hold exactly their own document */
+  for (i = 0; i < DOC_WRITERS; i++) {
+    gchar *want = g_strdup_printf ("{\"w\":%u,\"i\":%u}", i, DOCS_EACH - 1);
+    seg = gst_trickle_channel_open_read (ch, w[i].seqs[DOCS_EACH - 1],
+        &result, NULL);
+    fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+    text = read_all (seg, &state);
+    fail_unless_equals_string (text, want);
+    fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_COMPLETE);
+    g_free (text);
+    g_free (want);
+    gst_trickle_segment_unref (seg);
+  }
+
+  /* a preconnected writer holds the next seq: the document goes after it
+   * and both arrive whole */
+  claimed = gst_trickle_channel_open_write (ch, GST_TRICKLE_SEQ_NEXT, FALSE);
+  fail_unless (claimed != NULL);
+  b = bytes_of ("{\"doc\":1}");
+  fail_unless (gst_trickle_channel_write_segment (ch, b, &seq));
+  g_bytes_unref (b);
+  fail_unless_equals_int64 (seq, gst_trickle_segment_get_seq (claimed) + 1);
+  b = bytes_of ("media");
+  fail_unless (gst_trickle_channel_append (ch, claimed, b));
+  g_bytes_unref (b);
+  gst_trickle_channel_finish (ch, claimed);
+  text = read_all (claimed, &state);
+  fail_unless_equals_string (text, "media");
+  g_free (text);
+  seg = gst_trickle_channel_open_read (ch, seq, &result, NULL);
+  text = read_all (seg, &state);
+  fail_unless_equals_string (text, "{\"doc\":1}");
+  g_free (text);
+  gst_trickle_segment_unref (seg);
+  gst_trickle_segment_unref (claimed);
+
+  g_hash_table_unref (seen);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_window_and_gone)
 {
   GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
@@ -325,6 +432,7 @@ channelstore_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_write_read_in_process);
+  tcase_add_test (tc, test_write_segment_concurrent);
   tcase_add_test (tc, test_window_and_gone);
   tcase_add_test (tc, test_limits_and_changefeed);
   tcase_add_test (tc, test_sweep);

@@ -164,6 +164,15 @@ GST_START_TEST (test_json)
   }
   g_free (deep);
 
+  /* every control character escaped, U+001F too (json-glib 1.6 writes it
+   * raw) */
+  esc = gst_trickle_json_escape ("a\x1f" "b");
+  fail_unless_equals_string (esc, "\"a\\u001fb\"");
+  v = parse_ok (esc);
+  fail_unless_equals_string (g_value_get_string (v), "a\x1f" "b");
+  free_value (v);
+  g_free (esc);
+
   esc = gst_trickle_json_escape ("q\"\\\n\x01");
   fail_unless_equals_string (esc, "\"q\\\"\\\\\\n\\u0001\"");
   v = parse_ok (esc);
