@@ -24,14 +24,15 @@
  * - Threads: `threads` worker threads (default: one per CPU), each running
  *   its own epoll loop (a GMainContext polls every source on every
  *   iteration, which at thousands of connections costs more than the
- *   requests themselves). TrickleHttpWorker 0 also accepts connections and runs the
+ *   requests themselves). Worker 0 also accepts connections and runs the
  *   idle-channel sweep. A connection belongs to one worker at a time;
  *   only that thread touches it. New connections are dealt to the workers
  *   in turn; a plain TCP segment request (POST or GET /<channel>/<seq>)
  *   then moves its connection to its channel's worker, chosen by the
- *   channel's name, before the head is parsed (see _gst_trickle_http_server_home_worker()),
- *   so that a channel's publisher and first subscriber share a thread and
- *   channels spread over the workers. The channel store is thread safe;
+ *   channel's name, before the head is parsed (see
+ *   _gst_trickle_http_server_home_worker()), so that a channel's
+ *   publisher and first subscriber share a thread and channels spread
+ *   over the workers. The channel store is thread safe;
  *   a writer on any thread wakes a reader by queueing its connection on
  *   the reader's worker and signalling that worker's eventfd
  *   (#GstTrickleWaiter). Timeouts are checked on a 10-100 ms tick. TLS
