@@ -12,23 +12,21 @@
  * Library General Public License for more details.
  */
 /*
- * The trickle protocol's requests (docs/protocol.md, "Requests"): the
+ * The trickle protocol's requests (docs/protocol.md, "Endpoints"): the
  * routing of a parsed request and one function per row of the protocol's
  * table of requests:
  *
- * | request                | function                    |
- * |------------------------|-----------------------------|
- * | `POST /{ch}`           | endpoint_create_channel()   |
- * | `DELETE /{ch}`         | endpoint_delete_channel()   |
- * | `POST /{ch}/{seq}`     | endpoint_post_segment(), then the body:
- * |                        | _gst_trickle_http_endpoint_post_body() |
- * | `GET /{ch}/{seq}`      | endpoint_get_segment(), then the stream:
- * |                        | _gst_trickle_http_endpoint_get_stream() |
- * | `HEAD /{ch}/{seq}`     | endpoint_head_segment()     |
- * | `GET`/`HEAD /{ch}/next`| endpoint_next()             |
- * | `DELETE /{ch}/{seq}`   | endpoint_delete_segment()   |
- * | other methods          | endpoint_not_allowed()      |
- * | other paths            | endpoint_not_found()        |
+ * - `POST /{ch}`: endpoint_create_channel()
+ * - `DELETE /{ch}`: endpoint_delete_channel()
+ * - `POST /{ch}/{seq}`: endpoint_post_segment(), then the body in
+ *   _gst_trickle_http_endpoint_post_body()
+ * - `GET /{ch}/{seq}`: endpoint_get_segment(), then the answer in
+ *   _gst_trickle_http_endpoint_get_stream()
+ * - `HEAD /{ch}/{seq}`: endpoint_head_segment()
+ * - `GET` or `HEAD /{ch}/next`: endpoint_next()
+ * - `DELETE /{ch}/{seq}`: endpoint_delete_segment()
+ * - other methods: endpoint_not_allowed()
+ * - other paths: endpoint_not_found()
  *
  * They run on the connection's worker thread and answer through the
  * connection (tricklehttpconnection.c); the channel store is thread safe.
