@@ -43,8 +43,12 @@ GST_DEBUG_CATEGORY_EXTERN (gst_trickle_server_debug);
 typedef struct
 {
   GstElement *server;           /* not a reference: the pad's parent */
+  GstPad *pad;                  /* not a reference: the pad owns this */
   gchar *channel;
   gboolean is_src;
+  GstTrickleChannelStore *store;        /* while hosted by a started server,
+                                         * under the pad's object lock */
+  GstTricklePadEosFunc eos_func;
 
   /* src pads: the task */
   GstTrickleReader *reader;
@@ -73,7 +77,12 @@ hosted (GstPad * pad)
 static GstTrickleChannelStore *
 get_store (Hosted * h)
 {
-  return gst_trickle_server_get_store (h->server);
+  GstTrickleChannelStore *store;
+
+  GST_OBJECT_LOCK (h->pad);
+  store = h->store ? g_object_ref (h->store) : NULL;
+  GST_OBJECT_UNLOCK (h->pad);
+  return store;
 }
 
 const gchar *
@@ -457,7 +466,7 @@ sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       finish_open (h);
       gst_trickle_segmenter_reset (h->segmenter);
       g_atomic_int_set (&h->got_eos, 1);
-      gst_trickle_server_check_eos (h->server, gst_event_get_seqnum (event));
+      h->eos_func (h->server, gst_event_get_seqnum (event));
       break;
     case GST_EVENT_FLUSH_STOP:
       if (h->open) {
@@ -466,7 +475,7 @@ sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       }
       gst_trickle_segmenter_reset (h->segmenter);
       g_atomic_int_set (&h->got_eos, 0);
-      gst_trickle_server_check_eos (h->server, GST_SEQNUM_INVALID);
+      h->eos_func (h->server, GST_SEQNUM_INVALID);
       break;
     default:
       break;
@@ -524,6 +533,7 @@ hosted_free (Hosted * h)
     gst_trickle_segmenter_free (h->segmenter);
   g_clear_pointer (&h->open, gst_trickle_segment_unref);
   g_clear_pointer (&h->out, gst_trickle_channel_unref);
+  g_clear_object (&h->store);
   g_free (h->content_type);
   g_free (h->channel);
   g_free (h);
@@ -532,12 +542,13 @@ hosted_free (Hosted * h)
 /**
  * gst_trickle_pad_new:
  * @name: `src_<channel>` or `sink_<channel>`
+ * @eos_func: called on a sink pad's EOS and flushes, with @server
  *
  * Returns: (transfer floating) (nullable): the pad, not yet added
  */
 GstPad *
 gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
-    const gchar * name)
+    const gchar * name, GstTricklePadEosFunc eos_func)
 {
   gboolean is_src = GST_PAD_TEMPLATE_DIRECTION (templ) == GST_PAD_SRC;
   const gchar *prefix = is_src ? "src_" : "sink_";
@@ -552,9 +563,11 @@ gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
   }
   h = g_new0 (Hosted, 1);
   h->server = server;
+  h->eos_func = eos_func;
   h->channel = g_strdup (name + strlen (prefix));
   h->is_src = is_src;
   pad = gst_pad_new_from_template (templ, name);
+  h->pad = pad;
   gst_pad_set_element_private (pad, h);
   gst_pad_set_iterate_internal_links_function (pad, no_internal_links);
   g_object_set_data_full (G_OBJECT (pad), "trickle-hosted", h,
@@ -605,13 +618,18 @@ gst_trickle_pad_is_eos (GstPad * pad)
   return h && !h->is_src && g_atomic_int_get (&h->got_eos);
 }
 
-/* makes the pad's channel in @store (a started server) */
+/* makes the pad's channel in @store (a started server), which the pad
+ * reads and writes until gst_trickle_pad_drop_store() or _unhost() */
 void
 gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
 {
   Hosted *h = hosted (pad);
-  GstTrickleChannel *ch = gst_trickle_channel_store_lookup (store,
-      h->channel);
+  GstTrickleChannel *ch;
+
+  GST_OBJECT_LOCK (pad);
+  g_set_object (&h->store, store);
+  GST_OBJECT_UNLOCK (pad);
+  ch = gst_trickle_channel_store_lookup (store, h->channel);
 
   if (!ch)
     ch = gst_trickle_channel_store_create (store, h->channel,
@@ -624,9 +642,25 @@ gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
   }
 }
 
+/* the server stopped: the pad has no store any more */
+void
+gst_trickle_pad_drop_store (GstPad * pad)
+{
+  Hosted *h = hosted (pad);
+  GstTrickleChannelStore *store;
+
+  if (!h)
+    return;
+  GST_OBJECT_LOCK (pad);
+  store = g_steal_pointer (&h->store);
+  GST_OBJECT_UNLOCK (pad);
+  g_clear_object (&store);
+}
+
 /* removes the pad's channel from @store (the pad is released) */
 void
 gst_trickle_pad_unhost (GstPad * pad, GstTrickleChannelStore * store)
 {
+  gst_trickle_pad_drop_store (pad);
   gst_trickle_channel_store_remove (store, hosted (pad)->channel);
 }

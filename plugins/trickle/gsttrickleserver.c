@@ -809,6 +809,12 @@ host_pad (const GValue * item, gpointer store)
   gst_trickle_pad_host (g_value_get_object (item), store);
 }
 
+static void
+drop_pad_store (const GValue * item, gpointer unused)
+{
+  gst_trickle_pad_drop_store (g_value_get_object (item));
+}
+
 static gboolean
 gst_trickle_server_start (GstTrickleServer * self)
 {
@@ -926,12 +932,19 @@ gst_trickle_server_stop (GstTrickleServer * self)
 {
   GstTrickleHttpServer *server;
   GstTrickleChannelStore *store;
+  GstIterator *hosted;
 
   g_clear_pointer (&self->ctl, gst_trickle_control_stop);
   GST_OBJECT_LOCK (self);
   server = g_steal_pointer (&self->server);
   store = g_steal_pointer (&self->store);
   GST_OBJECT_UNLOCK (self);
+  /* the hosted pads forget the store (they were handed it at the start) */
+  hosted = gst_element_iterate_pads (GST_ELEMENT (self));
+  while (gst_iterator_foreach (hosted, drop_pad_store, NULL) ==
+      GST_ITERATOR_RESYNC)
+    gst_iterator_resync (hosted);
+  gst_iterator_free (hosted);
   if (store)
     g_signal_handlers_disconnect_by_data (store, self);
 
@@ -986,7 +999,7 @@ gst_trickle_server_change_state (GstElement * element,
 /* ------------------------------------------------------------------------ */
 /* hosted channels: request pads (see gsttricklepads.c) */
 
-GstTrickleChannelStore *
+static GstTrickleChannelStore *
 gst_trickle_server_get_store (GstElement * element)
 {
   GstTrickleServer *self = GST_TRICKLE_SERVER (element);
@@ -1019,7 +1032,7 @@ update_flags (GstElement * element)
 
 /* called when a sink pad takes EOS or is flushed: EOS is posted once
  * every sink pad has it, as a sink posts it */
-void
+static void
 gst_trickle_server_check_eos (GstElement * element, guint32 seqnum)
 {
   GstTrickleServer *self = GST_TRICKLE_SERVER (element);
@@ -1079,7 +1092,8 @@ static GstPad *
 gst_trickle_server_request_new_pad (GstElement * element,
     GstPadTemplate * templ, const gchar * name, const GstCaps * caps)
 {
-  GstPad *pad = gst_trickle_pad_new (element, templ, name);
+  GstPad *pad = gst_trickle_pad_new (element, templ, name,
+      gst_trickle_server_check_eos);
   GstTrickleChannelStore *store;
 
   if (!pad)

@@ -1,0 +1,124 @@
+/* gst-trickle
+ * Copyright (C) 2026 gst-trickle developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal to the gsttrickle library: not installed.
+ *
+ * The HTTP server's parts and what they share:
+ * - tricklehttpserver.c: the GstTrickleHttpServer object, listening,
+ *   accepting, the worker threads and their epoll loops;
+ * - tricklehttpconnection.c: a connection (its buffered I/O, output queue,
+ *   timers and state machine) and the TLS set-up before it;
+ * - tricklehttpendpoints.c: the trickle protocol's requests;
+ * - tricklehttpframing.c: HTTP/1.1 framing over byte buffers.
+ */
+#pragma once
+
+#include "trickle-private.h"
+#include "tricklehttpframing-private.h"
+
+G_BEGIN_DECLS
+
+/* longest channel name (after percent-decoding) */
+#define TRICKLE_HTTP_MAX_NAME_LENGTH 256
+
+typedef struct _TrickleHttpWorker TrickleHttpWorker;
+typedef struct _TrickleHttpConn TrickleHttpConn;
+
+/* A worker thread: an epoll loop serving its connections. */
+struct _TrickleHttpWorker
+{
+  GstTrickleHttpServer *server;
+  guint index;
+  GThread *thread;
+  int epfd;                     /* the worker's event loop */
+  int evfd;                     /* eventfd: wakes the loop from other threads */
+  gint quit;
+  GQueue conns;                 /* owned by the worker thread */
+  gint64 next_tick;
+
+  GQueue to_move;               /* connections leaving for their channel's
+                                 * worker at the end of this iteration */
+
+  GMutex lock;                  /* protects what other threads hand over: */
+  GQueue woken;                 /* connections whose segment changed */
+  GQueue incoming;              /* new connections (TrickleHttpIncoming) */
+  GQueue moved;                 /* connections moved here (TrickleHttpConn) */
+
+  gint64 date_second;
+  gchar date[64];
+};
+
+/* an accepted connection on its way to a worker */
+typedef struct
+{
+  GSocket *socket;
+  GIOStream *stream;            /* the TLS connection, NULL for plain TCP */
+} TrickleHttpIncoming;
+
+struct _GstTrickleHttpServer
+{
+  GObject parent;
+
+  GstTrickleChannelStore *store;
+
+  /* settings */
+  gchar *address;
+  guint port;
+  gchar *base_path;             /* always starts and ends with '/' */
+  GTlsCertificate *tls_certificate;
+  guint threads;
+  guint max_header_size;
+  guint header_timeout;
+  guint io_timeout;
+  guint keepalive_interval;
+
+  /* running state, changed only by start/stop */
+  GMutex lock;
+  GSocket *listener;
+  guint bound_port;
+  TrickleHttpWorker *workers;
+  guint n_workers;
+  guint next_worker;
+  gint64 next_sweep;
+  gint64 accept_paused_until;   /* worker 0 only */
+  gint stopping;
+  GThread *tls_thread;          /* TLS handshakes, async, with timeouts */
+  GMainContext *tls_context;
+  GQueue tls_handshakes;        /* in flight; tls thread only */
+};
+
+/* the server's signals */
+enum
+{
+  TRICKLE_HTTP_SIGNAL_PUBLISHER_CONNECTED,
+  TRICKLE_HTTP_SIGNAL_PUBLISHER_DISCONNECTED,
+  TRICKLE_HTTP_SIGNAL_SUBSCRIBER_CONNECTED,
+  TRICKLE_HTTP_SIGNAL_SUBSCRIBER_DISCONNECTED,
+  TRICKLE_HTTP_N_SIGNALS
+};
+
+/* tricklehttpserver.c */
+
+/* the worker running on this thread, if any */
+G_GNUC_INTERNAL
+extern __thread TrickleHttpWorker *_gst_trickle_http_current_worker;
+
+G_GNUC_INTERNAL
+void _gst_trickle_http_worker_signal (TrickleHttpWorker * w);
+G_GNUC_INTERNAL
+const gchar *_gst_trickle_http_worker_date (TrickleHttpWorker * w);
+G_GNUC_INTERNAL
+void _gst_trickle_http_worker_hand_over (TrickleHttpWorker * w,
+    TrickleHttpIncoming * in);
+G_GNUC_INTERNAL
+TrickleHttpWorker *_gst_trickle_http_server_next_worker (GstTrickleHttpServer
+    * server);
+G_GNUC_INTERNAL
+TrickleHttpWorker *_gst_trickle_http_server_home_worker (GstTrickleHttpServer
+    * server, TrickleHttpWorker * from, const guint8 * head, gsize len);
+G_GNUC_INTERNAL
+void _gst_trickle_http_server_emit (GstTrickleHttpServer * server,
+    guint signal, GstTrickleChannel * channel, gint64 seq, gboolean complete);
+
+G_END_DECLS
