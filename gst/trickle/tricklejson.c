@@ -448,3 +448,190 @@ gst_trickle_json_escape (const gchar * str)
   json_node_unref (node);
   return text;
 }
+
+/* ------------------------------------------------------------------------ */
+/* settings */
+
+typedef struct
+{
+  GstElement *element;
+  GParamSpec *pspec;
+  GValue value;
+} Setting;
+
+static void
+setting_clear (Setting * s)
+{
+  g_clear_object (&s->element);
+  if (G_IS_VALUE (&s->value))
+    g_value_unset (&s->value);
+}
+
+/* the JSON value @json as a value of @pspec's type */
+static gboolean
+convert (const GValue * json, GParamSpec * pspec, GValue * out, gchar ** why)
+{
+  GType want = pspec->value_type;
+  GType have = G_VALUE_TYPE (json);
+
+  g_value_init (out, want);
+  if (have == G_TYPE_STRING) {
+    const gchar *str = g_value_get_string (json);
+    if (!str) {
+      *why = g_strdup ("null is not a value");
+      return FALSE;
+    }
+    if (want == G_TYPE_STRING)
+      g_value_set_string (out, str);
+    else if (!gst_value_deserialize_with_pspec (out, str, pspec)) {
+      *why = g_strdup_printf ("\"%s\" is not a %s", str, g_type_name (want));
+      return FALSE;
+    }
+  } else if (have == G_TYPE_BOOLEAN || have == G_TYPE_INT64
+      || have == G_TYPE_DOUBLE) {
+    gboolean number = have != G_TYPE_BOOLEAN;
+    gboolean want_number = G_TYPE_IS_FUNDAMENTAL (want)
+        && want != G_TYPE_BOOLEAN && want != G_TYPE_STRING
+        && g_value_type_transformable (have, want);
+
+    if (number && want_number) {
+      if (have == G_TYPE_DOUBLE && want != G_TYPE_DOUBLE
+          && want != G_TYPE_FLOAT) {
+        gdouble d = g_value_get_double (json);
+        if (d != (gdouble) (gint64) d) {
+          *why = g_strdup_printf ("%g is not an integer", d);
+          return FALSE;
+        }
+      }
+      g_value_transform (json, out);
+      if (have == G_TYPE_INT64 && want != G_TYPE_INT64 && want != G_TYPE_DOUBLE
+          && want != G_TYPE_FLOAT) {
+        /* a narrowing transform wraps: compare back */
+        GValue back = G_VALUE_INIT;
+        g_value_init (&back, G_TYPE_INT64);
+        g_value_transform (out, &back);
+        if (g_value_get_int64 (&back) != g_value_get_int64 (json)) {
+          g_value_unset (&back);
+          *why = g_strdup_printf ("%" G_GINT64_FORMAT " is out of range",
+              g_value_get_int64 (json));
+          return FALSE;
+        }
+        g_value_unset (&back);
+      }
+    } else if (!number && want == G_TYPE_BOOLEAN) {
+      g_value_copy (json, out);
+    } else {
+      /* e.g. an enum given by value: GStreamer's deserialisation */
+      gchar *str = gst_value_serialize (json);
+      gboolean ok = str && gst_value_deserialize_with_pspec (out, str, pspec);
+      if (!ok) {
+        *why = g_strdup_printf ("%s is not a %s", GST_STR_NULL (str),
+            g_type_name (want));
+        g_free (str);
+        return FALSE;
+      }
+      g_free (str);
+    }
+  } else {
+    *why = g_strdup_printf ("a JSON %s cannot set a %s",
+        have == GST_TYPE_ARRAY ? "array" : "object", g_type_name (want));
+    return FALSE;
+  }
+  if (g_param_value_validate (pspec, out)) {
+    gchar *str = gst_value_serialize (json);
+    *why = g_strdup_printf ("%s is out of range", GST_STR_NULL (str));
+    g_free (str);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/**
+ * gst_trickle_json_apply_settings:
+ * @top: the element whose children are set (a #GstBin, searched
+ *   recursively), or the one element named in the keys
+ * @settings: fields `<element>.<property>` holding values as
+ *   gst_trickle_json_parse() gives them
+ * @error: (optional): where the reason a setting was refused goes
+ *   (%GST_TRICKLE_JSON_ERROR_SETTING)
+ *
+ * Sets the properties named by @settings, all of them or none: every
+ * member is checked first (the element exists, the property exists and is
+ * writable after construction, the value converts to the property's type
+ * and is in its range) and nothing is set if one fails. A JSON string is
+ * deserialised for the property's type with GStreamer's own rules (enums
+ * by nick, caps, fractions "30/1"...); numbers and booleans are converted
+ * and range-checked. This is how the `{"set": {...}}` control documents of
+ * trickleserver and #GstTrickleWorker are applied.
+ *
+ * Returns: %TRUE if every setting was applied
+ */
+gboolean
+gst_trickle_json_apply_settings (GstElement * top,
+    const GstStructure * settings, GError ** error)
+{
+  const GstStructure *set = settings;
+  gchar *reason_ = NULL;
+  gchar **why = &reason_;
+  guint i, n = gst_structure_n_fields (set);
+  Setting *s_ = g_new0 (Setting, n);
+  gboolean ok = TRUE;
+
+  for (i = 0; i < n && ok; i++) {
+    const gchar *key = gst_structure_nth_field_name (set, i);
+    const gchar *dot = strrchr (key, '.');
+    gchar *name;
+
+    if (!dot || dot == key || !dot[1]) {
+      *why = g_strdup_printf ("\"%s\" is not \"<element>.<property>\"", key);
+      ok = FALSE;
+      break;
+    }
+    name = g_strndup (key, dot - key);
+    s_[i].element = GST_IS_BIN (top) ?
+        gst_bin_get_by_name (GST_BIN (top), name) :
+        (g_strcmp0 (GST_ELEMENT_NAME (top), name) == 0 ?
+        gst_object_ref (top) : NULL);
+    if (!s_[i].element) {
+      *why = g_strdup_printf ("no element named \"%s\"", name);
+      ok = FALSE;
+    } else {
+      GObjectClass *klass = G_OBJECT_GET_CLASS (s_[i].element);
+
+      s_[i].pspec = g_object_class_find_property (klass, dot + 1);
+      if (!s_[i].pspec) {
+        *why = g_strdup_printf ("%s has no property \"%s\"", name, dot + 1);
+        ok = FALSE;
+      } else if (!(s_[i].pspec->flags & G_PARAM_WRITABLE)
+          || (s_[i].pspec->flags & G_PARAM_CONSTRUCT_ONLY)) {
+        *why = g_strdup_printf ("%s.%s cannot be set", name, dot + 1);
+        ok = FALSE;
+      } else {
+        gchar *reason = NULL;
+        if (!convert (gst_structure_get_value (set, key), s_[i].pspec,
+                &s_[i].value, &reason)) {
+          *why = g_strdup_printf ("%s: %s", key, reason);
+          g_free (reason);
+          ok = FALSE;
+        }
+      }
+    }
+    g_free (name);
+  }
+  if (ok) {
+    for (i = 0; i < n; i++) {
+      GST_INFO_OBJECT (top, "setting %s",
+          gst_structure_nth_field_name (set, i));
+      g_object_set_property (G_OBJECT (s_[i].element),
+          s_[i].pspec->name, &s_[i].value);
+    }
+  }
+  for (i = 0; i < n; i++)
+    setting_clear (&s_[i]);
+  g_free (s_);
+  if (!ok)
+    g_set_error_literal (error, GST_TRICKLE_JSON_ERROR,
+        GST_TRICKLE_JSON_ERROR_SETTING, reason_);
+  g_free (reason_);
+  return ok;
+}

@@ -12,12 +12,15 @@ G_BEGIN_DECLS
 /**
  * GstTrickleJsonError:
  * @GST_TRICKLE_JSON_ERROR_PARSE: the text is not valid JSON
+ * @GST_TRICKLE_JSON_ERROR_SETTING: a setting cannot be applied
+ *   (gst_trickle_json_apply_settings())
  *
- * Errors of gst_trickle_json_parse().
+ * Errors of the JSON functions.
  */
 typedef enum
 {
   GST_TRICKLE_JSON_ERROR_PARSE,
+  GST_TRICKLE_JSON_ERROR_SETTING,
 } GstTrickleJsonError;
 
 #define GST_TRICKLE_JSON_ERROR (gst_trickle_json_error_quark ())
@@ -27,6 +30,9 @@ GQuark gst_trickle_json_error_quark (void);
 GST_TRICKLE_API
 gboolean gst_trickle_json_parse (const gchar * text, gssize len,
     GValue * out, GError ** error);
+GST_TRICKLE_API
+gboolean gst_trickle_json_apply_settings (GstElement * top,
+    const GstStructure * settings, GError ** error);
 GST_TRICKLE_API
 gchar *gst_trickle_json_escape (const gchar * str);
 
