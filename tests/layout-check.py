@@ -30,12 +30,13 @@ COMPLETE = [
     ("gst/trickle/", "", (".c",)),
     ("plugins/trickle/", "", (".c",)),
     ("examples/", "", (".c", ".py")),
+    ("tools/", "", (".c",)),
     ("tests/", "", (".sh", ".py", ".supp")),
     ("docs/", "", (".md",)),
 ]
 errors = []
-for path in ("gst/trickle/", "plugins/trickle/", "examples/", "tests/",
-             "docs/"):
+for path in ("gst/trickle/", "plugins/trickle/", "examples/", "tools/",
+             "tests/", "docs/"):
     if path not in rows:
         errors.append("no row for %s" % path)
 

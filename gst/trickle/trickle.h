@@ -15,3 +15,4 @@
 #include <gst/trickle/tricklesegmenter.h>
 #include <gst/trickle/tricklereader.h>
 #include <gst/trickle/tricklejson.h>
+#include <gst/trickle/trickleworker.h>
