@@ -120,8 +120,15 @@ typedef struct
   GThread *thread;
   GstTricklePublisher *pub;
   GMutex lock;
+  GCond cond;
   gboolean stopping;
+  gboolean done;                /* the thread is over */
 } JsonOut;
+
+/* documents waiting beyond this are dropped (a stalled server) */
+#define JSON_OUT_MAX_QUEUED 256
+/* a stop publishes what is queued for at most this long */
+#define JSON_OUT_DRAIN_US (5 * G_USEC_PER_SEC)
 
 static gpointer
 json_out_thread (gpointer data)
@@ -154,6 +161,10 @@ json_out_thread (gpointer data)
   }
   if (ok)
     gst_trickle_publisher_stop (o->pub, FALSE, NULL);
+  g_mutex_lock (&o->lock);
+  o->done = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
   return NULL;
 }
 
@@ -170,6 +181,7 @@ json_out_new (const gchar * url, const gchar * mime_type)
   o->pub = gst_trickle_publisher_new (url, mime_type);
   g_object_set (o->pub, "retries", 3, NULL);
   g_mutex_init (&o->lock);
+  g_cond_init (&o->cond);
   o->thread = g_thread_new ("trickle-worker-out", json_out_thread, o);
   return o;
 }
@@ -183,10 +195,15 @@ json_out_push (JsonOut * o, gchar * text)
     return;
   }
   g_mutex_lock (&o->lock);
-  if (!o->stopping && *text)
+  if (!o->stopping && *text
+      && g_async_queue_length (o->queue) < JSON_OUT_MAX_QUEUED)
     g_async_queue_push (o->queue, g_bytes_new_take (text, strlen (text)));
-  else
+  else {
+    if (!o->stopping && *text)
+      GST_WARNING ("%s: %d documents waiting, one dropped", o->url,
+          JSON_OUT_MAX_QUEUED);
     g_free (text);
+  }
   g_mutex_unlock (&o->lock);
 }
 
@@ -196,14 +213,21 @@ json_out_free (JsonOut * o)
 {
   if (!o)
     return;
+  gint64 until = g_get_monotonic_time () + JSON_OUT_DRAIN_US;
+
   g_mutex_lock (&o->lock);
   o->stopping = TRUE;
   g_async_queue_push (o->queue, g_bytes_new (NULL, 0));
+  while (!o->done && g_cond_wait_until (&o->cond, &o->lock, until));
   g_mutex_unlock (&o->lock);
+  /* a server that does not take them: what is left is dropped */
+  if (!o->done)
+    gst_trickle_publisher_unlock (o->pub);
   g_thread_join (o->thread);
   g_object_unref (o->pub);
   g_async_queue_unref (o->queue);
   g_mutex_clear (&o->lock);
+  g_cond_clear (&o->cond);
   g_free (o->url);
   g_free (o);
 }
@@ -265,8 +289,13 @@ struct _Stream
   gint64 start_mono;            /* monotonic µs */
 
   /* counted by pad probes (streaming threads) */
-  gint64 last_input_mono;       /* atomic; 0 until the first buffer */
-  gint64 last_output_mono;      /* atomic */
+  /* ms after start_mono, -1 until the first buffer (atomic: written by
+   * the streaming threads, read by the worker thread) */
+  gint last_input_ms;
+  gint last_output_ms;
+  /* the worker's settings when the stream started */
+  gdouble input_timeout, status_interval, data_interval, keyframe_interval;
+  gchar *pipeline_name;
   gint frames_in, frames_out, audio_in, audio_out;      /* atomic */
   gint first_in_sent, first_out_sent;   /* atomic flags */
   gint branches;                /* atomic: decodebin's pads linked */
@@ -308,6 +337,22 @@ static gint64
 now_ms (void)
 {
   return g_get_real_time () / 1000;
+}
+
+/* the monotonic time of a stamp (0: none) */
+static gint64
+stamp_mono (Stream * s, gint * stamp)
+{
+  gint ms = g_atomic_int_get (stamp);
+
+  return ms < 0 ? 0 : s->start_mono + (gint64) ms *1000;
+}
+
+static void
+stamp_now (Stream * s, gint * stamp)
+{
+  g_atomic_int_set (stamp, (gint) MIN ((g_get_monotonic_time () -
+              s->start_mono) / 1000, G_MAXINT));
 }
 
 static void
@@ -366,6 +411,63 @@ add_time_or_null (JsonBuilder * b, const gchar * name, gint64 ms)
     json_builder_add_null_value (b);
 }
 
+/* Python's repr() of a float: the shortest digits that read back the same,
+ * positional between 1e-4 and 1e16 (with ".0" when whole), else
+ * d.ddde+XX */
+static void
+python_float (gdouble d, GString * out)
+{
+  gchar buf[64], digits[32];
+  gint prec, exp10, ndig, i;
+  const gchar *e;
+
+  if (d != d) {
+    g_string_append (out, "NaN");
+    return;
+  }
+  if (d == 1.0 / 0.0 || d == -1.0 / 0.0) {
+    g_string_append (out, d > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  for (prec = 0; prec < 17; prec++) {
+    gchar fmt[8];
+    /* g_ascii_formatd: a '.' whatever the locale */
+    g_snprintf (fmt, sizeof (fmt), "%%.%de", prec);
+    g_ascii_formatd (buf, sizeof (buf), fmt, d);
+    if (g_ascii_strtod (buf, NULL) == d)
+      break;
+  }
+  /* buf: [-]d[.ddd]e[+-]XX */
+  e = strchr (buf, 'e');
+  exp10 = atoi (e + 1);
+  ndig = 0;
+  for (i = 0; buf + i < e; i++)
+    if (g_ascii_isdigit (buf[i]))
+      digits[ndig++] = buf[i];
+  digits[ndig] = '\0';
+  if (buf[0] == '-')
+    g_string_append_c (out, '-');
+  if (exp10 >= 16 || exp10 < -4) {
+    g_string_append_c (out, digits[0]);
+    if (ndig > 1)
+      g_string_append_printf (out, ".%s", digits + 1);
+    g_string_append_printf (out, "e%c%02d", exp10 < 0 ? '-' : '+', ABS (exp10));
+  } else if (exp10 < 0) {
+    g_string_append (out, "0.");
+    for (i = 0; i < -exp10 - 1; i++)
+      g_string_append_c (out, '0');
+    g_string_append (out, digits);
+  } else {
+    for (i = 0; i <= exp10; i++)
+      g_string_append_c (out, i < ndig ? digits[i] : '0');
+    g_string_append_c (out, '.');
+    if (ndig > exp10 + 1)
+      g_string_append (out, digits + exp10 + 1);
+    else
+      g_string_append_c (out, '0');
+  }
+}
+
 /* Python's json.dumps(sort_keys=True) of a node (separators ", " and
  * ": ", non-ASCII escaped): the text ai-runner hashes for
  * last_params_hash */
@@ -422,6 +524,10 @@ python_dumps (JsonNode * node, GString * out)
             g_string_append (out, "\\r");
           else if (c == '\t')
             g_string_append (out, "\\t");
+          else if (c == '\b')
+            g_string_append (out, "\\b");
+          else if (c == '\f')
+            g_string_append (out, "\\f");
           else if (c < 0x20 || c > 0x7e) {
             if (c > 0xffff) {
               c -= 0x10000;
@@ -439,9 +545,7 @@ python_dumps (JsonNode * node, GString * out)
         g_string_append_printf (out, "%" G_GINT64_FORMAT,
             json_node_get_int (node));
       } else {
-        gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append (out, g_ascii_dtostr (buf, sizeof (buf),
-                json_node_get_double (node)));
+        python_float (json_node_get_double (node), out);
       }
       break;
   }
@@ -488,7 +592,8 @@ stream_state (Stream * s)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 in = g_atomic_int_get (&s->frames_in) ?
-      s->last_input_mono : 0, out = s->last_output_mono;
+      stamp_mono (s, &s->last_input_ms) : 0;
+  gint64 out = stamp_mono (s, &s->last_output_ms);
 
   if (s->failed)
     return "ERROR";
@@ -558,8 +663,7 @@ send_status (Stream * s)
   gint64 now = now_ms ();
 
   json_builder_set_member_name (b, "pipeline");
-  json_builder_add_string_value (b, w->model_id ? w->model_id :
-      DEFAULT_PIPELINE_NAME);
+  json_builder_add_string_value (b, s->pipeline_name);
   json_builder_set_member_name (b, "start_time");
   json_builder_add_int_value (b, s->start_time);
   json_builder_set_member_name (b, "state");
@@ -570,14 +674,16 @@ send_status (Stream * s)
   json_builder_set_member_name (b, "input_status");
   json_builder_begin_object (b);
   add_time_or_null (b, "last_input_time",
-      mono_to_ms (g_atomic_int_get (&s->frames_in) ? s->last_input_mono : 0));
+      mono_to_ms (g_atomic_int_get (&s->frames_in) ?
+          stamp_mono (s, &s->last_input_ms) : 0));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->in_fps);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "inference_status");
   json_builder_begin_object (b);
-  add_time_or_null (b, "last_output_time", mono_to_ms (s->last_output_mono));
+  add_time_or_null (b, "last_output_time", mono_to_ms (stamp_mono (s,
+              &s->last_output_ms)));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->out_fps);
   add_time_or_null (b, "last_params_update_time", s->last_params_update_time);
@@ -674,8 +780,7 @@ send_error_event (Stream * s, const gchar * message)
   JsonBuilder *b = event_begin ("error");
 
   json_builder_set_member_name (b, "pipeline");
-  json_builder_add_string_value (b, s->worker->model_id ?
-      s->worker->model_id : DEFAULT_PIPELINE_NAME);
+  json_builder_add_string_value (b, s->pipeline_name);
   json_builder_set_member_name (b, "message");
   json_builder_add_string_value (b, message);
   json_builder_set_member_name (b, "time");
@@ -721,10 +826,36 @@ parse_json (const gchar * text, gsize len, GValue * value, gchar ** why)
 
 /* the settings @params asks for through the params map (and its "set"
  * member): NULL with @why when one is malformed */
-static GstStructure *
-params_settings (GstTrickleWorker * w, const GstStructure * params,
-    gchar ** why)
+/* an element named @name inside one of the stream's filters */
+static gboolean
+in_filters (Stream * s, const gchar * name)
 {
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (s->filters); i++) {
+    GstElement *e;
+    if (!s->filters[i])
+      continue;
+    if (g_str_equal (GST_OBJECT_NAME (s->filters[i]), name))
+      return TRUE;
+    if (GST_IS_BIN (s->filters[i])
+        && (e = gst_bin_get_by_name (GST_BIN (s->filters[i]), name))) {
+      gst_object_unref (e);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* The settings @params asks for: the mapped keys (any element, the
+ * operator chose them) and the "set" member, which reaches the filters'
+ * elements only (params come from the gateway's users: they must not
+ * redirect the input or output, or retune the encoder). NULL with @why
+ * when one is malformed. */
+static GstStructure *
+params_settings (Stream * s, const GstStructure * params, gchar ** why)
+{
+  GstTrickleWorker *w = s->worker;
   GstStructure *set = gst_structure_new_empty ("set");
   guint i, n = gst_structure_n_fields (params);
 
@@ -745,6 +876,16 @@ params_settings (GstTrickleWorker * w, const GstStructure * params,
       m = gst_structure_n_fields (inner);
       for (j = 0; j < m; j++) {
         const gchar *k = gst_structure_nth_field_name (inner, j);
+        const gchar *dot = strrchr (k, '.');
+        gchar *name = dot ? g_strndup (k, dot - k) : NULL;
+        gboolean allowed = name && in_filters (s, name);
+        g_free (name);
+        if (!allowed) {
+          *why = g_strdup_printf ("set: \"%s\" is not a property of an "
+              "element of the filter", k);
+          gst_structure_free (set);
+          return NULL;
+        }
         gst_structure_set_value (set, k, gst_structure_get_value (inner, k));
       }
       continue;
@@ -781,12 +922,15 @@ stream_update_params (Stream * s, const gchar * text, gsize len, gchar ** why)
     goto done;
   }
   params = gst_value_get_structure (&v);
-  set = params_settings (w, params, why);
+  set = params_settings (s, params, why);
   if (!set) {
     ok = FALSE;
     goto done;
   }
-  if (gst_structure_n_fields (set) > 0 &&
+  if (gst_structure_n_fields (set) > 0 && !s->pipeline) {
+    *why = g_strdup ("no media (no subscribe_url): nothing to set");
+    ok = FALSE;
+  } else if (gst_structure_n_fields (set) > 0 &&
       !gst_trickle_json_apply_settings (s->pipeline, set, &err)) {
     *why = g_strdup (err->message);
     g_clear_error (&err);
@@ -806,10 +950,11 @@ stream_update_params (Stream * s, const gchar * text, gsize len, gchar ** why)
     JsonBuilder *b;
 
     /* elements of the filter see it as an out-of-band event */
-    gst_element_send_event (s->pipeline,
-        gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
-            gst_structure_new ("trickle-params", "params", GST_TYPE_STRUCTURE,
-                params, "json", G_TYPE_STRING, json, NULL)));
+    if (s->pipeline)
+      gst_element_send_event (s->pipeline,
+          gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+              gst_structure_new ("trickle-params", "params", GST_TYPE_STRUCTURE,
+                  params, "json", G_TYPE_STRING, json, NULL)));
     g_signal_emit (w, signals[SIGNAL_PARAMS_UPDATED], 0, params, json);
     g_free (json);
     b = event_begin ("params_updated");
@@ -957,7 +1102,7 @@ static gpointer
 data_thread (gpointer data)
 {
   Stream *s = data;
-  gint64 interval = s->worker->data_interval * G_USEC_PER_SEC;
+  gint64 interval = s->data_interval * G_USEC_PER_SEC;
 
   g_mutex_lock (&s->stop_lock);
   while (!s->stopping_threads) {
@@ -1073,11 +1218,11 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   if (counter == &s->frames_in || counter == &s->audio_in) {
     g_atomic_int_inc (counter);
-    s->last_input_mono = g_get_monotonic_time ();
+    stamp_now (s, &s->last_input_ms);
   } else {
     g_atomic_int_inc (counter);
     if (counter == &s->frames_out)
-      s->last_output_mono = g_get_monotonic_time ();
+      stamp_now (s, &s->last_output_ms);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -1104,10 +1249,7 @@ segment_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (g_atomic_int_compare_and_exchange (flag, 0, 1))
     send_simple_event (s, input ? "runner_receive_first_ingest_segment" :
         "runner_send_first_processed_segment", "stream_trace");
-  if (!input)
-    s->last_output_mono = g_get_monotonic_time ();
-  else
-    s->last_input_mono = g_get_monotonic_time ();
+  stamp_now (s, input ? &s->last_input_ms : &s->last_output_ms);
   return GST_PAD_PROBE_OK;
 }
 
@@ -1133,7 +1275,9 @@ make_filter (GstTrickleWorker * w, Stream * s, const gchar * media,
   g_signal_emit (w, signals[SIGNAL_CREATE_FILTER], 0, media, params, &filter);
   gst_structure_free (params);
   if (filter) {
-    gst_object_ref_sink (filter);
+    /* (transfer full): a floating reference, or a plain one */
+    if (g_object_is_floating (filter))
+      gst_object_ref_sink (filter);
     return filter;
   }
   /* the default handler parses the launch lines */
@@ -1211,7 +1355,7 @@ parse_element (const gchar * desc, const gchar * name, GError ** error)
  * interval at 60 frames/s, so that it never adds keyframes of its own at
  * the usual rates. */
 static void
-set_gop (GstTrickleWorker * w, GstElement * enc)
+set_gop (Stream * s, GstElement * enc)
 {
   GstElement *target = NULL;
 
@@ -1235,7 +1379,7 @@ set_gop (GstTrickleWorker * w, GstElement * enc)
         (target), "key-int-max");
     GValue v = G_VALUE_INIT, gop = G_VALUE_INIT;
     g_value_init (&gop, G_TYPE_INT);
-    g_value_set_int (&gop, MAX (1, (gint) (w->keyframe_interval * 60 + 0.5)));
+    g_value_set_int (&gop, MAX (1, (gint) (s->keyframe_interval * 60 + 0.5)));
     g_value_init (&v, pspec->value_type);
     if (g_value_transform (&gop, &v)) {
       g_param_value_validate (pspec, &v);
@@ -1388,7 +1532,7 @@ build_pipeline (Stream * s, GError ** error)
     if (sink)
       g_object_set (sink, "location", s->publish_url, "sync", FALSE,
           "async", FALSE, "keyframe-interval", (guint64)
-          (w->keyframe_interval * GST_SECOND), NULL);
+          (s->keyframe_interval * GST_SECOND), NULL);
   } else {
     sink = element ("fakesink", "output");
     if (sink)
@@ -1405,8 +1549,8 @@ build_pipeline (Stream * s, GError ** error)
   }
   /* a channel not made yet is waited for as long as input may be missing */
   g_object_set (src, "location", s->subscribe_url, "start-seq", (gint64) - 1,
-      "wait-timeout", w->input_timeout > 0 ?
-      (gint) MIN (w->input_timeout + 0.999, G_MAXINT / 1000) : -1, NULL);
+      "wait-timeout", s->input_timeout > 0 ?
+      (gint) MIN (s->input_timeout + 0.999, G_MAXINT / 1000) : -1, NULL);
   gst_bin_add_many (GST_BIN (pipeline), src, decode, s->mux, sink, NULL);
   if (!gst_element_link (src, decode) || !gst_element_link (s->mux, sink)) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
@@ -1427,6 +1571,8 @@ build_pipeline (Stream * s, GError ** error)
       }
       gst_object_set_name (GST_OBJECT (s->filters[i]), i == 0 ?
           "video-filter" : "audio-filter");
+      gst_bin_add (GST_BIN (pipeline), s->filters[i]);
+      gst_object_unref (s->filters[i]);
       g_mutex_lock (&w->lock);
       s->encoders[i] = parse_element (i == 0 ? w->video_encoder :
           w->audio_encoder, name, error);
@@ -1435,10 +1581,8 @@ build_pipeline (Stream * s, GError ** error)
       if (!s->encoders[i])
         return NULL;
       if (i == 0)
-        set_gop (w, s->encoders[i]);
-      gst_bin_add_many (GST_BIN (pipeline), s->filters[i], s->encoders[i],
-          NULL);
-      gst_object_unref (s->filters[i]);
+        set_gop (s, s->encoders[i]);
+      gst_bin_add (GST_BIN (pipeline), s->encoders[i]);
     }
   }
   g_signal_connect (decode, "pad-added", G_CALLBACK (on_pad_added), s);
@@ -1479,12 +1623,13 @@ bus_message (GstBus * bus, GstMessage * msg, gpointer data)
       gst_message_parse_error (msg, &err, &dbg);
       text = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (msg->src),
           err->message);
-      if (g_error_matches (err, GST_RESOURCE_ERROR,
-              GST_RESOURCE_ERROR_NOT_FOUND)
-          && (g_str_equal (GST_OBJECT_NAME (msg->src), "output")
-              || g_str_equal (GST_OBJECT_NAME (msg->src), "input"))) {
+      if (s->stopping || (g_error_matches (err, GST_RESOURCE_ERROR,
+                  GST_RESOURCE_ERROR_NOT_FOUND)
+              && (g_str_equal (GST_OBJECT_NAME (msg->src), "output")
+                  || g_str_equal (GST_OBJECT_NAME (msg->src), "input")))) {
         /* the orchestrator ends a stream by closing its channels: the end,
-         * not a failure */
+         * not a failure; and an error in the wake of a stop is part of the
+         * end */
         GST_INFO ("channel closed: %s", text);
         stream_stop (s, "channel closed", FALSE, NULL);
         g_free (text);
@@ -1539,15 +1684,17 @@ static gboolean
 stream_tick (gpointer data)
 {
   Stream *s = data;
-  GstTrickleWorker *w = s->worker;
   gint64 now = g_get_monotonic_time ();
-  gint64 last = s->last_input_mono ? s->last_input_mono : s->start_mono;
+  gint64 last = stamp_mono (s, &s->last_input_ms);
 
   if (s->stopping)
     return G_SOURCE_CONTINUE;
-  if (w->input_timeout > 0
-      && now - last > (gint64) (w->input_timeout * G_USEC_PER_SEC)) {
-    GST_INFO ("no input for %.1f s: stopping", w->input_timeout);
+  if (!last)
+    last = s->start_mono;
+  /* (no input expected without a subscribe_url) */
+  if (s->pipeline && s->input_timeout > 0
+      && now - last > (gint64) (s->input_timeout * G_USEC_PER_SEC)) {
+    GST_INFO ("no input for %.1f s: stopping", s->input_timeout);
     stream_stop (s, "input timeout", FALSE, NULL);
     return G_SOURCE_CONTINUE;
   }
@@ -1555,7 +1702,7 @@ stream_tick (gpointer data)
     update_fps (s);
     send_status (s);
     send_heartbeat (s);
-    s->next_status_mono = now + (gint64) (w->status_interval * G_USEC_PER_SEC);
+    s->next_status_mono = now + (gint64) (s->status_interval * G_USEC_PER_SEC);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -1572,6 +1719,7 @@ stream_free (Stream * s)
   g_free (s->manifest_id);
   g_free (s->stream_id);
   g_free (s->stop_reason);
+  g_free (s->pipeline_name);
   if (s->params)
     json_node_unref (s->params);
   if (s->data_batch)
@@ -1639,14 +1787,15 @@ teardown_thread (gpointer data)
 
   /* the end of the input flows to the output (tricklesink ends its
    * channel), unless the stream failed or no media was linked yet */
-  if (!s->failed && g_atomic_int_get (&s->branches) > 0) {
+  if (s->pipeline && !s->failed && g_atomic_int_get (&s->branches) > 0) {
     gint64 until = g_get_monotonic_time () + STOP_EOS_WAIT_US;
     gst_element_send_event (s->pipeline, gst_event_new_eos ());
     g_mutex_lock (&s->stop_lock);
     while (!s->eos && g_cond_wait_until (&s->stop_cond, &s->stop_lock, until));
     g_mutex_unlock (&s->stop_lock);
   }
-  gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  if (s->pipeline)
+    gst_element_set_state (s->pipeline, GST_STATE_NULL);
 
   g_mutex_lock (&s->stop_lock);
   s->stopping_threads = TRUE;
@@ -1678,10 +1827,9 @@ stream_stop (Stream * s, const gchar * reason, gboolean failed,
     soup_server_message_pause (msg);
     s->waiting = g_list_append (s->waiting, g_object_ref (msg));
   }
-  if (failed)
-    s->failed = TRUE;
   if (s->stopping)
     return;
+  s->failed = failed;
   s->stopping = TRUE;
   s->stop_reason = g_strdup (reason);
   GST_INFO ("stopping the stream: %s", reason);
@@ -1774,10 +1922,6 @@ parse_start (const gchar * body, gsize len, StartRequest * r, gchar ** why)
   for (i = 0; i < G_N_ELEMENTS (names); i++)
     if (!get_string_member (obj, names[i], fields[i], why))
       goto done;
-  if (!r->subscribe_url || !*r->subscribe_url) {
-    *why = g_strdup ("subscribe_url is required");
-    goto done;
-  }
   for (i = 0; i < 5; i++)
     if (!url_ok (*fields[i])) {
       *why = g_strdup_printf ("%s is not an http(s) URL", names[i]);
@@ -1825,9 +1969,18 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   s->stream_id = g_steal_pointer (&r->stream_id);
   s->params = r->params;
   r->params = NULL;
+  s->last_input_ms = s->last_output_ms = -1;
+  g_mutex_lock (&w->lock);
+  s->input_timeout = w->input_timeout;
+  s->status_interval = w->status_interval;
+  s->data_interval = w->data_interval;
+  s->keyframe_interval = w->keyframe_interval;
+  s->pipeline_name = g_strdup (w->model_id ? w->model_id :
+      DEFAULT_PIPELINE_NAME);
+  g_mutex_unlock (&w->lock);
   s->start_time = now_ms ();
   s->start_mono = s->fps_mono = g_get_monotonic_time ();
-  s->next_status_mono = s->start_mono + (gint64) (w->status_interval *
+  s->next_status_mono = s->start_mono + (gint64) (s->status_interval *
       G_USEC_PER_SEC);
   s->params_fresh = s->params != NULL;
   if (s->params)
@@ -1839,20 +1992,21 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   s->data_last_sent = g_get_monotonic_time ();
 
   s->events = json_out_new (s->events_url, "application/json");
-  send_simple_event (s, "runner_receive_stream_request", "stream_trace");
 
-  if (!build_pipeline (s, &err))
+  /* without a subscribe_url (BYOC without video ingress) there is no media:
+   * the stream is its control, events and data channels */
+  if (s->subscribe_url && *s->subscribe_url && !build_pipeline (s, &err))
     goto failed;
 
   /* the start's params through the map, before any data flows: all or
    * nothing, a bad one refuses the start */
-  if (s->params) {
+  if (s->params && s->pipeline) {
     gchar *text = gst_trickle_json_node_to_string (s->params);
     GValue v = G_VALUE_INIT;
     GstStructure *set = NULL;
 
     if (gst_trickle_json_parse (text, -1, &v, NULL)) {
-      set = params_settings (w, gst_value_get_structure (&v), why);
+      set = params_settings (s, gst_value_get_structure (&v), why);
       g_value_unset (&v);
     }
     g_free (text);
@@ -1871,6 +2025,7 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
     }
   }
 
+  send_simple_event (s, "runner_receive_stream_request", "stream_trace");
   if (s->control_url && *s->control_url) {
     s->control = gst_trickle_subscriber_new (s->control_url);
     g_object_set (s->control, "start-seq", (gint64) - 2, "retries", 5, NULL);
@@ -1888,7 +2043,7 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   g_clear_pointer (&w->last_error, g_free);
   w->last_error_time = 0;
   g_mutex_unlock (&w->lock);
-  if (gst_element_set_state (s->pipeline, GST_STATE_PLAYING) ==
+  if (s->pipeline && gst_element_set_state (s->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     /* the error message on the bus says why, and stops the stream */
     GST_WARNING ("the stream's pipeline failed to start");
@@ -1898,7 +2053,7 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   g_source_attach (s->timer, w->context);
   send_heartbeat (s);
   g_signal_emit (w, signals[SIGNAL_STREAM_STARTED], 0, s->pipeline);
-  GST_INFO ("stream started: %s -> %s", s->subscribe_url,
+  GST_INFO ("stream started: %s -> %s", GST_STR_NULL (s->subscribe_url),
       GST_STR_NULL (s->publish_url));
   return TRUE;
 
@@ -1993,7 +2148,7 @@ handle_start (GstTrickleWorker * w, SoupServerMessage * msg, ApiStyle style,
     const gchar * body, gsize len)
 {
   StartRequest r = { 0, };
-  gchar *why = NULL;
+  gchar *why = NULL, *mismatch;
   GstTrickleWorkerHealth h = gst_trickle_worker_get_health (w);
 
   if (h == GST_TRICKLE_WORKER_LOADING) {
@@ -2014,10 +2169,14 @@ handle_start (GstTrickleWorker * w, SoupServerMessage * msg, ApiStyle style,
     start_request_clear (&r);
     return;
   }
-  if (w->model_id && r.model_id && *r.model_id
-      && !g_str_equal (w->model_id, r.model_id)) {
-    gchar *m = g_strdup_printf ("pipeline configured with %s but called "
-        "with %s.", w->model_id, r.model_id);
+  g_mutex_lock (&w->lock);
+  mismatch = w->model_id && r.model_id && *r.model_id
+      && !g_str_equal (w->model_id, r.model_id) ?
+      g_strdup_printf ("pipeline configured with %s but called with %s.",
+      w->model_id, r.model_id) : NULL;
+  g_mutex_unlock (&w->lock);
+  if (mismatch) {
+    gchar *m = mismatch;
     answer_error (msg, style, SOUP_STATUS_BAD_REQUEST, m);
     g_free (m);
     start_request_clear (&r);
@@ -2105,7 +2264,7 @@ handle_status (GstTrickleWorker * w, SoupServerMessage * msg)
     json_builder_set_member_name (b, "current_params");
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "subscribe_url");
-    json_builder_add_string_value (b, s->subscribe_url);
+    json_builder_add_string_value (b, s->subscribe_url ? s->subscribe_url : "");
     json_builder_set_member_name (b, "publish_url");
     json_builder_add_string_value (b, s->publish_url ? s->publish_url : "");
     json_builder_set_member_name (b, "gateway_request_id");
@@ -2131,8 +2290,10 @@ handle_version (GstTrickleWorker * w, SoupServerMessage * msg,
   json_builder_set_member_name (b, "pipeline");
   json_builder_add_string_value (b, DEFAULT_PIPELINE_NAME);
   json_builder_set_member_name (b, "model_id");
+  g_mutex_lock (&w->lock);
   json_builder_add_string_value (b, w->model_id ? w->model_id :
       "gst-trickle-worker");
+  g_mutex_unlock (&w->lock);
   if (!what) {
     json_builder_set_member_name (b, "version");
     json_builder_add_string_value (b, PACKAGE_VERSION);
@@ -2221,8 +2382,11 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
       || g_str_has_prefix (p, "/stream/")
       || g_str_equal (p, "/live-video-to-video")
       || g_str_has_prefix (p, "/hardware/")) {
+    gboolean get_path = g_str_equal (p, "/health")
+        || g_str_equal (p, "/version") || g_str_has_prefix (p, "/hardware/")
+        || g_str_equal (p, "/stream/status");
     soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Allow", post ? "GET" : "POST");
+        (msg), "Allow", get_path ? "GET" : "POST");
     answer_error (msg, API_PYTRICKLE, SOUP_STATUS_METHOD_NOT_ALLOWED,
         "Method not allowed");
   } else {
@@ -2323,16 +2487,24 @@ gst_trickle_worker_set_property (GObject * object, guint prop_id,
       set_string (w, &w->audio_encoder, value);
       break;
     case PROP_KEYFRAME_INTERVAL:
+      g_mutex_lock (&w->lock);
       w->keyframe_interval = g_value_get_double (value);
+      g_mutex_unlock (&w->lock);
       break;
     case PROP_INPUT_TIMEOUT:
+      g_mutex_lock (&w->lock);
       w->input_timeout = g_value_get_double (value);
+      g_mutex_unlock (&w->lock);
       break;
     case PROP_STATUS_INTERVAL:
+      g_mutex_lock (&w->lock);
       w->status_interval = g_value_get_double (value);
+      g_mutex_unlock (&w->lock);
       break;
     case PROP_DATA_INTERVAL:
+      g_mutex_lock (&w->lock);
       w->data_interval = g_value_get_double (value);
+      g_mutex_unlock (&w->lock);
       break;
     case PROP_AUTH_TOKEN:
       set_string (w, &w->auth_token, value);
@@ -2597,6 +2769,10 @@ worker_thread (gpointer data)
 
   g_main_context_push_thread_default (w->context);
   g_main_loop_run (w->loop);
+  /* the server (and its connections) end in the thread they live in */
+  soup_server_disconnect (w->server);
+  g_clear_object (&w->server);
+  while (g_main_context_iteration (w->context, FALSE));
   g_main_context_pop_thread_default (w->context);
   return NULL;
 }
@@ -2635,7 +2811,7 @@ gboolean
 gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
 {
   GstTrickleWorker *w = worker;
-  GSList *uris;
+  GSList *listeners;
   gboolean ok;
 
   g_return_val_if_fail (GST_TRICKLE_IS_WORKER (w), FALSE);
@@ -2677,9 +2853,16 @@ gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
     g_clear_pointer (&w->context, g_main_context_unref);
     return FALSE;
   }
-  uris = soup_server_get_uris (w->server);
-  w->bound_port = uris ? g_uri_get_port (uris->data) : 0;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  listeners = soup_server_get_listeners (w->server);
+  if (listeners) {
+    GSocketAddress *sa = g_socket_get_local_address (listeners->data, NULL);
+    if (sa) {
+      w->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+          (sa));
+      g_object_unref (sa);
+    }
+  }
+  g_slist_free (listeners);
   w->thread = g_thread_new ("trickle-worker", worker_thread, w);
   set_health (w, GST_TRICKLE_WORKER_IDLE);
   g_object_notify (G_OBJECT (w), "current-port");
@@ -2746,7 +2929,7 @@ stop_in_thread (gpointer data)
   StopWait *sw = data;
   GstTrickleWorker *w = sw->w;
 
-  soup_server_disconnect (w->server);
+  /* the stream first: a /stream/stop waiting for it is still answered */
   if (w->stream)
     stream_stop (w->stream, "worker stopped", FALSE, NULL);
   else
@@ -2771,6 +2954,11 @@ gst_trickle_worker_stop (GstTrickleWorker * worker)
   g_return_if_fail (GST_TRICKLE_IS_WORKER (w));
   if (!w->server)
     return;
+  if (g_main_context_is_owner (w->context)) {
+    g_critical ("gst_trickle_worker_stop() called from the worker's own "
+        "thread (a signal handler): it would never return");
+    return;
+  }
   g_mutex_init (&sw.lock);
   g_cond_init (&sw.cond);
   id = g_signal_connect (w, "stream-stopped", G_CALLBACK (stopped_cb), &sw);
@@ -2783,9 +2971,6 @@ gst_trickle_worker_stop (GstTrickleWorker * worker)
   g_main_loop_quit (w->loop);
   g_thread_join (w->thread);
   w->thread = NULL;
-  /* sources left (finished teardowns' idles) run before the context goes */
-  while (g_main_context_iteration (w->context, FALSE));
-  g_clear_object (&w->server);
   g_clear_pointer (&w->loop, g_main_loop_unref);
   g_clear_pointer (&w->context, g_main_context_unref);
   g_mutex_clear (&sw.lock);

@@ -657,7 +657,8 @@ create_filter (GstTrickleWorker * w, const gchar * media, GstStructure * params,
     g_signal_connect (tap, "handoff", G_CALLBACK (on_handoff), NULL);
     gst_object_unref (tap);
   }
-  return bin;
+  /* (transfer full) need not be floating: bindings return plain refs */
+  return fail ? bin : gst_object_ref_sink (bin);
 }
 
 static GstTrickleWorker *
@@ -796,6 +797,14 @@ GST_START_TEST (test_stream)
   g_free (answer);
   publish_doc (ts, "s1", "-control", &control, "{\"flip\":[1,2]}");
   wait_events (events, "error", 2);
+  /* "set" reaches the filter's elements only: not the output's location */
+  fail_unless_equals_int (api (port, "POST", "/stream/params",
+          "{\"set\":{\"output.location\":\"http://127.0.0.1:1/x\"}}", NULL,
+          &answer), 400);
+  g_free (answer);
+  fail_unless_equals_int (api (port, "POST", "/stream/params",
+          "{\"set\":{\"f.video-direction\":\"horiz\"}}", NULL, &answer), 200);
+  g_free (answer);
   n = output_frames (out);
   output_wait_frames (out, n + 30);
   output_check_kind (out, at, n + 30, FRAME_FLIPPED);
@@ -808,7 +817,7 @@ GST_START_TEST (test_stream)
   fail_unless_equals_int (count_events (events,
           "runner_receive_first_ingest_segment"), 1);
   wait_events (events, "runner_send_first_processed_segment", 1);
-  fail_unless_equals_int (count_events (events, "params_updated"), 2);
+  fail_unless_equals_int (count_events (events, "params_updated"), 3);
 
   /* the data channel: JSON lines, each a batch (array) of the tap's
    * messages */
@@ -880,8 +889,7 @@ GST_START_TEST (test_stream)
   out = output_start (ts, "s2");
   output_wait_frames (out, 30);
   output_check_kind (out, 0, 30, FRAME_FLIPPED);
-  gst_element_set_state (input, GST_STATE_NULL);
-  gst_object_unref (input);
+  /* closeSession(): the channels go while the gateway still publishes */
   for (i = 0; i < 5; i++) {
     const gchar *suffix[] = { "", "-out", "-control", "-events", "-data" };
     gchar *name = g_strconcat ("s2", suffix[i], NULL);
@@ -889,6 +897,8 @@ GST_START_TEST (test_stream)
     g_free (name);
   }
   fail_unless (wait_health (port, "IDLE"));
+  gst_element_set_state (input, GST_STATE_NULL);
+  gst_object_unref (input);
   output_free (out);
 
   g_object_unref (w);
@@ -904,7 +914,7 @@ GST_START_TEST (test_bad_requests)
   guint port = gst_trickle_worker_get_bound_port (w);
   static const gchar *bad[] = {
     "", "not json", "[1,2]", "{\"subscribe_url\":1}",
-    "{\"publish_url\":\"http://127.0.0.1:1/x\"}",
+    "{\"subscribe_url\":\"\",\"publish_url\":7}",
     "{\"subscribe_url\":\"file:///etc/passwd\"}",
     "{\"subscribe_url\":\"http://127.0.0.1:1/x\",\"params\":3}",
     "{\"subscribe_url\":\"http://127.0.0.1:1/x\",\"params\":\"{bad\"}",
@@ -965,6 +975,41 @@ GST_START_TEST (test_bad_requests)
   json_object_unref (obj);
   g_free (answer);
 
+  /* BYOC without video ingress: no subscribe_url, the stream is its
+   * channels (events flow, params reach the application) */
+  {
+    Reader *events;
+    gchar *control = orch_url (ts, "nb", "-control");
+    gchar *ev = orch_url (ts, "nb", "-events");
+    gchar *body = g_strdup_printf ("{\"gateway_request_id\":\"nb\","
+        "\"control_url\":\"%s\",\"events_url\":\"%s\",\"params\":null}",
+        control, ev);
+    orch_create_channels (ts, "nb");
+    events = reader_new (ts, "nb", "-events");
+    fail_unless_equals_int (api (port, "POST", "/stream/start", body, NULL,
+            &answer), 200);
+    g_free (answer);
+    h = health (port);
+    fail_unless_equals_string (h, "OK");
+    g_free (h);
+    wait_events (events, "heartbeat", 1);
+    fail_unless_equals_int (api (port, "POST", "/stream/params",
+            "{\"prompt\":\"a cat\"}", NULL, &answer), 200);
+    g_free (answer);
+    fail_unless_equals_int (api (port, "POST", "/stream/params",
+            "{\"flip\":\"vert\"}", NULL, &answer), 400);
+    g_free (answer);
+    wait_events (events, "params_updated", 1);
+    fail_unless_equals_int (api (port, "POST", "/stream/stop", "reason",
+            NULL, &answer), 200);
+    g_free (answer);
+    wait_events (events, "stream_stopped", 1);
+    reader_free (events);
+    g_free (body);
+    g_free (control);
+    g_free (ev);
+  }
+
   /* a token: 401 without it or with another, as ai-runner's AUTH_TOKEN;
    * the health check stays open */
   g_object_set (w, "auth-token", "s3cret", NULL);
@@ -979,7 +1024,8 @@ GST_START_TEST (test_bad_requests)
   fail_unless_equals_int (api (port, "POST", "/stream/start", "{}", "wrong",
           &answer), 401);
   g_free (answer);
-  fail_unless_equals_int (api (port, "POST", "/stream/start", "{}", "s3cret",
+  /* the right token: past the check (a bad body, 400) */
+  fail_unless_equals_int (api (port, "POST", "/stream/start", "[]", "s3cret",
           &answer), 400);
   g_free (answer);
   h = health (port);
@@ -994,8 +1040,15 @@ GST_END_TEST;
 
 /* the input stops: the stream ends after input-timeout, the worker is IDLE
  * again; a filter that fails makes it ERROR until the next start */
+static void
+on_stopped (GstTrickleWorker * w, const gchar * reason, GPtrArray * reasons)
+{
+  g_ptr_array_add (reasons, g_strdup (reason));
+}
+
 GST_START_TEST (test_timeout_and_failure)
 {
+  GPtrArray *reasons = g_ptr_array_new_with_free_func (g_free);
   TrickleTestServer *ts = orch_new ();
   GstTrickleWorker *w = worker_new ();
   guint port = gst_trickle_worker_get_bound_port (w);
@@ -1004,10 +1057,16 @@ GST_START_TEST (test_timeout_and_failure)
   Output *out;
   gchar *body, *answer;
 
-  g_object_set (w, "input-timeout", 2.0, NULL);
+  g_signal_connect (w, "stream-stopped", G_CALLBACK (on_stopped), reasons);
+  /* (the timeout counts from the start until the first input: the input
+   * flows before the start, so that a loaded machine does not end the
+   * stream before its first segment) */
+  g_object_set (w, "input-timeout", 4.0, NULL);
   orch_create_channels (ts, "t1");
   events = reader_new (ts, "t1", "-events");
   input = input_start (ts, "t1", FALSE);
+  fail_unless (trickle_test_wait_channel_stat (ts, "t1", "segments", 1,
+          WAIT_S));
   body = byoc_body (ts, "t1", "{}");
   fail_unless_equals_int (api (port, "POST", "/stream/start", body, NULL,
           &answer), 200);
@@ -1019,6 +1078,8 @@ GST_START_TEST (test_timeout_and_failure)
   fail_unless (wait_health (port, "IDLE"));
   wait_events (events, "stream_stopped", 1);
   reader_free (events);
+  fail_unless_equals_int (reasons->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (reasons, 0), "input timeout");
 
   /* a filter that fails */
   orch_create_channels (ts, "t2");
@@ -1033,6 +1094,9 @@ GST_START_TEST (test_timeout_and_failure)
   g_free (body);
   fail_unless (wait_health (port, "ERROR"));
   wait_events (events, "error", 1);
+  fail_unless_equals_int (reasons->len, 2);
+  fail_unless (strstr (g_ptr_array_index (reasons, 1), "video") != NULL,
+      "%s", (gchar *) g_ptr_array_index (reasons, 1));
   reader_free (events);
   fail_unless_equals_int (api (port, "GET", "/stream/status", NULL, NULL,
           &answer), 200);
@@ -1061,6 +1125,9 @@ GST_START_TEST (test_timeout_and_failure)
   gst_object_unref (input);
 
   g_object_unref (w);
+  fail_unless_equals_int (reasons->len, 3);
+  fail_unless_equals_string (g_ptr_array_index (reasons, 2), "stop requested");
+  g_ptr_array_unref (reasons);
   trickle_test_server_free (ts);
 }
 
