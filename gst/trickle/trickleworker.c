@@ -262,6 +262,7 @@ struct _GstTrickleWorker
   GMainLoop *loop;
   GThread *thread;
   SoupServer *server;
+  GSocketService *service;
   guint bound_port;
   GstTrickleWorkerHealth health;        /* under lock */
   Stream *stream;               /* the one stream, or NULL */
@@ -2762,6 +2763,26 @@ gst_trickle_worker_add_param (GstTrickleWorker * worker, const gchar * key,
   return TRUE;
 }
 
+static gboolean
+on_incoming (GSocketService * service, GSocketConnection * connection,
+    GObject * source, GstTrickleWorker * w)
+{
+  GSocketAddress *local = g_socket_connection_get_local_address (connection,
+      NULL);
+  GSocketAddress *remote = g_socket_connection_get_remote_address (connection,
+      NULL);
+  GError *err = NULL;
+
+  if (!soup_server_accept_iostream (w->server, G_IO_STREAM (connection),
+          local, remote, &err)) {
+    GST_WARNING ("cannot serve a connection: %s", err->message);
+    g_clear_error (&err);
+  }
+  g_clear_object (&local);
+  g_clear_object (&remote);
+  return TRUE;
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -2770,6 +2791,9 @@ worker_thread (gpointer data)
   g_main_context_push_thread_default (w->context);
   g_main_loop_run (w->loop);
   /* the server (and its connections) end in the thread they live in */
+  g_socket_service_stop (w->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (w->service));
+  g_clear_object (&w->service);
   soup_server_disconnect (w->server);
   g_clear_object (&w->server);
   while (g_main_context_iteration (w->context, FALSE));
@@ -2811,7 +2835,6 @@ gboolean
 gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
 {
   GstTrickleWorker *w = worker;
-  GSList *listeners;
   gboolean ok;
 
   g_return_val_if_fail (GST_TRICKLE_IS_WORKER (w), FALSE);
@@ -2829,40 +2852,52 @@ gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
   w->server = soup_server_new ("server-header", "gst-trickle-worker/"
       PACKAGE_VERSION " ", NULL);
   soup_server_add_handler (w->server, NULL, server_callback, w, NULL);
-  if (w->host && *w->host) {
-    GInetAddress *addr = g_inet_address_new_from_string (w->host);
+  /* the connections are accepted here and handed to the server: libsoup
+   * 3.2.3's own listener leaks every socket it accepts */
+  w->service = g_socket_service_new ();
+  g_signal_connect (w->service, "incoming", G_CALLBACK (on_incoming), w);
+  if (w->host && *w->host && !g_str_equal (w->host, "0.0.0.0")
+      && !g_str_equal (w->host, "::")) {
+    GInetAddress *addr = g_inet_address_new_from_string (g_str_equal (w->host,
+            "localhost") ? "127.0.0.1" : w->host);
     if (addr) {
       GSocketAddress *sa = g_inet_socket_address_new (addr, w->port);
-      ok = soup_server_listen (w->server, sa, 0, error);
+      GSocketAddress *bound = NULL;
+      ok = g_socket_listener_add_address (G_SOCKET_LISTENER (w->service), sa,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, error);
+      if (ok) {
+        w->bound_port = g_inet_socket_address_get_port
+            (G_INET_SOCKET_ADDRESS (bound));
+        g_object_unref (bound);
+      }
       g_object_unref (sa);
       g_object_unref (addr);
-    } else if (g_str_equal (w->host, "localhost")) {
-      ok = soup_server_listen_local (w->server, w->port, 0, error);
     } else {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
           "host \"%s\" is not an IP address", w->host);
       ok = FALSE;
     }
+  } else if (w->port == 0) {
+    w->bound_port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER
+        (w->service), NULL, error);
+    ok = w->bound_port != 0;
   } else {
-    ok = soup_server_listen_all (w->server, w->port, 0, error);
+    ok = g_socket_listener_add_inet_port (G_SOCKET_LISTENER (w->service),
+        w->port, NULL, error);
+    w->bound_port = w->port;
   }
+  if (ok)
+    g_socket_service_start (w->service);
   g_main_context_pop_thread_default (w->context);
   if (!ok) {
+    g_socket_listener_close (G_SOCKET_LISTENER (w->service));
+    g_clear_object (&w->service);
     g_clear_object (&w->server);
     g_clear_pointer (&w->loop, g_main_loop_unref);
     g_clear_pointer (&w->context, g_main_context_unref);
+    w->bound_port = 0;
     return FALSE;
   }
-  listeners = soup_server_get_listeners (w->server);
-  if (listeners) {
-    GSocketAddress *sa = g_socket_get_local_address (listeners->data, NULL);
-    if (sa) {
-      w->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
-          (sa));
-      g_object_unref (sa);
-    }
-  }
-  g_slist_free (listeners);
   w->thread = g_thread_new ("trickle-worker", worker_thread, w);
   set_health (w, GST_TRICKLE_WORKER_IDLE);
   g_object_notify (G_OBJECT (w), "current-port");

@@ -186,17 +186,20 @@ flash_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* @audio: NULL (video only), "opus" or "aac" (RTMP ingest's audio) */
 static GstElement *
-input_start (TrickleTestServer * ts, const gchar * mid, gboolean audio)
+input_start_codec (TrickleTestServer * ts, const gchar * mid,
+    const gchar * audio)
 {
   gchar *url = orch_url (ts, mid, "");
   gchar *desc = g_strdup_printf ("videotestsrc name=v is-live=true "
       "pattern=smpte ! video/x-raw,format=I420,width=320,height=240,"
       "framerate=30/1 ! x264enc tune=zerolatency speed-preset=ultrafast "
       "key-int-max=30 ! h264parse ! mpegtsmux name=mux ! tricklesink "
-      "location=%s %s", url, audio ? "audiotestsrc is-live=true wave=ticks "
+      "location=%s %s%s", url, audio ? "audiotestsrc is-live=true wave=ticks "
       "volume=0.8 samplesperbuffer=480 ! audio/x-raw,rate=48000,channels=1 ! "
-      "opusenc ! mux." : "");
+      : "", !audio ? "" : g_str_equal (audio, "aac") ?
+      "avenc_aac ! aacparse ! mux." : "opusenc ! mux.");
   GstElement *p = gst_parse_launch (desc, NULL);
   GstElement *v = gst_bin_get_by_name (GST_BIN (p), "v");
   GstPad *pad = gst_element_get_static_pad (v, "src");
@@ -209,6 +212,12 @@ input_start (TrickleTestServer * ts, const gchar * mid, gboolean audio)
   g_free (desc);
   g_free (url);
   return p;
+}
+
+static GstElement *
+input_start (TrickleTestServer * ts, const gchar * mid, gboolean audio)
+{
+  return input_start_codec (ts, mid, audio ? "opus" : NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1224,8 +1233,9 @@ GST_START_TEST (test_program)
           &port) == 1, "%s", line);
   g_free (line);
 
+  /* AAC in (ffmpeg's copy of an RTMP ingest), Opus out */
   orch_create_channels (ts, "p1");
-  input = input_start (ts, "p1", TRUE);
+  input = input_start_codec (ts, "p1", "aac");
   body = lv2v_body (ts, "p1", "{}");
   fail_unless_equals_int (api (port, "POST", "/live-video-to-video", body,
           NULL, &answer), 200);
@@ -1234,6 +1244,8 @@ GST_START_TEST (test_program)
   out = output_start (ts, "p1");
   output_wait_frames (out, 30);
   output_check_kind (out, 0, 30, FRAME_FLIPPED);
+  gst_element_set_state (out->pipeline, GST_STATE_NULL);
+  fail_unless (out->audio_samples > 0, "no audio out");
   output_free (out);
 
   /* ffprobe reads a segment of the output: H.264 and Opus */
