@@ -1392,6 +1392,20 @@ set_gop (Stream * s, GstElement * enc)
   }
 }
 
+/* The input's keyframes come down as force-key-unit events (the parser
+ * emits one per IDR): they would make the output's keyframes follow the
+ * input's. The output keeps its own cadence (keyframe-interval). */
+static GstPadProbeReturn
+drop_key_requests (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+      && gst_event_has_name (event, "GstForceKeyUnit"))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
 /* decodebin exposed a raw stream: its branch to the muxer */
 static void
 on_pad_added (GstElement * decodebin, GstPad * pad, Stream * s)
@@ -1472,6 +1486,9 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Stream * s)
   add_count_probe (s, last, "src", video ? &s->frames_out : &s->audio_out);
 
   sinkpad = gst_element_get_static_pad (queue, "sink");
+  if (video)
+    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        drop_key_requests, NULL, NULL);
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     GST_ELEMENT_ERROR (decodebin, CORE, NEGOTIATION,
         ("Cannot link the decoder's %s", video ? "video" : "audio"), (NULL));

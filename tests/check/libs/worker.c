@@ -188,8 +188,8 @@ flash_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
 /* @audio: NULL (video only), "opus" or "aac" (RTMP ingest's audio) */
 static GstElement *
-input_start_codec (TrickleTestServer * ts, const gchar * mid,
-    const gchar * audio)
+input_start_full (TrickleTestServer * ts, const gchar * mid,
+    const gchar * audio, gboolean flash)
 {
   gchar *url = orch_url (ts, mid, "");
   gchar *desc = g_strdup_printf ("videotestsrc name=v is-live=true "
@@ -204,7 +204,8 @@ input_start_codec (TrickleTestServer * ts, const gchar * mid,
   GstElement *v = gst_bin_get_by_name (GST_BIN (p), "v");
   GstPad *pad = gst_element_get_static_pad (v, "src");
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
+  if (flash)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, flash_probe, NULL, NULL);
   gst_object_unref (pad);
   gst_object_unref (v);
   fail_if (gst_element_set_state (p, GST_STATE_PLAYING) ==
@@ -217,7 +218,7 @@ input_start_codec (TrickleTestServer * ts, const gchar * mid,
 static GstElement *
 input_start (TrickleTestServer * ts, const gchar * mid, gboolean audio)
 {
-  return input_start_codec (ts, mid, audio ? "opus" : NULL);
+  return input_start_full (ts, mid, audio ? "opus" : NULL, TRUE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -238,6 +239,7 @@ typedef struct
   GArray *video_pts;            /* GstClockTime */
   GArray *flash_pts;
   GArray *tick_pts;             /* audio onsets */
+  GArray *key_pts;              /* the output's keyframes */
   guint64 audio_samples;
   guint64 silent_run;
   gboolean eos;
@@ -316,13 +318,28 @@ on_audio (GstAppSink * sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+static GstPadProbeReturn
+key_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Output *o = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    g_mutex_lock (&o->lock);
+    g_array_append_val (o->key_pts, pts);
+    g_mutex_unlock (&o->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 static Output *
 output_start (TrickleTestServer * ts, const gchar * mid)
 {
   Output *o = g_new0 (Output, 1);
   gchar *url = orch_url (ts, mid, "-out");
   gchar *desc = g_strdup_printf ("tricklesrc location=%s ! tsdemux name=d "
-      "d. ! h264parse ! queue ! avdec_h264 ! videoconvert ! "
+      "d. ! h264parse name=vp ! queue ! avdec_h264 ! videoconvert ! "
       "video/x-raw,format=RGB ! appsink name=v sync=false "
       "d. ! opusdec ! queue ! audioconvert ! audioresample ! "
       "audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=a "
@@ -336,6 +353,7 @@ output_start (TrickleTestServer * ts, const gchar * mid)
   o->video_pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   o->flash_pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   o->tick_pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  o->key_pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   o->pipeline = gst_parse_launch (desc, NULL);
   fail_unless (o->pipeline != NULL);
   v = gst_bin_get_by_name (GST_BIN (o->pipeline), "v");
@@ -344,6 +362,13 @@ output_start (TrickleTestServer * ts, const gchar * mid)
   gst_app_sink_set_callbacks (GST_APP_SINK (a), &acb, o, NULL);
   gst_object_unref (v);
   gst_object_unref (a);
+  v = gst_bin_get_by_name (GST_BIN (o->pipeline), "vp");
+  {
+    GstPad *pad = gst_element_get_static_pad (v, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, key_probe, o, NULL);
+    gst_object_unref (pad);
+  }
+  gst_object_unref (v);
   fail_if (gst_element_set_state (o->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   g_free (desc);
@@ -441,8 +466,37 @@ output_free (Output * o)
   g_array_unref (o->video_pts);
   g_array_unref (o->flash_pts);
   g_array_unref (o->tick_pts);
+  g_array_unref (o->key_pts);
   g_mutex_clear (&o->lock);
   g_free (o);
+}
+
+/* the output has a keyframe every keyframe-interval (2 s) of stream time:
+ * tricklesink asks at that cadence of its input's running time, and the
+ * encoder answers at the frame it encodes next, some frames ahead (the
+ * pipeline's depth, which varies: the bounds allow 0.5 s); x264's scene
+ * cuts (the test's white frames) add others, without them (@exact) they
+ * are about 2 s apart, never following the input's (1 s) */
+static void
+output_check_keyframes (Output * o, gboolean exact)
+{
+  guint i;
+
+  g_mutex_lock (&o->lock);
+  fail_unless (o->key_pts->len >= 4, "%u keyframes", o->key_pts->len);
+  for (i = 0; i < o->key_pts->len; i++)
+    GST_INFO ("keyframe %" GST_TIME_FORMAT, GST_TIME_ARGS (g_array_index
+            (o->key_pts, GstClockTime, i)));
+  /* (from the second: the encoder's first frame is one, and tricklesink's
+   * first request, frames later, another) */
+  for (i = 2; i < o->key_pts->len; i++) {
+    GstClockTime d = g_array_index (o->key_pts, GstClockTime, i) -
+        g_array_index (o->key_pts, GstClockTime, i - 1);
+    fail_unless (d <= 2 * GST_SECOND + GST_SECOND / 2
+        && (!exact || d >= 2 * GST_SECOND - GST_SECOND / 2),
+        "keyframes %" GST_TIME_FORMAT " apart", GST_TIME_ARGS (d));
+  }
+  g_mutex_unlock (&o->lock);
 }
 
 /* every white frame has its audio tick within one frame (33 ms) */
@@ -869,6 +923,7 @@ GST_START_TEST (test_stream)
   g_free (h);
   fail_unless (output_wait_eos (out));
   output_check_sync (out);
+  output_check_keyframes (out, FALSE);
   wait_events (events, "stream_stopped", 1);
   check_event_gaps (events);
   fail_unless_equals_int (api (port, "POST", "/stream/stop", "", NULL,
@@ -1217,6 +1272,7 @@ GST_START_TEST (test_program)
   guint port = 0;
   Output *out;
   GError *err = NULL;
+  gchar *ffprobe;
 
   if (!program) {
     GST_WARNING ("TRICKLE_WORKER_PROGRAM not set: skipped");
@@ -1235,33 +1291,52 @@ GST_START_TEST (test_program)
 
   /* AAC in (ffmpeg's copy of an RTMP ingest), Opus out */
   orch_create_channels (ts, "p1");
-  input = input_start_codec (ts, "p1", "aac");
+  input = input_start_full (ts, "p1", "aac", FALSE);
   body = lv2v_body (ts, "p1", "{}");
   fail_unless_equals_int (api (port, "POST", "/live-video-to-video", body,
           NULL, &answer), 200);
   g_free (answer);
   g_free (body);
   out = output_start (ts, "p1");
-  output_wait_frames (out, 30);
-  output_check_kind (out, 0, 30, FRAME_FLIPPED);
+  /* 7 s: a keyframe every 2 s exactly (no scene cuts in this input) */
+  output_wait_frames (out, 210);
+  output_check_kind (out, 0, 210, FRAME_FLIPPED);
   gst_element_set_state (out->pipeline, GST_STATE_NULL);
   fail_unless (out->audio_samples > 0, "no audio out");
+  output_check_keyframes (out, TRUE);
   output_free (out);
 
   /* ffprobe reads a segment of the output: H.264 and Opus */
-  if (g_find_program_in_path ("ffprobe")) {
-    gchar *url = orch_url (ts, "p1", "-out/-1");
+  ffprobe = g_find_program_in_path ("ffprobe");
+  if (ffprobe) {
+    /* the last complete segment (no wait for one being written) */
+    GstTrickleChannel *och = gst_trickle_channel_store_lookup (ts->store,
+        "p1-out");
+    GstStructure *st = gst_trickle_channel_get_stats (och);
+    guint64 n = 0;
+    gchar *seq, *url;
+
+    gst_structure_get_uint64 (st, "segments", &n);
+    fail_unless (n >= 2, "%" G_GUINT64_FORMAT " output segments", n);
+    seq = g_strdup_printf ("-out/%" G_GUINT64_FORMAT, n - 1);
+    url = orch_url (ts, "p1", seq);
+    g_free (seq);
+    gst_structure_free (st);
+    gst_trickle_channel_unref (och);
     gchar *cmd = g_strdup_printf ("ffprobe -v error -show_entries "
         "stream=codec_name -of csv=p=0 %s", url);
     gchar *probe = NULL;
     gint code = -1;
-    fail_unless (g_spawn_command_line_sync (cmd, &probe, NULL, &code, NULL));
+    gchar *errors = NULL;
+    fail_unless (g_spawn_command_line_sync (cmd, &probe, &errors, &code, NULL));
     fail_unless (code == 0 && strstr (probe, "h264")
-        && strstr (probe, "opus"), "ffprobe: %s", probe);
+        && strstr (probe, "opus"), "ffprobe: %s (%s)", probe, errors);
     g_free (probe);
+    g_free (errors);
     g_free (cmd);
     g_free (url);
   }
+  g_free (ffprobe);
 
   /* SIGTERM: the stream ends, the program exits cleanly */
   kill (pid, SIGTERM);
