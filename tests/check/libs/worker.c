@@ -641,6 +641,45 @@ wait_events (Reader * r, const gchar * type, guint n)
   }
 }
 
+/* the last status event has ai-runner's fields */
+static void
+check_status_event (Reader * r)
+{
+  gint i;
+  gboolean found = FALSE;
+
+  g_mutex_lock (&r->lock);
+  for (i = r->docs->len - 1; i >= 0 && !found; i--) {
+    JsonObject *doc = parse_object (g_ptr_array_index (r->docs, i));
+    JsonObject *ev = json_object_get_object_member (doc, "event");
+    if (g_str_equal (json_object_get_string_member (ev, "type"), "status")) {
+      JsonObject *in = json_object_get_object_member (ev, "input_status");
+      JsonObject *inf = json_object_get_object_member (ev,
+          "inference_status");
+      static const gchar *inf_fields[] = { "last_output_time", "fps",
+        "last_params_update_time", "last_params", "last_params_hash",
+        "last_error_time", "last_error", "last_restart_time",
+        "last_restart_logs", "restart_count"
+      };
+      guint j;
+      fail_unless_equals_string (json_object_get_string_member (doc,
+              "queue_event_type"), "ai_stream_events");
+      fail_unless (json_object_has_member (ev, "state"));
+      fail_unless (json_object_has_member (ev, "start_time"));
+      fail_unless (json_object_has_member (ev, "last_status_timestamp"));
+      fail_unless (in && json_object_has_member (in, "last_input_time")
+          && json_object_get_double_member (in, "fps") > 0);
+      for (j = 0; j < G_N_ELEMENTS (inf_fields); j++)
+        fail_unless (inf && json_object_has_member (inf, inf_fields[j]),
+            "no inference_status.%s", inf_fields[j]);
+      found = TRUE;
+    }
+    json_object_unref (doc);
+  }
+  g_mutex_unlock (&r->lock);
+  fail_unless (found);
+}
+
 /* consecutive events' timestamps are never 10 s apart (the gateway stops a
  * stream after 30 s without one) */
 static void
@@ -875,6 +914,7 @@ GST_START_TEST (test_stream)
   /* status, heartbeats, traces: in the envelope, never far apart */
   wait_events (events, "status", 2);
   wait_events (events, "heartbeat", 2);
+  check_status_event (events);
   fail_unless_equals_int (count_events (events,
           "runner_receive_stream_request"), 1);
   fail_unless_equals_int (count_events (events,
