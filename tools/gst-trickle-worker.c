@@ -30,6 +30,7 @@ main (int argc, char **argv)
   gchar **params = NULL;
   gint port = 8000;
   gdouble keyframe_interval = 2.0, input_timeout = 60.0;
+  gdouble status_interval = 10.0, data_interval = 0.333;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &host,
@@ -54,6 +55,12 @@ main (int argc, char **argv)
         "Seconds between output keyframes (default 2)", "SECONDS"},
     {"input-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &input_timeout,
           "Seconds without input before a stream ends (default 60, 0: never)",
+        "SECONDS"},
+    {"status-interval", 0, 0, G_OPTION_ARG_DOUBLE, &status_interval,
+          "Seconds between the status and heartbeat events (default 10)",
+        "SECONDS"},
+    {"data-interval", 0, 0, G_OPTION_ARG_DOUBLE, &data_interval,
+          "Seconds between the data channel's batches (default 0.333)",
         "SECONDS"},
     {"token", 0, 0, G_OPTION_ARG_STRING, &token,
         "Bearer token the stream requests must carry (default: the "
@@ -95,9 +102,20 @@ main (int argc, char **argv)
   if (!model_id && g_getenv ("MODEL_ID") && *g_getenv ("MODEL_ID"))
     model_id = g_strdup (g_getenv ("MODEL_ID"));
 
+  if (port < 0 || port > 65535 || keyframe_interval < 0.01
+      || keyframe_interval > 3600 || input_timeout < 0
+      || status_interval < 0.1 || status_interval > 29
+      || data_interval < 0.01 || data_interval > 60) {
+    g_printerr ("gst-trickle-worker: out of range: --port 0-65535, "
+        "--keyframe-interval 0.01-3600, --input-timeout >= 0, "
+        "--status-interval 0.1-29, --data-interval 0.01-60\n");
+    return 2;
+  }
+
   worker = gst_trickle_worker_new ();
   g_object_set (worker, "port", port, "keyframe-interval", keyframe_interval,
-      "input-timeout", input_timeout, NULL);
+      "input-timeout", input_timeout, "status-interval", status_interval,
+      "data-interval", data_interval, NULL);
   if (host)
     g_object_set (worker, "host", host, NULL);
   if (filter)
