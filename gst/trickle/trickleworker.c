@@ -207,14 +207,17 @@ json_out_push (JsonOut * o, gchar * text)
   g_mutex_unlock (&o->lock);
 }
 
-/* publishes what was queued, then stops */
+/* publishes what was queued (for JSON_OUT_DRAIN_US at most, nothing
+ * unless @drain), then stops */
 static void
-json_out_free (JsonOut * o)
+json_out_free_full (JsonOut * o, gboolean drain)
 {
   if (!o)
     return;
-  gint64 until = g_get_monotonic_time () + JSON_OUT_DRAIN_US;
+  gint64 until = g_get_monotonic_time () + (drain ? JSON_OUT_DRAIN_US : 0);
 
+  if (!o)
+    return;
   g_mutex_lock (&o->lock);
   o->stopping = TRUE;
   g_async_queue_push (o->queue, g_bytes_new (NULL, 0));
@@ -230,6 +233,12 @@ json_out_free (JsonOut * o)
   g_cond_clear (&o->cond);
   g_free (o->url);
   g_free (o);
+}
+
+static void
+json_out_free (JsonOut * o)
+{
+  json_out_free_full (o, TRUE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -266,6 +275,7 @@ struct _GstTrickleWorker
   guint bound_port;
   GstTrickleWorkerHealth health;        /* under lock */
   Stream *stream;               /* the one stream, or NULL */
+  gboolean shutting_down;       /* worker thread: stop() began */
   guint restart_count;
   gchar *last_error;
   gint64 last_error_time;       /* ms since the epoch, 0: none */
@@ -290,10 +300,10 @@ struct _Stream
   gint64 start_mono;            /* monotonic µs */
 
   /* counted by pad probes (streaming threads) */
-  /* ms after start_mono, -1 until the first buffer (atomic: written by
-   * the streaming threads, read by the worker thread) */
-  gint last_input_ms;
-  gint last_output_ms;
+  /* monotonic µs, 0 until the first buffer (__atomic: written by the
+   * streaming threads, read by the worker thread) */
+  gint64 last_input_mono;
+  gint64 last_output_mono;
   /* the worker's settings when the stream started */
   gdouble input_timeout, status_interval, data_interval, keyframe_interval;
   gchar *pipeline_name;
@@ -342,18 +352,15 @@ now_ms (void)
 
 /* the monotonic time of a stamp (0: none) */
 static gint64
-stamp_mono (Stream * s, gint * stamp)
+stamp_mono (Stream * s, gint64 * stamp)
 {
-  gint ms = g_atomic_int_get (stamp);
-
-  return ms < 0 ? 0 : s->start_mono + (gint64) ms *1000;
+  return __atomic_load_n (stamp, __ATOMIC_RELAXED);
 }
 
 static void
-stamp_now (Stream * s, gint * stamp)
+stamp_now (Stream * s, gint64 * stamp)
 {
-  g_atomic_int_set (stamp, (gint) MIN ((g_get_monotonic_time () -
-              s->start_mono) / 1000, G_MAXINT));
+  __atomic_store_n (stamp, g_get_monotonic_time (), __ATOMIC_RELAXED);
 }
 
 static void
@@ -593,14 +600,14 @@ stream_state (Stream * s)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 in = g_atomic_int_get (&s->frames_in) ?
-      stamp_mono (s, &s->last_input_ms) : 0;
-  gint64 out = stamp_mono (s, &s->last_output_ms);
+      stamp_mono (s, &s->last_input_mono) : 0;
+  gint64 out = stamp_mono (s, &s->last_output_mono);
 
   if (s->failed)
     return "ERROR";
   if (s->stopping)
     return "OFFLINE";
-  if (now - s->start_mono < 2 * G_USEC_PER_SEC)
+  if (!s->pipeline || now - s->start_mono < 2 * G_USEC_PER_SEC)
     return "ONLINE";
   if (!in || now - in > 2 * G_USEC_PER_SEC)
     return "DEGRADED_INPUT";
@@ -676,7 +683,7 @@ send_status (Stream * s)
   json_builder_begin_object (b);
   add_time_or_null (b, "last_input_time",
       mono_to_ms (g_atomic_int_get (&s->frames_in) ?
-          stamp_mono (s, &s->last_input_ms) : 0));
+          stamp_mono (s, &s->last_input_mono) : 0));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->in_fps);
   json_builder_end_object (b);
@@ -684,7 +691,7 @@ send_status (Stream * s)
   json_builder_set_member_name (b, "inference_status");
   json_builder_begin_object (b);
   add_time_or_null (b, "last_output_time", mono_to_ms (stamp_mono (s,
-              &s->last_output_ms)));
+              &s->last_output_mono)));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->out_fps);
   add_time_or_null (b, "last_params_update_time", s->last_params_update_time);
@@ -827,25 +834,33 @@ parse_json (const gchar * text, gsize len, GValue * value, gchar ** why)
 
 /* the settings @params asks for through the params map (and its "set"
  * member): NULL with @why when one is malformed */
-/* an element named @name inside one of the stream's filters */
+/* an element named @name inside one of the stream's filters, and the one
+ * the pipeline-wide lookup of the settings finds by that name */
 static gboolean
 in_filters (Stream * s, const gchar * name)
 {
+  GstElement *e, *found = NULL;
   guint i;
+  gboolean ok = FALSE;
 
-  for (i = 0; i < G_N_ELEMENTS (s->filters); i++) {
-    GstElement *e;
+  if (!s->pipeline)
+    return FALSE;
+  e = gst_bin_get_by_name (GST_BIN (s->pipeline), name);
+  if (!e)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (s->filters) && !ok; i++) {
     if (!s->filters[i])
       continue;
-    if (g_str_equal (GST_OBJECT_NAME (s->filters[i]), name))
-      return TRUE;
-    if (GST_IS_BIN (s->filters[i])
-        && (e = gst_bin_get_by_name (GST_BIN (s->filters[i]), name))) {
-      gst_object_unref (e);
-      return TRUE;
+    if (s->filters[i] == e)
+      ok = TRUE;
+    else if (GST_IS_BIN (s->filters[i])
+        && (found = gst_bin_get_by_name (GST_BIN (s->filters[i]), name))) {
+      ok = found == e;
+      gst_object_unref (found);
     }
   }
-  return FALSE;
+  gst_object_unref (e);
+  return ok;
 }
 
 /* The settings @params asks for: the mapped keys (any element, the
@@ -1219,11 +1234,11 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   if (counter == &s->frames_in || counter == &s->audio_in) {
     g_atomic_int_inc (counter);
-    stamp_now (s, &s->last_input_ms);
+    stamp_now (s, &s->last_input_mono);
   } else {
     g_atomic_int_inc (counter);
     if (counter == &s->frames_out)
-      stamp_now (s, &s->last_output_ms);
+      stamp_now (s, &s->last_output_mono);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -1250,7 +1265,7 @@ segment_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (g_atomic_int_compare_and_exchange (flag, 0, 1))
     send_simple_event (s, input ? "runner_receive_first_ingest_segment" :
         "runner_send_first_processed_segment", "stream_trace");
-  stamp_now (s, input ? &s->last_input_ms : &s->last_output_ms);
+  stamp_now (s, input ? &s->last_input_mono : &s->last_output_mono);
   return GST_PAD_PROBE_OK;
 }
 
@@ -1703,7 +1718,7 @@ stream_tick (gpointer data)
 {
   Stream *s = data;
   gint64 now = g_get_monotonic_time ();
-  gint64 last = stamp_mono (s, &s->last_input_ms);
+  gint64 last = stamp_mono (s, &s->last_input_mono);
 
   if (s->stopping)
     return G_SOURCE_CONTINUE;
@@ -1987,7 +2002,6 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   s->stream_id = g_steal_pointer (&r->stream_id);
   s->params = r->params;
   r->params = NULL;
-  s->last_input_ms = s->last_output_ms = -1;
   g_mutex_lock (&w->lock);
   s->input_timeout = w->input_timeout;
   s->status_interval = w->status_interval;
@@ -2037,7 +2051,7 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
       gst_structure_free (set);
     if (*why) {
       stream_release_pipeline (s);
-      json_out_free (s->events);
+      json_out_free_full (s->events, FALSE);
       stream_free (s);
       return FALSE;
     }
@@ -2070,7 +2084,8 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   g_source_set_callback (s->timer, stream_tick, s, NULL);
   g_source_attach (s->timer, w->context);
   send_heartbeat (s);
-  g_signal_emit (w, signals[SIGNAL_STREAM_STARTED], 0, s->pipeline);
+  if (s->pipeline)
+    g_signal_emit (w, signals[SIGNAL_STREAM_STARTED], 0, s->pipeline);
   GST_INFO ("stream started: %s -> %s", GST_STR_NULL (s->subscribe_url),
       GST_STR_NULL (s->publish_url));
   return TRUE;
@@ -2079,7 +2094,7 @@ failed:
   *why = g_strdup (err->message);
   g_clear_error (&err);
   stream_release_pipeline (s);
-  json_out_free (s->events);
+  json_out_free_full (s->events, FALSE);
   stream_free (s);
   return FALSE;
 }
@@ -2169,8 +2184,9 @@ handle_start (GstTrickleWorker * w, SoupServerMessage * msg, ApiStyle style,
   gchar *why = NULL, *mismatch;
   GstTrickleWorkerHealth h = gst_trickle_worker_get_health (w);
 
-  if (h == GST_TRICKLE_WORKER_LOADING) {
+  if (h == GST_TRICKLE_WORKER_LOADING || w->shutting_down) {
     answer_error (msg, style, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        w->shutting_down ? "The worker is stopping" :
         "Pipeline is still initializing. Please wait for IDLE status.");
     return;
   }
@@ -2452,6 +2468,9 @@ gst_trickle_worker_finalize (GObject * object)
 {
   GstTrickleWorker *w = GST_TRICKLE_WORKER (object);
 
+  if (w->context && g_main_context_is_owner (w->context))
+    g_error ("the last reference to a running GstTrickleWorker was dropped "
+        "in its own thread (a signal handler): it cannot stop there");
   gst_trickle_worker_stop (w);
   g_free (w->host);
   g_free (w->filter);
@@ -2685,7 +2704,8 @@ gst_trickle_worker_class_init (GstTrickleWorkerClass * klass)
   /**
    * GstTrickleWorker::stream-started:
    * @worker: the worker
-   * @pipeline: the stream's pipeline (going to PLAYING)
+   * @pipeline: the stream's pipeline (going to PLAYING); not emitted for
+   *   a stream without media (no subscribe_url)
    */
   signals[SIGNAL_STREAM_STARTED] = g_signal_new ("stream-started",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -2807,10 +2827,13 @@ worker_thread (gpointer data)
 
   g_main_context_push_thread_default (w->context);
   g_main_loop_run (w->loop);
-  /* the server (and its connections) end in the thread they live in */
+  /* the server (and its connections) end in the thread they live in,
+   * after the answers already given (a waiting /stream/stop's) are
+   * written */
   g_socket_service_stop (w->service);
   g_socket_listener_close (G_SOCKET_LISTENER (w->service));
   g_clear_object (&w->service);
+  while (g_main_context_iteration (w->context, FALSE));
   soup_server_disconnect (w->server);
   g_clear_object (&w->server);
   while (g_main_context_iteration (w->context, FALSE));
@@ -2872,6 +2895,7 @@ gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
   /* the connections are accepted here and handed to the server: libsoup
    * 3.2.3's own listener leaks every socket it accepts */
   w->service = g_socket_service_new ();
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (w->service), 128);
   g_signal_connect (w->service, "incoming", G_CALLBACK (on_incoming), w);
   if (w->host && *w->host && !g_str_equal (w->host, "0.0.0.0")
       && !g_str_equal (w->host, "::")) {
@@ -2981,7 +3005,10 @@ stop_in_thread (gpointer data)
   StopWait *sw = data;
   GstTrickleWorker *w = sw->w;
 
-  /* the stream first: a /stream/stop waiting for it is still answered */
+  /* no new connection, no new stream; the stream first: a /stream/stop
+   * waiting for it is still answered */
+  w->shutting_down = TRUE;
+  g_socket_service_stop (w->service);
   if (w->stream)
     stream_stop (w->stream, "worker stopped", FALSE, NULL);
   else
@@ -3028,5 +3055,6 @@ gst_trickle_worker_stop (GstTrickleWorker * worker)
   g_mutex_clear (&sw.lock);
   g_cond_clear (&sw.cond);
   w->bound_port = 0;
+  w->shutting_down = FALSE;
   set_health (w, GST_TRICKLE_WORKER_LOADING);
 }
