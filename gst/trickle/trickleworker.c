@@ -289,6 +289,8 @@ struct _Stream
   gchar *subscribe_url, *publish_url, *control_url, *events_url, *data_url;
   gchar *request_id, *manifest_id, *stream_id;
   JsonNode *params;             /* the params of the start, then updated */
+  GstStructure *start_params;   /* the start's, as gst_trickle_json_parse()
+                                 * reads them (an empty structure without) */
 
   GstElement *pipeline;
   GstElement *mux;
@@ -352,13 +354,13 @@ now_ms (void)
 
 /* the monotonic time of a stamp (0: none) */
 static gint64
-stamp_mono (Stream * s, gint64 * stamp)
+stamp_mono (gint64 * stamp)
 {
   return __atomic_load_n (stamp, __ATOMIC_RELAXED);
 }
 
 static void
-stamp_now (Stream * s, gint64 * stamp)
+stamp_now (gint64 * stamp)
 {
   __atomic_store_n (stamp, g_get_monotonic_time (), __ATOMIC_RELAXED);
 }
@@ -600,8 +602,8 @@ stream_state (Stream * s)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 in = g_atomic_int_get (&s->frames_in) ?
-      stamp_mono (s, &s->last_input_mono) : 0;
-  gint64 out = stamp_mono (s, &s->last_output_mono);
+      stamp_mono (&s->last_input_mono) : 0;
+  gint64 out = stamp_mono (&s->last_output_mono);
 
   if (s->failed)
     return "ERROR";
@@ -683,15 +685,15 @@ send_status (Stream * s)
   json_builder_begin_object (b);
   add_time_or_null (b, "last_input_time",
       mono_to_ms (g_atomic_int_get (&s->frames_in) ?
-          stamp_mono (s, &s->last_input_mono) : 0));
+          stamp_mono (&s->last_input_mono) : 0));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->in_fps);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "inference_status");
   json_builder_begin_object (b);
-  add_time_or_null (b, "last_output_time", mono_to_ms (stamp_mono (s,
-              &s->last_output_mono)));
+  add_time_or_null (b, "last_output_time",
+      mono_to_ms (stamp_mono (&s->last_output_mono)));
   json_builder_set_member_name (b, "fps");
   json_builder_add_double_value (b, s->out_fps);
   add_time_or_null (b, "last_params_update_time", s->last_params_update_time);
@@ -1135,58 +1137,6 @@ data_thread (gpointer data)
   return NULL;
 }
 
-static JsonNode *
-value_to_node (const GValue * v)
-{
-  GType t = G_VALUE_TYPE (v);
-  JsonNode *node = json_node_alloc ();
-
-  if (t == GST_TYPE_STRUCTURE) {
-    const GstStructure *st = gst_value_get_structure (v);
-    JsonObject *obj = json_object_new ();
-    guint i, n = gst_structure_n_fields (st);
-    for (i = 0; i < n; i++) {
-      const gchar *name = gst_structure_nth_field_name (st, i);
-      json_object_set_member (obj, name,
-          value_to_node (gst_structure_get_value (st, name)));
-    }
-    json_node_init_object (node, obj);
-    json_object_unref (obj);
-  } else if (t == GST_TYPE_ARRAY || t == GST_TYPE_LIST) {
-    JsonArray *arr = json_array_new ();
-    guint i, n = gst_value_array_get_size (v);
-    for (i = 0; i < n; i++)
-      json_array_add_element (arr,
-          value_to_node (gst_value_array_get_value (v, i)));
-    json_node_init_array (node, arr);
-    json_array_unref (arr);
-  } else if (t == G_TYPE_BOOLEAN) {
-    json_node_init_boolean (node, g_value_get_boolean (v));
-  } else if (t == G_TYPE_DOUBLE || t == G_TYPE_FLOAT) {
-    GValue d = G_VALUE_INIT;
-    g_value_init (&d, G_TYPE_DOUBLE);
-    g_value_transform (v, &d);
-    json_node_init_double (node, g_value_get_double (&d));
-  } else if (t == G_TYPE_INT || t == G_TYPE_UINT || t == G_TYPE_INT64
-      || t == G_TYPE_LONG || t == G_TYPE_ULONG
-      || (t == G_TYPE_UINT64 && g_value_get_uint64 (v) <= G_MAXINT64)) {
-    GValue i = G_VALUE_INIT;
-    g_value_init (&i, G_TYPE_INT64);
-    g_value_transform (v, &i);
-    json_node_init_int (node, g_value_get_int64 (&i));
-  } else if (G_VALUE_HOLDS_STRING (v)) {
-    if (g_value_get_string (v))
-      json_node_init_string (node, g_value_get_string (v));
-    else
-      json_node_init_null (node);
-  } else {
-    gchar *str = gst_value_serialize (v);
-    json_node_init_string (node, str ? str : "");
-    g_free (str);
-  }
-  return node;
-}
-
 /* a `trickle-data` element message: a "json" string field is sent as the
  * JSON it holds, a "text" string field as a JSON string, anything else as
  * an object of the structure's fields */
@@ -1213,7 +1163,7 @@ data_message (Stream * s, const GstStructure * st)
     GValue v = G_VALUE_INIT;
     g_value_init (&v, GST_TYPE_STRUCTURE);
     g_value_set_boxed (&v, st);
-    node = value_to_node (&v);
+    node = gst_trickle_json_value_to_node (&v);
     g_value_unset (&v);
   }
   g_mutex_lock (&s->data_lock);
@@ -1234,11 +1184,11 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   if (counter == &s->frames_in || counter == &s->audio_in) {
     g_atomic_int_inc (counter);
-    stamp_now (s, &s->last_input_mono);
+    stamp_now (&s->last_input_mono);
   } else {
     g_atomic_int_inc (counter);
     if (counter == &s->frames_out)
-      stamp_now (s, &s->last_output_mono);
+      stamp_now (&s->last_output_mono);
   }
   return GST_PAD_PROBE_OK;
 }
@@ -1265,7 +1215,7 @@ segment_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (g_atomic_int_compare_and_exchange (flag, 0, 1))
     send_simple_event (s, input ? "runner_receive_first_ingest_segment" :
         "runner_send_first_processed_segment", "stream_trace");
-  stamp_now (s, input ? &s->last_input_mono : &s->last_output_mono);
+  stamp_now (input ? &s->last_input_mono : &s->last_output_mono);
   return GST_PAD_PROBE_OK;
 }
 
@@ -1274,22 +1224,9 @@ make_filter (GstTrickleWorker * w, Stream * s, const gchar * media,
     GError ** error)
 {
   GstElement *filter = NULL;
-  GstStructure *params = NULL;
 
-  if (s->params) {
-    gchar *text = gst_trickle_json_node_to_string (s->params);
-    GValue v = G_VALUE_INIT;
-    if (gst_trickle_json_parse (text, -1, &v, NULL)) {
-      if (G_VALUE_TYPE (&v) == GST_TYPE_STRUCTURE)
-        params = gst_structure_copy (gst_value_get_structure (&v));
-      g_value_unset (&v);
-    }
-    g_free (text);
-  }
-  if (!params)
-    params = gst_structure_new_empty ("params");
-  g_signal_emit (w, signals[SIGNAL_CREATE_FILTER], 0, media, params, &filter);
-  gst_structure_free (params);
+  g_signal_emit (w, signals[SIGNAL_CREATE_FILTER], 0, media, s->start_params,
+      &filter);
   if (filter) {
     /* (transfer full): a floating reference, or a plain one */
     if (g_object_is_floating (filter))
@@ -1718,7 +1655,7 @@ stream_tick (gpointer data)
 {
   Stream *s = data;
   gint64 now = g_get_monotonic_time ();
-  gint64 last = stamp_mono (s, &s->last_input_mono);
+  gint64 last = stamp_mono (&s->last_input_mono);
 
   if (s->stopping)
     return G_SOURCE_CONTINUE;
@@ -1753,6 +1690,8 @@ stream_free (Stream * s)
   g_free (s->stream_id);
   g_free (s->stop_reason);
   g_free (s->pipeline_name);
+  if (s->start_params)
+    gst_structure_free (s->start_params);
   if (s->params)
     json_node_unref (s->params);
   if (s->data_batch)
@@ -2023,6 +1962,18 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   s->data_batch = json_array_new ();
   s->data_last_sent = g_get_monotonic_time ();
 
+  /* the params as a structure, once, for create-filter and the map */
+  if (s->params) {
+    gchar *text = gst_trickle_json_node_to_string (s->params);
+    GValue v = G_VALUE_INIT;
+    if (gst_trickle_json_parse (text, -1, &v, NULL)) {
+      s->start_params = gst_structure_copy (gst_value_get_structure (&v));
+      g_value_unset (&v);
+    }
+    g_free (text);
+  }
+  if (!s->start_params)
+    s->start_params = gst_structure_new_empty ("params");
   s->events = json_out_new (s->events_url, "application/json");
 
   /* without a subscribe_url (BYOC without video ingress) there is no media:
@@ -2033,15 +1984,8 @@ stream_start (GstTrickleWorker * w, StartRequest * r, gchar ** why)
   /* the start's params through the map, before any data flows: all or
    * nothing, a bad one refuses the start */
   if (s->params && s->pipeline) {
-    gchar *text = gst_trickle_json_node_to_string (s->params);
-    GValue v = G_VALUE_INIT;
-    GstStructure *set = NULL;
+    GstStructure *set = params_settings (s, s->start_params, why);
 
-    if (gst_trickle_json_parse (text, -1, &v, NULL)) {
-      set = params_settings (s, gst_value_get_structure (&v), why);
-      g_value_unset (&v);
-    }
-    g_free (text);
     if (set && gst_structure_n_fields (set) > 0
         && !gst_trickle_json_apply_settings (s->pipeline, set, &err)) {
       *why = g_strdup_printf ("params: %s", err->message);

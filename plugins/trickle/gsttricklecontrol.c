@@ -113,56 +113,16 @@ publish_error (GstTrickleControl * c, gint64 seq, const gchar * message)
   g_object_unref (b);
 }
 
-/* a GValue as JSON (what the stats structures hold): structures are
- * objects, integers and booleans themselves, anything else its string or
- * its GStreamer serialisation */
-static void
-add_value (JsonBuilder * b, const GValue * v)
-{
-  GType t = G_VALUE_TYPE (v);
-
-  if (t == GST_TYPE_STRUCTURE) {
-    const GstStructure *s = gst_value_get_structure (v);
-    guint i, n = gst_structure_n_fields (s);
-
-    json_builder_begin_object (b);
-    for (i = 0; i < n; i++) {
-      const gchar *name = gst_structure_nth_field_name (s, i);
-      json_builder_set_member_name (b, name);
-      add_value (b, gst_structure_get_value (s, name));
-    }
-    json_builder_end_object (b);
-  } else if (t == G_TYPE_UINT64 && g_value_get_uint64 (v) <= G_MAXINT64) {
-    json_builder_add_int_value (b, (gint64) g_value_get_uint64 (v));
-  } else if (t == G_TYPE_UINT) {
-    json_builder_add_int_value (b, g_value_get_uint (v));
-  } else if (t == G_TYPE_INT64) {
-    json_builder_add_int_value (b, g_value_get_int64 (v));
-  } else if (t == G_TYPE_INT) {
-    json_builder_add_int_value (b, g_value_get_int (v));
-  } else if (t == G_TYPE_BOOLEAN) {
-    json_builder_add_boolean_value (b, g_value_get_boolean (v));
-  } else {
-    gchar *str = G_VALUE_HOLDS_STRING (v) ? g_value_dup_string (v) :
-        gst_value_serialize (v);
-    json_builder_add_string_value (b, str ? str : "");
-    g_free (str);
-  }
-}
-
 static JsonNode *
 stats_node (GstStructure * stats)
 {
-  JsonBuilder *b = json_builder_new ();
   GValue v = G_VALUE_INIT;
   JsonNode *node;
 
   g_value_init (&v, GST_TYPE_STRUCTURE);
   g_value_set_boxed (&v, stats);
-  add_value (b, &v);
+  node = gst_trickle_json_value_to_node (&v);
   g_value_unset (&v);
-  node = json_builder_get_root (b);
-  g_object_unref (b);
   return node;
 }
 
