@@ -10,10 +10,12 @@ PACKAGES=(
   libglib2.0-dev libsoup-3.0-dev glib-networking libjson-glib-dev
   gobject-introspection libgirepository1.0-dev gi-docgen
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice  # the gateway (webrtcbin)
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   curl openssl python3 python3-gi gir1.2-gstreamer-1.0 ffmpeg
+  gir1.2-gst-plugins-bad-1.0 python3-gst-1.0  # webrtcbin from Python (tests)
   nginx-light
   tinyproxy-bin  # a real HTTP proxy for the proxy properties' test
   indent  # the formatting check (tests/gst-indent.sh)

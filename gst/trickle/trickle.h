@@ -16,3 +16,4 @@
 #include <gst/trickle/tricklereader.h>
 #include <gst/trickle/tricklejson.h>
 #include <gst/trickle/trickleworker.h>
+#include <gst/trickle/tricklegateway.h>

@@ -52,6 +52,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include <gst/trickle/trickle-json-private.h>
+#include "trickle-api-server-private.h"
 #include "trickleworker.h"
 #include "tricklejson.h"
 #include "tricklepublisher.h"
@@ -267,12 +268,8 @@ struct _GstTrickleWorker
 
   /* running: the HTTP server and every stream change happen in the
    * worker's thread, on its main context */
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
-  SoupServer *server;
-  GSocketService *service;
-  guint bound_port;
+  GstTrickleApiServer *api;
+  GMainContext *context;        /* the api's, while it runs */
   GstTrickleWorkerHealth health;        /* under lock */
   Stream *stream;               /* the one stream, or NULL */
   gboolean shutting_down;       /* worker thread: stop() began */
@@ -2444,7 +2441,7 @@ gst_trickle_worker_set_property (GObject * object, guint prop_id,
 {
   GstTrickleWorker *w = GST_TRICKLE_WORKER (object);
 
-  if (w->server && (prop_id == PROP_HOST || prop_id == PROP_PORT)) {
+  if (w->api && (prop_id == PROP_HOST || prop_id == PROP_PORT)) {
     g_warning ("GstTrickleWorker: %s cannot change while serving", pspec->name);
     return;
   }
@@ -2514,7 +2511,8 @@ gst_trickle_worker_get_property (GObject * object, guint prop_id,
       g_value_set_int (value, w->port);
       break;
     case PROP_CURRENT_PORT:
-      g_value_set_int (value, w->server ? (gint) w->bound_port : -1);
+      g_value_set_int (value, w->api ?
+          (gint) gst_trickle_api_server_get_port (w->api) : -1);
       break;
     case PROP_FILTER:
       g_value_set_string (value, w->filter);
@@ -2745,47 +2743,6 @@ gst_trickle_worker_add_param (GstTrickleWorker * worker, const gchar * key,
 }
 
 static gboolean
-on_incoming (GSocketService * service, GSocketConnection * connection,
-    GObject * source, GstTrickleWorker * w)
-{
-  GSocketAddress *local = g_socket_connection_get_local_address (connection,
-      NULL);
-  GSocketAddress *remote = g_socket_connection_get_remote_address (connection,
-      NULL);
-  GError *err = NULL;
-
-  if (!soup_server_accept_iostream (w->server, G_IO_STREAM (connection),
-          local, remote, &err)) {
-    GST_WARNING ("cannot serve a connection: %s", err->message);
-    g_clear_error (&err);
-  }
-  g_clear_object (&local);
-  g_clear_object (&remote);
-  return TRUE;
-}
-
-static gpointer
-worker_thread (gpointer data)
-{
-  GstTrickleWorker *w = data;
-
-  g_main_context_push_thread_default (w->context);
-  g_main_loop_run (w->loop);
-  /* the server (and its connections) end in the thread they live in,
-   * after the answers already given (a waiting /stream/stop's) are
-   * written */
-  g_socket_service_stop (w->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (w->service));
-  g_clear_object (&w->service);
-  while (g_main_context_iteration (w->context, FALSE));
-  soup_server_disconnect (w->server);
-  g_clear_object (&w->server);
-  while (g_main_context_iteration (w->context, FALSE));
-  g_main_context_pop_thread_default (w->context);
-  return NULL;
-}
-
-static gboolean
 check_launch (const gchar * what, const gchar * desc, GError ** error)
 {
   GError *err = NULL;
@@ -2819,10 +2776,9 @@ gboolean
 gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
 {
   GstTrickleWorker *w = worker;
-  gboolean ok;
 
   g_return_val_if_fail (GST_TRICKLE_IS_WORKER (w), FALSE);
-  if (w->server)
+  if (w->api)
     return TRUE;
   if (!check_launch ("filter", w->filter, error)
       || !check_launch ("audio-filter", w->audio_filter, error)
@@ -2830,63 +2786,16 @@ gst_trickle_worker_start (GstTrickleWorker * worker, GError ** error)
       || !check_launch ("audio-encoder", w->audio_encoder, error))
     return FALSE;
 
-  w->context = g_main_context_new ();
-  w->loop = g_main_loop_new (w->context, FALSE);
-  g_main_context_push_thread_default (w->context);
-  w->server = soup_server_new ("server-header", "gst-trickle-worker/"
-      PACKAGE_VERSION " ", NULL);
-  soup_server_add_handler (w->server, NULL, server_callback, w, NULL);
-  /* the connections are accepted here and handed to the server: libsoup
-   * 3.2.3's own listener leaks every socket it accepts */
-  w->service = g_socket_service_new ();
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (w->service), 128);
-  g_signal_connect (w->service, "incoming", G_CALLBACK (on_incoming), w);
-  if (w->host && *w->host && !g_str_equal (w->host, "0.0.0.0")
-      && !g_str_equal (w->host, "::")) {
-    GInetAddress *addr = g_inet_address_new_from_string (g_str_equal (w->host,
-            "localhost") ? "127.0.0.1" : w->host);
-    if (addr) {
-      GSocketAddress *sa = g_inet_socket_address_new (addr, w->port);
-      GSocketAddress *bound = NULL;
-      ok = g_socket_listener_add_address (G_SOCKET_LISTENER (w->service), sa,
-          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, error);
-      if (ok) {
-        w->bound_port = g_inet_socket_address_get_port
-            (G_INET_SOCKET_ADDRESS (bound));
-        g_object_unref (bound);
-      }
-      g_object_unref (sa);
-      g_object_unref (addr);
-    } else {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-          "host \"%s\" is not an IP address", w->host);
-      ok = FALSE;
-    }
-  } else if (w->port == 0) {
-    w->bound_port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER
-        (w->service), NULL, error);
-    ok = w->bound_port != 0;
-  } else {
-    ok = g_socket_listener_add_inet_port (G_SOCKET_LISTENER (w->service),
-        w->port, NULL, error);
-    w->bound_port = w->port;
-  }
-  if (ok)
-    g_socket_service_start (w->service);
-  g_main_context_pop_thread_default (w->context);
-  if (!ok) {
-    g_socket_listener_close (G_SOCKET_LISTENER (w->service));
-    g_clear_object (&w->service);
-    g_clear_object (&w->server);
-    g_clear_pointer (&w->loop, g_main_loop_unref);
-    g_clear_pointer (&w->context, g_main_context_unref);
-    w->bound_port = 0;
+  w->api = gst_trickle_api_server_new (w->host, w->port,
+      "gst-trickle-worker/" PACKAGE_VERSION " ", "trickle-worker",
+      server_callback, w, error);
+  if (!w->api)
     return FALSE;
-  }
-  w->thread = g_thread_new ("trickle-worker", worker_thread, w);
+  w->context = gst_trickle_api_server_get_context (w->api);
   set_health (w, GST_TRICKLE_WORKER_IDLE);
+  gst_trickle_api_server_run (w->api);
   g_object_notify (G_OBJECT (w), "current-port");
-  GST_INFO ("serving on port %u", w->bound_port);
+  GST_INFO ("serving on port %u", gst_trickle_api_server_get_port (w->api));
   return TRUE;
 }
 
@@ -2899,7 +2808,7 @@ guint
 gst_trickle_worker_get_bound_port (GstTrickleWorker * worker)
 {
   g_return_val_if_fail (GST_TRICKLE_IS_WORKER (worker), 0);
-  return worker->bound_port;
+  return worker->api ? gst_trickle_api_server_get_port (worker->api) : 0;
 }
 
 /**
@@ -2952,7 +2861,7 @@ stop_in_thread (gpointer data)
   /* no new connection, no new stream; the stream first: a /stream/stop
    * waiting for it is still answered */
   w->shutting_down = TRUE;
-  g_socket_service_stop (w->service);
+  gst_trickle_api_server_stop_accepting (w->api);
   if (w->stream)
     stream_stop (w->stream, "worker stopped", FALSE, NULL);
   else
@@ -2975,7 +2884,7 @@ gst_trickle_worker_stop (GstTrickleWorker * worker)
   gulong id;
 
   g_return_if_fail (GST_TRICKLE_IS_WORKER (w));
-  if (!w->server)
+  if (!w->api)
     return;
   if (g_main_context_is_owner (w->context)) {
     g_critical ("gst_trickle_worker_stop() called from the worker's own "
@@ -2991,14 +2900,10 @@ gst_trickle_worker_stop (GstTrickleWorker * worker)
     g_cond_wait (&sw.cond, &sw.lock);
   g_mutex_unlock (&sw.lock);
   g_signal_handler_disconnect (w, id);
-  g_main_loop_quit (w->loop);
-  g_thread_join (w->thread);
-  w->thread = NULL;
-  g_clear_pointer (&w->loop, g_main_loop_unref);
-  g_clear_pointer (&w->context, g_main_context_unref);
+  g_clear_pointer (&w->api, gst_trickle_api_server_free);
+  w->context = NULL;
   g_mutex_clear (&sw.lock);
   g_cond_clear (&sw.cond);
-  w->bound_port = 0;
   w->shutting_down = FALSE;
   set_health (w, GST_TRICKLE_WORKER_LOADING);
 }
