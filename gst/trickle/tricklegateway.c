@@ -612,6 +612,24 @@ static gboolean bus_message (GstBus * bus, GstMessage * msg, gpointer data);
 static void on_gathering_state (GstElement * webrtc, GParamSpec * pspec,
     Session * s);
 
+/* libnice looks for a UPnP router for every session (SSDP multicast on the
+ * server's networks, seconds of searching, and libgssdp leaks what it
+ * finds): a gateway has its addresses (stun-server for a NAT) */
+static void
+disable_upnp (GstElement * webrtc)
+{
+  GObject *ice = NULL, *agent = NULL;
+
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent && g_object_class_find_property (G_OBJECT_GET_CLASS (agent),
+          "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+  g_clear_object (&agent);
+  g_clear_object (&ice);
+}
+
 static gboolean
 session_build_common (Session * s)
 {
@@ -639,6 +657,7 @@ session_build_common (Session * s)
     g_free (uri);
   }
   g_free (stun);
+  disable_upnp (s->webrtc);
   gst_bin_add (GST_BIN (s->pipeline), s->webrtc);
   g_signal_connect (s->webrtc, "deep-element-added",
       G_CALLBACK (on_deep_element_added), s);

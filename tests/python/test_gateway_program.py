@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# gst-trickle
+# Copyright (C) 2026 gst-trickle developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The gst-trickle-gateway program as a user runs it (--serve-trickle: its
+# own channels), driven by webrtcbin WHIP/WHEP clients in this process:
+# a publisher and two viewers, a publisher that vanishes (its viewers' end
+# follows), then SIGINT with sessions running: the program ends them and
+# exits 0. In the sanitized build the program is the instrumented one, so
+# a leak or a memory error makes it fail here.
+#   test_gateway_program.py GATEWAY-PROGRAM   (TRICKLE_PLUGIN_DIR: the
+#   plugin directory of that build, given to the program only)
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import webrtc_client as wc  # noqa: E402
+from webrtc_client import Gst, WAIT_S  # noqa: E402
+
+Gst.init(None)
+PROGRAM = sys.argv.pop(1) if len(sys.argv) > 1 else "gst-trickle-gateway"
+
+
+class Program:
+    def __init__(self, *args):
+        env = dict(os.environ)
+        if os.environ.get("TRICKLE_PLUGIN_DIR"):
+            env["GST_PLUGIN_PATH_1_0"] = os.environ["TRICKLE_PLUGIN_DIR"]
+        if os.environ.get("GST_REGISTRY"):  # not this process' plugins
+            env["GST_REGISTRY"] = os.environ["GST_REGISTRY"] + ".program"
+        self.proc = subprocess.Popen([PROGRAM, "--port", "0", *args],
+                                     stdout=subprocess.PIPE, env=env,
+                                     text=True)
+        self.lines = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.port = int(self.expect(r"listening on port (\d+)").group(1))
+
+    def _read(self):
+        for line in self.proc.stdout:
+            sys.stdout.write("program: " + line)
+            self.lines.put(line)
+
+    def expect(self, pattern):
+        """the next line matching (earlier ones are kept in seen)"""
+        for line in self.seen:
+            m = re.search(pattern, line)
+            if m:
+                self.seen.remove(line)
+                return m
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline -
+                                                  time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("the program never printed " + pattern)
+            m = re.search(pattern, line)
+            if m:
+                return m
+            self.seen.append(line)
+
+
+class GatewayProgramTest(unittest.TestCase):
+    def test_program(self):
+        # webrtcbin viewers send RTCP every 2.5-7.5 s (RFC 3550 intervals):
+        # they must not look gone while the publisher is not
+        gw = Program("--serve-trickle", "0", "--media-timeout", "10")
+        base = "http://127.0.0.1:%d" % gw.port
+        clients = []
+        try:
+            p = wc.Publisher()
+            clients.append(p)
+            self.assertEqual(p.start(base + "/whip/cam")[0], 201)
+            gw.expect(r"whip session \w+ of stream cam started")
+            viewers = [wc.Viewer(), wc.Viewer()]
+            clients += viewers
+            for v in viewers:
+                self.assertEqual(v.start(base + "/whep/cam")[0], 201)
+            for v in viewers:
+                self.assertTrue(v.first_frame.wait(WAIT_S), "no video")
+                self.assertTrue(v.first_audio.wait(WAIT_S), "no audio")
+
+            # the publisher vanishes: its session, then its viewers', end
+            p.stop()
+            gw.expect(r"whip session \w+ of stream cam ended: the peer "
+                      r"sent nothing for media-timeout")
+            for _ in viewers:
+                gw.expect(r"whep session \w+ of stream cam ended: the "
+                          r"channel ended")
+
+            # SIGINT with a session of each kind running
+            p2 = wc.Publisher()
+            clients.append(p2)
+            self.assertEqual(p2.start(base + "/whip/cam2")[0], 201)
+            v = wc.Viewer()
+            clients.append(v)
+            self.assertEqual(v.start(base + "/whep/cam2")[0], 201)
+            self.assertTrue(v.first_frame.wait(WAIT_S), "no video")
+        finally:
+            gw.proc.send_signal(signal.SIGINT)
+            rc = gw.proc.wait(timeout=WAIT_S * 2)
+            for c in clients:
+                c.stop()
+        gw.expect(r"whip session \w+ of stream cam2 ended: the gateway "
+                  r"stopped")
+        self.assertEqual(rc, 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
