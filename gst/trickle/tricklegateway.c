@@ -44,6 +44,8 @@
 #endif
 
 #include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <gst/sdp/sdp.h>
 #define GST_USE_UNSTABLE_API
@@ -99,11 +101,17 @@ static guint signals[N_SIGNALS];
 
 typedef enum
 {
-  KIND_WHIP,
-  KIND_WHEP,
+  KIND_WHIP,                    /* WebRTC publisher -> channel */
+  KIND_WHEP,                    /* channel -> WebRTC viewer */
+  KIND_RTMP,                    /* RTMP stream (pulled) -> channel */
+  KIND_RTMP_OUT,                /* channel -> RTMP server */
+  KIND_HLS,                     /* channel -> HLS files, served here */
 } SessionKind;
 
-static const gchar *const kind_names[] = { "whip", "whep" };
+/* also the first part of each kind's paths */
+static const gchar *const kind_names[] = { "whip", "whep", "rtmp",
+  "rtmp-out", "hls"
+};
 
 typedef struct _Session Session;
 
@@ -180,10 +188,47 @@ struct _Session
   GstElement *mux, *sink;
   gboolean video_linked, audio_linked;  /* under the object lock of pipeline */
 
+  /* RTMP: the server's URL */
+  gchar *url;
+  /* HLS: the files' folder, the playlist requests waiting for it */
+  gchar *hls_dir;
+  GList *hls_waiting;
+  GSource *hls_poll;
+  guint hls_polls;
+  /* RTMP out: flvmux; HLS: hlssink2 */
+  GstElement *out;
+  /* RTMP in: the branches held until the demuxer has all its streams */
+  GList *held;
+
   GMutex eos_lock;
   GCond eos_cond;
   gboolean eos;
 };
+
+typedef struct
+{
+  GstPad *pad;
+  gulong id;
+} Hold;
+
+static Hold *
+hold_new (GstPad * pad, gulong id)
+{
+  Hold *h = g_new (Hold, 1);
+
+  h->pad = gst_object_ref (pad);
+  h->id = id;
+  return h;
+}
+
+static void
+hold_free (gpointer data)
+{
+  Hold *h = data;
+
+  gst_object_unref (h->pad);
+  g_free (h);
+}
 
 /* ------------------------------------------------------------------------ */
 /* sessions */
@@ -206,6 +251,9 @@ session_unref (Session * s)
   g_free (s->stream);
   g_free (s->channel_url);
   g_free (s->end_reason);
+  g_free (s->url);
+  g_free (s->hls_dir);
+  g_list_free_full (s->held, hold_free);
   if (s->offer)
     gst_sdp_message_free (s->offer);
   gst_clear_caps (&s->video_caps);
@@ -257,6 +305,7 @@ session_new (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
 
 static void answer_text (SoupServerMessage * msg, guint status,
     const gchar * text);
+static void hls_answer_waiting (Session * s);
 static void session_end (Session * s, const gchar * reason);
 
 /* in the API's thread, once torn down */
@@ -272,7 +321,7 @@ session_finished (gpointer data)
   }
   gst_clear_object (&s->pipeline);
   s->webrtc = NULL;
-  s->video_in = s->audio_in = s->mux = s->sink = NULL;
+  s->video_in = s->audio_in = s->mux = s->sink = s->out = NULL;
   GST_INFO ("%s session %s (stream %s) ended: %s", kind_names[s->kind],
       s->id, s->stream, s->end_reason);
   g_signal_emit (gw, signals[SIGNAL_SESSION_ENDED], 0, kind_names[s->kind],
@@ -288,6 +337,23 @@ session_finished (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* an HLS session's files, then its folder */
+static void
+remove_dir (const gchar * path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    gchar *file = g_build_filename (path, name, NULL);
+    g_unlink (file);
+    g_free (file);
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_rmdir (path);
+}
+
 /* a thread of the pool: the end reaches the channel, then the pipeline
  * goes (webrtcbin's and the clients' state changes can block a while) */
 static void
@@ -295,22 +361,21 @@ teardown_func (gpointer data, gpointer user_data)
 {
   Session *s = data;
 
-  if (s->pipeline && s->kind == KIND_WHIP && s->mux) {
+  if (s->pipeline && s->mux && s->sink) {
     gint64 until = g_get_monotonic_time () + END_EOS_WAIT_US;
     gboolean any = FALSE;
-    GstElement *ins[2] = { s->video_in, s->audio_in };
-    gint i;
+    GList *pads, *l;
 
-    /* the inputs end, not webrtcbin's sources: the mux finishes its last
-     * segment and tricklesink deletes the channel */
-    for (i = 0; i < 2; i++) {
-      GstPad *pad;
-      if (!ins[i])
-        continue;
-      pad = gst_element_get_static_pad (ins[i], "sink");
-      any |= gst_pad_send_event (pad, gst_event_new_eos ());
-      gst_object_unref (pad);
-    }
+    /* the mux's inputs end, not the sources (webrtcbin's, rtmp2src):
+     * the mux finishes its last segment and tricklesink deletes the
+     * channel */
+    GST_OBJECT_LOCK (s->mux);
+    pads = g_list_copy_deep (GST_ELEMENT (s->mux)->sinkpads,
+        (GCopyFunc) gst_object_ref, NULL);
+    GST_OBJECT_UNLOCK (s->mux);
+    for (l = pads; l; l = l->next)
+      any |= gst_pad_send_event (l->data, gst_event_new_eos ());
+    g_list_free_full (pads, gst_object_unref);
     if (any) {
       g_mutex_lock (&s->eos_lock);
       while (!s->eos && g_cond_wait_until (&s->eos_cond, &s->eos_lock, until));
@@ -319,6 +384,8 @@ teardown_func (gpointer data, gpointer user_data)
   }
   if (s->pipeline)
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  if (s->hls_dir)
+    remove_dir (s->hls_dir);
   g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
       session_finished, s, (GDestroyNotify) session_unref);
 }
@@ -345,6 +412,7 @@ session_end (Session * s, const gchar * reason)
     soup_server_message_unpause (s->pending);
     g_clear_object (&s->pending);
   }
+  hls_answer_waiting (s);
   g_thread_pool_push (s->gw->teardowns, session_ref (s), NULL);
 }
 
@@ -630,16 +698,31 @@ disable_upnp (GstElement * webrtc)
   g_clear_object (&ice);
 }
 
+/* the session's pipeline, its messages handled in the API's thread; it
+ * forwards its children's (tricklesink's EOS: see bus_message) */
+static void
+session_new_pipeline (Session * s)
+{
+  GstBus *bus;
+
+  s->pipeline = gst_pipeline_new (NULL);
+  g_object_set (s->pipeline, "message-forward", TRUE, NULL);
+  bus = gst_element_get_bus (s->pipeline);
+  s->bus_source = gst_bus_create_watch (bus);
+  g_source_set_callback (s->bus_source, (GSourceFunc) bus_message,
+      session_ref (s), (GDestroyNotify) session_unref);
+  g_source_attach (s->bus_source, s->gw->context);
+  gst_object_unref (bus);
+}
+
 static gboolean
 session_build_common (Session * s)
 {
   GstTrickleGateway *gw = s->gw;
-  GstBus *bus;
   gchar *stun;
   guint latency;
 
-  s->pipeline = gst_pipeline_new (NULL);
-  g_object_set (s->pipeline, "message-forward", TRUE, NULL);
+  session_new_pipeline (s);
   s->webrtc = make ("webrtcbin", "webrtc");
   if (!s->webrtc)
     return FALSE;
@@ -665,13 +748,6 @@ session_build_common (Session * s)
       G_CALLBACK (on_ice_connection_state), s);
   g_signal_connect (s->webrtc, "notify::ice-gathering-state",
       G_CALLBACK (on_gathering_state), s);
-
-  bus = gst_element_get_bus (s->pipeline);
-  s->bus_source = gst_bus_create_watch (bus);
-  g_source_set_callback (s->bus_source, (GSourceFunc) bus_message,
-      session_ref (s), (GDestroyNotify) session_unref);
-  g_source_attach (s->bus_source, gw->context);
-  gst_object_unref (bus);
   return TRUE;
 }
 
@@ -807,33 +883,41 @@ pli_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* mpegtsmux ! tricklesink into the session's channel: what every ingest
+ * ends with */
 static gboolean
-whip_build (Session * s, gchar ** why)
+build_publisher (Session * s)
 {
   GstTrickleGateway *gw = s->gw;
-  GstElement *sink;
-  gdouble min_dur, kf;
+  gdouble min_dur;
 
-  if (!session_build_common (s))
-    goto missing;
   s->mux = make ("mpegtsmux", NULL);
-  sink = make ("tricklesink", NULL);
-  if (!s->mux || !sink) {
-    gst_clear_object (&sink);
-    goto missing;
+  s->sink = make ("tricklesink", NULL);
+  if (!s->mux || !s->sink) {
+    gst_clear_object (&s->mux);
+    gst_clear_object (&s->sink);
+    return FALSE;
   }
   g_mutex_lock (&gw->lock);
   min_dur = gw->min_segment_duration;
   g_mutex_unlock (&gw->lock);
   /* keyframes are asked for by the session's own timer (pli_tick):
    * mpegtsmux's output has no timestamps tricklesink could time them by */
-  g_object_set (sink, "location", s->channel_url, "sync", FALSE,
+  g_object_set (s->sink, "location", s->channel_url, "sync", FALSE,
       "delete-on-eos", TRUE, "min-duration",
       (guint64) (min_dur * GST_SECOND), "keyframe-interval", (guint64) 0,
       NULL);
-  gst_bin_add_many (GST_BIN (s->pipeline), s->mux, sink, NULL);
-  s->sink = sink;
-  if (!gst_element_link (s->mux, sink))
+  gst_bin_add_many (GST_BIN (s->pipeline), s->mux, s->sink, NULL);
+  return gst_element_link (s->mux, s->sink);
+}
+
+static gboolean
+whip_build (Session * s, gchar ** why)
+{
+  GstTrickleGateway *gw = s->gw;
+  gdouble kf;
+
+  if (!session_build_common (s) || !build_publisher (s))
     goto missing;
   if (s->video_mline >= 0 && !(s->video_in = whip_chain (s, "rtph264depay",
               "h264parse")))
@@ -858,6 +942,52 @@ missing:
   return FALSE;
 }
 
+/* a demuxed stream through @desc (a gst-launch bin) to @target (its
+ * @target_pad, NULL: a compatible one, requested if need be); without
+ * @desc or @target, or when they do not link, to a fakesink. From a
+ * demuxer's streaming thread. Returns the element linked to @pad. */
+static GstElement *
+link_branch (Session * s, GstPad * pad, const gchar * desc,
+    GstElement * target, const gchar * target_pad)
+{
+  GstElement *entry = NULL;
+  GstPad *sink;
+
+  if (desc && target) {
+    GError *err = NULL;
+    /* a queue first: a demuxer feeds every branch from one thread, and a
+     * muxer whose other input is empty would hold it for ever */
+    gchar *full = g_strconcat ("queue max-size-buffers=0 max-size-bytes=0 "
+        "max-size-time=3000000000 ! ", desc, NULL);
+    entry = gst_parse_bin_from_description (full, TRUE, &err);
+    g_free (full);
+    if (!entry) {
+      GST_ERROR ("session %s: %s: %s", s->id, desc, err->message);
+      g_clear_error (&err);
+    } else {
+      gst_bin_add (GST_BIN (s->pipeline), entry);
+      if (!gst_element_link_pads (entry, NULL, target, target_pad)) {
+        GST_WARNING ("session %s: cannot link %s to %s: dropped", s->id, desc,
+            GST_OBJECT_NAME (target));
+        gst_bin_remove (GST_BIN (s->pipeline), entry);
+        entry = NULL;
+      }
+    }
+  }
+  if (!entry) {
+    entry = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (entry, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (s->pipeline), entry);
+  }
+  gst_element_sync_state_with_parent (entry);
+  sink = gst_element_get_static_pad (entry, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    GST_WARNING ("session %s: cannot link %s:%s", s->id,
+        GST_DEBUG_PAD_NAME (pad));
+  gst_object_unref (sink);
+  return entry;
+}
+
 /* WHEP: a demuxed stream of the channel goes to its payloader, through a
  * transcoder unless it already is H.264 or Opus */
 static void
@@ -865,10 +995,9 @@ whep_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
   const gchar *name;
-  GstElement *entry = NULL, *target = NULL;
+  GstElement *target = NULL;
   const gchar *desc = NULL;
   gboolean video;
-  GstPad *sink;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -899,26 +1028,7 @@ whep_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
-  if (desc) {
-    GError *err = NULL;
-    entry = gst_parse_bin_from_description (desc, TRUE, &err);
-    if (!entry) {
-      GST_ERROR ("session %s: %s: %s", s->id, desc, err->message);
-      g_clear_error (&err);
-    }
-  }
-  if (!entry) {
-    entry = gst_element_factory_make ("fakesink", NULL);
-    g_object_set (entry, "sync", FALSE, "async", FALSE, NULL);
-    target = NULL;
-  }
-  gst_bin_add (GST_BIN (s->pipeline), entry);
-  if (target)
-    gst_element_link (entry, target);
-  gst_element_sync_state_with_parent (entry);
-  sink = gst_element_get_static_pad (entry, "sink");
-  gst_pad_link (pad, sink);
-  gst_object_unref (sink);
+  link_branch (s, pad, desc, target, NULL);
 }
 
 /* a viewer starts with a keyframe: whatever comes before is dropped */
@@ -1305,6 +1415,10 @@ bus_message (GstBus * bus, GstMessage * msg, gpointer data)
       g_free (dbg);
       break;
     }
+    case GST_MESSAGE_EOS:
+      /* RTMP out and HLS: the channel ended and the output has all */
+      session_end (s, "the channel ended");
+      break;
     case GST_MESSAGE_ELEMENT:{
       /* the pipeline forwards its children's messages: tricklesink's EOS
        * (its channel is ended) is all a WHIP session's end waits for; the
@@ -1328,6 +1442,296 @@ bus_message (GstBus * bus, GstMessage * msg, gpointer data)
       break;
   }
   return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* RTMP and HLS */
+
+/* RTMP in: FLV's H.264 and AAC (or MP3) go into MPEG-TS as they are */
+static void
+rtmp_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const GstStructure *st;
+  const gchar *name, *desc = NULL;
+  gint version = 0;
+  GstElement *entry;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  st = gst_caps_get_structure (caps, 0);
+  name = gst_structure_get_name (st);
+  if (g_str_equal (name, "video/x-h264"))
+    desc = "h264parse config-interval=-1";
+  else if (g_str_equal (name, "audio/mpeg")
+      && gst_structure_get_int (st, "mpegversion", &version))
+    desc = version == 1 ? "mpegaudioparse" : "aacparse";
+  GST_INFO ("session %s: RTMP stream %" GST_PTR_FORMAT " %s", s->id, caps,
+      desc ? desc : "ignored (not H.264, AAC or MP3)");
+  gst_caps_unref (caps);
+  entry = link_branch (s, pad, desc, s->mux, "sink_%d");
+  if (desc && GST_IS_BIN (entry)) {
+    /* held until every stream has its mux input: the first PMT names
+     * them all (a later stream would change the program mid-channel) */
+    GstPad *src = gst_element_get_static_pad (entry, "src");
+    gulong id = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+        NULL, NULL, NULL);
+    GST_OBJECT_LOCK (s->pipeline);
+    s->held = g_list_prepend (s->held, hold_new (src, id));
+    GST_OBJECT_UNLOCK (s->pipeline);
+    gst_object_unref (src);
+  }
+}
+
+static void
+rtmp_no_more_pads (GstElement * demux, Session * s)
+{
+  GList *held, *l;
+
+  GST_OBJECT_LOCK (s->pipeline);
+  held = s->held;
+  s->held = NULL;
+  GST_OBJECT_UNLOCK (s->pipeline);
+  for (l = held; l; l = l->next) {
+    Hold *h = l->data;
+    gst_pad_remove_probe (h->pad, h->id);
+  }
+  g_list_free_full (held, hold_free);
+}
+
+static gboolean
+rtmp_build (Session * s, gchar ** why)
+{
+  GstElement *src, *demux;
+  GstPad *pad;
+
+  session_new_pipeline (s);
+  src = make ("rtmp2src", NULL);
+  demux = make ("flvdemux", NULL);
+  if (!src || !demux) {
+    gst_clear_object (&src);
+    gst_clear_object (&demux);
+    goto missing;
+  }
+  g_object_set (src, "location", s->url, NULL);
+  gst_bin_add_many (GST_BIN (s->pipeline), src, demux, NULL);
+  if (!gst_element_link (src, demux) || !build_publisher (s))
+    goto missing;
+  g_signal_connect (demux, "pad-added", G_CALLBACK (rtmp_demux_pad_added), s);
+  g_signal_connect (demux, "no-more-pads", G_CALLBACK (rtmp_no_more_pads), s);
+  /* the source's data is the peer's sign of life (media-timeout) */
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, packet_probe, s, NULL);
+  gst_object_unref (pad);
+  return TRUE;
+
+missing:
+  *why = g_strdup ("the gateway lacks a GStreamer element (see its log)");
+  return FALSE;
+}
+
+/* RTMP out: H.264 as it is, audio as AAC (RTMP has no Opus) */
+static void
+rtmp_out_pad_added (GstElement * demux, GstPad * pad, Session * s)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *name, *desc = NULL;
+  gint version = 0;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (g_str_equal (name, "video/x-h264"))
+    desc = "h264parse";
+  else if (g_str_equal (name, "audio/mpeg")
+      && gst_structure_get_int (gst_caps_get_structure (caps, 0),
+          "mpegversion", &version) && version != 1)
+    desc = "aacparse";
+  else if (g_str_has_prefix (name, "audio/"))
+    desc = "decodebin ! audioconvert ! audioresample ! "
+        "audio/x-raw,rate=48000 ! avenc_aac ! aacparse";
+  GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
+      desc ? desc : "ignored");
+  gst_caps_unref (caps);
+  link_branch (s, pad, desc, s->out, NULL);
+}
+
+/* HLS: H.264 as it is, audio as AAC (what players take in MPEG-TS) */
+static void
+hls_pad_added (GstElement * demux, GstPad * pad, Session * s)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *name, *desc = NULL, *target_pad = NULL;
+  gint version = 0;
+
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  GST_OBJECT_LOCK (s->pipeline);
+  if (g_str_equal (name, "video/x-h264") && !s->video_linked) {
+    desc = "h264parse";
+    target_pad = "video";
+    s->video_linked = TRUE;
+  } else if (g_str_has_prefix (name, "audio/") && !s->audio_linked) {
+    if (g_str_equal (name, "audio/mpeg")
+        && gst_structure_get_int (gst_caps_get_structure (caps, 0),
+            "mpegversion", &version) && version != 1)
+      desc = "aacparse";
+    else
+      desc = "decodebin ! audioconvert ! audioresample ! "
+          "audio/x-raw,rate=48000 ! avenc_aac ! aacparse";
+    target_pad = "audio";
+    s->audio_linked = TRUE;
+  }
+  GST_OBJECT_UNLOCK (s->pipeline);
+  GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
+      desc ? desc : "ignored");
+  gst_caps_unref (caps);
+  link_branch (s, pad, desc, s->out, target_pad);
+}
+
+/* an output of the channel (RTMP out, HLS): tricklesrc ! tsdemux, the
+ * demuxed streams to @out through @pad_added */
+static gboolean
+output_build (Session * s, GstElement * out, GstElement * sink,
+    GCallback pad_added)
+{
+  GstElement *src = make ("tricklesrc", NULL), *demux = make ("tsdemux", NULL);
+
+  if (!src || !demux || !out) {
+    gst_clear_object (&src);
+    gst_clear_object (&demux);
+    gst_clear_object (&out);
+    gst_clear_object (&sink);
+    return FALSE;
+  }
+  /* the live edge; the output may come before the publisher */
+  g_object_set (src, "location", s->channel_url, "start-seq", (gint64) - 1,
+      "wait-timeout", -1, NULL);
+  s->out = out;
+  gst_bin_add_many (GST_BIN (s->pipeline), src, demux, out, sink, NULL);
+  if (!gst_element_link (src, demux) || (sink && !gst_element_link (out,
+              sink)))
+    return FALSE;
+  g_signal_connect (demux, "pad-added", pad_added, s);
+  return TRUE;
+}
+
+static gboolean
+rtmp_out_build (Session * s, gchar ** why)
+{
+  GstElement *mux = make ("flvmux", NULL), *sink = make ("rtmp2sink", NULL);
+
+  session_new_pipeline (s);
+  if (mux)
+    g_object_set (mux, "streamable", TRUE, NULL);
+  if (sink)
+    g_object_set (sink, "location", s->url, NULL);
+  if (!sink || !output_build (s, mux, sink, G_CALLBACK (rtmp_out_pad_added))) {
+    *why = g_strdup ("the gateway lacks a GStreamer element (see its log)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+hls_build (Session * s, gchar ** why)
+{
+  GError *err = NULL;
+  GstElement *sink;
+  gchar *segments, *playlist;
+
+  s->hls_dir = g_dir_make_tmp ("gst-trickle-hls-XXXXXX", &err);
+  if (!s->hls_dir) {
+    *why = g_strdup_printf ("no folder for the HLS files: %s", err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  session_new_pipeline (s);
+  sink = make ("hlssink2", NULL);
+  if (sink) {
+    segments = g_build_filename (s->hls_dir, "segment%05d.ts", NULL);
+    playlist = g_build_filename (s->hls_dir, "index.m3u8", NULL);
+    /* a segment per keyframe interval of the channel (WHIP's are 1-2 s
+     * apart); the playlist keeps the last six */
+    g_object_set (sink, "location", segments, "playlist-location", playlist,
+        "target-duration", 1, "playlist-length", 6, "max-files", 12,
+        "send-keyframe-requests", FALSE, NULL);
+    g_free (segments);
+    g_free (playlist);
+  }
+  if (!output_build (s, sink, NULL, G_CALLBACK (hls_pad_added))) {
+    *why = g_strdup ("the gateway lacks a GStreamer element (see its log)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* the playlist requests that waited for the first playlist */
+static void
+hls_answer_waiting (Session * s)
+{
+  gchar *path = s->hls_dir ? g_build_filename (s->hls_dir, "index.m3u8",
+      NULL) : NULL;
+  gchar *data = NULL;
+  gsize len = 0;
+  GList *l;
+
+  if (s->hls_poll) {
+    g_source_destroy (s->hls_poll);
+    g_clear_pointer (&s->hls_poll, g_source_unref);
+  }
+  if (path && s->state != SESSION_ENDING)
+    g_file_get_contents (path, &data, &len, NULL);
+  for (l = s->hls_waiting; l; l = l->next) {
+    SoupServerMessage *msg = l->data;
+    if (data) {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/vnd.apple.mpegurl",
+          SOUP_MEMORY_COPY, data, len);
+    } else {
+      answer_text (msg, SOUP_STATUS_NOT_FOUND, "the channel has no media "
+          "(yet)");
+    }
+    soup_server_message_unpause (msg);
+    g_object_unref (msg);
+  }
+  g_list_free (s->hls_waiting);
+  s->hls_waiting = NULL;
+  g_free (data);
+  g_free (path);
+}
+
+#define HLS_POLL_MS 100
+#define HLS_WAIT_POLLS 300      /* 30 s for the first playlist */
+#define HLS_IDLE_TIMEOUT 30     /* s without a request: nobody watches */
+
+static gboolean
+hls_poll (gpointer data)
+{
+  Session *s = data;
+  gchar *path = g_build_filename (s->hls_dir, "index.m3u8", NULL);
+  gboolean ready = g_file_test (path, G_FILE_TEST_EXISTS);
+
+  g_free (path);
+  if (ready || ++s->hls_polls >= HLS_WAIT_POLLS) {
+    hls_answer_waiting (s);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hls_file_name_ok (const gchar * name)
+{
+  const gchar *p;
+
+  if (!*name || name[0] == '.')
+    return FALSE;
+  for (p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("-._", *p))
+      return FALSE;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1364,6 +1768,49 @@ count_sessions (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
   return n;
 }
 
+/* one ingest (WHIP or RTMP) per stream */
+static gboolean
+has_ingest (GstTrickleGateway * gw, const gchar * stream)
+{
+  return count_sessions (gw, KIND_WHIP, stream) > 0
+      || count_sessions (gw, KIND_RTMP, stream) > 0;
+}
+
+static Session *
+find_session (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
+{
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, gw->sessions);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Session *s = value;
+    if (s->kind == kind && s->state != SESSION_ENDING
+        && g_str_equal (s->stream, stream))
+      return s;
+  }
+  return NULL;
+}
+
+/* FALSE (answered 503) when no session can start now */
+static gboolean
+has_room (GstTrickleGateway * gw, SoupServerMessage * msg)
+{
+  guint max_sessions;
+
+  g_mutex_lock (&gw->lock);
+  max_sessions = gw->max_sessions;
+  g_mutex_unlock (&gw->lock);
+  if (!gw->shutting_down && g_hash_table_size (gw->sessions) < max_sessions)
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Retry-After", "5");
+  answer_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+      gw->shutting_down ? "the gateway is stopping" :
+      "the gateway has as many sessions as it takes (max-sessions)");
+  return FALSE;
+}
+
 static void
 handle_post (GstTrickleGateway * gw, SoupServerMessage * msg, SessionKind kind,
     const gchar * stream, const gchar * body, gsize len)
@@ -1375,7 +1822,7 @@ handle_post (GstTrickleGateway * gw, SoupServerMessage * msg, SessionKind kind,
   GstPromise *promise;
   Session *s;
   gchar *why = NULL, *text;
-  guint max_sessions, max_viewers;
+  guint max_viewers;
   gboolean ok;
 
   if (!ctype || g_ascii_strcasecmp (ctype, "application/sdp") != 0) {
@@ -1384,18 +1831,11 @@ handle_post (GstTrickleGateway * gw, SoupServerMessage * msg, SessionKind kind,
     return;
   }
   g_mutex_lock (&gw->lock);
-  max_sessions = gw->max_sessions;
   max_viewers = gw->max_viewers;
   g_mutex_unlock (&gw->lock);
-  if (gw->shutting_down || g_hash_table_size (gw->sessions) >= max_sessions) {
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Retry-After", "5");
-    answer_text (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        gw->shutting_down ? "the gateway is stopping" :
-        "the gateway has as many sessions as it takes (max-sessions)");
+  if (!has_room (gw, msg))
     return;
-  }
-  if (kind == KIND_WHIP && count_sessions (gw, KIND_WHIP, stream) > 0) {
+  if (kind == KIND_WHIP && has_ingest (gw, stream)) {
     answer_text (msg, SOUP_STATUS_CONFLICT,
         "the stream already has a publisher");
     return;
@@ -1532,6 +1972,195 @@ handle_list (GstTrickleGateway * gw, SoupServerMessage * msg)
   g_string_free (out, FALSE);
 }
 
+/* a session without negotiation (RTMP in and out, HLS): running at once;
+ * NULL (answered 400) if it cannot be built */
+static Session *
+start_session (GstTrickleGateway * gw, SoupServerMessage * msg,
+    SessionKind kind, const gchar * stream, const gchar * url)
+{
+  Session *s = session_new (gw, kind, stream);
+  gchar *why = NULL;
+  gboolean ok;
+
+  s->url = g_strdup (url);
+  ok = kind == KIND_RTMP ? rtmp_build (s, &why) : kind == KIND_RTMP_OUT ?
+      rtmp_out_build (s, &why) : hls_build (s, &why);
+  if (ok && gst_element_set_state (s->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    ok = FALSE;
+    why = g_strdup ("the session's pipeline cannot start");
+  }
+  if (!ok) {
+    answer_text (msg, SOUP_STATUS_BAD_REQUEST, why);
+    g_free (why);
+    if (s->pipeline)
+      gst_element_set_state (s->pipeline, GST_STATE_NULL);
+    if (s->bus_source) {
+      g_source_destroy (s->bus_source);
+      g_clear_pointer (&s->bus_source, g_source_unref);
+    }
+    gst_clear_object (&s->pipeline);
+    if (s->hls_dir)
+      remove_dir (s->hls_dir);
+    session_unref (s);
+    return NULL;
+  }
+  g_hash_table_insert (gw->sessions, s->id, s);
+  g_atomic_int_inc (&gw->n_sessions);
+  s->state = SESSION_RUNNING;
+  g_atomic_int_set (&s->last_packet, mono_s ());
+  GST_INFO ("%s session %s for stream %s started (%s)", kind_names[kind],
+      s->id, stream, url ? url : s->channel_url);
+  g_signal_emit (gw, signals[SIGNAL_SESSION_STARTED], 0, kind_names[kind],
+      stream, s->id);
+  return s;
+}
+
+static void
+answer_session_created (SoupServerMessage * msg, Session * s)
+{
+  gchar *location = g_strdup_printf ("/%s/%s/%s", kind_names[s->kind],
+      s->stream, s->id);
+  gchar *json = g_strdup_printf ("{\"id\":\"%s\",\"stream\":\"%s\","
+      "\"location\":\"%s\"}", s->id, s->stream, location);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Location", location);
+  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, json, strlen (json));
+  g_free (location);
+}
+
+static gboolean
+rtmp_url_ok (const gchar * url)
+{
+  return url && (g_str_has_prefix (url, "rtmp://")
+      || g_str_has_prefix (url, "rtmps://")) && !strpbrk (url, " \r\n");
+}
+
+/* POST /rtmp/S and /rtmp-out/S: {"url": "rtmp://host/app/key"} */
+static void
+handle_rtmp_post (GstTrickleGateway * gw, SoupServerMessage * msg,
+    SessionKind kind, const gchar * stream, const gchar * body, gsize len)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonNode *root;
+  const gchar *url = NULL;
+  Session *s;
+
+  if (json_parser_load_from_data (parser, body, len, NULL)
+      && (root = json_parser_get_root (parser))
+      && JSON_NODE_HOLDS_OBJECT (root))
+    url = json_object_get_string_member_with_default (json_node_get_object
+        (root), "url", NULL);
+  if (!rtmp_url_ok (url)) {
+    answer_text (msg, SOUP_STATUS_BAD_REQUEST, "the body must be "
+        "{\"url\": \"rtmp://host/app/key\"}");
+  } else if (kind == KIND_RTMP && has_ingest (gw, stream)) {
+    answer_text (msg, SOUP_STATUS_CONFLICT,
+        "the stream already has a publisher");
+  } else if (has_room (gw, msg)
+      && (s = start_session (gw, msg, kind, stream, url))) {
+    answer_session_created (msg, s);
+  }
+  g_object_unref (parser);
+}
+
+/* nginx-rtmp's on_publish / on_publish_done notifications (a form with
+ * app, name, tcurl...): a publish starts a pull of that stream into the
+ * channel of its name; any answer but 2xx makes nginx refuse it */
+static void
+handle_rtmp_hook (GstTrickleGateway * gw, SoupServerMessage * msg,
+    const gchar * which, const gchar * body, gsize len)
+{
+  gchar *text = g_strndup (body, len);
+  GHashTable *form = soup_form_decode (text);
+  const gchar *name = g_hash_table_lookup (form, "name");
+  const gchar *tcurl = g_hash_table_lookup (form, "tcurl");
+  const gchar *token = g_hash_table_lookup (form, "token");
+  gboolean token_ok;
+  Session *s;
+
+  g_mutex_lock (&gw->lock);
+  token_ok = !gw->auth_token || !*gw->auth_token
+      || g_strcmp0 (token, gw->auth_token) == 0;
+  g_mutex_unlock (&gw->lock);
+  if (!name || !stream_name_ok (name)) {
+    answer_text (msg, SOUP_STATUS_BAD_REQUEST, "no valid stream name");
+  } else if (g_str_equal (which, "publish-done")) {
+    if ((s = find_session (gw, KIND_RTMP, name)))
+      session_end (s, "the RTMP publisher left");
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  } else if (!g_str_equal (which, "publish")) {
+    answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such hook");
+  } else if (!token_ok) {
+    answer_text (msg, SOUP_STATUS_FORBIDDEN, "wrong or missing token "
+        "(publish to rtmp://.../APP/STREAM?token=...)");
+  } else if (!tcurl || !rtmp_url_ok (tcurl)) {
+    answer_text (msg, SOUP_STATUS_BAD_REQUEST, "no tcurl");
+  } else if (has_ingest (gw, name)) {
+    answer_text (msg, SOUP_STATUS_CONFLICT,
+        "the stream already has a publisher");
+  } else if (has_room (gw, msg)) {
+    gchar *url = g_strdup_printf ("%s%s%s", tcurl,
+        g_str_has_suffix (tcurl, "/") ? "" : "/", name);
+    /* nginx-rtmp keeps a player of a stream not yet published waiting
+     * (idle_streams), so the pull can start before the publish does */
+    if (start_session (gw, msg, KIND_RTMP, name, url))
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    g_free (url);
+  }
+  g_hash_table_unref (form);
+  g_free (text);
+}
+
+/* GET /hls/S/FILE: the first playlist request starts the HLS session */
+static void
+handle_hls_get (GstTrickleGateway * gw, SoupServerMessage * msg,
+    const gchar * stream, const gchar * file)
+{
+  Session *s = find_session (gw, KIND_HLS, stream);
+  gboolean playlist = g_str_equal (file, "index.m3u8");
+  gchar *path, *data = NULL;
+  gsize len = 0;
+
+  if (!hls_file_name_ok (file)) {
+    answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such file");
+    return;
+  }
+  if (!s && (!playlist || !has_room (gw, msg)
+          || !(s = start_session (gw, msg, KIND_HLS, stream, NULL)))) {
+    if (!playlist)
+      answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such file");
+    return;
+  }
+  g_atomic_int_set (&s->last_packet, mono_s ());
+  path = g_build_filename (s->hls_dir, file, NULL);
+  if (g_file_get_contents (path, &data, &len, NULL)) {
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    if (playlist)
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Cache-Control", "no-cache");
+    soup_server_message_set_response (msg, playlist ?
+        "application/vnd.apple.mpegurl" : "video/mp2t", SOUP_MEMORY_TAKE,
+        data, len);
+  } else if (playlist) {
+    /* no segment yet: the request waits for the first playlist */
+    soup_server_message_pause (msg);
+    s->hls_waiting = g_list_append (s->hls_waiting, g_object_ref (msg));
+    if (!s->hls_poll) {
+      s->hls_polls = 0;
+      s->hls_poll = g_timeout_source_new (HLS_POLL_MS);
+      g_source_set_callback (s->hls_poll, hls_poll, s, NULL);
+      g_source_attach (s->hls_poll, gw->context);
+    }
+  } else {
+    answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such file");
+  }
+  g_free (path);
+}
+
 static void
 server_callback (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, GHashTable * query, gpointer data)
@@ -1545,24 +2174,24 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   const gchar *text = g_bytes_get_data (body, &len);
   gchar **parts = g_strsplit (path + 1, "/", 4);
   guint n = g_strv_length (parts);
-  SessionKind kind = KIND_WHIP;
-  gboolean media = n >= 2 && (g_str_equal (parts[0], "whip")
-      || g_str_equal (parts[0], "whep"));
+  gint kind = -1, i;
+  gboolean post = g_str_equal (method, "POST");
 
   GST_DEBUG ("%s %s", method, path);
   /* one request per connection: libsoup 3.2's server leaves a kept-alive
    * client that closes in CLOSE-WAIT */
   soup_message_headers_replace (rh, "Connection", "close");
   add_cors (gw, msg);
-  if (media)
-    kind = g_str_equal (parts[0], "whip") ? KIND_WHIP : KIND_WHEP;
+  for (i = 0; i < (gint) G_N_ELEMENTS (kind_names); i++)
+    if (n >= 2 && g_str_equal (parts[0], kind_names[i]))
+      kind = i;
 
   if (g_str_equal (method, "OPTIONS")) {
     soup_message_headers_replace (rh, "Access-Control-Allow-Methods",
         "OPTIONS, POST, PATCH, DELETE, GET");
     soup_message_headers_replace (rh, "Access-Control-Allow-Headers",
         "Authorization, Content-Type, If-Match");
-    if (media && n == 2)
+    if ((kind == KIND_WHIP || kind == KIND_WHEP) && n == 2)
       soup_message_headers_replace (rh, "Accept-Post", "application/sdp");
     add_ice_servers (gw, msg);
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
@@ -1574,34 +2203,45 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
     soup_server_message_set_response (msg, "application/json",
         SOUP_MEMORY_STATIC, "{\"status\":\"OK\"}", 15);
-  } else if (!media || n > 3) {
+  } else if (n == 2 && g_str_equal (parts[0], "rtmp-hook") && post) {
+    handle_rtmp_hook (gw, msg, parts[1], text, len);
+  } else if (kind < 0 || n > 3) {
     answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such resource");
   } else if (!stream_name_ok (parts[1])) {
     answer_text (msg, SOUP_STATUS_BAD_REQUEST, "a stream name is 1 to 128 of "
         "A-Z a-z 0-9 - . _ ~");
+  } else if (kind == KIND_HLS) {
+    if (n != 3 || !g_str_equal (method, "GET"))
+      answer_text (msg, SOUP_STATUS_NOT_FOUND, "GET /hls/STREAM/index.m3u8");
+    else if (authorized (gw, msg))
+      handle_hls_get (gw, msg, parts[1], parts[2]);
   } else if (n == 2) {
-    if (!g_str_equal (method, "POST")) {
+    if (!post) {
       soup_message_headers_replace (rh, "Allow", "POST, OPTIONS");
-      answer_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-          "POST an SDP offer here");
-    } else if (authorized (gw, msg)) {
+      answer_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, kind <= KIND_WHEP ?
+          "POST an SDP offer here" : "POST {\"url\": \"rtmp://...\"} here");
+    } else if (!authorized (gw, msg)) {
+    } else if (kind <= KIND_WHEP) {
       handle_post (gw, msg, kind, parts[1], text, len);
+    } else {
+      handle_rtmp_post (gw, msg, kind, parts[1], text, len);
     }
   } else {
     Session *s = g_hash_table_lookup (gw->sessions, parts[2]);
-    if (!s || s->kind != kind || !g_str_equal (s->stream, parts[1])
+    if (!s || (gint) s->kind != kind || !g_str_equal (s->stream, parts[1])
         || s->state == SESSION_ENDING) {
       answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
     } else if (!authorized (gw, msg)) {
     } else if (g_str_equal (method, "DELETE")) {
       session_end (s, "DELETE from the client");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-    } else if (g_str_equal (method, "PATCH")) {
+    } else if (g_str_equal (method, "PATCH") && kind <= KIND_WHEP) {
       handle_patch (gw, msg, s, text, len);
     } else {
-      soup_message_headers_replace (rh, "Allow", "PATCH, DELETE, OPTIONS");
-      answer_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-          "PATCH (trickle ICE) or DELETE a session");
+      soup_message_headers_replace (rh, "Allow", kind <= KIND_WHEP ?
+          "PATCH, DELETE, OPTIONS" : "DELETE, OPTIONS");
+      answer_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, kind <= KIND_WHEP ?
+          "PATCH (trickle ICE) or DELETE a session" : "DELETE a session");
     }
   }
   g_strfreev (parts);
@@ -1621,18 +2261,22 @@ tick (gpointer data)
   g_mutex_lock (&gw->lock);
   timeout = (gint) (gw->media_timeout + 0.5);
   g_mutex_unlock (&gw->lock);
-  if (timeout <= 0)
-    return G_SOURCE_CONTINUE;
   g_hash_table_iter_init (&it, gw->sessions);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Session *s = value;
-    if (s->state == SESSION_RUNNING
-        && (s->kind == KIND_WHIP || g_atomic_int_get (&s->flowing))
-        && now - g_atomic_int_get (&s->last_packet) >= timeout)
+    gint idle = now - g_atomic_int_get (&s->last_packet);
+    if (s->state != SESSION_RUNNING)
+      continue;
+    if (s->kind == KIND_HLS ? idle >= HLS_IDLE_TIMEOUT :
+        s->kind == KIND_WHIP || s->kind == KIND_RTMP
+        || (s->kind == KIND_WHEP && g_atomic_int_get (&s->flowing)) ?
+        timeout > 0 && idle >= timeout : FALSE)
       gone = g_list_prepend (gone, s);
   }
   for (l = gone; l; l = l->next)
-    session_end (l->data, "the peer sent nothing for media-timeout");
+    session_end (l->data, ((Session *) l->data)->kind == KIND_HLS ?
+        "no HLS request for a while" :
+        "the peer sent nothing for media-timeout");
   g_list_free (gone);
   return G_SOURCE_CONTINUE;
 }
