@@ -17,6 +17,8 @@ PACKAGES=(
   curl openssl python3 python3-gi gir1.2-gstreamer-1.0 ffmpeg
   gir1.2-gst-plugins-bad-1.0 python3-gst-1.0  # webrtcbin from Python (tests)
   nginx-light
+  libnginx-mod-rtmp  # a real RTMP server for the gateway's tests
+  chromium  # a real browser for the gateway's WHIP/WHEP tests
   tinyproxy-bin  # a real HTTP proxy for the proxy properties' test
   indent  # the formatting check (tests/gst-indent.sh)
   stress-ng  # not run by the suite: to check it under load (README)

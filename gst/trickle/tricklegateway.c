@@ -988,6 +988,43 @@ link_branch (Session * s, GstPad * pad, const gchar * desc,
   return entry;
 }
 
+/* "@decode ! audioconvert ! audioresample ! @encode", interned: a
+ * handful of combinations for the process' life */
+static const gchar *
+intern_audio_branch (const gchar * decode, const gchar * encode)
+{
+  gchar *desc = g_strdup_printf ("%s ! audioconvert ! audioresample ! %s",
+      decode, encode);
+  const gchar *interned = g_intern_string (desc);
+
+  g_free (desc);
+  return interned;
+}
+
+#define H264_FOR_BROWSERS "x264enc tune=zerolatency speed-preset=ultrafast " \
+  "bframes=0 key-int-max=60 ! video/x-h264,profile=constrained-baseline ! " \
+  "h264parse config-interval=-1"
+
+/* a branch decoding a channel's audio (Opus, AAC, MP3: what MPEG-TS
+ * carries for us) and encoding it with @encode; by name: decodebin cannot
+ * be linked before it knows its input. The string is static. */
+static const gchar *
+audio_to_raw (GstCaps * caps, const gchar * encode)
+{
+  GstStructure *st = gst_caps_get_structure (caps, 0);
+  gint version = 0;
+  const gchar *decode;
+
+  if (gst_structure_has_name (st, "audio/x-opus"))
+    decode = "opusparse ! opusdec";
+  else if (gst_structure_has_name (st, "audio/mpeg")
+      && gst_structure_get_int (st, "mpegversion", &version) && version != 1)
+    decode = "aacparse ! avdec_aac";
+  else
+    decode = "mpegaudioparse ! avdec_mp3";
+  return intern_audio_branch (decode, encode);
+}
+
 /* WHEP: a demuxed stream of the channel goes to its payloader, through a
  * transcoder unless it already is H.264 or Opus */
 static void
@@ -1014,17 +1051,19 @@ whep_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
   }
   GST_OBJECT_UNLOCK (s->pipeline);
 
+  /* decoders by name: decodebin cannot be linked before it knows its
+   * input */
   if (target && g_str_equal (name, "video/x-h264"))
     desc = "h264parse config-interval=-1";
-  else if (target && video)
-    desc = "decodebin ! videoconvert ! x264enc tune=zerolatency "
-        "speed-preset=ultrafast bframes=0 key-int-max=60 ! "
-        "video/x-h264,profile=constrained-baseline ! "
-        "h264parse config-interval=-1";
+  else if (target && g_str_equal (name, "video/x-h265"))
+    desc = "h265parse ! avdec_h265 ! videoconvert ! " H264_FOR_BROWSERS;
+  else if (target && g_str_equal (name, "video/mpeg"))
+    desc = "mpegvideoparse ! avdec_mpeg2video ! videoconvert ! "
+        H264_FOR_BROWSERS;
   else if (target && g_str_equal (name, "audio/x-opus"))
     desc = "opusparse";
-  else if (target)
-    desc = "decodebin ! audioconvert ! audioresample ! opusenc";
+  else if (target && !video)
+    desc = audio_to_raw (caps, "opusenc");
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
@@ -1530,26 +1569,33 @@ missing:
   return FALSE;
 }
 
+/* a branch making AAC of a channel's audio (for RTMP and HLS) */
+static const gchar *
+audio_to_aac (GstCaps * caps)
+{
+  GstStructure *st = gst_caps_get_structure (caps, 0);
+  gint version = 0;
+
+  if (gst_structure_has_name (st, "audio/mpeg")
+      && gst_structure_get_int (st, "mpegversion", &version) && version != 1)
+    return "aacparse";
+  return audio_to_raw (caps, "audio/x-raw,rate=48000 ! avenc_aac ! aacparse");
+}
+
 /* RTMP out: H.264 as it is, audio as AAC (RTMP has no Opus) */
 static void
 rtmp_out_pad_added (GstElement * demux, GstPad * pad, Session * s)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
   const gchar *name, *desc = NULL;
-  gint version = 0;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
   name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
   if (g_str_equal (name, "video/x-h264"))
     desc = "h264parse";
-  else if (g_str_equal (name, "audio/mpeg")
-      && gst_structure_get_int (gst_caps_get_structure (caps, 0),
-          "mpegversion", &version) && version != 1)
-    desc = "aacparse";
   else if (g_str_has_prefix (name, "audio/"))
-    desc = "decodebin ! audioconvert ! audioresample ! "
-        "audio/x-raw,rate=48000 ! avenc_aac ! aacparse";
+    desc = audio_to_aac (caps);
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
@@ -1562,7 +1608,6 @@ hls_pad_added (GstElement * demux, GstPad * pad, Session * s)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
   const gchar *name, *desc = NULL, *target_pad = NULL;
-  gint version = 0;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -1573,13 +1618,7 @@ hls_pad_added (GstElement * demux, GstPad * pad, Session * s)
     target_pad = "video";
     s->video_linked = TRUE;
   } else if (g_str_has_prefix (name, "audio/") && !s->audio_linked) {
-    if (g_str_equal (name, "audio/mpeg")
-        && gst_structure_get_int (gst_caps_get_structure (caps, 0),
-            "mpegversion", &version) && version != 1)
-      desc = "aacparse";
-    else
-      desc = "decodebin ! audioconvert ! audioresample ! "
-          "audio/x-raw,rate=48000 ! avenc_aac ! aacparse";
+    desc = audio_to_aac (caps);
     target_pad = "audio";
     s->audio_linked = TRUE;
   }

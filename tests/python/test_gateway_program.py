@@ -12,61 +12,16 @@
 #   test_gateway_program.py GATEWAY-PROGRAM   (TRICKLE_PLUGIN_DIR: the
 #   plugin directory of that build, given to the program only)
 import os
-import queue
-import re
 import signal
-import subprocess
 import sys
-import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webrtc_client as wc  # noqa: E402
 from webrtc_client import Gst, WAIT_S  # noqa: E402
+from gateway_program import Program  # noqa: E402
 
 Gst.init(None)
-PROGRAM = sys.argv.pop(1) if len(sys.argv) > 1 else "gst-trickle-gateway"
-
-
-class Program:
-    def __init__(self, *args):
-        env = dict(os.environ)
-        if os.environ.get("TRICKLE_PLUGIN_DIR"):
-            env["GST_PLUGIN_PATH_1_0"] = os.environ["TRICKLE_PLUGIN_DIR"]
-        if os.environ.get("GST_REGISTRY"):  # not this process' plugins
-            env["GST_REGISTRY"] = os.environ["GST_REGISTRY"] + ".program"
-        self.proc = subprocess.Popen([PROGRAM, "--port", "0", *args],
-                                     stdout=subprocess.PIPE, env=env,
-                                     text=True)
-        self.lines = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, daemon=True).start()
-        self.port = int(self.expect(r"listening on port (\d+)").group(1))
-
-    def _read(self):
-        for line in self.proc.stdout:
-            sys.stdout.write("program: " + line)
-            self.lines.put(line)
-
-    def expect(self, pattern):
-        """the next line matching (earlier ones are kept in seen)"""
-        for line in self.seen:
-            m = re.search(pattern, line)
-            if m:
-                self.seen.remove(line)
-                return m
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline -
-                                                  time.monotonic()))
-            except queue.Empty:
-                raise AssertionError("the program never printed " + pattern)
-            m = re.search(pattern, line)
-            if m:
-                return m
-            self.seen.append(line)
 
 
 class GatewayProgramTest(unittest.TestCase):
@@ -116,4 +71,5 @@ class GatewayProgramTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    Program.path = sys.argv.pop(1)
     unittest.main(verbosity=2)
