@@ -22,7 +22,7 @@ if [ "${1:-}" = "--check" ]; then
 fi
 if [ $# -eq 0 ]; then
   root=$(cd "$(dirname "$0")/.." && pwd)
-  set -- $(find "$root/gst" "$root/plugins" "$root/tests" "$root/examples" "$root/docs" \
+  set -- $(find "$root/gst" "$root/plugins" "$root/tools" "$root/tests" "$root/examples" "$root/docs" \
     -name '*.c' | sort)
 fi
 command -v indent >/dev/null || { echo "GNU indent is not installed (apt-get install indent)" >&2; exit 2; }

@@ -48,21 +48,21 @@ main (int argc, char **argv)
     {"host", 0, 0, G_OPTION_ARG_STRING, &host,
         "Address to listen on (default: every interface)", "ADDRESS"},
     {"port", 'p', 0, G_OPTION_ARG_INT, &port,
-        "Port of the HTTP side (default 8088, 0: any; the port is printed)",
+          "Port of the HTTP side (default 8088, 0: any; the port is printed)",
         "PORT"},
     {"trickle", 't', 0, G_OPTION_ARG_STRING, &trickle,
-          "Base URL of the channels: stream S is channel URL/S (default "
+        "Base URL of the channels: stream S is channel URL/S (default "
           "http://127.0.0.1:2939/)", "URL"},
     {"serve-trickle", 0, 0, G_OPTION_ARG_INT, &serve,
-          "Also serve the channels on this port (an embedded trickle server; "
+        "Also serve the channels on this port (an embedded trickle server; "
           "0: any) and use it as --trickle", "PORT"},
     {"token", 0, 0, G_OPTION_ARG_STRING, &token,
-          "Bearer token WHIP/WHEP requests must carry (default: the "
+        "Bearer token WHIP/WHEP requests must carry (default: the "
           "AUTH_TOKEN environment variable, or none)", "TOKEN"},
     {"max-sessions", 0, 0, G_OPTION_ARG_INT, &max_sessions,
         "Sessions at once, beyond which a POST gets 503 (default 32)", "N"},
     {"max-viewers", 0, 0, G_OPTION_ARG_INT, &max_viewers,
-        "Viewers of one stream, beyond which a POST gets 429 (default 16)",
+          "Viewers of one stream, beyond which a POST gets 429 (default 16)",
         "N"},
     {"min-segment-duration", 0, 0, G_OPTION_ARG_DOUBLE, &min_segment,
         "Seconds a published segment lasts at least (default 1)", "SECONDS"},
@@ -70,10 +70,10 @@ main (int argc, char **argv)
           "Seconds between keyframe requests (PLI) to publishers (default 2)",
         "SECONDS"},
     {"media-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &media_timeout,
-          "Seconds of silence after which a peer is gone (default 15, "
+        "Seconds of silence after which a peer is gone (default 15, "
           "0: never)", "SECONDS"},
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &stun,
-          "STUN server for the gateway's candidates (stun://host:port; "
+        "STUN server for the gateway's candidates (stun://host:port; "
           "default: none, host candidates only)", "URI"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}

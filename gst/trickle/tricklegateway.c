@@ -652,8 +652,7 @@ packet_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 /* every packet the peer sends (media, RTCP, ICE checks) comes out of a
  * nicesrc inside webrtcbin: that is how we know the peer is there */
 static void
-on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * e,
-    Session * s)
+on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * e, Session * s)
 {
   GstElementFactory *f = gst_element_get_factory (e);
 
@@ -842,8 +841,7 @@ whip_chain (Session * s, const gchar * depay, const gchar * parse)
   if (g_str_equal (parse, "h264parse")) {
     /* SPS/PPS before every keyframe: every segment can be decoded alone */
     g_object_set (p, "config-interval", -1, NULL);
-    g_object_set (d, "request-keyframe", TRUE, "wait-for-keyframe", TRUE,
-        NULL);
+    g_object_set (d, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, NULL);
     /* whole access units from the depayloader (it knows where one ends,
      * by the marker bit): NAL units would leave h264parse waiting for the
      * next frame to end this one, and untimed pieces for the mux */
@@ -905,8 +903,7 @@ build_publisher (Session * s)
    * mpegtsmux's output has no timestamps tricklesink could time them by */
   g_object_set (s->sink, "location", s->channel_url, "sync", FALSE,
       "delete-on-eos", TRUE, "min-duration",
-      (guint64) (min_dur * GST_SECOND), "keyframe-interval", (guint64) 0,
-      NULL);
+      (guint64) (min_dur * GST_SECOND), "keyframe-interval", (guint64) 0, NULL);
   gst_bin_add_many (GST_BIN (s->pipeline), s->mux, s->sink, NULL);
   return gst_element_link (s->mux, s->sink);
 }
@@ -1173,7 +1170,7 @@ whep_link_payloaders (Session * s)
     if (!pay[i])
       continue;
     src = gst_element_get_static_pad (pay[i], "src");
-    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | 
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST, flowing_probe, s, NULL);
     gst_object_unref (src);
     name = g_strdup_printf ("sink_%d", mline[i]);
@@ -1649,8 +1646,7 @@ output_build (Session * s, GstElement * out, GstElement * sink,
       "wait-timeout", -1, NULL);
   s->out = out;
   gst_bin_add_many (GST_BIN (s->pipeline), src, demux, out, sink, NULL);
-  if (!gst_element_link (src, demux) || (sink && !gst_element_link (out,
-              sink)))
+  if (!gst_element_link (src, demux) || (sink && !gst_element_link (out, sink)))
     return FALSE;
   g_signal_connect (demux, "pad-added", pad_added, s);
   return TRUE;

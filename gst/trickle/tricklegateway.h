@@ -12,7 +12,6 @@ G_BEGIN_DECLS
     GST_TRICKLE_API
 G_DECLARE_FINAL_TYPE (GstTrickleGateway, gst_trickle_gateway,
     GST_TRICKLE, GATEWAY, GObject)
-
      GST_TRICKLE_API GstTrickleGateway *gst_trickle_gateway_new (void);
 GST_TRICKLE_API
     gboolean gst_trickle_gateway_start (GstTrickleGateway * gateway,

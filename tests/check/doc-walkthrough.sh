@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# docs/livepeer.md's "Try it" commands, run verbatim from the repository
-# root (their output checked): the doc's walkthrough works as written.
-#   livepeer-walkthrough.sh DOCS/livepeer.md REPOSITORY-ROOT
+# A document's "Try it" commands, run verbatim from the repository root
+# (their output checked): the doc's walkthrough works as written.
+#   doc-walkthrough.sh DOC.md REPOSITORY-ROOT EXPECTED...
+# Every EXPECTED string must appear in the commands' output.
 set -euo pipefail
 doc=$1
 cd "$2"
+shift 2
 script=$(mktemp)
 log=$(mktemp)
 trap 'rm -f "$script" "$log"' EXIT
@@ -23,9 +25,7 @@ timeout 120 bash "$script" > "$log" 2>&1 || rc=$?
 out=$(cat "$log")
 echo "$out"
 [ $rc -eq 0 ] || { echo "walkthrough failed ($rc)"; exit 1; }
-for want in '"publish_url":"http://127.0.0.1:2939/ai/trickle/demo-out"' \
-    '{"status":"OK"}' 'h264' 'opus' 'Parameters updated successfully' \
-    '"queue_event_type":"' 'Stream stopped successfully'; do
-  grep -qF "$want" <<<"$out" || { echo "missing in the output: $want"; exit 1; }
+for want in "$@"; do
+  grep -qF -- "$want" <<<"$out" || { echo "missing in the output: $want"; exit 1; }
 done
 echo "walkthrough OK"
