@@ -354,6 +354,26 @@ remove_dir (const gchar * path)
   g_rmdir (path);
 }
 
+/* DELETE on a channel, from a teardown thread (blocking) */
+static void
+delete_channel (const gchar * url)
+{
+  SoupSession *session = soup_session_new_with_options ("timeout", 5, NULL);
+  SoupMessage *msg = soup_message_new ("DELETE", url);
+  GError *err = NULL;
+  GBytes *body = NULL;
+
+  if (msg)
+    body = soup_session_send_and_read (session, msg, NULL, &err);
+  if (err)
+    GST_WARNING ("DELETE %s: %s", url, err->message);
+  g_clear_error (&err);
+  if (body)
+    g_bytes_unref (body);
+  g_clear_object (&msg);
+  g_object_unref (session);
+}
+
 /* a thread of the pool: the end reaches the channel, then the pipeline
  * goes (webrtcbin's and the clients' state changes can block a while) */
 static void
@@ -373,13 +393,24 @@ teardown_func (gpointer data, gpointer user_data)
     pads = g_list_copy_deep (GST_ELEMENT (s->mux)->sinkpads,
         (GCopyFunc) gst_object_ref, NULL);
     GST_OBJECT_UNLOCK (s->mux);
-    for (l = pads; l; l = l->next)
-      any |= gst_pad_send_event (l->data, gst_event_new_eos ());
+    for (l = pads; l; l = l->next) {
+      gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
+      GST_DEBUG ("session %s: EOS into %s: %d", s->id,
+          GST_OBJECT_NAME (l->data), sent);
+      any |= sent;
+    }
     g_list_free_full (pads, gst_object_unref);
     if (any) {
       g_mutex_lock (&s->eos_lock);
       while (!s->eos && g_cond_wait_until (&s->eos_cond, &s->eos_lock, until));
       g_mutex_unlock (&s->eos_lock);
+    }
+    if (!s->eos) {
+      /* the end did not get through: the channel ends anyway, or its
+       * subscribers would wait for it for ever */
+      GST_WARNING ("session %s: the end did not reach the channel in time: "
+          "deleting it", s->id);
+      delete_channel (s->channel_url);
     }
   }
   if (s->pipeline)
