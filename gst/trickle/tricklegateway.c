@@ -174,7 +174,11 @@ struct _Session
   SoupServerMessage *pending;   /* the POST, paused until answered */
   GSource *gather_timeout;
   GSource *pli_timer;
+  GSource *hold_timer;
   gint flowing;                 /* atomic: WHEP: media has gone out */
+  gint published;               /* atomic: ingest: tricklesink got data */
+  guint refuse_status;          /* the answer to a POST ended while negotiating */
+  gboolean from_hook;           /* RTMP: started by nginx-rtmp's on_publish */
   GstClockTime last_video_ts;   /* WHIP: streaming thread */
   gint last_packet;             /* atomic: monotonic s of the peer's last */
 
@@ -199,6 +203,7 @@ struct _Session
   GstElement *out;
   /* RTMP in: the branches held until the demuxer has all its streams */
   GList *held;
+  gboolean holds_released;
 
   GMutex eos_lock;
   GCond eos_cond;
@@ -383,7 +388,7 @@ teardown_func (gpointer data, gpointer user_data)
 
   if (s->pipeline && s->mux && s->sink) {
     gint64 until = g_get_monotonic_time () + END_EOS_WAIT_US;
-    gboolean any = FALSE;
+    gboolean any = FALSE, eos;
     GList *pads, *l;
 
     /* the mux's inputs end, not the sources (webrtcbin's, rtmp2src):
@@ -397,7 +402,7 @@ teardown_func (gpointer data, gpointer user_data)
       gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
       GST_DEBUG ("session %s: EOS into %s: %d", s->id,
           GST_OBJECT_NAME (l->data), sent);
-      any |= sent;
+      any = TRUE;               /* an input already ended: its end is coming */
     }
     g_list_free_full (pads, gst_object_unref);
     if (any) {
@@ -405,9 +410,14 @@ teardown_func (gpointer data, gpointer user_data)
       while (!s->eos && g_cond_wait_until (&s->eos_cond, &s->eos_lock, until));
       g_mutex_unlock (&s->eos_lock);
     }
-    if (!s->eos) {
+    g_mutex_lock (&s->eos_lock);
+    eos = s->eos;
+    g_mutex_unlock (&s->eos_lock);
+    if (!eos && g_atomic_int_get (&s->published)) {
       /* the end did not get through: the channel ends anyway, or its
-       * subscribers would wait for it for ever */
+       * subscribers would wait for it for ever (only a channel this
+       * session wrote: a refused or never-started one is somebody
+       * else's, or nobody's) */
       GST_WARNING ("session %s: the end did not reach the channel in time: "
           "deleting it", s->id);
       delete_channel (s->channel_url);
@@ -438,8 +448,14 @@ session_end (Session * s, const gchar * reason)
     g_source_destroy (s->pli_timer);
     g_clear_pointer (&s->pli_timer, g_source_unref);
   }
+  if (s->hold_timer) {
+    g_source_destroy (s->hold_timer);
+    g_clear_pointer (&s->hold_timer, g_source_unref);
+  }
   if (s->pending) {
-    answer_text (s->pending, SOUP_STATUS_BAD_REQUEST, reason);
+    /* the offer's fault (400), or ours (503) */
+    answer_text (s->pending, s->refuse_status ? s->refuse_status :
+        SOUP_STATUS_SERVICE_UNAVAILABLE, reason);
     soup_server_message_unpause (s->pending);
     g_clear_object (&s->pending);
   }
@@ -533,8 +549,23 @@ add_ice_servers (GstTrickleGateway * gw, SoupServerMessage * msg)
   g_mutex_unlock (&gw->lock);
 }
 
+/* a comparison whose time does not tell where the strings differ */
 static gboolean
-authorized (GstTrickleGateway * gw, SoupServerMessage * msg)
+token_equal (const gchar * given, const gchar * token)
+{
+  gsize n = strlen (token), m = strlen (given), i;
+  guint diff = n != m;
+
+  for (i = 0; i < m; i++)
+    diff |= (guint) (guchar) given[i] ^ (guint) (guchar) token[i % MAX (n, 1)];
+  return diff == 0;
+}
+
+/* the bearer token, or (@query_token: players cannot send headers) a
+ * ?token= of an HLS URL */
+static gboolean
+authorized (GstTrickleGateway * gw, SoupServerMessage * msg,
+    const gchar * query_token)
 {
   const gchar *auth = soup_message_headers_get_one
       (soup_server_message_get_request_headers (msg), "Authorization");
@@ -543,7 +574,8 @@ authorized (GstTrickleGateway * gw, SoupServerMessage * msg)
   g_mutex_lock (&gw->lock);
   ok = !gw->auth_token || !*gw->auth_token || (auth
       && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0
-      && g_str_equal (auth + 7, gw->auth_token));
+      && token_equal (auth + 7, gw->auth_token))
+      || (query_token && token_equal (query_token, gw->auth_token));
   g_mutex_unlock (&gw->lock);
   if (!ok) {
     soup_message_headers_replace (soup_server_message_get_response_headers
@@ -914,10 +946,20 @@ pli_tick (gpointer data)
 
 /* mpegtsmux ! tricklesink into the session's channel: what every ingest
  * ends with */
+static GstPadProbeReturn
+published_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Session *s = data;
+
+  g_atomic_int_set (&s->published, 1);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 static gboolean
 build_publisher (Session * s)
 {
   GstTrickleGateway *gw = s->gw;
+  GstPad *pad;
   gdouble min_dur;
 
   s->mux = make ("mpegtsmux", NULL);
@@ -936,6 +978,10 @@ build_publisher (Session * s)
       "delete-on-eos", TRUE, "min-duration",
       (guint64) (min_dur * GST_SECOND), "keyframe-interval", (guint64) 0, NULL);
   gst_bin_add_many (GST_BIN (s->pipeline), s->mux, s->sink, NULL);
+  pad = gst_element_get_static_pad (s->sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, published_probe, s, NULL);
+  gst_object_unref (pad);
   return gst_element_link (s->mux, s->sink);
 }
 
@@ -1366,6 +1412,7 @@ answer_created (gpointer data)
   }
   if (err) {
     gchar *why = g_strdup_printf ("cannot answer the offer: %s", err);
+    s->refuse_status = SOUP_STATUS_BAD_REQUEST;
     session_end (s, why);
     g_free (why);
     g_free (err);
@@ -1419,6 +1466,7 @@ offer_set (gpointer data)
   err = promise_error (st->promise);
   if (err) {
     gchar *why = g_strdup_printf ("the offer was refused: %s", err);
+    s->refuse_status = SOUP_STATUS_BAD_REQUEST;
     session_end (s, why);
     g_free (why);
     g_free (err);
@@ -1523,6 +1571,7 @@ rtmp_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
   const gchar *name, *desc = NULL;
   gint version = 0;
   GstElement *entry;
+  gboolean released;
 
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -1537,7 +1586,10 @@ rtmp_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
       desc ? desc : "ignored (not H.264, AAC or MP3)");
   gst_caps_unref (caps);
   entry = link_branch (s, pad, desc, s->mux, "sink_%d");
-  if (desc && GST_IS_BIN (entry)) {
+  GST_OBJECT_LOCK (s->pipeline);
+  released = s->holds_released;
+  GST_OBJECT_UNLOCK (s->pipeline);
+  if (desc && GST_IS_BIN (entry) && !released) {
     /* held until every stream has its mux input: the first PMT names
      * them all (a later stream would change the program mid-channel) */
     GstPad *src = gst_element_get_static_pad (entry, "src");
@@ -1550,6 +1602,9 @@ rtmp_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
   }
 }
 
+/* from no-more-pads, or HOLD_MS after the start: flvdemux says
+ * no-more-pads only once it has audio and video, or after 6 s of stream
+ * (a video-only stream would fill the branches' queues first) */
 static void
 rtmp_no_more_pads (GstElement * demux, Session * s)
 {
@@ -1558,12 +1613,26 @@ rtmp_no_more_pads (GstElement * demux, Session * s)
   GST_OBJECT_LOCK (s->pipeline);
   held = s->held;
   s->held = NULL;
+  s->holds_released = TRUE;
   GST_OBJECT_UNLOCK (s->pipeline);
   for (l = held; l; l = l->next) {
     Hold *h = l->data;
     gst_pad_remove_probe (h->pad, h->id);
   }
   g_list_free_full (held, hold_free);
+}
+
+#define HOLD_MS 2000
+
+static gboolean
+hold_timed_out (gpointer data)
+{
+  Session *s = data;
+
+  GST_DEBUG ("session %s: the streams found so far go", s->id);
+  rtmp_no_more_pads (NULL, s);
+  g_clear_pointer (&s->hold_timer, g_source_unref);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -1586,6 +1655,10 @@ rtmp_build (Session * s, gchar ** why)
     goto missing;
   g_signal_connect (demux, "pad-added", G_CALLBACK (rtmp_demux_pad_added), s);
   g_signal_connect (demux, "no-more-pads", G_CALLBACK (rtmp_no_more_pads), s);
+  s->hold_timer = g_timeout_source_new (HOLD_MS);
+  g_source_set_callback (s->hold_timer, hold_timed_out, session_ref (s),
+      (GDestroyNotify) session_unref);
+  g_source_attach (s->hold_timer, s->gw->context);
   /* the source's data is the peer's sign of life (media-timeout) */
   pad = gst_element_get_static_pad (src, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, packet_probe, s, NULL);
@@ -1693,6 +1766,8 @@ rtmp_out_build (Session * s, gchar ** why)
     g_object_set (mux, "streamable", TRUE, NULL);
   if (sink)
     g_object_set (sink, "location", s->url, NULL);
+  else
+    gst_clear_object (&mux);
   if (!sink || !output_build (s, mux, sink, G_CALLBACK (rtmp_out_pad_added))) {
     *why = g_strdup ("the gateway lacks a GStreamer element (see its log)");
     return FALSE;
@@ -1768,6 +1843,7 @@ hls_answer_waiting (Session * s)
   g_free (path);
 }
 
+#define NEGOTIATION_TIMEOUT 30  /* s from the offer to the answer */
 #define HLS_POLL_MS 100
 #define HLS_WAIT_POLLS 300      /* 30 s for the first playlist */
 #define HLS_IDLE_TIMEOUT 30     /* s without a request: nobody watches */
@@ -1838,8 +1914,30 @@ count_sessions (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
 static gboolean
 has_ingest (GstTrickleGateway * gw, const gchar * stream)
 {
-  return count_sessions (gw, KIND_WHIP, stream) > 0
-      || count_sessions (gw, KIND_RTMP, stream) > 0;
+  GHashTableIter it;
+  gpointer value;
+
+  /* an ending one too if it published: its tricklesink still writes (and
+   * then deletes) the channel */
+  g_hash_table_iter_init (&it, gw->sessions);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Session *s = value;
+    if ((s->kind == KIND_WHIP || s->kind == KIND_RTMP)
+        && g_str_equal (s->stream, stream)
+        && (s->state != SESSION_ENDING || g_atomic_int_get (&s->published)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* 409, with Retry-After when the publisher is only ending */
+static void
+answer_has_publisher (SoupServerMessage * msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Retry-After", "5");
+  answer_text (msg, SOUP_STATUS_CONFLICT,
+      "the stream already has a publisher (or its previous one is ending)");
 }
 
 static Session *
@@ -1862,12 +1960,19 @@ find_session (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
 static gboolean
 has_room (GstTrickleGateway * gw, SoupServerMessage * msg)
 {
-  guint max_sessions;
+  GHashTableIter it;
+  gpointer value;
+  guint max_sessions, active = 0;
 
   g_mutex_lock (&gw->lock);
   max_sessions = gw->max_sessions;
   g_mutex_unlock (&gw->lock);
-  if (!gw->shutting_down && g_hash_table_size (gw->sessions) < max_sessions)
+  g_hash_table_iter_init (&it, gw->sessions);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Session *) value)->state != SESSION_ENDING)
+      active++;
+  /* ending sessions do not count: they are gone in a few seconds at most */
+  if (!gw->shutting_down && active < max_sessions)
     return TRUE;
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "Retry-After", "5");
@@ -1902,8 +2007,7 @@ handle_post (GstTrickleGateway * gw, SoupServerMessage * msg, SessionKind kind,
   if (!has_room (gw, msg))
     return;
   if (kind == KIND_WHIP && has_ingest (gw, stream)) {
-    answer_text (msg, SOUP_STATUS_CONFLICT,
-        "the stream already has a publisher");
+    answer_has_publisher (msg);
     return;
   }
   if (kind == KIND_WHEP && count_sessions (gw, KIND_WHEP, stream)
@@ -2117,15 +2221,18 @@ handle_rtmp_post (GstTrickleGateway * gw, SoupServerMessage * msg,
 
   if (json_parser_load_from_data (parser, body, len, NULL)
       && (root = json_parser_get_root (parser))
-      && JSON_NODE_HOLDS_OBJECT (root))
-    url = json_object_get_string_member_with_default (json_node_get_object
-        (root), "url", NULL);
+      && JSON_NODE_HOLDS_OBJECT (root)) {
+    JsonNode *node = json_object_get_member (json_node_get_object (root),
+        "url");
+    if (node && JSON_NODE_HOLDS_VALUE (node)
+        && json_node_get_value_type (node) == G_TYPE_STRING)
+      url = json_node_get_string (node);
+  }
   if (!rtmp_url_ok (url)) {
     answer_text (msg, SOUP_STATUS_BAD_REQUEST, "the body must be "
         "{\"url\": \"rtmp://host/app/key\"}");
   } else if (kind == KIND_RTMP && has_ingest (gw, stream)) {
-    answer_text (msg, SOUP_STATUS_CONFLICT,
-        "the stream already has a publisher");
+    answer_has_publisher (msg);
   } else if (has_room (gw, msg)
       && (s = start_session (gw, msg, kind, stream, url))) {
     answer_session_created (msg, s);
@@ -2150,31 +2257,33 @@ handle_rtmp_hook (GstTrickleGateway * gw, SoupServerMessage * msg,
 
   g_mutex_lock (&gw->lock);
   token_ok = !gw->auth_token || !*gw->auth_token
-      || g_strcmp0 (token, gw->auth_token) == 0;
+      || (token && token_equal (token, gw->auth_token));
   g_mutex_unlock (&gw->lock);
   if (!name || !stream_name_ok (name)) {
     answer_text (msg, SOUP_STATUS_BAD_REQUEST, "no valid stream name");
+  } else if (!token_ok) {
+    answer_text (msg, SOUP_STATUS_FORBIDDEN, "wrong or missing token "
+        "(publish to rtmp://.../APP/STREAM?token=...)");
   } else if (g_str_equal (which, "publish-done")) {
-    if ((s = find_session (gw, KIND_RTMP, name)))
+    /* the pull its publish started, not one started by POST /rtmp/ */
+    if ((s = find_session (gw, KIND_RTMP, name)) && s->from_hook)
       session_end (s, "the RTMP publisher left");
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   } else if (!g_str_equal (which, "publish")) {
     answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such hook");
-  } else if (!token_ok) {
-    answer_text (msg, SOUP_STATUS_FORBIDDEN, "wrong or missing token "
-        "(publish to rtmp://.../APP/STREAM?token=...)");
   } else if (!tcurl || !rtmp_url_ok (tcurl)) {
     answer_text (msg, SOUP_STATUS_BAD_REQUEST, "no tcurl");
   } else if (has_ingest (gw, name)) {
-    answer_text (msg, SOUP_STATUS_CONFLICT,
-        "the stream already has a publisher");
+    answer_has_publisher (msg);
   } else if (has_room (gw, msg)) {
     gchar *url = g_strdup_printf ("%s%s%s", tcurl,
         g_str_has_suffix (tcurl, "/") ? "" : "/", name);
     /* nginx-rtmp keeps a player of a stream not yet published waiting
      * (idle_streams), so the pull can start before the publish does */
-    if (start_session (gw, msg, KIND_RTMP, name, url))
+    if ((s = start_session (gw, msg, KIND_RTMP, name, url))) {
+      s->from_hook = TRUE;
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    }
     g_free (url);
   }
   g_hash_table_unref (form);
@@ -2263,7 +2372,8 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
   } else if (n == 1 && g_str_equal (parts[0], "sessions")
       && g_str_equal (method, "GET")) {
-    handle_list (gw, msg);
+    if (authorized (gw, msg, NULL))
+      handle_list (gw, msg);
   } else if (n == 1 && g_str_equal (parts[0], "health")
       && g_str_equal (method, "GET")) {
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -2279,14 +2389,15 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
   } else if (kind == KIND_HLS) {
     if (n != 3 || !g_str_equal (method, "GET"))
       answer_text (msg, SOUP_STATUS_NOT_FOUND, "GET /hls/STREAM/index.m3u8");
-    else if (authorized (gw, msg))
+    else if (authorized (gw, msg, query ? g_hash_table_lookup (query,
+                "token") : NULL))
       handle_hls_get (gw, msg, parts[1], parts[2]);
   } else if (n == 2) {
     if (!post) {
       soup_message_headers_replace (rh, "Allow", "POST, OPTIONS");
       answer_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, kind <= KIND_WHEP ?
           "POST an SDP offer here" : "POST {\"url\": \"rtmp://...\"} here");
-    } else if (!authorized (gw, msg)) {
+    } else if (!authorized (gw, msg, NULL)) {
     } else if (kind <= KIND_WHEP) {
       handle_post (gw, msg, kind, parts[1], text, len);
     } else {
@@ -2297,7 +2408,7 @@ server_callback (SoupServer * server, SoupServerMessage * msg,
     if (!s || (gint) s->kind != kind || !g_str_equal (s->stream, parts[1])
         || s->state == SESSION_ENDING) {
       answer_text (msg, SOUP_STATUS_NOT_FOUND, "no such session");
-    } else if (!authorized (gw, msg)) {
+    } else if (!authorized (gw, msg, NULL)) {
     } else if (g_str_equal (method, "DELETE")) {
       session_end (s, "DELETE from the client");
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -2321,7 +2432,7 @@ tick (gpointer data)
   GstTrickleGateway *gw = data;
   GHashTableIter it;
   gpointer value;
-  GList *gone = NULL, *l;
+  GList *gone = NULL, *negotiating = NULL, *l;
   gint now = mono_s (), timeout;
 
   g_mutex_lock (&gw->lock);
@@ -2331,19 +2442,31 @@ tick (gpointer data)
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Session *s = value;
     gint idle = now - g_atomic_int_get (&s->last_packet);
+    gint limit = timeout;
+    if (s->state == SESSION_NEGOTIATING
+        && g_get_monotonic_time () - s->started >
+        NEGOTIATION_TIMEOUT * G_USEC_PER_SEC) {
+      negotiating = g_list_prepend (negotiating, s);
+      continue;
+    }
     if (s->state != SESSION_RUNNING)
       continue;
+    /* a viewer waiting for media only sends ICE keep-alives (libnice's
+     * every 25 s) */
+    if (s->kind == KIND_WHEP && !g_atomic_int_get (&s->flowing))
+      limit = MAX (2 * timeout, 60);
     if (s->kind == KIND_HLS ? idle >= HLS_IDLE_TIMEOUT :
-        s->kind == KIND_WHIP || s->kind == KIND_RTMP
-        || (s->kind == KIND_WHEP && g_atomic_int_get (&s->flowing)) ?
-        timeout > 0 && idle >= timeout : FALSE)
+        s->kind == KIND_RTMP_OUT ? FALSE : timeout > 0 && idle >= limit)
       gone = g_list_prepend (gone, s);
   }
   for (l = gone; l; l = l->next)
     session_end (l->data, ((Session *) l->data)->kind == KIND_HLS ?
         "no HLS request for a while" :
         "the peer sent nothing for media-timeout");
+  for (l = negotiating; l; l = l->next)
+    session_end (l->data, "the negotiation did not end in time");
   g_list_free (gone);
+  g_list_free (negotiating);
   return G_SOURCE_CONTINUE;
 }
 
@@ -2732,6 +2855,7 @@ void
 gst_trickle_gateway_stop (GstTrickleGateway * gateway)
 {
   GstTrickleGateway *gw = gateway;
+  GstTrickleApiServer *api;
 
   g_return_if_fail (GST_TRICKLE_IS_GATEWAY (gw));
   if (!gw->api)
@@ -2748,9 +2872,14 @@ gst_trickle_gateway_stop (GstTrickleGateway * gateway)
   g_mutex_unlock (&gw->stop_lock);
   g_source_destroy (gw->tick);
   g_clear_pointer (&gw->tick, g_source_unref);
-  g_clear_pointer (&gw->api, gst_trickle_api_server_free);
-  gw->context = NULL;
+  /* the teardown threads first: one may still be leaving its invoke */
   g_thread_pool_free (gw->teardowns, FALSE, TRUE);
   gw->teardowns = NULL;
+  g_mutex_lock (&gw->lock);
+  api = gw->api;
+  gw->api = NULL;
+  g_mutex_unlock (&gw->lock);
+  gst_trickle_api_server_free (api);
+  gw->context = NULL;
   g_object_notify (G_OBJECT (gw), "current-port");
 }

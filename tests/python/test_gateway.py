@@ -243,6 +243,29 @@ class GatewayTest(unittest.TestCase):
         self.assertTrue(sub.eos.wait(WAIT_S), "the channel never ended")
         sub.stop()
 
+    def test_refused_offer_leaves_channel(self):
+        # a channel published by somebody else: a refused WHIP offer of
+        # its name must not end it
+        self.start_gateway()
+        other = Gst.parse_launch(
+            "videotestsrc is-live=true ! video/x-raw,width=160,height=120 ! "
+            "x264enc tune=zerolatency key-int-max=15 ! mpegtsmux ! "
+            "tricklesink location=%sforeign" % self.trickle)
+        other.set_state(Gst.State.PLAYING)
+        try:
+            sub = Subscriber(self.trickle + "foreign")
+            wait_for("a segment", lambda: len(sub.segments) >= 1)
+            status, _, _ = http("POST", self.base + "/whip/foreign",
+                                BROKEN_OFFER.encode(), "application/sdp")
+            self.assertEqual(status, 400)
+            wait_for("the refused session's end", lambda: self.ended("whip"))
+            count = len(sub.segments)
+            wait_for("more segments", lambda: len(sub.segments) >= count + 2)
+            self.assertFalse(sub.eos.is_set())
+            sub.stop()
+        finally:
+            other.set_state(Gst.State.NULL)
+
     def test_refusals(self):
         self.start_gateway(auth_token="s3cret", max_sessions=3,
                            max_viewers=1)

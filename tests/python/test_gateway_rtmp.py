@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -98,14 +99,16 @@ class GatewayRtmpTest(unittest.TestCase):
         shutil.rmtree(self.dir)
         self.assertEqual(rc, 0)
 
-    def publish_rtmp(self, stream, seconds):
+    def publish_rtmp(self, stream, seconds, audio=True):
         # nginx may still be starting: ffmpeg is retried until it connects
         cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re",
-               "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
-               "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-               "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
-               "-tune", "zerolatency", "-g", "30", "-c:a", "aac",
-               "-f", "flv", "%s/live/%s" % (self.rtmp, stream)]
+               "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30"]
+        if audio:
+            cmd += ["-f", "lavfi", "-i",
+                    "sine=frequency=440:sample_rate=48000", "-c:a", "aac"]
+        cmd += ["-t", str(seconds), "-c:v", "libx264", "-preset",
+                "ultrafast", "-tune", "zerolatency", "-g", "30",
+                "-f", "flv", "%s/live/%s" % (self.rtmp, stream)]
         for _ in range(50):
             self.ffmpeg = subprocess.Popen(cmd)
             try:
@@ -181,6 +184,18 @@ class GatewayRtmpTest(unittest.TestCase):
                        r"channel ended")
         self.gw.expect(r"(rtmp-out|hls) session \w+ of stream cam ended: the "
                        r"channel ended")
+
+    def test_video_only(self):
+        # flvdemux names its streams at once only when it has both: a
+        # video-only publish must still reach the channel
+        self.publish_rtmp("vo", 600, audio=False)
+        self.gw.expect(r"rtmp session \w+ of stream vo started")
+        deadline = time.monotonic() + WAIT_S
+        while http("GET", "%s/vo/next" % self.trickle)[0] != 200:
+            self.assertLess(time.monotonic(), deadline, "no channel")
+            time.sleep(0.2)
+        codecs, _ = ffprobe("%s/vo/-1" % self.trickle)
+        self.assertEqual(codecs, ["h264"])
 
     def test_pull_and_opus_to_aac(self):
         # a pull by URL (nginx has no hook for this application: out)
