@@ -719,6 +719,13 @@ on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * e, Session * s)
 {
   GstElementFactory *f = gst_element_get_factory (e);
 
+  if (f && s->kind == KIND_WHEP && g_str_equal (GST_OBJECT_NAME (f),
+          "clocksync")) {
+    /* webrtcbin paces what it sends by the clock: a viewer would keep
+     * the lateness of its first frame for ever (the channel is live:
+     * frames come in time) */
+    g_object_set (e, "sync", FALSE, NULL);
+  }
   if (f && g_str_equal (GST_OBJECT_NAME (f), "nicesrc")) {
     GstPad *pad = gst_element_get_static_pad (e, "src");
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
@@ -907,7 +914,12 @@ whip_chain (Session * s, const gchar * depay, const gchar * parse)
     g_object_set (d, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, NULL);
     /* whole access units from the depayloader (it knows where one ends,
      * by the marker bit): NAL units would leave h264parse waiting for the
-     * next frame to end this one, and untimed pieces for the mux */
+     * next frame to end this one (a frame interval more, measured by
+     * tests/bench/gateway-bench.sh), and untimed pieces for the mux.
+     * Like H.264 itself (7.4.1.2.3), the depayloader takes an SPS or PPS
+     * as the start of a new access unit: a publisher must not repeat them
+     * between the slices of a frame (rtph264pay config-interval=-1 over a
+     * sliced x264 does; browsers do not) */
     au = gst_caps_from_string ("video/x-h264,stream-format=byte-stream,"
         "alignment=au");
   }
@@ -919,8 +931,9 @@ whip_chain (Session * s, const gchar * depay, const gchar * parse)
         NULL);
     gst_object_unref (src);
   }
+  ok = ok && gst_element_link (p, s->mux);
   gst_clear_caps (&au);
-  if (!ok || !gst_element_link (p, s->mux))
+  if (!ok)
     return NULL;
   return d;
 }

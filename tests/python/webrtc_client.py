@@ -100,7 +100,10 @@ class Client:
 
 
 class Publisher(Client):
-    """H.264 (test pattern) and Opus (a tone), sent only"""
+    """H.264 (test pattern) and Opus (a tone), sent only; one slice per
+    frame, as browsers send: SPS/PPS repeated before every slice of a
+    keyframe (config-interval=-1 over sliced x264) would start a new
+    access unit mid-frame (H.264 7.4.1.2.3)"""
 
     def __init__(self, video=True, audio=True, width=320, height=240):
         parts = ["webrtcbin name=webrtc bundle-policy=max-bundle"]
@@ -108,8 +111,9 @@ class Publisher(Client):
             parts.append(
                 "videotestsrc is-live=true pattern=ball ! video/x-raw,"
                 "width=%d,height=%d,framerate=30/1 ! videoconvert ! "
-                "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 "
-                "key-int-max=300 ! video/x-h264,profile=constrained-baseline "
+                "x264enc tune=zerolatency sliced-threads=false "
+                "speed-preset=ultrafast bframes=0 key-int-max=300 ! "
+                "video/x-h264,profile=constrained-baseline "
                 "! rtph264pay config-interval=-1 aggregate-mode=zero-latency "
                 "! application/x-rtp,media=video,encoding-name=H264,"
                 "clock-rate=90000,payload=96 ! webrtc." % (width, height))
