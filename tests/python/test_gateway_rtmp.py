@@ -85,6 +85,17 @@ class GatewayRtmpTest(unittest.TestCase):
                                                          "nginx.conf")])
         self.rtmp = "rtmp://127.0.0.1:%d" % self.rtmp_port
         self.ffmpeg = None
+        # nginx listening before anything connects (a loaded machine
+        # starts it slowly)
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.rtmp_port),
+                                         timeout=1).close()
+                break
+            except OSError:
+                self.assertLess(time.monotonic(), deadline, "no nginx")
+                time.sleep(0.1)
 
     def tearDown(self):
         if self.ffmpeg:
