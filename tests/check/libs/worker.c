@@ -474,7 +474,9 @@ output_free (Output * o)
 /* the output has a keyframe every keyframe-interval (2 s) of stream time:
  * tricklesink asks at that cadence of its input's running time, and the
  * encoder answers at the frame it encodes next, some frames ahead (the
- * pipeline's depth, which varies: the bounds allow 0.5 s); x264's scene
+ * pipeline's depth, which varies: the bounds allow 0.5 s early and 1 s
+ * late, 2.57 s apart having been seen in the sanitized build under
+ * stress-ng); x264's scene
  * cuts (the test's white frames) add others, without them (@exact) they
  * are about 2 s apart, never following the input's (1 s) */
 static void
@@ -492,7 +494,7 @@ output_check_keyframes (Output * o, gboolean exact)
   for (i = 2; i < o->key_pts->len; i++) {
     GstClockTime d = g_array_index (o->key_pts, GstClockTime, i) -
         g_array_index (o->key_pts, GstClockTime, i - 1);
-    fail_unless (d <= 2 * GST_SECOND + GST_SECOND / 2
+    fail_unless (d <= 3 * GST_SECOND
         && (!exact || d >= 2 * GST_SECOND - GST_SECOND / 2),
         "keyframes %" GST_TIME_FORMAT " apart", GST_TIME_ARGS (d));
   }
