@@ -1876,17 +1876,25 @@ hls_poll (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* not empty, letters, digits and @extra only: nothing a path or a URL
+ * would read otherwise */
 static gboolean
-hls_file_name_ok (const gchar * name)
+name_chars_ok (const gchar * name, const gchar * extra)
 {
   const gchar *p;
 
-  if (!*name || name[0] == '.')
+  if (!*name)
     return FALSE;
   for (p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && !strchr ("-._", *p))
+    if (!g_ascii_isalnum (*p) && !strchr (extra, *p))
       return FALSE;
   return TRUE;
+}
+
+static gboolean
+hls_file_name_ok (const gchar * name)
+{
+  return name[0] != '.' && name_chars_ok (name, "-._");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1895,15 +1903,8 @@ hls_file_name_ok (const gchar * name)
 static gboolean
 stream_name_ok (const gchar * name)
 {
-  const gchar *p;
-
-  if (!*name || strlen (name) > 128 || g_str_equal (name, ".")
-      || g_str_equal (name, ".."))
-    return FALSE;
-  for (p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && !strchr ("-._~", *p))
-      return FALSE;
-  return TRUE;
+  return strlen (name) <= 128 && !g_str_equal (name, ".")
+      && !g_str_equal (name, "..") && name_chars_ok (name, "-._~");
 }
 
 static guint
