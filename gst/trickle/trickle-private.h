@@ -120,4 +120,8 @@ SoupMessage *_gst_trickle_client_new_message (const gchar * method,
     const gchar * url, const GstStructure * extra_headers,
     TrickleClientCreds * creds);
 
+/* tricklecaps.c */
+G_GNUC_INTERNAL
+void _gst_trickle_parse_whole_frames (GstElement * element);
+
 G_END_DECLS

@@ -52,6 +52,7 @@
 
 #include <string.h>
 #include "tricklecaps.h"
+#include "trickle-private.h"
 
 #define MPEGTS_CAPS "video/mpegts, systemstream=(boolean)true, packetsize=(int)188"
 #define HEADERS_PARAM "trickle-headers"
@@ -464,4 +465,74 @@ bad:
   g_strfreev (parts);
   gst_caps_unref (caps);
   return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* parsers after tsdemux */
+
+static GstPadProbeReturn
+whole_frames_probe (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  const GstStructure *s;
+  GstCaps *caps;
+  GstEvent *ev;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_caps (event, &caps);
+  if (gst_caps_get_size (caps) != 1)
+    return GST_PAD_PROBE_OK;
+  s = gst_caps_get_structure (caps, 0);
+  if (gst_structure_has_field (s, "alignment")
+      || g_strcmp0 (gst_structure_get_string (s, "stream-format"),
+          "byte-stream") != 0)
+    return GST_PAD_PROBE_OK;
+  caps = gst_caps_copy (caps);
+  gst_caps_set_simple (caps, "alignment", G_TYPE_STRING, "au", NULL);
+  ev = gst_event_new_caps (caps);
+  gst_event_set_seqnum (ev, gst_event_get_seqnum (event));
+  gst_caps_unref (caps);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = ev;
+  return GST_PAD_PROBE_OK;
+}
+
+/**
+ * _gst_trickle_parse_whole_frames:
+ * @element: an h264parse or h265parse after tsdemux, or a bin holding
+ *   them
+ *
+ * tsdemux outputs one PES per buffer, and MPEG-TS muxers (mpegtsmux,
+ * ffmpeg) put one access unit in a PES, but tsdemux's caps do not say so
+ * (no `alignment`): the parser then holds each frame until the next one
+ * begins, one frame interval. Marking the parser's input `alignment=au`
+ * lets it output each frame as it comes (the gst-launch equivalent:
+ * `tsdemux ! capssetter caps=video/x-h264,alignment=au ! h264parse`).
+ */
+void
+_gst_trickle_parse_whole_frames (GstElement * element)
+{
+  if (GST_IS_BIN (element)) {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
+    GValue v = G_VALUE_INIT;
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      _gst_trickle_parse_whole_frames (g_value_get_object (&v));
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  } else {
+    GstElementFactory *f = gst_element_get_factory (element);
+    const gchar *name = f ? GST_OBJECT_NAME (f) : "";
+    GstPad *sink;
+
+    if (strcmp (name, "h264parse") != 0 && strcmp (name, "h265parse") != 0)
+      return;
+    sink = gst_element_get_static_pad (element, "sink");
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        whole_frames_probe, NULL, NULL);
+    gst_object_unref (sink);
+  }
 }

@@ -52,6 +52,7 @@
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
 #include "trickle-api-server-private.h"
+#include "trickle-private.h"
 #include "tricklegateway.h"
 
 GST_DEBUG_CATEGORY_STATIC (gateway_debug);
@@ -1154,7 +1155,8 @@ whep_demux_pad_added (GstElement * demux, GstPad * pad, Session * s)
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
-  link_branch (s, pad, desc, target, NULL);
+  /* each frame on as it comes, not when the next one begins */
+  _gst_trickle_parse_whole_frames (link_branch (s, pad, desc, target, NULL));
 }
 
 /* a viewer starts with a keyframe: whatever comes before is dropped */
@@ -1713,7 +1715,7 @@ rtmp_out_pad_added (GstElement * demux, GstPad * pad, Session * s)
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
-  link_branch (s, pad, desc, s->out, NULL);
+  _gst_trickle_parse_whole_frames (link_branch (s, pad, desc, s->out, NULL));
 }
 
 /* HLS: H.264 as it is, audio as AAC (what players take in MPEG-TS) */
@@ -1740,7 +1742,8 @@ hls_pad_added (GstElement * demux, GstPad * pad, Session * s)
   GST_INFO ("session %s: channel stream %" GST_PTR_FORMAT " %s", s->id, caps,
       desc ? desc : "ignored");
   gst_caps_unref (caps);
-  link_branch (s, pad, desc, s->out, target_pad);
+  _gst_trickle_parse_whole_frames (link_branch (s, pad, desc, s->out,
+          target_pad));
 }
 
 /* an output of the channel (RTMP out, HLS): tricklesrc ! tsdemux, the

@@ -42,6 +42,18 @@
  * `streamheader` (PAT/PMT from mpegtsmux), or, without one, with the last
  * PAT and PMT packets seen in the stream, so it decodes on its own.
  *
+ * A segment of MPEG-TS otherwise ends where the next one begins: at the
+ * next keyframe, a frame after its own last frame was complete. Where the
+ * input says where a PES ends (gst_trickle_segmenter_push_list() with
+ * @pes_aligned: GStreamer's MPEG-TS muxers push each PES as one buffer
+ * list) and every video frame so far was a keyframe (an all-intra stream,
+ * as 1-frame segments need), a segment that is complete ends right after
+ * its last frame, so its subscribers get that frame without waiting a
+ * frame time for the next one; the next segment then begins with what
+ * follows. Should such a stream bring a frame that is no keyframe after
+ * all, that frame begins the segment that was already opened, and
+ * segments end at keyframes again from then on.
+ *
  * Frame formats (anything else): `buffers_per_segment` buffers per
  * segment, the segment ending with its last buffer (not when the next
  * arrives: a subscriber gets each frame without waiting a frame time).
@@ -111,6 +123,14 @@ struct _GstTrickleSegmenter
   guint64 last_ts90;            /* raw 33-bit value */
   guint64 ts90;                 /* unwrapped, from the first one seen */
   guint pes_count;
+  /* segments ended after their last frame (push_list) */
+  guint intra_run;              /* video PES so far, all keyframes */
+  gboolean seen_delta;          /* a video frame that was not a keyframe */
+  gboolean unit_video;          /* a video PES began in the current list */
+  gboolean pending_begin;       /* the next packet begins a segment */
+  guint64 frame_ts90;           /* video PES time step, 90 kHz */
+  guint64 prev_video_ts90;
+  gboolean have_prev_video;
   gboolean key_seen;
   gboolean by_duration;         /* no keyframe found: cut like audio */
   gboolean warned;
@@ -161,6 +181,10 @@ forget_stream (GstTrickleSegmenter * seg)
   seg->ts90 = seg->last_ts90 = 0;
   seg->pes_count = 0;
   seg->key_seen = seg->by_duration = seg->warned = FALSE;
+  seg->intra_run = 0;
+  seg->seen_delta = seg->unit_video = FALSE;
+  seg->frame_ts90 = seg->prev_video_ts90 = 0;
+  seg->have_prev_video = FALSE;
 }
 
 void
@@ -200,6 +224,7 @@ gst_trickle_segmenter_reset (GstTrickleSegmenter * seg)
   seg->buffers = 0;
   seg->seg_start = GST_CLOCK_TIME_NONE;
   seg->last_key_request = GST_CLOCK_TIME_NONE;
+  seg->pending_begin = FALSE;
   g_queue_clear_full (&seg->pieces, (GDestroyNotify) piece_free);
   gst_clear_buffer (&seg->carry);
 }
@@ -575,10 +600,20 @@ scan_packet (GstTrickleSegmenter * seg, const guint8 * pkt, gboolean buffer_key)
 
     if (pid != seg->video_pid)
       return GST_TRICKLE_CUT_NONE;
-    if (pes_timestamp (payload, size, &ts, &es, &es_size))
+    if (pes_timestamp (payload, size, &ts, &es, &es_size)) {
       update_time (seg, ts);
+      if (seg->have_prev_video && seg->ts90 > seg->prev_video_ts90)
+        seg->frame_ts90 = seg->ts90 - seg->prev_video_ts90;
+      seg->prev_video_ts90 = seg->ts90;
+      seg->have_prev_video = TRUE;
+    }
     seg->pes_count++;
+    seg->unit_video = TRUE;
     key = rai || (es && es_starts_keyframe (seg->video_type, es, es_size));
+    if (key)
+      seg->intra_run++;
+    else
+      seg->seen_delta = TRUE;
     if (key) {
       seg->key_seen = TRUE;
       seg->by_duration = FALSE;
@@ -674,7 +709,18 @@ push_mpegts (GstTrickleSegmenter * seg, GstBuffer * buffer)
       off = resync (seg, map.data, off + 1, size);
       continue;
     }
-    cut = scan_packet (seg, pkt, buffer_key && off == 0);
+    if (seg->pending_begin) {
+      /* the segment before ended after its last frame: this one begins
+       * with whatever comes next */
+      GstClockTime now = gst_trickle_segmenter_get_stream_time (seg);
+      seg->pending_begin = FALSE;
+      seg->keyframes = 0;
+      seg->seg_start = GST_CLOCK_TIME_IS_VALID (now) ? now +
+          gst_util_uint64_scale (seg->frame_ts90, GST_SECOND, 90000) : now;
+      cut = GST_TRICKLE_CUT_BEGIN | scan_packet (seg, pkt, FALSE);
+    } else {
+      cut = scan_packet (seg, pkt, buffer_key && off == 0);
+    }
     buffer_key = FALSE;
     if (cut & GST_TRICKLE_CUT_BEGIN) {
       FLUSH_PIECE (off);
@@ -750,6 +796,58 @@ gst_trickle_segmenter_push (GstTrickleSegmenter * seg, GstBuffer * buffer)
     seg->in_segment = FALSE;
   }
   queue_piece (seg, buffer, cut);
+}
+
+/* after a list that ended on a PES boundary: end the segment here when it
+ * is complete and the next frame will be a keyframe (all so far were) */
+static void
+end_after_frame (GstTrickleSegmenter * seg)
+{
+  Piece *last = g_queue_peek_tail (&seg->pieces);
+  GstClockTime now;
+
+  if (!last || !seg->in_segment || seg->carry || seg->by_duration
+      || !seg->pmt_known || seg->video_pid == NO_PID || seg->seen_delta
+      || seg->intra_run < 2 || seg->keyframes < seg->keyframes_per_segment)
+    return;
+  if (seg->min_duration > 0) {
+    now = gst_trickle_segmenter_get_stream_time (seg);
+    if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID
+        (seg->seg_start) || seg->frame_ts90 == 0)
+      return;
+    /* the segment's length once its last frame is shown */
+    now += gst_util_uint64_scale (seg->frame_ts90, GST_SECOND, 90000);
+    if (now < seg->seg_start || now - seg->seg_start < seg->min_duration)
+      return;
+  }
+  last->cut |= GST_TRICKLE_CUT_END_AFTER;
+  seg->pending_begin = TRUE;
+}
+
+/**
+ * gst_trickle_segmenter_push_list:
+ * @list: (transfer full): the next buffers of the stream
+ * @pes_aligned: the list ends where a PES ends (its producer is one of
+ *   GStreamer's MPEG-TS muxers, which push one PES per list)
+ *
+ * Cuts the buffers of @list, as gst_trickle_segmenter_push() would one by
+ * one; with @pes_aligned, a complete segment of an all-intra MPEG-TS
+ * stream ends after the list (a piece with %GST_TRICKLE_CUT_END_AFTER)
+ * instead of when the next keyframe arrives.
+ */
+void
+gst_trickle_segmenter_push_list (GstTrickleSegmenter * seg,
+    GstBufferList * list, gboolean pes_aligned)
+{
+  guint i, n = gst_buffer_list_length (list);
+
+  seg->unit_video = FALSE;
+  for (i = 0; i < n; i++)
+    gst_trickle_segmenter_push (seg,
+        gst_buffer_ref (gst_buffer_list_get (list, i)));
+  if (pes_aligned && seg->byte_stream && seg->unit_video)
+    end_after_frame (seg);
+  gst_buffer_list_unref (list);
 }
 
 /**

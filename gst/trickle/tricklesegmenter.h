@@ -52,6 +52,9 @@ GST_TRICKLE_API
 void gst_trickle_segmenter_push (GstTrickleSegmenter * seg,
     GstBuffer * buffer);
 GST_TRICKLE_API
+void gst_trickle_segmenter_push_list (GstTrickleSegmenter * seg,
+    GstBufferList * list, gboolean pes_aligned);
+GST_TRICKLE_API
 GstBuffer *gst_trickle_segmenter_pop (GstTrickleSegmenter * seg,
     GstTrickleCut * cut);
 GST_TRICKLE_API

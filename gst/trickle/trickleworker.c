@@ -53,6 +53,7 @@
 #include <libsoup/soup.h>
 #include <gst/trickle/trickle-json-private.h>
 #include "trickle-api-server-private.h"
+#include "trickle-private.h"
 #include "trickleworker.h"
 #include "tricklejson.h"
 #include "tricklepublisher.h"
@@ -1456,13 +1457,15 @@ on_pad_added (GstElement * decodebin, GstPad * pad, Stream * s)
   }
 }
 
-/* decoders set for latency: a frame out as soon as it is in */
+/* parsers and decoders set for latency: a frame out as soon as it is in
+ * (the parsers after tsdemux told that each buffer is a whole frame) */
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * e,
     gpointer data)
 {
   GstElementFactory *f = gst_element_get_factory (e);
 
+  _gst_trickle_parse_whole_frames (e);
   if (f && g_str_has_prefix (GST_OBJECT_NAME (f), "avdec_h26")
       && g_object_class_find_property (G_OBJECT_GET_CLASS (e), "thread-type"))
     gst_util_set_object_arg (G_OBJECT (e), "thread-type", "slice");

@@ -32,16 +32,39 @@
  *   segment began; a segment cut short is dropped; stream headers named
  *   by the Content-Type (`trickle-headers`) are taken from the segment's
  *   start into the caps;
- * - DISCONT on the first buffer after a skipped seq, a jump or a break. */
+ * - DISCONT on the first buffer after a skipped seq, a jump or a break;
+ * - MPEG-TS: at the end of a complete segment, one packet for each stream
+ *   whose last PES has no length (video from ffmpeg, frames over 64 KiB)
+ *   or is still short of it, so that a demuxer outputs the segment's last
+ *   frame now rather than when the next segment's first packet arrives
+ *   (gst_trickle_framer_set_mark_end()). The packet starts a PES (the
+ *   previous one ends there) whose header is not one (no start code):
+ *   tsdemux and ffmpeg drop it without a word. It repeats the stream's
+ *   last continuity counter, with the discontinuity indicator set, so the
+ *   next real packet follows in sequence for both. Segments begin on PES
+ *   boundaries (publishers cut before a keyframe's PES), so no PES is open
+ *   across one. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <gst/base/gsttypefindhelper.h>
 #include <gst/video/video.h>
+#include <string.h>
 #include "gsttrickleframer.h"
 
 #define TYPEFIND_BYTES 8192
+#define TS_PACKET 188
+/* elementary streams followed in one channel */
+#define TS_MAX_PES 16
+
+typedef struct
+{
+  guint16 pid;
+  guint8 cc;                    /* the last continuity counter seen */
+  gboolean open;                /* a PES started and not known complete */
+  gint64 left;                  /* its bytes still to come, -1: no length */
+} TsPes;
 
 struct _GstTrickleFramer
 {
@@ -64,6 +87,14 @@ struct _GstTrickleFramer
   GstEvent *key_unit_event;     /* to send before the buffer returned */
   GstBuffer *frame;
   GstClockTime segment_start;
+  /* MPEG-TS segment ends */
+  gboolean mark_end;            /* wanted */
+  gboolean ts;                  /* the caps are 188-byte MPEG-TS */
+  gboolean ts_synced;           /* this segment's packets are followed */
+  guint8 ts_partial[TS_PACKET];
+  guint ts_partial_len;
+  TsPes pes[TS_MAX_PES];
+  guint n_pes;
 };
 
 GstTrickleFramer *
@@ -72,6 +103,7 @@ gst_trickle_framer_new (GstObject * owner)
   GstTrickleFramer *f = g_new0 (GstTrickleFramer, 1);
 
   f->owner = owner;
+  f->mark_end = TRUE;
   gst_trickle_framer_reset (f);
   return f;
 }
@@ -97,6 +129,9 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
   f->headers = FALSE;
   f->discont = TRUE;
   f->segment_begins = FALSE;
+  f->ts = f->ts_synced = FALSE;
+  f->ts_partial_len = 0;
+  f->n_pes = 0;
   GST_OBJECT_LOCK (f->owner);
   f->key_unit_asked = FALSE;
   GST_OBJECT_UNLOCK (f->owner);
@@ -136,6 +171,14 @@ void
 gst_trickle_framer_set_timestamping (GstTrickleFramer * f, gboolean on)
 {
   f->timestamping = on;
+}
+
+/* MPEG-TS segments end with packets that close their open PES (on by
+ * default) */
+void
+gst_trickle_framer_set_mark_end (GstTrickleFramer * f, gboolean on)
+{
+  f->mark_end = on;
 }
 
 /* the event to send before the buffer gst_trickle_framer_feed() just
@@ -212,6 +255,15 @@ use_caps (GstTrickleFramer * f, GstCaps * caps, GstCaps ** new_caps)
     return;
   }
   GST_INFO_OBJECT (f->owner, "caps %" GST_PTR_FORMAT, caps);
+  {
+    GstStructure *st = gst_caps_get_structure (caps, 0);
+    gint size = TS_PACKET;
+
+    gst_structure_get_int (st, "packetsize", &size);
+    f->ts = f->byte_stream && gst_structure_has_name (st, "video/mpegts")
+        && size == TS_PACKET;
+    f->n_pes = 0;
+  }
   gst_caps_replace (&f->caps, caps);
   gst_caps_replace (new_caps, caps);
   gst_caps_unref (caps);
@@ -304,6 +356,155 @@ typefind_done (GstTrickleFramer * f, GstCaps ** new_caps)
   return buf;
 }
 
+/* ------------------------------------------------------------------------ */
+/* MPEG-TS segment ends */
+
+static TsPes *
+ts_pes (GstTrickleFramer * f, guint pid, gboolean add)
+{
+  guint i;
+
+  for (i = 0; i < f->n_pes; i++)
+    if (f->pes[i].pid == pid)
+      return &f->pes[i];
+  if (!add || f->n_pes == TS_MAX_PES)
+    return NULL;
+  f->pes[f->n_pes].pid = pid;
+  f->pes[f->n_pes].open = FALSE;
+  return &f->pes[f->n_pes++];
+}
+
+static void
+ts_packet (GstTrickleFramer * f, const guint8 * pkt)
+{
+  guint pid = ((pkt[1] & 0x1f) << 8) | pkt[2];
+  guint afc = (pkt[3] >> 4) & 3, off = 4, size;
+  const guint8 *payload;
+  TsPes *pes;
+
+  if (pkt[0] != 0x47) {
+    /* not (or no longer) packet aligned: this segment is left as it is */
+    GST_DEBUG_OBJECT (f->owner, "MPEG-TS segment out of packet sync");
+    f->ts_synced = FALSE;
+    return;
+  }
+  if (!(afc & 1))
+    return;                     /* no payload: the counter stays */
+  if (afc & 2)
+    off += 1 + pkt[4];
+  if (off >= TS_PACKET)
+    return;
+  payload = pkt + off;
+  size = TS_PACKET - off;
+  if ((pkt[1] & 0x40) && size >= 6 && payload[0] == 0 && payload[1] == 0
+      && payload[2] == 1 && payload[3] >= 0xbc) {
+    guint len = (payload[4] << 8) | payload[5];
+
+    if (!(pes = ts_pes (f, pid, TRUE)))
+      return;
+    pes->left = len ? (gint64) len + 6 - size : -1;
+    pes->open = len == 0 || pes->left > 0;
+  } else if (!(pes = ts_pes (f, pid, FALSE))) {
+    return;                     /* PSI, or a stream not followed */
+  } else if (pes->open && pes->left > 0) {
+    pes->left -= size;
+    if (pes->left <= 0)
+      pes->open = FALSE;
+  }
+  pes->cc = pkt[3] & 0x0f;
+}
+
+static void
+ts_scan (GstTrickleFramer * f, GBytes * bytes)
+{
+  gsize n;
+  const guint8 *d = g_bytes_get_data (bytes, &n);
+
+  while (n > 0 && f->ts_synced) {
+    if (f->ts_partial_len > 0 || n < TS_PACKET) {
+      guint take = MIN (n, TS_PACKET - f->ts_partial_len);
+      memcpy (f->ts_partial + f->ts_partial_len, d, take);
+      f->ts_partial_len += take;
+      d += take;
+      n -= take;
+      if (f->ts_partial_len == TS_PACKET) {
+        f->ts_partial_len = 0;
+        ts_packet (f, f->ts_partial);
+      }
+      continue;
+    }
+    ts_packet (f, d);
+    d += TS_PACKET;
+    n -= TS_PACKET;
+  }
+}
+
+static void
+ts_close_all (GstTrickleFramer * f)
+{
+  guint i;
+
+  for (i = 0; i < f->n_pes; i++)
+    f->pes[i].open = FALSE;
+}
+
+/* typefinding found MPEG-TS in the segment's first bytes (@buf): they
+ * are followed from there */
+static void
+ts_follow_from (GstTrickleFramer * f, GstBuffer * buf)
+{
+  GstMapInfo map;
+
+  if (!buf || !f->ts || !f->mark_end || !gst_buffer_map (buf, &map,
+          GST_MAP_READ))
+    return;
+  f->ts_synced = TRUE;
+  f->ts_partial_len = 0;
+  ts_close_all (f);
+  {
+    GBytes *bytes = g_bytes_new_static (map.data, map.size);
+    ts_scan (f, bytes);
+    g_bytes_unref (bytes);
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+/* one packet per PES still open, or NULL */
+static GstBuffer *
+ts_end_packets (GstTrickleFramer * f)
+{
+  GstBuffer *buf = NULL;
+  GstMapInfo map;
+  guint i, n = 0, k = 0;
+
+  for (i = 0; i < f->n_pes; i++)
+    n += f->pes[i].open;
+  if (n == 0 || !f->ts_synced || f->ts_partial_len != 0)
+    goto done;
+  buf = gst_buffer_new_allocate (NULL, n * TS_PACKET, NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < f->n_pes; i++) {
+    guint8 *p = map.data + k * TS_PACKET;
+    if (!f->pes[i].open)
+      continue;
+    /* PUSI, adaptation field (1 byte: discontinuity indicator) and a
+     * payload that is no PES header */
+    p[0] = 0x47;
+    p[1] = 0x40 | (f->pes[i].pid >> 8);
+    p[2] = f->pes[i].pid & 0xff;
+    p[3] = 0x30 | f->pes[i].cc;
+    p[4] = 1;
+    p[5] = 0x80;
+    memset (p + 6, 0xff, TS_PACKET - 6);
+    k++;
+  }
+  gst_buffer_unmap (buf, &map);
+  GST_LOG_OBJECT (f->owner, "%u MPEG-TS end packet(s)", n);
+done:
+  ts_close_all (f);
+  return buf;
+}
+
 /* a byte-stream buffer: stamped with its arrival if asked, a segment's
  * first one marked as the keyframe it starts with */
 static GstBuffer *
@@ -346,14 +547,21 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
       f->segment_start = now;
       f->segment_begins = TRUE;
       gst_clear_buffer (&f->frame);
+      f->ts_synced = f->ts && f->mark_end;
+      f->ts_partial_len = 0;
+      ts_close_all (f);
       break;
     case GST_TRICKLE_SUBSCRIBER_DATA:
       if (f->typefind) {
         append (&f->frame, ev->data);
-        if (gst_buffer_get_size (f->frame) >= TYPEFIND_BYTES)
+        if (gst_buffer_get_size (f->frame) >= TYPEFIND_BYTES) {
           buf = stamp (f, typefind_done (f, new_caps), now);
+          ts_follow_from (f, buf);
+        }
       } else if (f->byte_stream) {
         /* as it arrives: no copy */
+        if (f->ts_synced)
+          ts_scan (f, ev->data);
         buf = stamp (f, gst_buffer_new_wrapped_bytes (ev->data), now);
       } else {
         append (&f->frame, ev->data);
@@ -362,10 +570,21 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
     case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:
       if (f->typefind && f->frame) {
         buf = stamp (f, typefind_done (f, new_caps), now);
+        ts_follow_from (f, buf);
+        if (buf && ev->complete && f->ts_synced) {
+          GstBuffer *end = ts_end_packets (f);
+          if (end)
+            buf = gst_buffer_append (buf, end);
+        }
+        f->ts_synced = FALSE;
       } else if (!ev->complete) {
         /* a frame cut short is no frame; a byte stream resyncs */
         gst_clear_buffer (&f->frame);
         f->discont = TRUE;
+        f->ts_synced = FALSE;
+      } else if (f->ts_synced) {
+        buf = stamp (f, ts_end_packets (f), now);
+        f->ts_synced = FALSE;
       } else if (f->frame) {
         buf = f->frame;
         f->frame = NULL;

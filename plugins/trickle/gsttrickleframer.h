@@ -33,6 +33,8 @@ G_GNUC_INTERNAL
 void gst_trickle_framer_set_timestamping (GstTrickleFramer * f,
     gboolean on);
 G_GNUC_INTERNAL
+void gst_trickle_framer_set_mark_end (GstTrickleFramer * f, gboolean on);
+G_GNUC_INTERNAL
 GstEvent *gst_trickle_framer_take_event (GstTrickleFramer * f);
 
 G_GNUC_INTERNAL

@@ -441,6 +441,48 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return write_pieces (h);
 }
 
+/* GStreamer's MPEG-TS muxers (GstBaseTsMux) push one PES per list */
+static GstFlowReturn
+sink_chain_list (GstPad * pad, GstObject * parent, GstBufferList * list)
+{
+  Hosted *h = hosted (pad);
+
+  gst_trickle_segmenter_push_list (h->segmenter, list,
+      gst_trickle_pad_peer_is_ts_muxer (pad));
+  return write_pieces (h);
+}
+
+/**
+ * gst_trickle_pad_peer_is_ts_muxer:
+ * @sinkpad: a sink pad
+ *
+ * Returns: whether the element upstream of @sinkpad is one of GStreamer's
+ * MPEG-TS muxers (mpegtsmux, atscmux...), whose buffer lists each hold one
+ * whole PES
+ */
+gboolean
+gst_trickle_pad_peer_is_ts_muxer (GstPad * sinkpad)
+{
+  GType tsmux = g_type_from_name ("GstBaseTsMux");
+  GstPad *peer = gst_pad_get_peer (sinkpad);
+  GstElement *e = NULL;
+  gboolean is;
+
+  /* through ghost pads (a muxer inside a bin) */
+  while (peer && GST_IS_PROXY_PAD (peer)) {
+    GstPad *target = GST_IS_GHOST_PAD (peer) ?
+        gst_ghost_pad_get_target (GST_GHOST_PAD (peer)) : NULL;
+    gst_object_unref (peer);
+    peer = target;
+  }
+  if (peer)
+    e = gst_pad_get_parent_element (peer);
+  is = tsmux && e && g_type_is_a (G_OBJECT_TYPE (e), tsmux);
+  gst_clear_object (&e);
+  gst_clear_object (&peer);
+  return is;
+}
+
 static gboolean
 sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
@@ -580,6 +622,7 @@ gst_trickle_pad_new (GstElement * server, GstPadTemplate * templ,
   } else {
     h->segmenter = gst_trickle_segmenter_new ();
     gst_pad_set_chain_function (pad, sink_chain);
+    gst_pad_set_chain_list_function (pad, sink_chain_list);
     gst_pad_set_event_function (pad, sink_event);
     gst_pad_set_query_function (pad, sink_query);
     gst_pad_set_activatemode_function (pad, sink_activate_mode);

@@ -29,5 +29,7 @@ G_GNUC_INTERNAL
 void gst_trickle_pad_end_stream (GstPad * pad, guint32 seqnum);
 G_GNUC_INTERNAL
 gboolean gst_trickle_pad_is_eos (GstPad * pad);
+G_GNUC_INTERNAL
+gboolean gst_trickle_pad_peer_is_ts_muxer (GstPad * sinkpad);
 
 G_END_DECLS

@@ -64,6 +64,7 @@
 #include "gsttrickledoc.h"
 #include "gsttrickleuri.h"
 #include "gsttrickleframer.h"
+#include "gsttricklepads.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_trickle_sink_debug);
 #define GST_CAT_DEFAULT gst_trickle_sink_debug
@@ -162,6 +163,8 @@ static gboolean gst_trickle_sink_stop (GstBaseSink * sink);
 static gboolean gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps);
 static GstFlowReturn gst_trickle_sink_render (GstBaseSink * sink,
     GstBuffer * buffer);
+static GstFlowReturn gst_trickle_sink_render_list (GstBaseSink * sink,
+    GstBufferList * list);
 static gboolean gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
@@ -302,6 +305,8 @@ gst_trickle_sink_class_init (GstTrickleSinkClass * klass)
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_trickle_sink_stop);
   basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_trickle_sink_set_caps);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_trickle_sink_render);
+  basesink_class->render_list =
+      GST_DEBUG_FUNCPTR (gst_trickle_sink_render_list);
   basesink_class->get_times = GST_DEBUG_FUNCPTR (gst_trickle_sink_get_times);
   element_class->query = GST_DEBUG_FUNCPTR (gst_trickle_sink_element_query);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_trickle_sink_event);
@@ -927,11 +932,12 @@ caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
   return ok;
 }
 
+/* one buffer into the segmenter (@list: it is one of a list, pushed with
+ * the list); the pieces are written by the caller */
 static GstFlowReturn
-gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
+render_one (GstTrickleSink * self, GstBuffer * buffer, gboolean in_list)
 {
-  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  GstSegment *segment = &sink->segment;
+  GstSegment *segment = &GST_BASE_SINK (self)->segment;
   GstFlowReturn ret;
 
   /* keyframe-interval: ask upstream for a keyframe at that cadence */
@@ -947,12 +953,40 @@ gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 
   if (!self->publisher && !caps_from_data (self, buffer))
     return GST_FLOW_NOT_NEGOTIATED;
-  gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
+  if (!in_list)
+    gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
   ret = pace (self, buffer);
-  if (ret != GST_FLOW_OK) {
+  if (ret != GST_FLOW_OK)
     gst_trickle_segmenter_reset (self->segmenter);
-    return ret;
+  return ret;
+}
+
+static GstFlowReturn
+gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstFlowReturn ret = render_one (self, buffer, FALSE);
+
+  return ret == GST_FLOW_OK ? write_pieces (self) : ret;
+}
+
+/* GStreamer's MPEG-TS muxers push each PES as one list: a segment of an
+ * all-intra stream can end right after its last frame (see
+ * gst_trickle_segmenter_push_list()) */
+static GstFlowReturn
+gst_trickle_sink_render_list (GstBaseSink * sink, GstBufferList * list)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint i, n = gst_buffer_list_length (list);
+
+  for (i = 0; i < n; i++) {
+    ret = render_one (self, gst_buffer_list_get (list, i), TRUE);
+    if (ret != GST_FLOW_OK)
+      return ret;
   }
+  gst_trickle_segmenter_push_list (self->segmenter, gst_buffer_list_ref
+      (list), gst_trickle_pad_peer_is_ts_muxer (GST_BASE_SINK_PAD (self)));
   return write_pieces (self);
 }
 

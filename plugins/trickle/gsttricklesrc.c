@@ -90,6 +90,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 #define DEFAULT_TIMEOUT 30
 #define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 #define DEFAULT_POST_MESSAGES FALSE
+#define DEFAULT_MARK_SEGMENT_END TRUE
 #define DEFAULT_SSL_STRICT TRUE
 
 enum
@@ -116,6 +117,7 @@ enum
   PROP_EXTRA_HEADERS,
   PROP_POST_MESSAGES,
   PROP_STATS,
+  PROP_MARK_SEGMENT_END,
 };
 
 struct _GstTrickleSrc
@@ -139,6 +141,7 @@ struct _GstTrickleSrc
   gchar *ssl_ca_file;
   GstStructure *extra_headers;
   gboolean post_messages;
+  gboolean mark_segment_end;
 
   GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
 
@@ -280,6 +283,23 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "segments, bytes, retries, jumps (470s), preconnect-hits, "
           "incomplete (segments cut off: their publisher died), seq",
           GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleSrc:mark-segment-end:
+   *
+   * In an MPEG-TS channel, the end of each segment is followed by one
+   * 188-byte packet per elementary stream whose last PES has no length
+   * (video from ffmpeg, or frames over 64 KiB): it starts a PES that is
+   * none, so tsdemux (or ffmpeg) outputs the segment's last frame as the
+   * segment ends instead of when the next segment arrives, and drops the
+   * packet. Turn off for a byte-exact copy of the channel.
+   */
+  g_object_class_install_property (gobject_class, PROP_MARK_SEGMENT_END,
+      g_param_spec_boolean ("mark-segment-end", "Mark segment end",
+          "MPEG-TS: after each segment, one packet per stream that ends its "
+          "last PES, so a demuxer outputs the segment's last frame now "
+          "rather than when the next segment begins (off: the channel's "
+          "bytes exactly)", DEFAULT_MARK_SEGMENT_END,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_trickle_set_doc_caps (element_class, "src");
@@ -313,6 +333,7 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->post_messages = DEFAULT_POST_MESSAGES;
+  self->mark_segment_end = DEFAULT_MARK_SEGMENT_END;
   self->framer = gst_trickle_framer_new (GST_OBJECT (self));
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -420,6 +441,9 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
         gst_structure_free (self->extra_headers);
       self->extra_headers = g_value_dup_boxed (value);
       break;
+    case PROP_MARK_SEGMENT_END:
+      self->mark_segment_end = g_value_get_boolean (value);
+      break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
@@ -495,6 +519,9 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
     case PROP_EXTRA_HEADERS:
       g_value_set_boxed (value, self->extra_headers);
       break;
+    case PROP_MARK_SEGMENT_END:
+      g_value_set_boolean (value, self->mark_segment_end);
+      break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
@@ -559,6 +586,7 @@ gst_trickle_src_start (GstBaseSrc * src)
       gst_base_src_get_do_timestamp (src));
   GST_OBJECT_LOCK (self);
   gst_trickle_framer_set_caps_override (self->framer, self->caps);
+  gst_trickle_framer_set_mark_end (self->framer, self->mark_segment_end);
   self->subscriber = sub;
   GST_OBJECT_UNLOCK (self);
   return TRUE;

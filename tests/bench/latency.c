@@ -141,7 +141,7 @@ wait_eos (GstElement * p, guint seconds)
   "video/x-raw,format=I420,width=1280,height=720,framerate=30/1"
 #define X264 "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=1"
 #define ENC X264 " ! mpegtsmux"
-#define DEC "tsdemux ! h264parse ! avdec_h264"
+#define DEC "tsdemux ! capssetter caps=video/x-h264,alignment=au ! h264parse ! avdec_h264"
 #define FILTER "videoflip video-direction=horiz"
 
 static void
@@ -160,8 +160,8 @@ run (gboolean h264, guint frames, guint skip)
 
   chain = launch (h264 ?
       "trickleserver name=srv port=0 window=8 srv.src_video-in ! "
-      "tsdemux name=wdemux ! h264parse ! avdec_h264 ! videoconvert ! " FILTER
-      " ! " X264 " name=wenc ! mpegtsmux ! srv.sink_video-out" :
+      "tsdemux name=wdemux ! capssetter caps=video/x-h264,alignment=au ! h264parse ! avdec_h264 ! videoconvert ! "
+      FILTER " ! " X264 " name=wenc ! mpegtsmux ! srv.sink_video-out" :
       "trickleserver name=srv port=0 window=8 srv.src_video-in ! " FILTER
       " ! srv.sink_video-out");
   srv = gst_bin_get_by_name (GST_BIN (chain), "srv");

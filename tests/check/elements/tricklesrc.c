@@ -3003,6 +3003,253 @@ GST_START_TEST (test_mpegts_marks)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* A frame leaves the demuxer when its segment ends (issue 14): counted at
+ * tsdemux's output and at the decoder's, one frame published at a time */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  guint demuxed, decoded;
+  gsize smallest;               /* of the demuxed frames */
+} Released;
+
+static GstPadProbeReturn
+count_demuxed (GstPad * pad, GstPadProbeInfo * info, Released * r)
+{
+  g_mutex_lock (&r->lock);
+  r->demuxed++;
+  r->smallest = MIN (r->smallest,
+      gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)));
+  g_cond_broadcast (&r->cond);
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+count_decoded (GstPad * pad, GstPadProbeInfo * info, Released * r)
+{
+  g_mutex_lock (&r->lock);
+  r->decoded++;
+  g_cond_broadcast (&r->cond);
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+released_demux_pad (GstElement * demux, GstPad * pad, Released * r)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) count_demuxed, r, NULL);
+}
+
+/* a subscriber of @channel from its segment 0: tricklesrc ! tsdemux !
+ * (tsdemux's buffers are whole frames) h264parse ! avdec_h264, counted */
+static GstElement *
+released_subscriber (TrickleTestServer * ts, const gchar * channel,
+    Released * r)
+{
+  gchar *desc = g_strdup_printf ("tricklesrc name=src start-seq=0 "
+      "wait-timeout=-1 location=http://127.0.0.1:%u/%s ! tsdemux name=d ! "
+      "capssetter caps=video/x-h264,alignment=au ! h264parse ! avdec_h264 ! "
+      "fakesink name=out sync=false", ts->port, channel);
+  GstElement *sub = gst_parse_launch (desc, NULL), *e;
+  GstPad *pad;
+
+  fail_unless (sub != NULL, "%s", desc);
+  g_free (desc);
+  g_mutex_init (&r->lock);
+  g_cond_init (&r->cond);
+  r->demuxed = r->decoded = 0;
+  r->smallest = G_MAXSIZE;
+  e = trickle_test_get (sub, "d");
+  g_signal_connect (e, "pad-added", G_CALLBACK (released_demux_pad), r);
+  gst_object_unref (e);
+  e = trickle_test_get (sub, "out");
+  pad = gst_element_get_static_pad (e, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) count_decoded, r, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (e);
+  fail_unless (gst_element_set_state (sub, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  return sub;
+}
+
+/* @n frames came out of the demuxer and of the decoder. What is asserted
+ * is the order: nothing more is published before they do; the wait only
+ * bounds the test (20 s for one small frame: a sanitized build on a
+ * loaded 2-core machine is far quicker) */
+static void
+released_wait (Released * r, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&r->lock);
+  while (r->demuxed < n || r->decoded < n)
+    if (!g_cond_wait_until (&r->cond, &r->lock, deadline))
+      break;
+  fail_unless (r->demuxed >= n && r->decoded >= n, "frame %u held: %u "
+      "demuxed, %u decoded before the next segment", n, r->demuxed, r->decoded);
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+released_clear (Released * r)
+{
+  g_mutex_clear (&r->lock);
+  g_cond_clear (&r->cond);
+}
+
+#define RELEASE_FRAMES 8
+
+/* tricklesink publishes an all-intra stream, 1 frame per segment, frame by
+ * frame: from the second on (the first ends when the second comes: the
+ * stream is not known to be all-intra before), each frame leaves the
+ * subscriber's tsdemux and decoder before the next is published. @big:
+ * frames over 64 KiB, whose PES mpegtsmux leaves without a length (as
+ * ffmpeg does with all video): tsdemux would hold each until the next */
+static void
+check_frames_released (gboolean big)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  GstElement *gen, *pub, *sub, *sink, *src;
+  GstSample *samples[RELEASE_FRAMES];
+  Released r;
+  gchar *desc;
+  guint i;
+
+  gen = trickle_test_start_pipeline (big ? "videotestsrc num-buffers=8 "
+      "pattern=snow ! video/x-raw,format=I420,width=640,height=360,"
+      "framerate=30/1 ! appsink name=s sync=false" : "videotestsrc "
+      "num-buffers=8 pattern=ball ! video/x-raw,format=I420,width=640,"
+      "height=360,framerate=30/1 ! appsink name=s sync=false");
+  sink = trickle_test_get (gen, "s");
+  for (i = 0; i < RELEASE_FRAMES; i++)
+    fail_unless ((samples[i] = gst_app_sink_try_pull_sample (GST_APP_SINK
+                (sink), 30 * GST_SECOND)) != NULL);
+  gst_object_unref (sink);
+  trickle_test_stop_pipeline (gen);
+
+  sub = released_subscriber (ts, "live", &r);
+  desc = g_strdup_printf ("appsrc name=a is-live=true format=time ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=1 "
+      "bitrate=%u ! mpegtsmux ! tricklesink location=http://127.0.0.1:%u/live",
+      big ? 40000 : 1000, ts->port);
+  pub = trickle_test_start_pipeline (desc);
+  g_free (desc);
+  src = trickle_test_get (pub, "a");
+  g_object_set (src, "caps", gst_sample_get_caps (samples[0]), NULL);
+  for (i = 0; i < RELEASE_FRAMES; i++) {
+    GstBuffer *b = gst_buffer_copy (gst_sample_get_buffer (samples[i]));
+    GST_BUFFER_PTS (b) = i * GST_SECOND / 30;
+    GST_BUFFER_DTS (b) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (b) = GST_SECOND / 30;
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), b),
+        GST_FLOW_OK);
+    if (i >= 1)
+      released_wait (&r, i + 1);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+  /* the frames were what they should be: over 64 KiB, or not */
+  if (big)
+    fail_unless (r.smallest > 65535, "a %" G_GSIZE_FORMAT "-byte frame",
+        r.smallest);
+  else
+    fail_unless (r.smallest < 65536);
+  trickle_test_stop_pipeline (pub);
+  trickle_test_stop_pipeline (sub);
+  released_clear (&r);
+  for (i = 0; i < RELEASE_FRAMES; i++)
+    gst_sample_unref (samples[i]);
+  trickle_test_server_free (ts);
+}
+
+GST_START_TEST (test_segment_end_releases_big_frames)
+{
+  if (have_h264 () && trickle_test_have ("capssetter"))
+    check_frames_released (TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_segment_end_releases_small_frames)
+{
+  if (have_h264 () && trickle_test_have ("capssetter"))
+    check_frames_released (FALSE);
+}
+
+GST_END_TEST;
+
+/* the same from ffmpeg's segment muxer (what go-livepeer and PyTrickle
+ * publish with): standalone segments, continuity counters from 0 in each,
+ * video PES without a length at any size. The test posts the segments,
+ * one frame each, one at a time, without a Content-Type (as ffmpeg's own
+ * HTTP output does): the first segment's bytes tell what it is */
+GST_START_TEST (test_segment_end_ffmpeg)
+{
+  gchar *ffmpeg = g_find_program_in_path ("ffmpeg");
+  gchar *dir, *pattern;
+  TrickleTestServer *ts;
+  GstElement *sub;
+  Released r;
+  GError *err = NULL;
+  gint status = -1;
+  guint i;
+
+  if (!ffmpeg || !have_h264 () || !trickle_test_have ("capssetter")) {
+    GST_WARNING ("ffmpeg missing, skipping");
+    g_free (ffmpeg);
+    return;
+  }
+  dir = g_dir_make_tmp ("trickle-ff-XXXXXX", NULL);
+  pattern = g_build_filename (dir, "%d.ts", NULL);
+  {
+    const gchar *argv[] = { ffmpeg, "-nostdin", "-hide_banner", "-loglevel",
+      "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30",
+      "-frames:v", "8", "-c:v", "libx264", "-g", "1", "-tune", "zerolatency",
+      "-pix_fmt", "yuv420p", "-f", "segment", "-segment_format", "mpegts",
+      "-segment_time", "0.001", pattern, NULL
+    };
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+            G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, &err), "%s",
+        err ? err->message : "");
+    fail_unless (g_spawn_check_wait_status (status, NULL), "ffmpeg failed");
+  }
+  ts = trickle_test_server_new_started ();
+  sub = released_subscriber (ts, "ff", &r);
+  for (i = 0; i < RELEASE_FRAMES; i++) {
+    gchar *name = g_strdup_printf ("%u.ts", i), *file, *path, *data;
+    gsize len;
+    TrickleTestConn *c;
+
+    file = g_build_filename (dir, name, NULL);
+    fail_unless (g_file_get_contents (file, &data, &len, NULL), "%s", file);
+    path = g_strdup_printf ("/ff/%u", i);
+    c = trickle_test_request (ts->port, "POST", path, data, len, NULL);
+    fail_unless_equals_int (c->status, 200);
+    trickle_test_conn_free (c);
+    /* every frame, the first included: each segment was posted whole */
+    released_wait (&r, i + 1);
+    g_unlink (file);
+    g_free (file);
+    g_free (path);
+    g_free (data);
+    g_free (name);
+  }
+  trickle_test_stop_pipeline (sub);
+  released_clear (&r);
+  trickle_test_server_free (ts);
+  g_rmdir (dir);
+  g_free (pattern);
+  g_free (dir);
+  g_free (ffmpeg);
+}
+
+GST_END_TEST;
+
 static Suite *
 tricklesrc_suite (void)
 {
@@ -3012,6 +3259,9 @@ tricklesrc_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_mpegts_roundtrip);
+  tcase_add_test (tc, test_segment_end_releases_big_frames);
+  tcase_add_test (tc, test_segment_end_releases_small_frames);
+  tcase_add_test (tc, test_segment_end_ffmpeg);
   tcase_add_test (tc, test_raw_roundtrip);
   tcase_add_test (tc, test_json_messages);
   tcase_add_test (tc, test_late_and_stalled);
