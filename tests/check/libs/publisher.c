@@ -8,6 +8,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/trickle/trickle.h>
 #include "trickletestutil.h"
@@ -300,6 +301,280 @@ GST_START_TEST (test_unlock_before_start)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* What goes on the wire, read by a server of the test's own: every
+ * request, on which connection, its head and its body as decoded from the
+ * chunked encoding */
+
+typedef struct
+{
+  GSocket *listener;
+  GMutex lock;
+  GPtrArray *requests;          /* WireRequest */
+  guint connections;
+  GThread *thread;
+  gboolean stop;
+} Wire;
+
+typedef struct
+{
+  guint conn;
+  gchar *head;
+  GByteArray *body;
+} WireRequest;
+
+static void
+wire_request_free (WireRequest * r)
+{
+  g_free (r->head);
+  g_byte_array_unref (r->body);
+  g_free (r);
+}
+
+/* reads until @buf holds @want bytes (or a line end / head end when
+ * @want is 0 and @until is given); FALSE at EOF */
+static gboolean
+wire_fill (GSocket * s, GByteArray * buf, gsize want, const gchar * until)
+{
+  for (;;) {
+    guint8 tmp[65536];
+    gssize n;
+
+    if (want && buf->len >= want)
+      return TRUE;
+    if (until && buf->len > 0 && g_strstr_len ((gchar *) buf->data, buf->len,
+            until))
+      return TRUE;
+    n = g_socket_receive (s, (gchar *) tmp, sizeof (tmp), NULL, NULL);
+    if (n <= 0)
+      return FALSE;
+    g_byte_array_append (buf, tmp, n);
+  }
+}
+
+/* one connection: requests one after another (keep-alive) */
+static gpointer
+wire_conn (gpointer data)
+{
+  gpointer *args = data;
+  Wire *w = args[0];
+  GSocket *s = args[1];
+  guint id = GPOINTER_TO_UINT (args[2]);
+  GByteArray *buf = g_byte_array_new ();
+
+  g_free (args);
+  for (;;) {
+    WireRequest *r;
+    gchar *end;
+    const gchar *answer;
+    gsize hlen;
+
+    if (!wire_fill (s, buf, 0, "\r\n\r\n"))
+      break;
+    end = g_strstr_len ((gchar *) buf->data, buf->len, "\r\n\r\n");
+    hlen = end + 4 - (gchar *) buf->data;
+    r = g_new0 (WireRequest, 1);
+    r->conn = id;
+    r->head = g_strndup ((gchar *) buf->data, hlen);
+    r->body = g_byte_array_new ();
+    g_byte_array_remove_range (buf, 0, hlen);
+    if (strstr (r->head, "Transfer-Encoding: chunked")) {
+      for (;;) {
+        gchar *eol;
+        guint64 size;
+        if (!wire_fill (s, buf, 0, "\r\n"))
+          goto out;
+        eol = g_strstr_len ((gchar *) buf->data, buf->len, "\r\n");
+        size = g_ascii_strtoull ((gchar *) buf->data, NULL, 16);
+        g_byte_array_remove_range (buf, 0, eol + 2 - (gchar *) buf->data);
+        if (!wire_fill (s, buf, size + 2, NULL))
+          goto out;
+        g_byte_array_append (r->body, buf->data, size);
+        g_byte_array_remove_range (buf, 0, size + 2);
+        if (size == 0)
+          break;
+      }
+    }
+    answer = g_str_has_prefix (r->head, "GET") ? "HTTP/1.1 200 OK\r\n"
+        "Lp-Trickle-Latest: 0\r\nContent-Length: 0\r\n\r\n" :
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    g_mutex_lock (&w->lock);
+    g_ptr_array_add (w->requests, r);
+    g_mutex_unlock (&w->lock);
+    g_socket_send (s, answer, strlen (answer), NULL, NULL);
+    continue;
+  out:
+    wire_request_free (r);
+    break;
+  }
+  g_byte_array_unref (buf);
+  g_object_unref (s);
+  return NULL;
+}
+
+static gpointer
+wire_accept (gpointer data)
+{
+  Wire *w = data;
+
+  for (;;) {
+    GSocket *s = g_socket_accept (w->listener, NULL, NULL);
+    gpointer *args;
+    if (!s)
+      return NULL;
+    g_mutex_lock (&w->lock);
+    args = g_new (gpointer, 3);
+    args[0] = w;
+    args[1] = s;
+    args[2] = GUINT_TO_POINTER (++w->connections);
+    g_mutex_unlock (&w->lock);
+    g_thread_unref (g_thread_new ("wire-conn", wire_conn, args));
+  }
+}
+
+static Wire *
+wire_new (guint * port)
+{
+  Wire *w = g_new0 (Wire, 1);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+
+  w->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  fail_unless (g_socket_bind (w->listener, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (w->listener, NULL));
+  bound = g_socket_get_local_address (w->listener, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_mutex_init (&w->lock);
+  w->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      wire_request_free);
+  w->thread = g_thread_new ("wire", wire_accept, w);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return w;
+}
+
+/* the POST of @path, once it came (bounded: 10 s) */
+static WireRequest *
+wire_wait_post (Wire * w, const gchar * path)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  gchar *line = g_strdup_printf ("POST %s HTTP/1.1\r\n", path);
+
+  while (g_get_monotonic_time () < deadline) {
+    guint i;
+    g_mutex_lock (&w->lock);
+    for (i = 0; i < w->requests->len; i++) {
+      WireRequest *r = g_ptr_array_index (w->requests, i);
+      if (g_str_has_prefix (r->head, line)) {
+        g_mutex_unlock (&w->lock);
+        g_free (line);
+        return r;
+      }
+    }
+    g_mutex_unlock (&w->lock);
+    g_usleep (10000);
+  }
+  fail ("no %s", line);
+  return NULL;
+}
+
+static void
+wire_free (Wire * w)
+{
+  /* shutdown() wakes the accepting thread (close() would not) */
+  g_socket_shutdown (w->listener, TRUE, TRUE, NULL);
+  g_thread_join (w->thread);
+  g_socket_close (w->listener, NULL);
+  g_object_unref (w->listener);
+  g_ptr_array_unref (w->requests);
+  g_mutex_clear (&w->lock);
+  g_free (w);
+}
+
+/* 4 segments of 2 writes each, then a stop: what the server got */
+static void
+check_wire (gboolean libsoup)
+{
+  guint port, i, conns = 0, first_conn = 0;
+  Wire *w = wire_new (&port);
+  gchar *url = g_strdup_printf ("http://127.0.0.1:%u/ch", port);
+  GstTricklePublisher *pub = gst_trickle_publisher_new (url, "video/MP2T");
+  GstStructure *extra = gst_structure_new ("headers", "X-Test", G_TYPE_STRING,
+      "yes", NULL);
+  GError *err = NULL;
+
+  if (libsoup)
+    g_setenv ("GST_TRICKLE_PUBLISHER_LIBSOUP", "1", TRUE);
+  g_object_set (pub, "extra-headers", extra, NULL);
+  gst_structure_free (extra);
+  fail_unless (gst_trickle_publisher_start (pub, &err), "%s",
+      err ? err->message : "");
+  g_unsetenv ("GST_TRICKLE_PUBLISHER_LIBSOUP");
+  for (i = 0; i < 4; i++) {
+    gchar a[32], b[40000];
+    fail_unless_equals_int64 (gst_trickle_publisher_begin_segment (pub,
+            &err), i);
+    g_snprintf (a, sizeof (a), "segment %u: ", i);
+    memset (b, 'a' + i, sizeof (b));
+    fail_unless (gst_trickle_publisher_write (pub, a, strlen (a), &err));
+    fail_unless (gst_trickle_publisher_write (pub, b, sizeof (b), &err));
+    fail_unless (gst_trickle_publisher_end_segment (pub, &err), "%s",
+        err ? err->message : "");
+  }
+  fail_unless (gst_trickle_publisher_stop (pub, FALSE, &err), "%s",
+      err ? err->message : "");
+  for (i = 0; i < 4; i++) {
+    gchar *path = g_strdup_printf ("/ch/%u", i), a[32];
+    WireRequest *r = wire_wait_post (w, path);
+    gsize alen;
+
+    g_snprintf (a, sizeof (a), "segment %u: ", i);
+    alen = strlen (a);
+    fail_unless (strstr (r->head, "\r\nHost: 127.0.0.1:") != NULL, "%s",
+        r->head);
+    fail_unless (strstr (r->head, "\r\nContent-Type: video/MP2T\r\n") !=
+        NULL, "%s", r->head);
+    fail_unless (strstr (r->head, "\r\nX-Test: yes\r\n") != NULL, "%s",
+        r->head);
+    fail_unless_equals_int (r->body->len, alen + 40000);
+    fail_unless (memcmp (r->body->data, a, alen) == 0);
+    fail_unless (r->body->data[alen] == 'a' + i
+        && r->body->data[r->body->len - 1] == 'a' + i);
+    if (first_conn == 0)
+      first_conn = r->conn;
+    conns = MAX (conns, r->conn);
+    g_free (path);
+  }
+  if (!libsoup) {
+    /* kept alive: the current POST and the preconnected one take turns
+     * on two connections (the start's GET has its own) */
+    fail_unless (conns - first_conn + 1 <= 2, "POSTs on %u connections",
+        conns - first_conn + 1);
+  }
+  g_object_unref (pub);
+  g_free (url);
+  wire_free (w);
+}
+
+/* our own HTTP/1.1 on the socket (plain http): head, chunked body, the
+ * connections kept alive */
+GST_START_TEST (test_publish_wire_direct)
+{
+  check_wire (FALSE);
+}
+
+GST_END_TEST;
+
+/* the same through libsoup (what TLS and proxies use) */
+GST_START_TEST (test_publish_wire_libsoup)
+{
+  check_wire (TRUE);
+}
+
+GST_END_TEST;
+
 static Suite *
 publisher_suite (void)
 {
@@ -314,6 +589,8 @@ publisher_suite (void)
   tcase_add_test (tc, test_stop_cycles_release_messages);
   tcase_add_test (tc, test_publish_url_without_channel);
   tcase_add_test (tc, test_unlock_before_start);
+  tcase_add_test (tc, test_publish_wire_direct);
+  tcase_add_test (tc, test_publish_wire_libsoup);
   return s;
 }
 
