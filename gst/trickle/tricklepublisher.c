@@ -544,11 +544,13 @@ direct_head (GstTricklePublisher * pub, Post * p, GUri * uri)
   const gchar *name, *value;
   GString *head = g_string_new (NULL);
   const gchar *query = g_uri_get_query (uri);
+  const gchar *host = g_uri_get_host (uri);
   gint port = g_uri_get_port (uri);
+  gboolean v6 = strchr (host, ':') != NULL;     /* an IPv6 literal */
 
-  g_string_append_printf (head, "POST %s%s%s HTTP/1.1\r\nHost: %s",
+  g_string_append_printf (head, "POST %s%s%s HTTP/1.1\r\nHost: %s%s%s",
       *g_uri_get_path (uri) ? g_uri_get_path (uri) : "/", query ? "?" : "",
-      query ? query : "", g_uri_get_host (uri));
+      query ? query : "", v6 ? "[" : "", host, v6 ? "]" : "");
   if (port > 0 && port != 80)
     g_string_append_printf (head, ":%d", port);
   g_string_append (head, "\r\n");

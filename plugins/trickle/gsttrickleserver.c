@@ -45,8 +45,10 @@
  * - `src_<channel>` (e.g. `srv.src_video-in`): what external publishers
  *   POST to `<channel>` flows out of this pad, read from the server's
  *   store in process, framed as tricklesrc frames it (MPEG-TS as it
- *   arrives, frame formats one buffer per segment, caps from the
- *   Content-Type). A live source: no data while no publisher feeds it.
+ *   arrives, each segment's end marked for tsdemux as tricklesrc's
+ *   `mark-segment-end` does, frame formats one buffer per segment, caps
+ *   from the Content-Type). A live source: no data while no publisher
+ *   feeds it.
  * - `sink_<channel>` (e.g. `srv.sink_video-out`): what flows in is
  *   published to `<channel>`, cut as tricklesink cuts it, for external
  *   subscribers.

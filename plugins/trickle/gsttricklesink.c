@@ -31,7 +31,12 @@
  *   last ones seen), so it decodes on its own. Audio-only MPEG-TS is cut
  *   every `min-duration` (1 s when 0); video with no keyframe found in
  *   10 s is cut by duration with a STREAM/FORMAT warning. Sent as
- *   `video/MP2T`.
+ *   `video/MP2T`. A segment otherwise ends when the next keyframe
+ *   arrives; from mpegtsmux (whose buffer lists are one PES each), a
+ *   stream whose frames have all been keyframes so far (1-frame
+ *   segments: `key-int-max=1`) ends each complete segment right after its
+ *   last frame instead, so subscribers need not wait a frame time for its
+ *   end.
  * - anything else (raw video or audio, Opus, image/jpeg,
  *   application/json...): `buffers-per-segment` buffers per segment
  *   (default 1), sent with a Content-Type built from the caps

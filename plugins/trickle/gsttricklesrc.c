@@ -38,6 +38,17 @@
  * - frame formats (raw video/audio, JSON, JPEG...): one buffer per
  *   segment, timestamped with the running time at which it arrived.
  *
+ * Latency: the end of an MPEG-TS segment is followed by one packet per
+ * stream whose last PES is still open (`mark-segment-end`), so tsdemux
+ * outputs the segment's last frame when the segment ends, not when the
+ * next one begins (a video PES from ffmpeg, or over 64 KiB from
+ * mpegtsmux, has no length). h264parse after tsdemux holds each frame
+ * until the next one begins unless told that tsdemux's buffers are whole
+ * frames: `tsdemux ! capssetter caps=video/x-h264,alignment=au !
+ * h264parse` (what the MPEG-TS muxers of GStreamer and ffmpeg produce).
+ * With both, a frame of a 1-frame segment is decoded as its segment ends
+ * (docs/performance.md).
+ *
  * A skipped seq (a 470 because the subscriber fell out of the server's
  * window) or a segment cut off (a broken connection, or a publisher that
  * died in the middle of it: the server ends the answer without the end of
@@ -56,6 +67,9 @@
  * |[
  * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam ! tsdemux ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
  * ]| plays the H.264/MPEG-TS channel `cam`.
+ * |[
+ * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam ! tsdemux ! capssetter caps=video/x-h264,alignment=au ! h264parse ! avdec_h264 ! videoconvert ! autovideosink sync=false
+ * ]| the same with the least latency: each frame is decoded as it arrives.
  * |[
  * gst-play-1.0 trickle://127.0.0.1:2939/cam
  * ]| the same through playbin (`trickles://` for HTTPS).
