@@ -470,6 +470,59 @@ bad:
 /* ------------------------------------------------------------------------ */
 /* parsers after tsdemux */
 
+/* the element that feeds @sinkpad, through queues and bins: tsdemux? */
+static gboolean
+fed_by_tsdemux (GstPad * sinkpad)
+{
+  GstPad *pad = gst_pad_get_peer (sinkpad);
+  gboolean is = FALSE;
+  guint hops;
+
+  for (hops = 0; pad && hops < 16; hops++) {
+    GstElement *e;
+    GstElementFactory *f;
+    const gchar *name;
+    GstPad *next = NULL;
+
+    if (GST_IS_PROXY_PAD (pad) && !GST_IS_GHOST_PAD (pad)) {
+      /* a bin's ghost sink pad, seen from inside: on to its peer */
+      GstPad *ghost = GST_PAD (gst_proxy_pad_get_internal (GST_PROXY_PAD
+              (pad)));
+      if (ghost) {
+        next = gst_pad_get_peer (ghost);
+        gst_object_unref (ghost);
+      }
+      gst_object_unref (pad);
+      pad = next;
+      continue;
+    }
+    e = gst_pad_get_parent_element (pad);
+    f = e ? gst_element_get_factory (e) : NULL;
+    name = f ? GST_OBJECT_NAME (f) : "";
+    if (strcmp (name, "queue") == 0 || strcmp (name, "multiqueue") == 0
+        || strcmp (name, "queue2") == 0) {
+      /* through it: the sink pad behind this src pad */
+      GstIterator *it = gst_pad_iterate_internal_links (pad);
+      GValue v = G_VALUE_INIT;
+      if (it && gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+        next = gst_pad_get_peer (g_value_get_object (&v));
+        g_value_unset (&v);
+      }
+      if (it)
+        gst_iterator_free (it);
+    } else {
+      is = strcmp (name, "tsdemux") == 0;
+    }
+    gst_clear_object (&e);
+    gst_object_unref (pad);
+    pad = next;
+    if (!next)
+      break;
+  }
+  gst_clear_object (&pad);
+  return is;
+}
+
 static GstPadProbeReturn
 whole_frames_probe (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
 {
@@ -486,7 +539,7 @@ whole_frames_probe (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
   s = gst_caps_get_structure (caps, 0);
   if (gst_structure_has_field (s, "alignment")
       || g_strcmp0 (gst_structure_get_string (s, "stream-format"),
-          "byte-stream") != 0)
+          "byte-stream") != 0 || !fed_by_tsdemux (pad))
     return GST_PAD_PROBE_OK;
   caps = gst_caps_copy (caps);
   gst_caps_set_simple (caps, "alignment", G_TYPE_STRING, "au", NULL);
@@ -517,7 +570,16 @@ _gst_trickle_parse_whole_frames (GstElement * element)
     GstIterator *it = gst_bin_iterate_recurse (GST_BIN (element));
     GValue v = G_VALUE_INIT;
 
-    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstIteratorResult r;
+
+    while ((r = gst_iterator_next (it, &v)) != GST_ITERATOR_DONE
+        && r != GST_ITERATOR_ERROR) {
+      if (r == GST_ITERATOR_RESYNC) {
+        /* (a parser seen twice gets a second probe: it finds the caps
+         * already marked) */
+        gst_iterator_resync (it);
+        continue;
+      }
       _gst_trickle_parse_whole_frames (g_value_get_object (&v));
       g_value_reset (&v);
     }

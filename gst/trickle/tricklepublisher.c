@@ -102,6 +102,7 @@ typedef struct
   gboolean wrote_body;          /* caller: a chunk went out */
   gboolean body_ended;          /* under pub->lock: the last chunk went */
   gboolean cut;                 /* under pub->lock: end it when connected */
+  gboolean reused;              /* on a kept-alive connection */
   GByteArray *in;               /* session thread: the answer so far */
   GSource *in_source;
 } Post;
@@ -390,6 +391,10 @@ direct_finish (Post * p, GError * err, gboolean keep_alive)
     g_source_destroy (p->in_source);
     g_clear_pointer (&p->in_source, g_source_unref);
   }
+  if (err && p->conn)
+    /* a writer waiting on the socket wakes up (EPIPE) */
+    g_socket_shutdown (g_socket_connection_get_socket (p->conn), TRUE, TRUE,
+        NULL);
   g_mutex_lock (&pub->lock);
   ended = p->body_ended;
   p->done = TRUE;
@@ -419,6 +424,7 @@ direct_parse_head (Post * p, const gchar * d, gsize len, gsize * consumed,
   const gchar *end = len ? g_strstr_len (d, len, "\r\n\r\n") : NULL;
   gchar **lines, *head;
   guint i, status = 0;
+  gboolean closed = FALSE;
 
   if (!end)
     return FALSE;
@@ -443,13 +449,21 @@ direct_parse_head (Post * p, const gchar * d, gsize len, gsize * consumed,
       *content_length = g_ascii_strtoll (value, NULL, 10);
     else if (!g_ascii_strcasecmp (lines[i], "Transfer-Encoding"))
       *chunked = g_ascii_strcasecmp (value, "chunked") == 0;
-    else if (!g_ascii_strcasecmp (lines[i], "Connection"))
-      *keep_alive = g_ascii_strcasecmp (value, "close") != 0;
-    else if (!g_ascii_strcasecmp (lines[i], "Lp-Trickle-Closed"))
-      p->closed = TRUE;
+    else if (!g_ascii_strcasecmp (lines[i], "Connection")) {
+      gchar **tokens = g_strsplit (value, ",", -1);
+      guint t;
+      for (t = 0; tokens[t]; t++)
+        if (!g_ascii_strcasecmp (g_strstrip (tokens[t]), "close"))
+          *keep_alive = FALSE;
+      g_strfreev (tokens);
+    } else if (!g_ascii_strcasecmp (lines[i], "Lp-Trickle-Closed"))
+      closed = TRUE;
   }
   g_strfreev (lines);
+  g_mutex_lock (&p->pub->lock);
   p->answer_status = status;
+  p->closed = closed;
+  g_mutex_unlock (&p->pub->lock);
   return TRUE;
 }
 
@@ -467,8 +481,9 @@ direct_chunked_complete (const gchar * d, gsize len)
       return FALSE;
     size = g_ascii_strtoull (d + off, NULL, 16);
     off = eol + 2 - d;
-    if (size == 0)
-      return len - off >= 2;
+    if (size == 0)              /* then trailers, up to an empty line */
+      return (len - off >= 2 && d[off] == '\r' && d[off + 1] == '\n')
+          || (len > off && g_strstr_len (d + off, len - off, "\r\n\r\n"));
     if (len - off < size + 2)
       return FALSE;
     off += size + 2;
@@ -510,7 +525,9 @@ direct_readable (GSocket * sock, GIOCondition cond, gpointer data)
           &head_len, &clen, &chunked, &keep_alive)
       && p->answer_status >= 100 && p->answer_status < 200) {
     g_byte_array_remove_range (p->in, 0, head_len);
+    g_mutex_lock (&p->pub->lock);
     p->answer_status = 0;
+    g_mutex_unlock (&p->pub->lock);
   }
   if (p->answer_status != 0) {
     const gchar *body = (const gchar *) p->in->data + head_len;
@@ -529,6 +546,12 @@ direct_readable (GSocket * sock, GIOCondition cond, gpointer data)
     if (!err)
       g_set_error (&err, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
           "Connection closed before the answer ended");
+    g_mutex_lock (&p->pub->lock);
+    if (p->reused && p->in->len == 0 && !p->wrote_body && !p->body_ended)
+      /* a kept-alive connection the server had closed: nothing of this
+       * POST counted there, it is sent again (as libsoup does) */
+      p->headers_sent = FALSE;
+    g_mutex_unlock (&p->pub->lock);
     direct_finish (p, err, FALSE);
     return G_SOURCE_REMOVE;
   }
@@ -590,6 +613,10 @@ direct_connected (Post * p, GSocketConnection * conn)
   g_free (url);
   p->conn = conn;
   g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  /* the client's timeout bounded the connection; the answer comes when
+   * the body ends, whenever that is (a preconnect waits a whole segment),
+   * and GLib would time the socket's watch out */
+  g_socket_set_timeout (sock, 0);
   head = direct_head (pub, p, uri);
   g_uri_unref (uri);
   if (!direct_write_small (p, head, strlen (head), &err)) {
@@ -643,6 +670,7 @@ direct_open_in_thread (gpointer data)
   post_ref (p);                 /* until direct_finish() */
   conn = direct_take_idle (pub);
   if (conn) {
+    p->reused = TRUE;
     direct_connected (p, conn);
   } else {
     gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, p->seq);
@@ -680,11 +708,17 @@ direct_cut_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* caller: writes @iov completely on the socket; FALSE with errno set
- * (ECANCELED: unlocked) */
+/* caller: writes @iov completely on the socket; FALSE with errno set.
+ * gst_trickle_publisher_unlock() interrupts it (ECANCELED) only before
+ * its first byte: a chunk begun is finished, or the chunked body would be
+ * broken for the rest of the POST. A socket that takes nothing for
+ * `timeout` seconds is given up (ETIMEDOUT) and shut down, so its answer
+ * reader sees the end too. */
 static gboolean
 direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov, guint n)
 {
+  gboolean started = FALSE;
+
   while (n > 0) {
     struct msghdr m = { 0 };
     ssize_t w;
@@ -696,20 +730,28 @@ direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov, guint n)
       continue;
     if (w < 0 && errno == EAGAIN) {
       GPollFD fds[2];
+      gint r;
       fds[0].fd = p->fd;
       fds[0].events = G_IO_OUT;
       fds[0].revents = 0;
       g_cancellable_make_pollfd (pub->unlock, &fds[1]);
-      g_poll (fds, 2, -1);
+      r = g_poll (fds, started ? 1 : 2, pub->timeout ?
+          (gint) pub->timeout * 1000 : -1);
       g_cancellable_release_fd (pub->unlock);
-      if (g_cancellable_is_cancelled (pub->unlock)) {
+      if (!started && g_cancellable_is_cancelled (pub->unlock)) {
         errno = ECANCELED;
+        return FALSE;
+      }
+      if (r == 0) {
+        shutdown (p->fd, SHUT_RDWR);
+        errno = ETIMEDOUT;
         return FALSE;
       }
       continue;
     }
     if (w < 0)
       return FALSE;
+    started = TRUE;
     while (n > 0 && (gsize) w >= iov->iov_len) {
       w -= iov->iov_len;
       iov++;
@@ -740,15 +782,21 @@ direct_wait_head (GstTricklePublisher * pub, Post * p)
   return ok;
 }
 
-/* caller: the body's last chunk */
+/* caller: the body's last chunk; a POST whose head is not out yet is
+ * ended by the session thread once it is (never waited for here) */
 static void
 direct_end (GstTricklePublisher * pub, Post * p)
 {
   struct iovec iov = { (gpointer) "0\r\n\r\n", 5 };
+  gboolean sent;
 
-  if (!direct_wait_head (pub, p) || !p->headers_sent || p->done)
-    return;
-  if (direct_sendmsg (pub, p, &iov, 1)) {
+  g_mutex_lock (&pub->lock);
+  sent = p->headers_sent && !p->done;
+  if (!p->headers_sent)
+    p->cut = TRUE;
+  g_mutex_unlock (&pub->lock);
+  /* (a terminator is never interrupted: the server would hold the seq) */
+  if (sent && direct_sendmsg (pub, p, &iov, 1)) {
     g_mutex_lock (&pub->lock);
     p->body_ended = TRUE;
     g_mutex_unlock (&pub->lock);

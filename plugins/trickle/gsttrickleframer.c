@@ -390,6 +390,8 @@ ts_packet (GstTrickleFramer * f, const guint8 * pkt)
   }
   if (!(afc & 1))
     return;                     /* no payload: the counter stays */
+  if ((pes = ts_pes (f, pid, FALSE)))
+    pes->cc = pkt[3] & 0x0f;
   if (afc & 2)
     off += 1 + pkt[4];
   if (off >= TS_PACKET)

@@ -457,8 +457,9 @@ sink_chain_list (GstPad * pad, GstObject * parent, GstBufferList * list)
  * @sinkpad: a sink pad
  *
  * Returns: whether the element upstream of @sinkpad is one of GStreamer's
- * MPEG-TS muxers (mpegtsmux, atscmux...), whose buffer lists each hold one
- * whole PES
+ * MPEG-TS muxers (mpegtsmux, atscmux...) pushing one buffer list per whole
+ * PES: its `alignment` 0, or -1 (automatic) outside `m2ts-mode` (which
+ * aligns to 32 packets)
  */
 gboolean
 gst_trickle_pad_peer_is_ts_muxer (GstPad * sinkpad)
@@ -478,6 +479,15 @@ gst_trickle_pad_peer_is_ts_muxer (GstPad * sinkpad)
   if (peer)
     e = gst_pad_get_parent_element (peer);
   is = tsmux && e && g_type_is_a (G_OBJECT_TYPE (e), tsmux);
+  if (is) {
+    gint alignment = -1;
+    gboolean m2ts = FALSE;
+
+    g_object_get (e, "alignment", &alignment, NULL);
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), "m2ts-mode"))
+      g_object_get (e, "m2ts-mode", &m2ts, NULL);
+    is = alignment == 0 || (alignment == -1 && !m2ts);
+  }
   gst_clear_object (&e);
   gst_clear_object (&peer);
   return is;

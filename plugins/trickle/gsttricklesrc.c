@@ -74,7 +74,7 @@
  * gst-play-1.0 trickle://127.0.0.1:2939/cam
  * ]| the same through playbin (`trickles://` for HTTPS).
  * |[
- * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam do-timestamp=true ! hlssink target-duration=2
+ * gst-launch-1.0 tricklesrc location=http://127.0.0.1:2939/cam do-timestamp=true mark-segment-end=false ! hlssink target-duration=2
  * ]| HLS from the channel, split at segment starts.
  * |[
  * gst-launch-1.0 tricklesrc location=https://example.com/ai/trickle/cam 'extra-headers="headers,Authorization=\"Bearer TOKEN\""' timeout=10 retries=-1 ! tsdemux ! fakesink
