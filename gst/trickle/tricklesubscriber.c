@@ -113,6 +113,8 @@ struct _GstTrickleSubscriber
   SoupSession *session;
   Get *current;                 /* the segment being read */
   Get *next;                    /* preconnected */
+  GSource *preconnect;          /* the preconnect, about to be sent */
+  gint64 preconnect_seq;
   guint failures;               /* in a row */
   gint64 not_found_since;
   gint64 last_seq;              /* last segment started, -1 none */
@@ -164,6 +166,7 @@ G_DEFINE_QUARK (gst-trickle-subscriber-error-quark,
 
 static void get_send (GstTrickleSubscriber * sub, Get * g);
 static void current_answered (GstTrickleSubscriber * sub);
+static gboolean preconnect_now (gpointer data);
 
 /**
  * gst_trickle_subscriber_event_clear:
@@ -610,9 +613,38 @@ current_answered (GstTrickleSubscriber * sub)
     sub->st_hits++;
   g_mutex_unlock (&sub->lock);
   push_event (sub, ev);
-  /* the preconnect: the next segment's GET waits on the server */
-  sub->next = get_new (sub, seq + 1, TRUE);
+  /* the preconnect: the next segment's GET waits on the server. Sent
+   * once what is ready now has been read: the body's first bytes are
+   * already here, and sending a request first made the rest of a small
+   * segment (its end included) wait ~1 ms behind it */
   read_more (sub);
+  if (!sub->preconnect) {
+    sub->preconnect_seq = seq + 1;
+    sub->preconnect = g_idle_source_new ();
+    g_source_set_priority (sub->preconnect, G_PRIORITY_DEFAULT + 10);
+    g_source_set_callback (sub->preconnect, preconnect_now, sub, NULL);
+    g_source_attach (sub->preconnect, sub->context);
+  }
+}
+
+static gboolean
+preconnect_now (gpointer data)
+{
+  GstTrickleSubscriber *sub = data;
+
+  g_clear_pointer (&sub->preconnect, g_source_unref);
+  if (!sub->finished && !sub->next && sub->current)
+    sub->next = get_new (sub, sub->preconnect_seq, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+cancel_preconnect (GstTrickleSubscriber * sub)
+{
+  if (sub->preconnect) {
+    g_source_destroy (sub->preconnect);
+    g_clear_pointer (&sub->preconnect, g_source_unref);
+  }
 }
 
 /* the current segment is done: the preconnected GET takes over. @why
@@ -635,6 +667,8 @@ advance (GstTrickleSubscriber * sub, gchar * why)
   g_mutex_unlock (&sub->lock);
   push_event (sub, ev);
   get_drop (g);
+  /* (a preconnect not sent yet is sent now, as the current GET) */
+  cancel_preconnect (sub);
   sub->current = sub->next;
   sub->next = NULL;
   if (!sub->current)
@@ -779,6 +813,7 @@ stop_in_thread (gpointer data)
     g_source_destroy (sub->retry);
     g_clear_pointer (&sub->retry, g_source_unref);
   }
+  cancel_preconnect (sub);
   get_drop (sub->current);
   get_drop (sub->next);
   sub->current = sub->next = NULL;
