@@ -605,20 +605,16 @@ direct_connected (Post * p, GSocketConnection * conn)
   GstTricklePublisher *pub = p->pub;
   GSocket *sock = g_socket_connection_get_socket (conn);
   GError *err = NULL;
-  gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, p->seq);
-  GUri *uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
   gchar *head;
   gboolean cut;
 
-  g_free (url);
   p->conn = conn;
   g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   /* the client's timeout bounded the connection; the answer comes when
    * the body ends, whenever that is (a preconnect waits a whole segment),
    * and GLib would time the socket's watch out */
   g_socket_set_timeout (sock, 0);
-  head = direct_head (pub, p, uri);
-  g_uri_unref (uri);
+  head = direct_head (pub, p, soup_message_get_uri (p->msg));
   if (!direct_write_small (p, head, strlen (head), &err)) {
     g_free (head);
     direct_finish (p, err, FALSE);
@@ -673,7 +669,7 @@ direct_open_in_thread (gpointer data)
     p->reused = TRUE;
     direct_connected (p, conn);
   } else {
-    gchar *url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, p->seq);
+    gchar *url = g_uri_to_string (soup_message_get_uri (p->msg));
     g_socket_client_connect_to_uri_async (pub->client, url, 80,
         p->cancellable, direct_connect_done, p);
     g_free (url);
@@ -813,50 +809,39 @@ post_open (GstTricklePublisher * pub, gint64 seq, gboolean reset,
   int fds[2];
   GInputStream *body;
 
-  if (pub->direct) {
-    p = g_new0 (Post, 1);
-    p->refcount = 1;
-    p->pub = pub;
-    p->seq = seq;
-    p->wfd = p->fd = -1;
-    p->direct = TRUE;
-    p->reset = reset;
-    p->context = g_main_context_ref (pub->context);
-    p->cancellable = g_cancellable_new ();
-    /* (a message for its headers: the extra ones, as libsoup has them) */
-    url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, seq);
-    p->msg = new_message (pub, "POST", url);
-    g_free (url);
-    if (reset)
-      soup_message_headers_replace (soup_message_get_request_headers
-          (p->msg), "Lp-Trickle-Reset", "1");
-    g_main_context_invoke (pub->context, direct_open_in_thread, p);
-    return p;
-  }
   /* a socketpair rather than a pipe: send() with MSG_NOSIGNAL never raises
-   * SIGPIPE in the application when libsoup stopped reading */
-  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
-          fds) < 0) {
+   * SIGPIPE in the application when libsoup stopped reading (a direct
+   * POST's body goes on its connection instead) */
+  if (!pub->direct && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+          SOCK_NONBLOCK, 0, fds) < 0) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "socketpair: %s", g_strerror (errno));
     return NULL;
   }
-  shutdown (fds[0], SHUT_WR);
-  shutdown (fds[1], SHUT_RD);
   p = g_new0 (Post, 1);
   p->refcount = 1;
   p->pub = pub;
   p->seq = seq;
-  p->wfd = fds[1];
+  p->wfd = p->fd = -1;
+  p->direct = pub->direct;
   p->reset = reset;
   p->context = g_main_context_ref (pub->context);
   p->cancellable = g_cancellable_new ();
   url = g_strdup_printf ("%s/%" G_GINT64_FORMAT, pub->url, seq);
+  /* (a direct POST's message only holds its headers, the extra ones
+   * as libsoup has them) */
   p->msg = new_message (pub, "POST", url);
   g_free (url);
   if (reset)
     soup_message_headers_replace (soup_message_get_request_headers (p->msg),
         "Lp-Trickle-Reset", "1");
+  if (p->direct) {
+    g_main_context_invoke (pub->context, direct_open_in_thread, p);
+    return p;
+  }
+  shutdown (fds[0], SHUT_WR);
+  shutdown (fds[1], SHUT_RD);
+  p->wfd = fds[1];
   g_signal_connect (p->msg, "wrote-headers", G_CALLBACK (post_wrote_headers),
       p);
   body = g_unix_input_stream_new (fds[0], TRUE);
