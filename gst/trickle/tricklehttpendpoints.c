@@ -62,11 +62,18 @@ decode_component (const gchar * s, gsize len, GString * out)
   g_string_truncate (out, 0);
   for (i = 0; i < len; i++) {
     if (s[i] == '%') {
+      guint8 c;
+
       if (i + 2 >= len + 1 || !g_ascii_isxdigit (s[i + 1])
           || !g_ascii_isxdigit (s[i + 2]))
         return FALSE;
-      g_string_append_c (out, (gchar) (g_ascii_xdigit_value (s[i + 1]) * 16 +
-              g_ascii_xdigit_value (s[i + 2])));
+      c = g_ascii_xdigit_value (s[i + 1]) * 16 +
+          g_ascii_xdigit_value (s[i + 2]);
+      /* an escaped control character (%00 would cut the string short:
+       * /ch/0%00x read as /ch/0) is no name, no index */
+      if (c < 0x20 || c == 0x7f)
+        return FALSE;
+      g_string_append_c (out, (gchar) c);
       i += 2;
     } else {
       g_string_append_c (out, s[i]);

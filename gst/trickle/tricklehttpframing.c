@@ -16,8 +16,13 @@
  * state; see tricklehttpframing-private.h):
  *
  * - request heads: found in what was read so far (empty lines before a
- *   request skipped, RFC 9112 2.2; bounded by max-header-size) and parsed
- *   by libsoup (soup_headers_parse_request());
+ *   request skipped, RFC 9112 2.2; bounded by max-header-size; the first
+ *   empty line ends the head, LF or CRLF alike), checked where RFC 9112
+ *   says reject and libsoup is lenient (whitespace before a field's colon,
+ *   line folding, bare CR, control characters), parsed by libsoup
+ *   (soup_headers_parse_request()), then framed strictly: Transfer-Encoding
+ *   ending with chunked and never with Content-Length, one Content-Length
+ *   of digits below 2^63, anything else a 400 that closes the connection;
  * - request bodies: Content-Length or chunked, decoded here byte by byte
  *   where needed so that a piece may end anywhere (in a size line, in an
  *   extension, between CR and LF); chunk extensions and trailers are
@@ -51,7 +56,7 @@ TrickleHttpHeadResult
 _gst_trickle_http_head_find (const guint8 * data, gsize len, gsize max_size,
     gsize * skip, gsize * head_len)
 {
-  const guint8 *start, *end;
+  const guint8 *start, *end, *p;
   gsize s = 0, avail;
 
   while (s < len && (data[s] == '\r' || data[s] == '\n'))
@@ -60,17 +65,164 @@ _gst_trickle_http_head_find (const guint8 * data, gsize len, gsize max_size,
   *head_len = 0;
   avail = len - s;
   start = data + s;
-  end = avail ? memmem (start, avail, "\r\n\r\n", 4) : NULL;
-  if (!end && avail)
-    end = memmem (start, avail, "\n\n", 2);
-  if (!end)
-    return avail >= max_size ? TRICKLE_HTTP_HEAD_TOO_LARGE :
-        TRICKLE_HTTP_HEAD_INCOMPLETE;
-  avail = (end - start) + (*end == '\r' ? 4 : 2);
+  end = start + avail;
+  /* one rule for every line: a line ends at LF (its CR before it, if any,
+   * belongs to it), and the head at the first empty line, "\n\n" or
+   * "\n\r\n", whichever comes first: a later CRLF CRLF must not make what
+   * follows an LF LF part of this head */
+  for (p = start; p < end && (p = memchr (p, '\n', end - p)); p++) {
+    if (p + 1 < end && p[1] == '\n') {
+      avail = (p + 2) - start;
+      goto found;
+    }
+    if (p + 2 < end && p[1] == '\r' && p[2] == '\n') {
+      avail = (p + 3) - start;
+      goto found;
+    }
+  }
+  return avail >= max_size ? TRICKLE_HTTP_HEAD_TOO_LARGE :
+      TRICKLE_HTTP_HEAD_INCOMPLETE;
+found:
   if (avail > max_size)
     return TRICKLE_HTTP_HEAD_TOO_LARGE;
   *head_len = avail;
   return TRICKLE_HTTP_HEAD_COMPLETE;
+}
+
+/* tchar, RFC 9110 5.6.2 */
+static gboolean
+is_tchar (guint8 c)
+{
+  return g_ascii_isalnum (c) || (c != 0 && strchr ("!#$%&'*+-.^_`|~", c));
+}
+
+/* What RFC 9112 rejects and libsoup lets through (it drops a field whose
+ * name is followed by whitespace, folds continuation lines, keeps control
+ * characters): every line ends with LF or CRLF (no bare CR), no control
+ * character but HTAB, and every field line is a token immediately followed
+ * by a colon, not a continuation. Returns NULL or what is wrong. */
+static const gchar *
+check_head (const guint8 * head, gsize len)
+{
+  gsize i, line = 0;
+  gboolean first = TRUE;
+
+  for (i = 0; i < len; i++) {
+    guint8 c = head[i];
+
+    if (c == '\r') {
+      if (i + 1 >= len || head[i + 1] != '\n')
+        return "Bare CR in the request head";
+    } else if (c == '\n') {
+      gsize end = i > line && head[i - 1] == '\r' ? i - 1 : i, k;
+
+      if (!first && end > line) {
+        if (head[line] == ' ' || head[line] == '\t')
+          return "Obsolete line folding in the request head";
+        for (k = line; k < end && is_tchar (head[k]); k++);
+        if (k == line || k == end || head[k] != ':')
+          return "Invalid header field name";
+      }
+      first = FALSE;
+      line = i + 1;
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return "Control character in the request head";
+    }
+  }
+  return NULL;
+}
+
+/* the elements of a comma-separated list (RFC 9110 5.6.1: empty ones
+ * ignored), each stripped of whitespace */
+static gchar **
+split_list (const gchar * value)
+{
+  gchar **all = g_strsplit (value, ",", -1);
+  GPtrArray *out = g_ptr_array_new ();
+  guint i;
+
+  for (i = 0; all[i]; i++) {
+    g_strstrip (all[i]);
+    if (all[i][0])
+      g_ptr_array_add (out, g_strdup (all[i]));
+  }
+  g_strfreev (all);
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+/* The body's framing, RFC 9112 6: Transfer-Encoding (ending with chunked,
+ * chunked once, HTTP/1.1 only, never with Content-Length) or one
+ * Content-Length (a list only of equal values, digits only, below 2^63).
+ * Returns SOUP_STATUS_OK or the status to answer, with *@error. */
+static guint
+parse_framing (TrickleHttpRequest * req, SoupHTTPVersion version,
+    const gchar ** error)
+{
+  const gchar *te = soup_message_headers_get_list (req->headers,
+      "Transfer-Encoding");
+  const gchar *cl = soup_message_headers_get_list (req->headers,
+      "Content-Length");
+  guint status = SOUP_STATUS_OK;
+  gchar **list;
+  guint i, n;
+
+  if (te) {
+    if (version == SOUP_HTTP_1_0) {
+      *error = "Transfer-Encoding in an HTTP/1.0 request";
+      return SOUP_STATUS_BAD_REQUEST;
+    }
+    if (cl) {
+      *error = "Both Transfer-Encoding and Content-Length";
+      return SOUP_STATUS_BAD_REQUEST;
+    }
+    list = split_list (te);
+    n = g_strv_length (list);
+    if (n == 0 || g_ascii_strcasecmp (list[n - 1], "chunked") != 0) {
+      *error = "Transfer-Encoding does not end with chunked";
+      status = SOUP_STATUS_BAD_REQUEST;
+    }
+    for (i = 0; i + 1 < n && status == SOUP_STATUS_OK; i++) {
+      if (g_ascii_strncasecmp (list[i], "chunked", 7) == 0) {
+        *error = "Chunked more than once";
+        status = SOUP_STATUS_BAD_REQUEST;
+      } else {
+        *error = "Transfer coding not implemented";
+        status = SOUP_STATUS_NOT_IMPLEMENTED;
+      }
+    }
+    g_strfreev (list);
+    req->body_mode = TRICKLE_HTTP_BODY_CHUNKED;
+    return status;
+  }
+  if (cl) {
+    guint64 v = 0, first = 0;
+
+    list = split_list (cl);
+    n = g_strv_length (list);
+    if (n == 0)
+      status = SOUP_STATUS_BAD_REQUEST;
+    for (i = 0; i < n && status == SOUP_STATUS_OK; i++) {
+      const gchar *d;
+
+      for (d = list[i]; g_ascii_isdigit (*d); d++);
+      if (*d || d - list[i] > 19 || !g_ascii_string_to_unsigned (list[i], 10,
+              0, G_MAXINT64, &v, NULL) || (i > 0 && v != first))
+        status = SOUP_STATUS_BAD_REQUEST;
+      if (i == 0)
+        first = v;
+    }
+    g_strfreev (list);
+    if (status != SOUP_STATUS_OK) {
+      *error = "Invalid Content-Length";
+      return status;
+    }
+    req->content_length = first;
+    req->body_mode = first ? TRICKLE_HTTP_BODY_LENGTH : TRICKLE_HTTP_BODY_NONE;
+    return SOUP_STATUS_OK;
+  }
+  req->body_mode = TRICKLE_HTTP_BODY_NONE;
+  return SOUP_STATUS_OK;
 }
 
 /* Parses a head found by _gst_trickle_http_head_find() into @req (cleared
@@ -87,6 +239,8 @@ _gst_trickle_http_request_parse (TrickleHttpRequest * req,
 
   memset (req, 0, sizeof (*req));
   req->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  if ((*error = check_head (head, len)))
+    return SOUP_STATUS_BAD_REQUEST;
   status = soup_headers_parse_request ((const gchar *) head, len,
       req->headers, &req->method, &req->target, &version);
   if (status != SOUP_STATUS_OK) {
@@ -103,25 +257,10 @@ _gst_trickle_http_request_parse (TrickleHttpRequest * req,
     req->keep_alive = !(connection && soup_header_contains (connection,
             "close"));
 
-  switch (soup_message_headers_get_encoding (req->headers)) {
-    case SOUP_ENCODING_CHUNKED:
-      req->body_mode = TRICKLE_HTTP_BODY_CHUNKED;
-      break;
-    case SOUP_ENCODING_CONTENT_LENGTH:
-      req->content_length =
-          soup_message_headers_get_content_length (req->headers);
-      req->body_mode = req->content_length ? TRICKLE_HTTP_BODY_LENGTH :
-          TRICKLE_HTTP_BODY_NONE;
-      break;
-    case SOUP_ENCODING_NONE:
-      req->body_mode = TRICKLE_HTTP_BODY_NONE;
-      break;
-    default:
-      req->keep_alive = FALSE;
-      *error = "Bad request";
-      return SOUP_STATUS_BAD_REQUEST;
-  }
-  return SOUP_STATUS_OK;
+  status = parse_framing (req, version, error);
+  if (status != SOUP_STATUS_OK)
+    req->keep_alive = FALSE;
+  return status;
 }
 
 void

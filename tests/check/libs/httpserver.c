@@ -1483,12 +1483,151 @@ GST_START_TEST (test_bad_seq)
     {"GET", "/ch/1e3", 400, "Invalid idx"},
     {"GET", "/ch/5abc", 400, "Invalid idx"},
     {"POST", "/ch/5abc", 400, "Invalid idx"},
+    /* an escaped control character ends nothing: not seq 0, not /next */
+    {"GET", "/ch/0%00junk", 400, "Invalid escape"},
+    {"POST", "/ch/0%00junk", 400, "Invalid escape"},
+    {"DELETE", "/ch/0%00junk", 400, "Invalid escape"},
+    {"GET", "/ch/next%00x", 400, "Invalid escape"},
+    {"GET", "/ch/0%0a", 400, "Invalid escape"},
+    {"GET", "/ch/0%7F", 400, "Invalid escape"},
+    {"GET", "/ch%1b/0", 400, "Invalid escape"},
   };
   TrickleTestServer *ts = trickle_test_server_new_started ();
 
   create_channel (ts, "ch", NULL);
   run_bad_cases (ts, cases, G_N_ELEMENTS (cases));
   fail_unless_equals_int64 (get_next (ts, "ch"), 0);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* RFC 9112's framing, strictly: each head below is a 400 (501 for a
+ * transfer coding the server does not know), the connection is closed, and
+ * the request hidden in what follows never runs (a front end framing the
+ * bytes otherwise would forward it as part of the body): the channel
+ * "victim" survives every case */
+typedef struct
+{
+  const gchar *head;
+  guint status;
+} FramingCase;
+
+#define HIDDEN "DELETE /victim HTTP/1.1\r\nHost: x\r\n\r\n"
+
+GST_START_TEST (test_strict_framing)
+{
+  static const FramingCase cases[] = {
+    /* whitespace between a field name and its colon */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n"
+          "\r\n0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length\t: 0\r\n\r\n", 400},
+    {"GET /ch/next HTTP/1.1\r\nHost: x\r\nX Y: z\r\n\r\n", 400},
+    {"GET /ch/next HTTP/1.1\r\nHost: x\r\n: empty\r\n\r\n", 400},
+    /* obsolete line folding, a bare CR, control characters */
+    {"GET /ch/next HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tTransfer-Encoding: "
+          "chunked\r\n\r\n", 400},
+    {"GET /ch/next HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n", 400},
+    {"POST /ch HTTP/1.1\r\nHost: x\r\nExpect-Content: video/mp2t\x1b[31m"
+          "\r\n\r\n", 400},
+    {"POST /ch HTTP/1.1\r\nHost: x\r\nExpect-Content: a\x7f\r\n\r\n", 400},
+    /* Content-Length with Transfer-Encoding, in either order */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          "Content-Length: 50\r\n\r\n0\r\n\r\n", 400},
+    /* two different lengths, on two lines or in one list */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+          "Content-Length: 44\r\n\r\ndata", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 44\r\n\r\ndata",
+        400},
+    /* lengths that are no length */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\ndata",
+        400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 0x4\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: 4 4\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: "
+          "9223372036854775808\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: "
+          "18446744073709551615\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nContent-Length: "
+          "000000000000000000000004\r\n\r\ndata", 400},
+    /* a last transfer coding other than chunked, however split or ordered */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, "
+          "identity\r\n\r\n0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+          "0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, "
+          "chunked\r\n\r\n0\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,\r\n\r\n", 400},
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n"
+          "\r\n0\r\n\r\n", 400},
+    /* chunked last, after a coding the server does not decode */
+    {"POST /ch/0 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501},
+    /* Transfer-Encoding in HTTP/1.0 */
+    {"POST /ch/0 HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          "\r\n0\r\n\r\n", 400},
+  };
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *c;
+  guint i;
+
+  create_channel (ts, "ch", NULL);
+  create_channel (ts, "victim", NULL);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *bytes = g_strconcat (cases[i].head, HIDDEN, NULL);
+    GstTrickleChannel *ch;
+
+    c = trickle_test_conn_new (ts->port);
+    fail_unless (trickle_test_conn_send (c, bytes, -1));
+    fail_unless_equals_int (trickle_test_conn_read_head (c), cases[i].status);
+    fail_unless (trickle_test_conn_drain_until_closed (c, 10000),
+        "case %u: the connection stays open", i);
+    trickle_test_conn_free (c);
+    ch = gst_trickle_channel_store_lookup (ts->store, "victim");
+    fail_unless (ch != NULL, "case %u ran the hidden DELETE", i);
+    gst_trickle_channel_unref (ch);
+    g_free (bytes);
+  }
+
+  /* what the RFC allows still works: a list of equal lengths, a coding
+   * name in any case, bare LF line ends */
+  c = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send (c, "POST /ch/0 HTTP/1.1\r\nHost: x\r\n"
+          "Content-Length: 4, 4\r\n\r\ndata", -1));
+  fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
+  trickle_test_conn_free (c);
+  c = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send (c, "POST /ch/1 HTTP/1.1\nHost: x\n"
+          "Transfer-Encoding: Chunked\n\n4\r\ndata\r\n0\r\n\r\n", -1));
+  fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
+  trickle_test_conn_free (c);
+  fail_unless_equals_int64 (get_next (ts, "ch"), 2);
+
+  /* one rule for line ends, the first empty line ends the head: an LF LF
+   * followed by CRLF CRLF in the same read is two requests, both answered,
+   * not one head that swallows the second */
+  c = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send (c, "GET /ch/next HTTP/1.1\nHost: x\n\n"
+          "GET /victim/next HTTP/1.1\r\nHost: x\r\n\r\n", -1));
+  fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
+  fail_unless_equals_int (trickle_test_conn_read_body (c),
+      TRICKLE_TEST_BODY_END);
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "2");
+  g_byte_array_set_size (c->body, 0);
+  fail_unless_equals_int (trickle_test_conn_read_head (c), 200);
+  fail_unless_equals_int (trickle_test_conn_read_body (c),
+      TRICKLE_TEST_BODY_END);
+  fail_unless_equals_string (trickle_test_conn_body_str (c), "0");
+  trickle_test_conn_free (c);
+  assert_server_alive (ts);
   trickle_test_server_free (ts);
 }
 
@@ -3126,6 +3265,7 @@ httpserver_suite (void)
   tcase_set_timeout (tc_bad, 30);
   tcase_add_test (tc_bad, test_bad_seq);
   tcase_add_test (tc_bad, test_bad_names);
+  tcase_add_test (tc_bad, test_strict_framing);
   tcase_add_test (tc_bad, test_header_too_large);
   tcase_add_test (tc_bad, test_segment_too_large);
   tcase_add_test (tc_bad, test_max_channels);
