@@ -191,13 +191,20 @@ handle_document (GstTrickleControl * c, gint64 seq, const gchar * text,
   GValue doc = G_VALUE_INIT;
   GError *err = NULL;
   GstStructure *parsed = NULL, *msg;
-  gchar *json = g_strndup (text, len);
-  gchar *why = NULL;
+  gchar *json, *why = NULL;
 
-  if (!gst_trickle_json_parse (json, len, &doc, &err)) {
+  /* JSON is UTF-8; anything else is refused like any invalid document
+   * (and must not reach a GstStructure's string field, which warns) */
+  if (!g_utf8_validate_len (text, len, NULL)) {
+    json = g_utf8_make_valid (text, len);
+    why = g_strdup ("the document is not UTF-8 text");
+  } else {
+    json = g_strndup (text, len);
+  }
+  if (!why && !gst_trickle_json_parse (json, len, &doc, &err)) {
     why = g_strdup (err->message);
     g_clear_error (&err);
-  } else if (G_VALUE_TYPE (&doc) == GST_TYPE_STRUCTURE) {
+  } else if (!why && G_VALUE_TYPE (&doc) == GST_TYPE_STRUCTURE) {
     parsed = gst_structure_copy (gst_value_get_structure (&doc));
   }
 
