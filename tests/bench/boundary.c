@@ -12,7 +12,12 @@
  *   cost    = sub gap - pub gap: what the boundary adds at the subscriber
  * plus the delivery time of each segment's end (sub end - pub end).
  *
- *   boundary [segments, default 600]
+ * plus the delivery time of each whole segment (sub end - pub start).
+ *
+ *   boundary [segments, default 600] [bytes, default 8192] [fps, default 60]
+ *
+ * `boundary 300 1382400 30` is the raw 720p I420 case (one hop of the
+ * latency bench's raw chain, with no GStreamer element around it).
  */
 #include <gst/gst.h>
 #include <gst/trickle/trickle.h>
@@ -20,7 +25,6 @@
 #include <stdlib.h>
 
 #define MAX_SEGS 10000
-#define FRAME_BYTES 8192
 
 static gint64 pub_first[MAX_SEGS], pub_end[MAX_SEGS];
 static gint64 sub_first[MAX_SEGS], sub_end[MAX_SEGS];
@@ -73,14 +77,17 @@ int
 main (int argc, char **argv)
 {
   guint segs = argc > 1 ? MIN (atoi (argv[1]), MAX_SEGS) : 600, i, n = 0;
+  guint frame_bytes = argc > 2 ? MAX (atoi (argv[2]), 1) : 8192;
+  guint fps = argc > 3 ? CLAMP (atoi (argv[3]), 1, 1000) : 60;
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
   GstTricklePublisher *pub;
   GstTrickleSubscriber *sub;
   GError *err = NULL;
-  guint8 *frame = g_malloc0 (FRAME_BYTES);
+  guint8 *frame = g_malloc0 (frame_bytes);
   gint64 *cost = g_new (gint64, segs), *gap = g_new (gint64, segs);
   gint64 *delivery = g_new (gint64, segs), t;
+  gint64 *whole = g_new (gint64, segs);
   GThread *thread;
   gchar *url;
 
@@ -109,13 +116,13 @@ main (int argc, char **argv)
   thread = g_thread_new ("sub", subscribe, sub);
   g_usleep (200000);
 
-  printf ("segment boundaries: %u 1-frame segments of %u bytes at 60 fps, "
-      "one process, loopback\n", segs, FRAME_BYTES);
+  printf ("segment boundaries: %u 1-frame segments of %u bytes at %u fps, "
+      "one process, loopback\n", segs, frame_bytes, fps);
   t = g_get_monotonic_time ();
   for (i = 0; i < segs; i++) {
     gint64 seq, now;
 
-    t += G_USEC_PER_SEC / 60;
+    t += G_USEC_PER_SEC / fps;
     now = g_get_monotonic_time ();
     if (t > now)
       g_usleep (t - now);
@@ -125,7 +132,7 @@ main (int argc, char **argv)
       return 1;
     }
     pub_first[seq] = g_get_monotonic_time ();
-    if (!gst_trickle_publisher_write (pub, frame, FRAME_BYTES, &err)
+    if (!gst_trickle_publisher_write (pub, frame, frame_bytes, &err)
         || !gst_trickle_publisher_end_segment (pub, &err)) {
       g_printerr ("write: %s\n", err->message);
       return 1;
@@ -142,6 +149,7 @@ main (int argc, char **argv)
     gap[n] = sub_first[i + 1] - sub_end[i];
     cost[n] = gap[n] - (pub_first[i + 1] - pub_end[i]);
     delivery[n] = sub_end[i] - pub_end[i];
+    whole[n] = sub_end[i] - pub_first[i];
     n++;
   }
   if (n < segs / 2) {
@@ -151,6 +159,7 @@ main (int argc, char **argv)
   report ("gap at the subscriber", gap, n);
   report ("cost (sub gap - pub gap)", cost, n);
   report ("segment end delivered (sub - pub)", delivery, n);
+  report ("whole segment (sub end - pub start)", whole, n);
   g_object_unref (sub);
   g_object_unref (pub);
   gst_trickle_http_server_stop (server);

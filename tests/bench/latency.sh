@@ -11,14 +11,19 @@ export GST_PLUGIN_PATH="$PWD/build/plugins/trickle"
 FRAMES=${1:-300}
 RUNS=${2:-3}
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+floor=$(mktemp)
+trap 'rm -f "$out" "$floor"' EXIT
 machine="$(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "machine: $machine"
 for r in $(seq "$RUNS"); do
   echo "== run $r"
   ./build/tests/bench/trickle-latency "$FRAMES" 2>/dev/null | tee -a "$out" | grep -v '^ROW|'
 done
-/usr/bin/python3 - "$out" "$FRAMES" "$RUNS" "$machine" <<'PY'
+for r in $(seq "$RUNS"); do
+  echo "== floor, run $r"
+  ./build/tests/bench/trickle-floor "$FRAMES" 2>/dev/null | tee -a "$floor" | grep -v '^ROW|'
+done
+/usr/bin/python3 - "$out" "$FRAMES" "$RUNS" "$machine" "$floor" <<'PY'
 import statistics, sys
 rows, order = {}, []
 for line in open(sys.argv[1]):
@@ -55,4 +60,26 @@ for key in order:
     med = [statistics.median(x[i] for x in v) for i in range(3)]
     print(f"| {chain if chain != last else ''} | {hop} | {med[0]:.2f} | {med[1]:.2f} | {med[2]:.2f} | {len(v)} |")
     last = chain
+
+floor = {}
+for line in open(sys.argv[5]):
+    if line.startswith("ROW|"):
+        _, name, p50, p90, p99 = line.rstrip("\n").split("|")
+        floor.setdefault(name, []).append((float(p50), float(p90), float(p99)))
+print(f"""
+## The floor under the raw chain's transport share: medians of {sys.argv[3]} runs (ms)
+
+Method: tests/bench/floor.c, 1382400-byte frames at 30 fps over loopback,
+first byte sent to last byte received: tcp = one TCP connection between
+two threads (one hop, nothing above the kernel); server = the trickle
+server between a minimal POSTing client (one sendmsg per segment) and a
+minimal GETting one (two hops); library = GstTricklePublisher -> server ->
+GstTrickleSubscriber (two hops). The raw chain's two hops each carry a
+frame over TCP once, so its transport share cannot fall below 2 x tcp.
+""")
+print("| path | p50 | p90 | p99 | runs |")
+print("|---|---|---|---|---|")
+for name, v in floor.items():
+    med = [statistics.median(x[i] for x in v) for i in range(3)]
+    print(f"| {name} | {med[0]:.2f} | {med[1]:.2f} | {med[2]:.2f} | {len(v)} |")
 PY
