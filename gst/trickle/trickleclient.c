@@ -45,6 +45,23 @@ _gst_trickle_client_check_url (const gchar * url, gchar ** why)
   return ok;
 }
 
+/* Every number a server sends is checked: a hostile one answering
+ * Lp-Trickle-Latest: 9223372036854775807 must not make seq + 1 overflow.
+ * Decimal digits only (no sign, no space), at most GST_TRICKLE_SEQ_MAX,
+ * which leaves room for every seq + 1 a client computes. */
+gboolean
+_gst_trickle_client_parse_seq (const gchar * value, gint64 * seq)
+{
+  guint64 v;
+
+  if (!value || !g_ascii_isdigit (*value)
+      || !g_ascii_string_to_unsigned (value, 10, 0, GST_TRICKLE_SEQ_MAX, &v,
+          NULL))
+    return FALSE;
+  *seq = (gint64) v;
+  return TRUE;
+}
+
 /* GTlsFileDatabase takes only an absolute path: a relative one is taken
  * from the working directory, as users of a command line expect */
 GTlsDatabase *
@@ -120,13 +137,69 @@ _gst_trickle_client_proxy_resolver (const gchar * proxy,
  * requests of the same protection space (sent at once: a streamed POST,
  * which could not be sent again, follows a bodiless request that met the
  * challenge first). Refused credentials leave the 401/407 as the answer. */
+/* what a message keeps of where it was first sent, to tell a redirect to
+ * another origin */
+typedef struct
+{
+  gchar *origin;                /* scheme://host:port */
+  gchar **extra;                /* the extra-headers' names */
+  gboolean elsewhere;           /* redirected to another origin */
+} Origin;
+
+static void
+origin_free (Origin * o)
+{
+  g_free (o->origin);
+  g_strfreev (o->extra);
+  g_free (o);
+}
+
+static gchar *
+origin_of (GUri * uri)
+{
+  return g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (uri),
+      g_uri_get_host (uri), g_uri_get_port (uri));
+}
+
+static gboolean
+collect_name (GQuark field, const GValue * value, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (g_quark_to_string (field)));
+  return TRUE;
+}
+
+/* A redirect followed by libsoup (a GET: POSTs are never redirected)
+ * re-sends the message: to another origin, without the extra-headers
+ * (an API key must not reach a host the user did not name), the
+ * Authorization and Cookie headers, and with no credentials given to
+ * that host's challenges */
+static void
+restarted (SoupMessage * msg, Origin * o)
+{
+  gchar *now = origin_of (soup_message_get_uri (msg));
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  guint i;
+
+  if (!g_str_equal (now, o->origin)) {
+    o->elsewhere = TRUE;
+    for (i = 0; o->extra && o->extra[i]; i++)
+      soup_message_headers_remove (h, o->extra[i]);
+    soup_message_headers_remove (h, "Authorization");
+    soup_message_headers_remove (h, "Cookie");
+  }
+  g_free (now);
+}
+
 static gboolean
 authenticate (SoupMessage * msg, SoupAuth * auth, gboolean retrying,
     gpointer data)
 {
   TrickleClientCreds *creds = data;
+  Origin *o = g_object_get_data (G_OBJECT (msg), "trickle-origin");
 
   if (retrying)
+    return FALSE;
+  if (!soup_auth_is_for_proxy (auth) && o && o->elsewhere)
     return FALSE;
   if (soup_auth_is_for_proxy (auth)) {
     if (creds->proxy_id && creds->proxy_pw)
@@ -310,14 +383,29 @@ _gst_trickle_client_new_message (const gchar * method, const gchar * url,
 {
   SoupMessage *msg = soup_message_new (method, url);
   HeaderCtx ctx = { NULL, NULL };
+  Origin *o;
 
   if (!msg)
     return NULL;
+  o = g_new0 (Origin, 1);
+  o->origin = origin_of (soup_message_get_uri (msg));
   if (extra_headers) {
+    GPtrArray *names = g_ptr_array_new ();
+
     ctx.headers = soup_message_get_request_headers (msg);
     gst_structure_foreach (extra_headers, add_field, &ctx);
     g_free (ctx.why);
+    gst_structure_foreach (extra_headers, collect_name, names);
+    g_ptr_array_add (names, NULL);
+    o->extra = (gchar **) g_ptr_array_free (names, FALSE);
   }
+  g_object_set_data_full (G_OBJECT (msg), "trickle-origin", o,
+      (GDestroyNotify) origin_free);
+  g_signal_connect (msg, "restarted", G_CALLBACK (restarted), o);
+  /* a segment POST is published where it was sent, or not at all: its
+   * 3xx is an error, not a GET somewhere else */
+  if (g_str_equal (method, "POST") || g_str_equal (method, "DELETE"))
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   g_signal_connect (msg, "network-event", G_CALLBACK (force_http1), NULL);
   if (creds)
     g_signal_connect (msg, "authenticate", G_CALLBACK (authenticate), creds);

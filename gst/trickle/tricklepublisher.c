@@ -351,6 +351,8 @@ post_send_in_thread (gpointer data)
  * next POSTs; TLS, proxies and authentication stay with libsoup. */
 
 #define DIRECT_IDLE_MAX 4
+/* the most bytes of an answer buffered (its head and body) */
+#define DIRECT_MAX_ANSWER (64 * 1024)
 
 /* a kept-alive connection that is still usable (no data, no hang-up
  * waiting on it), or NULL */
@@ -541,6 +543,16 @@ direct_readable (GSocket * sock, GIOCondition cond, gpointer data)
       direct_finish (p, NULL, keep_alive && complete && !eof);
       return G_SOURCE_REMOVE;
     }
+  }
+  if (!eof && p->in->len > DIRECT_MAX_ANSWER) {
+    /* an answer is a few hundred bytes: a server sending more is not
+     * buffered without bound. With the status known that is the answer
+     * (the rest is not read: the connection is dropped) */
+    if (p->answer_status < 200)
+      g_set_error (&err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+          "An answer head over %u bytes", DIRECT_MAX_ANSWER);
+    direct_finish (p, err, FALSE);
+    return G_SOURCE_REMOVE;
   }
   if (eof) {
     if (!err)
@@ -952,6 +964,7 @@ typedef struct
   guint status;
   gchar *latest;
   GError *error;
+  gboolean sent;                /* the whole request went out */
   gboolean done;                /* under pub->lock */
   gboolean abandoned;           /* under pub->lock: the caller left */
 } Control;
@@ -1011,6 +1024,12 @@ control_done (GObject * source, GAsyncResult * res, gpointer data)
   control_finish (c);
 }
 
+static void
+control_sent (Control * c)
+{
+  c->sent = TRUE;
+}
+
 /* starts the request in the session thread; never blocks that thread (a
  * synchronous request there would wait for a connection that only the
  * blocked thread could free) */
@@ -1030,6 +1049,7 @@ control_in_thread (gpointer data)
   if (c->expect_content)
     soup_message_headers_replace (soup_message_get_request_headers (c->msg),
         "Expect-Content", c->expect_content);
+  g_signal_connect_swapped (c->msg, "wrote-body", G_CALLBACK (control_sent), c);
   pub->inflight++;
   pub->sending = g_list_prepend (pub->sending, g_object_ref (c->cancellable));
   soup_session_send_async (pub->session, c->msg, G_PRIORITY_DEFAULT,
@@ -1093,16 +1113,32 @@ control_full (GstTricklePublisher * pub, const gchar * method,
 
   ok = c->error == NULL;
   if (!ok) {
+    /* a request that went out whole and timed out: a server that took
+     * it and does not answer, not one that could not be reached */
     if (unreached)
       *unreached = c->error->domain != G_TLS_ERROR &&
-          !g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          !g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !(c->sent && g_error_matches (c->error, G_IO_ERROR,
+              G_IO_ERROR_TIMED_OUT));
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
         c->error->message);
   } else {
     *status = c->status;
-    if (latest)
-      *latest = c->latest ? g_ascii_strtoll (c->latest, NULL, 10) : -1;
+    if (latest) {
+      *latest = -1;
+      if (c->latest && !_gst_trickle_client_parse_seq (c->latest, latest)) {
+        gchar *v = g_strescape (c->latest, NULL);
+
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_HTTP, "%s %s: invalid "
+            "Lp-Trickle-Latest \"%.40s\" (not a sequence number)", method,
+            url, v);
+        g_free (v);
+        *latest = -1;
+        ok = FALSE;
+      }
+    }
   }
   control_free (c);
   return ok;
@@ -1162,7 +1198,15 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
         GST_TRICKLE_PUBLISHER_ERROR_CLOSED, "Channel %s was closed", pub->url);
     return FALSE;
   }
-  if (p->status >= 400) {
+  if (p->status >= 300 && p->status < 400) {
+    /* nothing was published: a redirect of a segment is not followed */
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s/%" G_GINT64_FORMAT
+        ": HTTP %u (a redirect: the segment was not published; set the "
+        "URL it names)", pub->url, p->seq, p->status);
+    return FALSE;
+  }
+  if (p->status >= 400 || p->status < 200) {
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s/%" G_GINT64_FORMAT
         ": HTTP %u", pub->url, p->seq, p->status);
@@ -1508,6 +1552,12 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
           "Channel %s could not be created (404)", pub->url);
       goto fail;
     }
+    if (status >= 300 && status < 400) {
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s: HTTP %u (a redirect: "
+          "set the URL it names)", pub->url, status);
+      goto fail;
+    }
   }
   next_url = g_strdup_printf ("%s/next", pub->url);
   if (!control_at_start (pub, "GET", next_url, NULL, &status, &latest, error)) {
@@ -1518,6 +1568,13 @@ gst_trickle_publisher_start (GstTricklePublisher * pub, GError ** error)
     g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
         GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED, "GET %s: HTTP %u",
         next_url, status);
+    g_free (next_url);
+    goto fail;
+  }
+  if (status >= 300 && status < 400) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "GET %s: HTTP %u (a redirect: "
+        "set the URL it names)", next_url, status);
     g_free (next_url);
     goto fail;
   }

@@ -54,6 +54,12 @@
 
 #define READ_SIZE (64 * 1024)
 #define NOT_FOUND_POLL_MS 100
+/* segments that keep failing (470 after 470, bodies that always break):
+ * after CHURN_FREE in a row, each next GET waits, from CHURN_BASE_MS
+ * doubling up to CHURN_MAX_MS, until a segment ends complete */
+#define CHURN_FREE 3
+#define CHURN_BASE_MS 100
+#define CHURN_MAX_MS 5000
 
 enum
 {
@@ -116,6 +122,7 @@ struct _GstTrickleSubscriber
   GSource *preconnect;          /* the preconnect, about to be sent */
   gint64 preconnect_seq;
   guint failures;               /* in a row */
+  guint churn;                  /* segments lost in a row (470, broken) */
   gint64 not_found_since;
   gint64 last_seq;              /* last segment started, -1 none */
   gboolean jumped;
@@ -468,6 +475,27 @@ retry_later (GstTrickleSubscriber * sub, guint delay_ms)
   g_source_attach (sub->retry, sub->context);
 }
 
+/* The GET of the next segment: at once, or after a growing delay when
+ * segments keep failing, so that a server answering 470 in a loop (or
+ * breaking every body) is not asked hundreds of times a second */
+static Get *
+get_paced (GstTrickleSubscriber * sub, gint64 seq)
+{
+  Get *g;
+  guint shift;
+
+  if (sub->churn <= CHURN_FREE || sub->retry)
+    return get_new (sub, seq, FALSE);
+  shift = MIN (sub->churn - CHURN_FREE - 1, 10);
+  /* sent by retry_now() */
+  g = g_new0 (Get, 1);
+  g->sub = sub;
+  g->seq = seq;
+  sub->live_gets++;
+  retry_later (sub, MIN (CHURN_BASE_MS << shift, CHURN_MAX_MS));
+  return g;
+}
+
 /* a failure that may pass (no connection, 5xx): retried with backoff */
 static void
 transient_failure (GstTrickleSubscriber * sub, gchar * message)
@@ -568,12 +596,13 @@ current_answered (GstTrickleSubscriber * sub)
     gint64 latest = -1;
 
     v = soup_message_headers_get_one (h, "Lp-Trickle-Latest");
-    if (v)
-      latest = g_ascii_strtoll (v, NULL, 10);
+    if (!v || !_gst_trickle_client_parse_seq (v, &latest))
+      latest = -1;
     if (latest < 0 || latest == g->seq)
       latest = -1;              /* the live edge, whatever it is */
     sub->failures = 0;
     sub->jumped = TRUE;
+    sub->churn++;
     g_mutex_lock (&sub->lock);
     sub->st_jumps++;
     g_mutex_unlock (&sub->lock);
@@ -581,7 +610,7 @@ current_answered (GstTrickleSubscriber * sub)
     ev->latest = latest;
     push_event (sub, ev);
     get_drop (g);
-    sub->current = get_new (sub, latest, FALSE);
+    sub->current = get_paced (sub, latest);
     return;
   }
   if (status >= 500 || status < 100) {
@@ -597,9 +626,20 @@ current_answered (GstTrickleSubscriber * sub)
     return;
   }
 
-  sub->failures = 0;
+  /* without the header (a plain HTTP server), the seq asked for */
   v = soup_message_headers_get_one (h, "Lp-Trickle-Seq");
-  seq = v ? g_ascii_strtoll (v, NULL, 10) : g->seq;
+  seq = g->seq >= 0 ? g->seq : sub->last_seq + 1;
+  if (v && !_gst_trickle_client_parse_seq (v, &seq)) {
+    gchar *e = g_strescape (v, NULL);
+
+    finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
+            GST_TRICKLE_SUBSCRIBER_ERROR_HTTP, "GET %s/%" G_GINT64_FORMAT
+            ": invalid Lp-Trickle-Seq \"%.40s\" (not a sequence number)",
+            sub->url, g->seq, e));
+    g_free (e);
+    return;
+  }
+  sub->failures = 0;
   ev = event_new (GST_TRICKLE_SUBSCRIBER_SEGMENT_START, seq);
   ev->discont = sub->jumped || (sub->last_seq >= 0 && seq != sub->last_seq + 1);
   ev->content_type = g_strdup (soup_message_headers_get_one (h,
@@ -618,7 +658,7 @@ current_answered (GstTrickleSubscriber * sub)
    * already here, and sending a request first made the rest of a small
    * segment (its end included) wait ~1 ms behind it */
   read_more (sub);
-  if (!sub->preconnect) {
+  if (!sub->preconnect && sub->churn <= CHURN_FREE) {
     sub->preconnect_seq = seq + 1;
     sub->preconnect = g_idle_source_new ();
     g_source_set_priority (sub->preconnect, G_PRIORITY_DEFAULT + 10);
@@ -669,10 +709,17 @@ advance (GstTrickleSubscriber * sub, gchar * why)
   get_drop (g);
   /* (a preconnect not sent yet is sent now, as the current GET) */
   cancel_preconnect (sub);
+  if (why) {
+    sub->churn++;
+  } else {
+    sub->churn = 0;
+  }
+  if (sub->churn > CHURN_FREE)
+    g_clear_pointer (&sub->next, get_drop);     /* paced instead */
   sub->current = sub->next;
   sub->next = NULL;
   if (!sub->current)
-    sub->current = get_new (sub, sub->last_seq + 1, FALSE);
+    sub->current = get_paced (sub, sub->last_seq + 1);
   else if (sub->current->answered)
     current_answered (sub);
 }

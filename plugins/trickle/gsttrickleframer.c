@@ -75,6 +75,9 @@ struct _GstTrickleFramer
   gboolean byte_stream;
   gboolean typefind;
   gboolean type_not_found;
+  gchar *refused;               /* a Content-Type naming no usable caps */
+  guint64 max_frame;            /* frame formats: 0 = no bound */
+  gboolean oversize;            /* the segment's frame went over it */
   gboolean discont;
   gboolean headers;             /* frame segments begin with caps buffers */
   GstCaps *base_caps;           /* ...the caps without them */
@@ -125,6 +128,8 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
   gst_clear_buffer (&f->frame);
   f->typefind = FALSE;
   f->type_not_found = FALSE;
+  g_clear_pointer (&f->refused, g_free);
+  f->oversize = FALSE;
   f->byte_stream = TRUE;
   f->headers = FALSE;
   f->discont = TRUE;
@@ -221,6 +226,24 @@ gst_trickle_framer_type_not_found (GstTrickleFramer * f)
   return f->type_not_found;
 }
 
+/* the Content-Type of a segment named caps that cannot be used (ANY,
+ * EMPTY, ranges or lists: what a broken or hostile server may send):
+ * nothing more is pushed, the caller posts STREAM/FORMAT. Returns that
+ * Content-Type, or NULL */
+const gchar *
+gst_trickle_framer_refused_content_type (GstTrickleFramer * f)
+{
+  return f->refused;
+}
+
+/* the largest frame (a segment of a frame format) kept; a bigger one is
+ * dropped with a warning instead of growing without bound (0: none) */
+void
+gst_trickle_framer_set_max_frame_size (GstTrickleFramer * f, guint64 max)
+{
+  f->max_frame = max;
+}
+
 void
 gst_trickle_framer_set_caps_override (GstTrickleFramer * f, GstCaps * caps)
 {
@@ -284,6 +307,12 @@ segment_start (GstTrickleFramer * f, const gchar * content_type,
     caps = gst_caps_ref (f->caps_override);
   } else {
     caps = gst_trickle_content_type_to_caps (content_type);
+    if (gst_caps_is_any (caps) || gst_caps_is_empty (caps)
+        || !gst_caps_is_fixed (caps)) {
+      gst_caps_unref (caps);
+      f->refused = g_strdup (f->content_type);
+      return;
+    }
     if (gst_structure_has_name (gst_caps_get_structure (caps, 0),
             "application/octet-stream")) {
       /* the publisher did not say (ffmpeg's segment muxer does not): the
@@ -539,13 +568,16 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
 {
   GstBuffer *buf = NULL;
 
-  if (f->type_not_found)
+  if (f->type_not_found || f->refused)
     return NULL;
   switch (ev->type) {
     case GST_TRICKLE_SUBSCRIBER_SEGMENT_START:
       if (ev->discont)
         f->discont = TRUE;
+      f->oversize = FALSE;
       segment_start (f, ev->content_type, new_caps);
+      if (f->refused)
+        return NULL;
       f->segment_start = now;
       f->segment_begins = TRUE;
       gst_clear_buffer (&f->frame);
@@ -565,8 +597,22 @@ gst_trickle_framer_feed (GstTrickleFramer * f, GstTrickleSubscriberEvent * ev,
         if (f->ts_synced)
           ts_scan (f, ev->data);
         buf = stamp (f, gst_buffer_new_wrapped_bytes (ev->data), now);
-      } else {
-        append (&f->frame, ev->data);
+      } else if (!f->oversize) {
+        guint64 have = f->frame ? gst_buffer_get_size (f->frame) : 0;
+
+        if (f->max_frame && have + g_bytes_get_size (ev->data) > f->max_frame) {
+          /* a segment that never ends must not grow without bound */
+          GST_ELEMENT_WARNING (GST_ELEMENT (f->owner), STREAM, DECODE,
+              ("A segment over max-segment-size (%" G_GUINT64_FORMAT
+                  " bytes) was dropped", f->max_frame),
+              ("segment %" G_GINT64_FORMAT ", Content-Type %s", ev->seq,
+                  f->content_type));
+          gst_clear_buffer (&f->frame);
+          f->oversize = TRUE;
+          f->discont = TRUE;
+        } else {
+          append (&f->frame, ev->data);
+        }
       }
       break;
     case GST_TRICKLE_SUBSCRIBER_SEGMENT_END:

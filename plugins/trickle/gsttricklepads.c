@@ -174,6 +174,15 @@ src_loop (GstPad * pad)
     gst_pad_push_event (pad, gst_event_new_caps (caps));
     gst_caps_unref (caps);
   }
+  if (!buf && gst_trickle_framer_refused_content_type (h->framer)) {
+    GST_ELEMENT_ERROR (h->server, STREAM, FORMAT,
+        ("Channel \"%s\" names a media type that cannot be used",
+            h->channel), ("its publisher's Content-Type \"%.200s\" gives "
+            "caps that are not fixed (ANY, EMPTY, ranges or lists)",
+            gst_trickle_framer_refused_content_type (h->framer)));
+    gst_pad_pause_task (pad);
+    return;
+  }
   if (!buf && gst_trickle_framer_type_not_found (h->framer)) {
     GST_ELEMENT_ERROR (h->server, STREAM, TYPE_NOT_FOUND,
         ("Could not determine the media type of channel \"%s\"",

@@ -105,6 +105,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_trickle_src_debug);
 #define DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_MARK_SEGMENT_END TRUE
+#define DEFAULT_MAX_SEGMENT_SIZE (32 * 1024 * 1024)
 #define DEFAULT_SSL_STRICT TRUE
 
 enum
@@ -132,6 +133,7 @@ enum
   PROP_POST_MESSAGES,
   PROP_STATS,
   PROP_MARK_SEGMENT_END,
+  PROP_MAX_SEGMENT_SIZE,
 };
 
 struct _GstTrickleSrc
@@ -156,6 +158,11 @@ struct _GstTrickleSrc
   GstStructure *extra_headers;
   gboolean post_messages;
   gboolean mark_segment_end;
+  guint64 max_segment_size;
+  /* bus warnings of a kind, at most one a second (a server answering 470
+   * in a loop must not flood the bus): when, and how many were not posted */
+  gint64 warned_at[2];
+  guint unwarned[2];
 
   GstTrickleSubscriber *subscriber;     /* set in start, cleared in stop */
 
@@ -314,6 +321,21 @@ gst_trickle_src_class_init (GstTrickleSrcClass * klass)
           "rather than when the next segment begins (off: the channel's "
           "bytes exactly)", DEFAULT_MARK_SEGMENT_END,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleSrc:max-segment-size:
+   *
+   * A segment of a frame format (one frame, or a few) is gathered whole
+   * before it is pushed: a bigger one (a broken or hostile server that
+   * never ends it) is dropped with a warning instead of growing without
+   * bound. MPEG-TS and other byte streams are pushed as they arrive and
+   * need no bound. The same default as trickleserver's.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_SEGMENT_SIZE,
+      g_param_spec_uint64 ("max-segment-size", "Maximum segment size",
+          "Frame formats: the largest segment gathered, in bytes; a bigger "
+          "one is dropped with a warning (0 = unlimited)", 0, G_MAXUINT64,
+          DEFAULT_MAX_SEGMENT_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_trickle_set_doc_caps (element_class, "src");
@@ -348,6 +370,7 @@ gst_trickle_src_init (GstTrickleSrc * self)
   self->ssl_strict = DEFAULT_SSL_STRICT;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->mark_segment_end = DEFAULT_MARK_SEGMENT_END;
+  self->max_segment_size = DEFAULT_MAX_SEGMENT_SIZE;
   self->framer = gst_trickle_framer_new (GST_OBJECT (self));
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
   gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
@@ -458,6 +481,9 @@ gst_trickle_src_set_property (GObject * object, guint prop_id,
     case PROP_MARK_SEGMENT_END:
       self->mark_segment_end = g_value_get_boolean (value);
       break;
+    case PROP_MAX_SEGMENT_SIZE:
+      self->max_segment_size = g_value_get_uint64 (value);
+      break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
@@ -536,6 +562,9 @@ gst_trickle_src_get_property (GObject * object, guint prop_id,
     case PROP_MARK_SEGMENT_END:
       g_value_set_boolean (value, self->mark_segment_end);
       break;
+    case PROP_MAX_SEGMENT_SIZE:
+      g_value_set_uint64 (value, self->max_segment_size);
+      break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
       break;
@@ -596,11 +625,14 @@ gst_trickle_src_start (GstBaseSrc * src)
     return FALSE;
   }
   gst_trickle_framer_reset (self->framer);
+  memset (self->warned_at, 0, sizeof (self->warned_at));
+  memset (self->unwarned, 0, sizeof (self->unwarned));
   gst_trickle_framer_set_timestamping (self->framer,
       gst_base_src_get_do_timestamp (src));
   GST_OBJECT_LOCK (self);
   gst_trickle_framer_set_caps_override (self->framer, self->caps);
   gst_trickle_framer_set_mark_end (self->framer, self->mark_segment_end);
+  gst_trickle_framer_set_max_frame_size (self->framer, self->max_segment_size);
   self->subscriber = sub;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
@@ -752,6 +784,29 @@ post_segment_message (GstTrickleSrc * self, GstTrickleSubscriberEvent * ev)
               G_TYPE_BOOLEAN, ev->complete, NULL)));
 }
 
+enum
+{
+  WARN_INCOMPLETE,
+  WARN_JUMP,
+};
+
+/* TRUE when a warning of @kind may be posted now (at most one a second);
+ * *@unwarned: how many were not since the last one */
+static gboolean
+warn_now (GstTrickleSrc * self, guint kind, guint * unwarned)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->warned_at[kind] && now - self->warned_at[kind] < G_USEC_PER_SEC) {
+    self->unwarned[kind]++;
+    return FALSE;
+  }
+  self->warned_at[kind] = now;
+  *unwarned = self->unwarned[kind];
+  self->unwarned[kind] = 0;
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
@@ -761,6 +816,7 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
   for (;;) {
     GstTrickleSubscriberEvent ev;
     GError *err = NULL;
+    guint unwarned = 0;
     GstBuffer *buf;
     GstCaps *caps = NULL;
 
@@ -777,18 +833,22 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         GST_DEBUG_OBJECT (self, "segment %" G_GINT64_FORMAT " done: %"
             G_GUINT64_FORMAT " bytes%s", ev.seq, ev.size,
             ev.complete ? "" : " (incomplete)");
-        if (!ev.complete)
+        if (!ev.complete && warn_now (self, WARN_INCOMPLETE, &unwarned))
           /* what follows is marked DISCONT (the framer) */
           GST_ELEMENT_WARNING (self, RESOURCE, READ,
               ("Segment %" G_GINT64_FORMAT " is incomplete", ev.seq),
-              ("%s", GST_STR_NULL (ev.message)));
+              ("%s (and %u more since the last warning)",
+                  GST_STR_NULL (ev.message), unwarned));
         post_segment_message (self, &ev);
         break;
       case GST_TRICKLE_SUBSCRIBER_JUMP:
-        GST_ELEMENT_WARNING (self, RESOURCE, READ,
-            ("Segments lost: fell behind the channel"),
-            ("segment %" G_GINT64_FORMAT " is no longer on the server (470);"
-                " going on at %" G_GINT64_FORMAT, ev.seq, ev.latest));
+        if (warn_now (self, WARN_JUMP, &unwarned))
+          GST_ELEMENT_WARNING (self, RESOURCE, READ,
+              ("Segments lost: fell behind the channel"),
+              ("segment %" G_GINT64_FORMAT " is no longer on the server "
+                  "(470); going on at %" G_GINT64_FORMAT " (and %u more "
+                  "jumps since the last warning)", ev.seq, ev.latest,
+                  unwarned));
         break;
       case GST_TRICKLE_SUBSCRIBER_RETRY:
         GST_WARNING_OBJECT (self, "%s", ev.message);
@@ -820,6 +880,15 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
         gst_pad_push_event (GST_BASE_SRC_PAD (self), event);
       *outbuf = buf;
       return GST_FLOW_OK;
+    }
+    if (gst_trickle_framer_refused_content_type (self->framer)) {
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Channel \"%s\" names a media type that cannot be used",
+              self->location), ("its Content-Type \"%.200s\" gives caps "
+              "that are not fixed (ANY, EMPTY, ranges or lists): set the "
+              "caps property", gst_trickle_framer_refused_content_type
+              (self->framer)));
+      return GST_FLOW_ERROR;
     }
     if (gst_trickle_framer_type_not_found (self->framer)) {
       GST_ELEMENT_ERROR (self, STREAM, TYPE_NOT_FOUND,

@@ -17,6 +17,9 @@
 #include "config.h"
 #endif
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memmem */
+#endif
 #include "trickletestutil.h"
 
 #include <gst/check/gstcheck.h>
@@ -1290,4 +1293,229 @@ trickle_test_recorder_free (TrickleTestRecorder * rec)
   g_mutex_clear (&rec->lock);
   g_cond_clear (&rec->cond);
   g_free (rec);
+}
+
+/* ------------------------------------------------------------------------ */
+/* A scripted (hostile) server */
+
+struct _TrickleTestScripted
+{
+  TrickleTestScriptFunc func;
+  gpointer user_data;
+  GSocket *listener;
+  GThread *accept_thread;
+  GMutex lock;
+  GPtrArray *conns;             /* GSocket */
+  GPtrArray *threads;           /* GThread */
+  GPtrArray *seen;              /* "METHOD path" of every request */
+  gboolean stopping;
+};
+
+typedef struct
+{
+  TrickleTestScripted *s;
+  GSocket *sock;
+} ScriptedConn;
+
+/* reads more into @buf; FALSE on EOF or error */
+static gboolean
+scripted_read (GSocket * sock, GByteArray * buf)
+{
+  guint8 tmp[65536];
+  gssize n = g_socket_receive (sock, (gchar *) tmp, sizeof (tmp), NULL, NULL);
+
+  if (n <= 0)
+    return FALSE;
+  g_byte_array_append (buf, tmp, n);
+  return TRUE;
+}
+
+/* the request's body, skipped: Content-Length bytes, or chunked up to its
+ * terminating chunk (a simple scan: the test's clients send no trailers) */
+static gboolean
+scripted_skip_body (GSocket * sock, GByteArray * buf,
+    SoupMessageHeaders * headers)
+{
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED) {
+    for (;;) {
+      guint8 *end = buf->len ? memmem (buf->data, buf->len, "0\r\n\r\n",
+          5) : NULL;
+
+      /* a chunk ending in '0' then CRLF CRLF: "...\r\n0\r\n\r\n" */
+      while (end && end > buf->data && end[-1] != '\n')
+        end = memmem (end + 1, buf->len - (end + 1 - buf->data), "0\r\n\r\n",
+            5);
+      if (end) {
+        g_byte_array_remove_range (buf, 0, (end + 5) - buf->data);
+        return TRUE;
+      }
+      if (!scripted_read (sock, buf))
+        return FALSE;
+    }
+  } else {
+    goffset len = soup_message_headers_get_content_length (headers);
+
+    while ((goffset) buf->len < len)
+      if (!scripted_read (sock, buf))
+        return FALSE;
+    g_byte_array_remove_range (buf, 0, len);
+    return TRUE;
+  }
+}
+
+static gpointer
+scripted_conn_thread (gpointer data)
+{
+  ScriptedConn *sc = data;
+  TrickleTestScripted *s = sc->s;
+  GByteArray *buf = g_byte_array_new ();
+
+  for (;;) {
+    guint8 *end = NULL;
+    SoupMessageHeaders *headers;
+    gchar *method = NULL, *path = NULL, *key, *answer;
+    guint i, n = 0;
+
+    while (!(end = buf->len ? memmem (buf->data, buf->len, "\r\n\r\n",
+                4) : NULL))
+      if (!scripted_read (sc->sock, buf))
+        goto done;
+    headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+    if (soup_headers_parse_request ((const gchar *) buf->data,
+            (end + 4) - buf->data, headers, &method, &path, NULL)
+        != SOUP_STATUS_OK) {
+      soup_message_headers_unref (headers);
+      goto done;
+    }
+    g_byte_array_remove_range (buf, 0, (end + 4) - buf->data);
+    if (!scripted_skip_body (sc->sock, buf, headers)) {
+      soup_message_headers_unref (headers);
+      g_free (method);
+      g_free (path);
+      goto done;
+    }
+    key = g_strdup_printf ("%s %s", method, path);
+    g_mutex_lock (&s->lock);
+    for (i = 0; i < s->seen->len; i++)
+      n += g_str_equal (g_ptr_array_index (s->seen, i), key);
+    g_ptr_array_add (s->seen, key);
+    g_mutex_unlock (&s->lock);
+    answer = s->func (method, path, headers, n, s->user_data);
+    soup_message_headers_unref (headers);
+    g_free (method);
+    g_free (path);
+    if (!answer) {
+      /* never answered: held until the server goes */
+      guint8 tmp[4096];
+      while (g_socket_receive (sc->sock, (gchar *) tmp, sizeof (tmp), NULL,
+              NULL) > 0);
+      goto done;
+    }
+    g_socket_send (sc->sock, answer, strlen (answer), NULL, NULL);
+    g_free (answer);
+    break;                      /* one answer per connection */
+  }
+done:
+  g_socket_shutdown (sc->sock, FALSE, TRUE, NULL);
+  g_byte_array_unref (buf);
+  g_free (sc);
+  return NULL;
+}
+
+static gpointer
+scripted_accept_thread (gpointer data)
+{
+  TrickleTestScripted *s = data;
+
+  for (;;) {
+    GSocket *sock = g_socket_accept (s->listener, NULL, NULL);
+    ScriptedConn *sc;
+
+    if (!sock)
+      return NULL;
+    g_mutex_lock (&s->lock);
+    if (s->stopping) {
+      g_mutex_unlock (&s->lock);
+      g_object_unref (sock);
+      return NULL;
+    }
+    sc = g_new0 (ScriptedConn, 1);
+    sc->s = s;
+    sc->sock = sock;
+    g_ptr_array_add (s->conns, sock);
+    g_ptr_array_add (s->threads, g_thread_new ("scripted-conn",
+            scripted_conn_thread, sc));
+    g_mutex_unlock (&s->lock);
+  }
+}
+
+TrickleTestScripted *
+trickle_test_scripted_new (TrickleTestScriptFunc func, gpointer user_data)
+{
+  TrickleTestScripted *s = g_new0 (TrickleTestScripted, 1);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+
+  s->func = func;
+  s->user_data = user_data;
+  g_mutex_init (&s->lock);
+  s->conns = g_ptr_array_new_with_free_func (g_object_unref);
+  s->threads = g_ptr_array_new ();
+  s->seen = g_ptr_array_new_with_free_func (g_free);
+  s->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  fail_unless (s->listener != NULL);
+  fail_unless (g_socket_bind (s->listener, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (s->listener, NULL));
+  g_object_unref (addr);
+  g_object_unref (lo);
+  s->accept_thread = g_thread_new ("scripted-accept", scripted_accept_thread,
+      s);
+  return s;
+}
+
+guint
+trickle_test_scripted_get_port (TrickleTestScripted * s)
+{
+  GSocketAddress *addr = g_socket_get_local_address (s->listener, NULL);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+
+  g_object_unref (addr);
+  return port;
+}
+
+guint
+trickle_test_scripted_count (TrickleTestScripted * s, const gchar * prefix)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&s->lock);
+  for (i = 0; i < s->seen->len; i++)
+    n += !prefix || g_str_has_prefix (g_ptr_array_index (s->seen, i), prefix);
+  g_mutex_unlock (&s->lock);
+  return n;
+}
+
+void
+trickle_test_scripted_free (TrickleTestScripted * s)
+{
+  guint i;
+
+  g_mutex_lock (&s->lock);
+  s->stopping = TRUE;
+  for (i = 0; i < s->conns->len; i++)
+    g_socket_shutdown (g_ptr_array_index (s->conns, i), TRUE, TRUE, NULL);
+  g_mutex_unlock (&s->lock);
+  /* wakes the accept */
+  g_socket_shutdown (s->listener, TRUE, TRUE, NULL);
+  g_thread_join (s->accept_thread);
+  for (i = 0; i < s->threads->len; i++)
+    g_thread_join (g_ptr_array_index (s->threads, i));
+  g_socket_close (s->listener, NULL);
+  g_object_unref (s->listener);
+  g_ptr_array_unref (s->conns);
+  g_ptr_array_unref (s->threads);
+  g_ptr_array_unref (s->seen);
+  g_mutex_clear (&s->lock);
+  g_free (s);
 }

@@ -34,14 +34,11 @@
 #include <gst/trickle/trickle.h>
 
 G_BEGIN_DECLS
-
 /* default receive / send timeout of a TrickleTestConn, in seconds */
 #define TRICKLE_TEST_IO_TIMEOUT 10
-
 /* ------------------------------------------------------------------------ */
 /* In-process server */
-
-typedef struct
+    typedef struct
 {
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
@@ -126,8 +123,7 @@ typedef struct
 TrickleTestConn *trickle_test_conn_new (guint port);
 /* Like trickle_test_conn_new() but with a small fixed SO_RCVBUF (disables
  * autotuning) so a subscriber that does not read stalls the server soon. */
-TrickleTestConn *trickle_test_conn_new_small_rcvbuf (guint port,
-    gint rcvbuf);
+TrickleTestConn *trickle_test_conn_new_small_rcvbuf (guint port, gint rcvbuf);
 void trickle_test_conn_set_timeout (TrickleTestConn * c, guint seconds);
 /* Orderly close (FIN). The struct stays valid until _free(). */
 void trickle_test_conn_close (TrickleTestConn * c);
@@ -142,16 +138,14 @@ gboolean trickle_test_conn_send (TrickleTestConn * c, gconstpointer data,
 /* "METHOD path HTTP/1.1", "Host: 127.0.0.1:port", then name/value header
  * pairs (NULL-terminated), then the blank line. No body. */
 gboolean trickle_test_conn_send_request (TrickleTestConn * c,
-    const gchar * method, const gchar * path, const gchar * first_header,
-    ...);
+    const gchar * method, const gchar * path, const gchar * first_header, ...);
 /* A request with a Content-Length body (len -1 = strlen), sent in one go. */
 gboolean trickle_test_conn_send_request_with_body (TrickleTestConn * c,
     const gchar * method, const gchar * path, gconstpointer body,
     gssize len, const gchar * first_header, ...);
 /* POST head with Transfer-Encoding: chunked (the publisher's preconnect) */
 gboolean trickle_test_conn_start_post (TrickleTestConn * c,
-    const gchar * path, const gchar * first_header,
-    ...);
+    const gchar * path, const gchar * first_header, ...);
 /* one chunk (len > 0, -1 = strlen) */
 gboolean trickle_test_conn_send_chunk (TrickleTestConn * c,
     gconstpointer data, gssize len);
@@ -189,8 +183,7 @@ gboolean trickle_test_conn_has_data (TrickleTestConn * c, guint timeout_ms);
 /* TRUE if the peer closes the connection within timeout_ms (0 = poll) and
  * nothing else arrives first. Unexpected data is kept in the buffer and
  * makes it return FALSE. */
-gboolean trickle_test_conn_wait_closed (TrickleTestConn * c,
-    guint timeout_ms);
+gboolean trickle_test_conn_wait_closed (TrickleTestConn * c, guint timeout_ms);
 /* Reads and discards everything until the peer closes: TRUE if that
  * happens within timeout_ms. */
 gboolean trickle_test_conn_drain_until_closed (TrickleTestConn * c,
@@ -277,5 +270,32 @@ TrickleTestRequest *trickle_test_recorder_pop (TrickleTestRecorder * rec,
     guint timeout_s);
 void trickle_test_request_free (TrickleTestRequest * r);
 void trickle_test_recorder_free (TrickleTestRecorder * rec);
+
+/* ------------------------------------------------------------------------ */
+/* A scripted (hostile) server */
+
+/* Called (in a connection's thread) for every request once its head and
+ * body are read; returns the whole raw response to send (then the
+ * connection is closed), or NULL to never answer (the connection is held
+ * until the server is freed). @headers: the request's. @n: how many
+ * requests with this method and path came before this one. */
+typedef gchar *(*TrickleTestScriptFunc) (const gchar * method,
+    const gchar * path, SoupMessageHeaders * headers, guint n,
+    gpointer user_data);
+
+typedef struct _TrickleTestScripted TrickleTestScripted;
+
+/* A raw-socket HTTP/1.1 server on 127.0.0.1, port 0, a thread per
+ * connection: what a broken or hostile trickle server sends, byte for
+ * byte. */
+TrickleTestScripted *trickle_test_scripted_new (TrickleTestScriptFunc func,
+    gpointer user_data);
+guint trickle_test_scripted_get_port (TrickleTestScripted * s);
+/* requests received so far whose "METHOD path" starts with @prefix (NULL:
+ * all) */
+guint trickle_test_scripted_count (TrickleTestScripted * s,
+    const gchar * prefix);
+/* closes every connection and waits for the threads */
+void trickle_test_scripted_free (TrickleTestScripted * s);
 
 G_END_DECLS
