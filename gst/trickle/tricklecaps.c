@@ -112,6 +112,25 @@ valid_name (const gchar * name)
   return ok;
 }
 
+#define MAX_NESTING 8
+
+/* how deep brackets nest in a caps value ({lists}, [ranges], <arrays>) */
+static guint
+nesting (const gchar * v)
+{
+  guint depth = 0, max = 0;
+
+  for (; *v; v++) {
+    if (*v == '{' || *v == '[' || *v == '<' || *v == '(') {
+      depth++;
+      max = MAX (max, depth);
+    } else if ((*v == '}' || *v == ']' || *v == '>' || *v == ')') && depth) {
+      depth--;
+    }
+  }
+  return max;
+}
+
 /* the short names caps strings use */
 static const gchar *
 type_name (GType type)
@@ -244,6 +263,16 @@ gst_trickle_content_type_to_caps (const gchar * content_type)
     g_strstrip (eq + 1);
     if (g_ascii_strcasecmp (p, HEADERS_PARAM) == 0)
       continue;                 /* see gst_trickle_caps_take_headers() */
+    /* GStreamer's parser recurses (and, failing, leaks) once per nesting
+     * level: a hostile "{{{{..." is taken as a string, never parsed */
+    if (nesting (eq + 1) > MAX_NESTING) {
+      if (valid_name (p)) {
+        gchar *quoted = g_strescape (eq + 1, NULL);
+        g_string_append_printf (str, ", %s=(string)\"%s\"", p, quoted);
+        g_free (quoted);
+      }
+      continue;
+    }
     /* a quoted value is a string (untyped, GStreamer would warn and read
      * it as a flag set); a value that does not parse on its own becomes a
      * string too */
