@@ -44,6 +44,9 @@ G_GNUC_INTERNAL
     const gchar * mime_type, guint window, guint64 max_segment_size);
 G_GNUC_INTERNAL void _gst_trickle_channel_close (GstTrickleChannel * channel);
 G_GNUC_INTERNAL
+    gchar * _gst_trickle_channel_dup_publish_token (GstTrickleChannel *
+    channel);
+G_GNUC_INTERNAL
     void _gst_trickle_channel_mark_empty_written (GstTrickleChannel * channel,
     gint64 seq);
 G_GNUC_INTERNAL

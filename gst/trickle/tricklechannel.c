@@ -42,6 +42,8 @@ struct _GstTrickleChannel
   GMutex lock;
   gchar *mime_type;
   gboolean publisher_typed;
+  gint read_only;               /* atomic */
+  gchar *publish_token;         /* under lock */
   /* statistics (atomic) */
   guint64 st_segments, st_bytes, st_gone, st_drops;
   gint st_subscribers;
@@ -106,6 +108,7 @@ gst_trickle_channel_unref (GstTrickleChannel * channel)
   g_free (channel->slots);
   g_free (channel->name);
   g_free (channel->mime_type);
+  g_free (channel->publish_token);
   g_mutex_clear (&channel->lock);
   g_free (channel);
 }
@@ -150,6 +153,59 @@ gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
   g_mutex_lock (&channel->lock);
   channel->publisher_typed = publisher_typed;
   g_mutex_unlock (&channel->lock);
+}
+
+/**
+ * gst_trickle_channel_set_read_only:
+ *
+ * With %TRUE, clients may read the channel but not write it: over HTTP a
+ * segment's POST or DELETE and a DELETE of the channel are answered 403.
+ * For channels the application writes itself (the change feed, a
+ * trickleserver's events channel and the channels its sink pads fill),
+ * which a client's POSTs would otherwise interleave with or delete. Writing
+ * through this API is not affected.
+ */
+void
+gst_trickle_channel_set_read_only (GstTrickleChannel * channel,
+    gboolean read_only)
+{
+  g_atomic_int_set (&channel->read_only, read_only);
+}
+
+gboolean
+gst_trickle_channel_get_read_only (GstTrickleChannel * channel)
+{
+  return g_atomic_int_get (&channel->read_only);
+}
+
+/**
+ * gst_trickle_channel_set_publish_token:
+ * @token: (nullable): a bearer token, or %NULL
+ *
+ * Writing this channel over HTTP (a segment's POST or DELETE, a DELETE of
+ * the channel) needs `Authorization: Bearer` with @token, instead of the
+ * server's publish-token: a trickleserver's control channel can so be
+ * steered by whoever holds its own token only.
+ */
+void
+gst_trickle_channel_set_publish_token (GstTrickleChannel * channel,
+    const gchar * token)
+{
+  g_mutex_lock (&channel->lock);
+  g_free (channel->publish_token);
+  channel->publish_token = token && *token ? g_strdup (token) : NULL;
+  g_mutex_unlock (&channel->lock);
+}
+
+gchar *
+_gst_trickle_channel_dup_publish_token (GstTrickleChannel * channel)
+{
+  gchar *t;
+
+  g_mutex_lock (&channel->lock);
+  t = g_strdup (channel->publish_token);
+  g_mutex_unlock (&channel->lock);
+  return t;
 }
 
 gboolean

@@ -129,6 +129,8 @@ set_changefeed (GstTrickleChannelStore * store, gboolean enable)
     store->changefeed =
         _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_CHANNEL,
         "application/json", store->window, 0);
+    /* the store writes it, clients only read it */
+    gst_trickle_channel_set_read_only (store->changefeed, TRUE);
     g_hash_table_insert (store->channels,
         g_strdup (GST_TRICKLE_CHANGEFEED_CHANNEL),
         gst_trickle_channel_ref (store->changefeed));

@@ -363,6 +363,47 @@ endpoint_not_found (TrickleHttpConn * conn)
 /* ------------------------------------------------------------------------ */
 /* routing */
 
+/* the tokens, the authorize signal, read-only channels: FALSE when the
+ * request was answered (refused) */
+static gboolean
+allowed (TrickleHttpConn * conn, TrickleHttpRequest * req,
+    TrickleHttpAction action, const gchar * name)
+{
+  GstTrickleHttpServer *server = conn->worker->server;
+  GstTrickleChannel *ch = gst_trickle_channel_store_lookup (server->store,
+      name);
+  gchar *token = ch && action != TRICKLE_HTTP_ACTION_SUBSCRIBE ?
+      _gst_trickle_channel_dup_publish_token (ch) : NULL;
+  gboolean read_only = ch && gst_trickle_channel_get_read_only (ch);
+  guint status;
+
+  if (ch)
+    gst_trickle_channel_unref (ch);
+  status = _gst_trickle_http_server_authorize (server, req->method, action,
+      name, token, req->headers, conn->socket);
+  g_free (token);
+  if (status == SOUP_STATUS_UNAUTHORIZED) {
+    _gst_trickle_http_conn_respond (conn, status,
+        "WWW-Authenticate: Bearer realm=\"trickle\"\r\n"
+        "X-Content-Type-Options: nosniff\r\n", "text/plain; charset=utf-8",
+        "Unauthorized\n", 13);
+    return FALSE;
+  }
+  if (status) {
+    _gst_trickle_http_conn_respond_error (conn, status,
+        soup_status_get_phrase (status) ? soup_status_get_phrase (status) :
+        "Refused");
+    return FALSE;
+  }
+  if (read_only && (action == TRICKLE_HTTP_ACTION_PUBLISH
+          || action == TRICKLE_HTTP_ACTION_DELETE)) {
+    _gst_trickle_http_conn_respond_error (conn, SOUP_STATUS_FORBIDDEN,
+        "Channel is written by the server");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Answers a parsed request: checks its path and calls the endpoint of its
  * method and path. */
 void
@@ -445,12 +486,15 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
 
   /* /{ch} */
   if (n == 1) {
-    if (g_str_equal (method, "POST"))
-      endpoint_create_channel (conn, name->str, req->headers);
-    else if (g_str_equal (method, "DELETE"))
-      endpoint_delete_channel (conn, name->str);
-    else
+    if (g_str_equal (method, "POST")) {
+      if (allowed (conn, req, TRICKLE_HTTP_ACTION_CREATE, name->str))
+        endpoint_create_channel (conn, name->str, req->headers);
+    } else if (g_str_equal (method, "DELETE")) {
+      if (allowed (conn, req, TRICKLE_HTTP_ACTION_DELETE, name->str))
+        endpoint_delete_channel (conn, name->str);
+    } else {
       endpoint_not_allowed (conn, "DELETE, POST");
+    }
     goto out;
   }
 
@@ -462,7 +506,8 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
           SOUP_STATUS_BAD_REQUEST, "Invalid idx");
       goto out;
     }
-    endpoint_post_segment (conn, name->str, seq, req->headers);
+    if (allowed (conn, req, TRICKLE_HTTP_ACTION_PUBLISH, name->str))
+      endpoint_post_segment (conn, name->str, seq, req->headers);
     goto out;
   }
   if (!g_str_equal (method, "GET") && !conn->is_head
@@ -470,6 +515,10 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
     endpoint_not_allowed (conn, "DELETE, GET, HEAD, POST");
     goto out;
   }
+  if (!allowed (conn, req, g_str_equal (method, "DELETE") ?
+          TRICKLE_HTTP_ACTION_PUBLISH : TRICKLE_HTTP_ACTION_SUBSCRIBE,
+          name->str))
+    goto out;
 
   ch = gst_trickle_channel_store_lookup (server->store, name->str);
   if (!ch) {

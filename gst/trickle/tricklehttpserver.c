@@ -126,6 +126,8 @@ enum
   PROP_HEADER_TIMEOUT,
   PROP_IO_TIMEOUT,
   PROP_KEEPALIVE_INTERVAL,
+  PROP_PUBLISH_TOKEN,
+  PROP_SUBSCRIBE_TOKEN,
 };
 
 static guint signals[TRICKLE_HTTP_N_SIGNALS];
@@ -442,6 +444,118 @@ normalize_base_path (const gchar * path)
   return g_string_free (s, FALSE);
 }
 
+static gchar *
+empty_is_null (gchar * s)
+{
+  if (s && !*s)
+    g_clear_pointer (&s, g_free);
+  return s;
+}
+
+/* compares in a time that does not depend on where they differ */
+static gboolean
+same_secret (const gchar * a, const gchar * b)
+{
+  gsize la = strlen (a), lb = strlen (b), i;
+  guint8 diff = la != lb;
+
+  for (i = 0; i < la; i++)
+    diff |= (guint8) a[i] ^ (guint8) b[i % MAX (lb, 1)];
+  return diff == 0;
+}
+
+static const gchar *
+action_name (TrickleHttpAction action)
+{
+  switch (action) {
+    case TRICKLE_HTTP_ACTION_SUBSCRIBE:
+      return "subscribe";
+    case TRICKLE_HTTP_ACTION_PUBLISH:
+      return "publish";
+    case TRICKLE_HTTP_ACTION_CREATE:
+      return "create";
+    default:
+      return "delete";
+  }
+}
+
+/* Who may do what. With `publish-token`, writing (a segment's POST or
+ * DELETE, creating and deleting channels) needs `Authorization: Bearer`
+ * with it; with `subscribe-token`, reading needs that one or the
+ * publish token. No token or an unknown one is 401, the other scope's
+ * token 403. A channel with a publish token of its own takes that one
+ * for writing instead (401 without a token, 403 with another). Then the
+ * authorize signal, for any other policy. */
+guint
+_gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
+    const gchar * method, TrickleHttpAction action, const gchar * channel,
+    const gchar * channel_token, SoupMessageHeaders * headers, GSocket * socket)
+{
+  const gchar *auth = soup_message_headers_get_one (headers, "Authorization");
+  const gchar *given = NULL;
+  guint status = 0;
+
+  if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0) {
+    given = auth + 7;
+    while (*given == ' ')
+      given++;
+  }
+  g_mutex_lock (&server->auth_lock);
+  if (action == TRICKLE_HTTP_ACTION_SUBSCRIBE) {
+    if (server->subscribe_token && !(given
+            && (same_secret (given, server->subscribe_token)
+                || (server->publish_token
+                    && same_secret (given, server->publish_token)))))
+      status = SOUP_STATUS_UNAUTHORIZED;
+  } else if (channel_token) {
+    /* a channel with a token of its own (a control channel) */
+    if (!given || !same_secret (given, channel_token))
+      status = given ? SOUP_STATUS_FORBIDDEN : SOUP_STATUS_UNAUTHORIZED;
+  } else if (server->publish_token) {
+    if (given && same_secret (given, server->publish_token))
+      status = 0;
+    else if (given && server->subscribe_token
+        && same_secret (given, server->subscribe_token))
+      status = SOUP_STATUS_FORBIDDEN;
+    else
+      status = SOUP_STATUS_UNAUTHORIZED;
+  }
+  g_mutex_unlock (&server->auth_lock);
+  if (status)
+    return status;
+
+  if (g_signal_has_handler_pending (server,
+          signals[TRICKLE_HTTP_SIGNAL_AUTHORIZE], 0, FALSE)) {
+    GSocketAddress *addr = socket ? g_socket_get_remote_address (socket,
+        NULL) : NULL;
+    gchar *client = NULL;
+
+    if (G_IS_INET_SOCKET_ADDRESS (addr))
+      client = g_inet_address_to_string (g_inet_socket_address_get_address
+          (G_INET_SOCKET_ADDRESS (addr)));
+    g_signal_emit (server, signals[TRICKLE_HTTP_SIGNAL_AUTHORIZE], 0, method,
+        action_name (action), channel, headers, client ? client : "", &status);
+    g_free (client);
+    g_clear_object (&addr);
+    if (status == SOUP_STATUS_OK)
+      status = 0;
+    else if (status != 0 && (status < 400 || status > 599))
+      status = SOUP_STATUS_FORBIDDEN;
+  }
+  return status;
+}
+
+/* stops at the first handler that refuses */
+static gboolean
+authorize_accumulator (GSignalInvocationHint * hint, GValue * acc,
+    const GValue * ret, gpointer data)
+{
+  guint status = g_value_get_uint (ret);
+
+  g_value_set_uint (acc, status);
+  return status == 0 || status == SOUP_STATUS_OK;
+}
+
 /* connection events for applications (from a worker thread; cheap when
  * nobody listens) */
 void
@@ -514,6 +628,18 @@ gst_trickle_http_server_set_property (GObject * object, guint prop_id,
     case PROP_KEEPALIVE_INTERVAL:
       server->keepalive_interval = g_value_get_uint (value);
       break;
+    case PROP_PUBLISH_TOKEN:
+      g_mutex_lock (&server->auth_lock);
+      g_free (server->publish_token);
+      server->publish_token = empty_is_null (g_value_dup_string (value));
+      g_mutex_unlock (&server->auth_lock);
+      break;
+    case PROP_SUBSCRIBE_TOKEN:
+      g_mutex_lock (&server->auth_lock);
+      g_free (server->subscribe_token);
+      server->subscribe_token = empty_is_null (g_value_dup_string (value));
+      g_mutex_unlock (&server->auth_lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -576,7 +702,10 @@ gst_trickle_http_server_finalize (GObject * object)
   g_clear_object (&server->tls_certificate);
   g_free (server->address);
   g_free (server->base_path);
+  g_free (server->publish_token);
+  g_free (server->subscribe_token);
   g_mutex_clear (&server->lock);
+  g_mutex_clear (&server->auth_lock);
   G_OBJECT_CLASS (gst_trickle_http_server_parent_class)->finalize (object);
 }
 
@@ -642,6 +771,30 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
       G_TYPE_INT64);
 
+  /**
+   * GstTrickleHttpServer::authorize:
+   * @server: the server
+   * @method: the request's method
+   * @action: "subscribe" (GET, HEAD), "publish" (a segment's POST or
+   *   DELETE), "create" (POST of a channel) or "delete" (DELETE of one)
+   * @channel: the channel's name
+   * @headers: the request's headers
+   * @client: the client's IP address
+   *
+   * Any policy beyond the tokens (which are checked first): return 0 to let
+   * the request go on, or the HTTP status (4xx, 5xx) to answer instead;
+   * the first handler that refuses decides. go-livepeer's BeforeCreate and
+   * BeforeDelete hooks are the "create" and "delete" actions. Emitted from
+   * a worker thread, before the request is served: keep it quick.
+   *
+   * Returns: 0, or the status to answer
+   */
+  signals[TRICKLE_HTTP_SIGNAL_AUTHORIZE] =
+      g_signal_new ("authorize", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, authorize_accumulator, NULL, NULL, G_TYPE_UINT, 5,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, SOUP_TYPE_MESSAGE_HEADERS,
+      G_TYPE_STRING);
+
   g_object_class_install_property (gobject_class, PROP_STORE,
       g_param_spec_object ("store", "Store", "The channels served",
           GST_TRICKLE_TYPE_CHANNEL_STORE,
@@ -686,12 +839,36 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
           "Milliseconds between interim 100 Continue responses sent to a "
           "preconnected POST that has no body yet", 10, 3600 * 1000,
           DEFAULT_KEEPALIVE_INTERVAL, flags));
+  /**
+   * GstTrickleHttpServer:publish-token:
+   *
+   * When set, writing (a segment's POST or DELETE, creating or deleting a
+   * channel) needs `Authorization: Bearer <token>`: 401 without it, 403
+   * with the subscribe token. Write-only (never printed); may change while
+   * the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_PUBLISH_TOKEN,
+      g_param_spec_string ("publish-token", "Publish token",
+          "Bearer token that writing needs (empty: anyone may write)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleHttpServer:subscribe-token:
+   *
+   * When set, reading (GET and HEAD) needs `Authorization: Bearer` with
+   * this token or the publish token: 401 without. Write-only; may change
+   * while the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_SUBSCRIBE_TOKEN,
+      g_param_spec_string ("subscribe-token", "Subscribe token",
+          "Bearer token that reading needs (empty: anyone may read)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 gst_trickle_http_server_init (GstTrickleHttpServer * server)
 {
   g_mutex_init (&server->lock);
+  g_mutex_init (&server->auth_lock);
   server->address = g_strdup (DEFAULT_ADDRESS);
   server->port = DEFAULT_PORT;
   server->base_path = g_strdup (DEFAULT_BASE_PATH);

@@ -57,7 +57,91 @@ struct _GstTrickleControl
   GMutex lock;
   GCond cond;
   gboolean stopping;
+  gchar **allow;                /* under lock: control-allow, or NULL */
 };
+
+/* control-allow: comma-separated `element.property` patterns (NULL: any
+ * but the server's own) */
+void
+gst_trickle_control_set_allow (GstTrickleControl * c, const gchar * patterns)
+{
+  gchar **allow = NULL;
+  guint i;
+
+  if (!c)
+    return;
+  if (patterns && *patterns) {
+    allow = g_strsplit (patterns, ",", -1);
+    for (i = 0; allow[i]; i++)
+      g_strstrip (allow[i]);
+  }
+  g_mutex_lock (&c->lock);
+  g_strfreev (c->allow);
+  c->allow = allow;
+  g_mutex_unlock (&c->lock);
+}
+
+/* the element is the server or one of its children */
+static gboolean
+is_server_own (GstTrickleControl * c, GstElement * e)
+{
+  GstObject *o = gst_object_ref (GST_OBJECT (e));
+
+  while (o) {
+    GstObject *parent;
+
+    if (o == GST_OBJECT (c->server)) {
+      gst_object_unref (o);
+      return TRUE;
+    }
+    parent = gst_object_get_parent (o);
+    gst_object_unref (o);
+    o = parent;
+  }
+  return FALSE;
+}
+
+/* Who may be set: never the server's own settings (a client must not
+ * change max-channels, its tokens, its port), and with control-allow only
+ * what it names. Returns NULL, or why @set is refused */
+static gchar *
+check_allowed (GstTrickleControl * c, GstElement * top,
+    const GstStructure * set)
+{
+  gchar *why = NULL;
+  gint i, n = gst_structure_n_fields (set);
+
+  g_mutex_lock (&c->lock);
+  for (i = 0; i < n && !why; i++) {
+    const gchar *key = gst_structure_nth_field_name (set, i);
+    const gchar *dot = strrchr (key, '.');
+    gchar *name = dot ? g_strndup (key, dot - key) : NULL;
+    GstElement *e = NULL;
+
+    if (name)
+      e = GST_IS_BIN (top) && g_strcmp0 (GST_OBJECT_NAME (top), name) != 0 ?
+          gst_bin_get_by_name (GST_BIN (top), name) :
+          (g_strcmp0 (GST_OBJECT_NAME (top), name) == 0 ?
+          gst_object_ref (top) : NULL);
+    if (e && is_server_own (c, e)) {
+      why = g_strdup_printf ("\"%s\": the server's own settings cannot be "
+          "changed by a control document", key);
+    } else if (c->allow) {
+      guint k;
+      gboolean ok = FALSE;
+
+      for (k = 0; c->allow[k] && !ok; k++)
+        ok = c->allow[k][0] && g_pattern_match_simple (c->allow[k], key);
+      if (!ok)
+        why = g_strdup_printf ("\"%s\" is not in control-allow", key);
+    }
+    if (e)
+      gst_object_unref (e);
+    g_free (name);
+  }
+  g_mutex_unlock (&c->lock);
+  return why;
+}
 
 /* ------------------------------------------------------------------------ */
 /* events */
@@ -222,7 +306,9 @@ handle_document (GstTrickleControl * c, gint64 seq, const gchar * text,
       why = g_strdup ("\"set\" is not an object");
     else {
       GstElement *top = toplevel (c->server);
-      if (!gst_trickle_json_apply_settings (top,
+
+      why = check_allowed (c, top, gst_value_get_structure (set));
+      if (!why && !gst_trickle_json_apply_settings (top,
               gst_value_get_structure (set), &err)) {
         why = g_strdup (err->message);
         g_clear_error (&err);
@@ -348,6 +434,7 @@ gst_trickle_control_stop (GstTrickleControl * c)
   g_object_unref (c->store);
   g_free (c->control);
   g_free (c->events);
+  g_strfreev (c->allow);
   g_mutex_clear (&c->lock);
   g_cond_clear (&c->cond);
   g_free (c);

@@ -363,6 +363,8 @@ out_channel (Hosted * h)
   if (!h->out)
     h->out = gst_trickle_channel_store_create (store, h->channel,
         h->content_type, NULL);
+  if (h->out)
+    gst_trickle_channel_set_read_only (h->out, TRUE);
   g_object_unref (store);
   if (h->out && h->content_type)
     gst_trickle_channel_set_mime_type (h->out, h->content_type);
@@ -697,9 +699,12 @@ gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
     ch = gst_trickle_channel_store_create (store, h->channel,
         h->content_type, NULL);
   if (ch) {
-    /* an input channel's media is whatever its publishers send */
+    /* an input channel's media is whatever its publishers send; an output
+     * channel is the pipeline's: clients read it, never write it */
     if (h->is_src)
       gst_trickle_channel_set_publisher_typed (ch, TRUE);
+    else
+      gst_trickle_channel_set_read_only (ch, TRUE);
     gst_trickle_channel_unref (ch);
   }
 }

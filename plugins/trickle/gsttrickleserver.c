@@ -76,6 +76,7 @@
 
 #include <string.h>
 #include <gst/trickle/trickle.h>
+#include <libsoup/soup.h>
 #include "gsttrickleserver.h"
 #include "gsttrickledoc.h"
 #include "gsttricklepads.h"
@@ -126,6 +127,10 @@ enum
   PROP_STATS_INTERVAL,
   PROP_STATS,
   PROP_POST_MESSAGES,
+  PROP_PUBLISH_TOKEN,
+  PROP_SUBSCRIBE_TOKEN,
+  PROP_CONTROL_TOKEN,
+  PROP_CONTROL_ALLOW,
 };
 
 enum
@@ -138,6 +143,7 @@ enum
   SIGNAL_SUBSCRIBER_CONNECTED,
   SIGNAL_SUBSCRIBER_DISCONNECTED,
   SIGNAL_PUBLISH_DOCUMENT,
+  SIGNAL_AUTHORIZE,
   N_SIGNALS
 };
 
@@ -168,6 +174,10 @@ struct _GstTrickleServer
   gchar *events;
   guint stats_interval;
   gboolean post_messages;
+  gchar *publish_token;
+  gchar *subscribe_token;
+  gchar *control_token;
+  gchar *control_allow;
 
   /* running, only changed in change_state */
   GstTrickleChannelStore *store;
@@ -352,6 +362,58 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
           "of a segment begins and ends (one per segment and client: for "
           "monitoring, not for busy servers)", FALSE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleServer:publish-token:
+   *
+   * When set, writing over HTTP (a segment's POST or DELETE, creating or
+   * deleting a channel) needs `Authorization: Bearer <token>`: 401
+   * without it, 403 with the subscribe token. Write-only, so that it is
+   * never printed (`gst-launch-1.0 -v` included); may change while the
+   * server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_PUBLISH_TOKEN,
+      g_param_spec_string ("publish-token", "Publish token",
+          "Bearer token that writing needs (empty: anyone may write)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleServer:subscribe-token:
+   *
+   * When set, reading (GET, HEAD) needs `Authorization: Bearer` with this
+   * token or the publish token: 401 without. Write-only; may change while
+   * the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_SUBSCRIBE_TOKEN,
+      g_param_spec_string ("subscribe-token", "Subscribe token",
+          "Bearer token that reading needs (empty: anyone may read)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleServer:control-token:
+   *
+   * When set, posting to the control channel needs `Authorization:
+   * Bearer` with this token, instead of the publish token (401 without a
+   * token, 403 with another). Write-only.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONTROL_TOKEN,
+      g_param_spec_string ("control-token", "Control token",
+          "Bearer token that posting to the control channel needs, instead "
+          "of the publish token", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleServer:control-allow:
+   *
+   * The properties a control document may set, as comma-separated
+   * `element.property` patterns (`*` and `?` wildcards: `flip.*,
+   * enc.bitrate`). Unset: any property of any element of the pipeline but
+   * this trickleserver's and its children's, which a control document can
+   * never set (a client must not change `max-channels`, the tokens or the
+   * port). A refused document changes nothing and is reported like an
+   * invalid one (a warning, an error on the events channel).
+   */
+  g_object_class_install_property (gobject_class, PROP_CONTROL_ALLOW,
+      g_param_spec_string ("control-allow", "Control allow-list",
+          "Comma-separated element.property patterns a control document may "
+          "set (unset: any, except this server's own)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstTrickleServer::publisher-connected:
@@ -420,6 +482,27 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * the channel limit reached);
    * a warning in the debug log says which.
    */
+  /**
+   * GstTrickleServer::authorize:
+   * @server: the trickleserver
+   * @method: the request's method
+   * @action: "subscribe", "publish", "create" or "delete"
+   * @channel: the channel's name
+   * @headers: (type Soup.MessageHeaders): the request's headers
+   * @client: the client's IP address
+   *
+   * Any policy beyond the tokens (checked first): return 0 to let the
+   * request go on, or the HTTP status (4xx, 5xx) to answer instead. See
+   * #GstTrickleHttpServer::authorize. Emitted from the server's threads,
+   * before the request is served: keep it quick.
+   *
+   * Returns: 0, or the status to answer
+   */
+  signals[SIGNAL_AUTHORIZE] = g_signal_new ("authorize",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_UINT, 5, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+      SOUP_TYPE_MESSAGE_HEADERS, G_TYPE_STRING);
+
   signals[SIGNAL_PUBLISH_DOCUMENT] =
       g_signal_new_class_handler ("publish-document",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
@@ -480,6 +563,10 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->tls_key);
   g_free (self->control);
   g_free (self->events);
+  g_free (self->publish_token);
+  g_free (self->subscribe_token);
+  g_free (self->control_token);
+  g_free (self->control_allow);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -556,6 +643,35 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_PUBLISH_TOKEN:
+    case PROP_SUBSCRIBE_TOKEN:{
+      gchar **field = prop_id == PROP_PUBLISH_TOKEN ? &self->publish_token :
+          &self->subscribe_token;
+
+      g_free (*field);
+      *field = g_value_dup_string (value);
+      /* a new token applies at once */
+      if (self->server)
+        g_object_set_property (G_OBJECT (self->server), pspec->name, value);
+      break;
+    }
+    case PROP_CONTROL_TOKEN:
+      g_free (self->control_token);
+      self->control_token = g_value_dup_string (value);
+      if (self->store && self->control) {
+        GstTrickleChannel *ch =
+            gst_trickle_channel_store_lookup (self->store, self->control);
+        if (ch) {
+          gst_trickle_channel_set_publish_token (ch, self->control_token);
+          gst_trickle_channel_unref (ch);
+        }
+      }
+      break;
+    case PROP_CONTROL_ALLOW:
+      g_free (self->control_allow);
+      self->control_allow = g_value_dup_string (value);
+      gst_trickle_control_set_allow (self->ctl, self->control_allow);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -639,6 +755,9 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_CONTROL_ALLOW:
+      g_value_set_string (value, self->control_allow);
       break;
     case PROP_STATS:
       g_value_take_boxed (value, self->store ?
@@ -805,6 +924,19 @@ on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
   connection_event (self, SIGNAL_SUBSCRIBER_DISCONNECTED, channel, seq, FALSE);
 }
 
+static guint
+on_authorize (GstTrickleHttpServer * s, const gchar * method,
+    const gchar * action, const gchar * channel, SoupMessageHeaders * headers,
+    const gchar * client, GstTrickleServer * self)
+{
+  guint status = 0;
+
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_AUTHORIZE], 0, FALSE))
+    g_signal_emit (self, signals[SIGNAL_AUTHORIZE], 0, method, action,
+        channel, headers, client, &status);
+  return status;
+}
+
 static void
 host_pad (const GValue * item, gpointer store)
 {
@@ -856,7 +988,27 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
       "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
+  /* the channels this element writes or guards, made before the server
+   * listens: the events channel is read-only for clients, the control
+   * channel takes its own token */
+  if (self->events) {
+    GstTrickleChannel *ch = gst_trickle_channel_store_create (store,
+        self->events, "application/json", NULL);
+    if (ch) {
+      gst_trickle_channel_set_read_only (ch, TRUE);
+      gst_trickle_channel_unref (ch);
+    }
+  }
+  if (self->control && self->control_token) {
+    GstTrickleChannel *ch = gst_trickle_channel_store_create (store,
+        self->control, NULL, NULL);
+    if (ch) {
+      gst_trickle_channel_set_publish_token (ch, self->control_token);
+      gst_trickle_channel_unref (ch);
+    }
+  }
   server = gst_trickle_http_server_new (store);
+  g_signal_connect (server, "authorize", G_CALLBACK (on_authorize), self);
   /* connected before the server runs (its threads emit) */
   g_signal_connect (server, "publisher-connected",
       G_CALLBACK (on_publisher_connected), self);
@@ -871,7 +1023,9 @@ gst_trickle_server_start (GstTrickleServer * self)
       "threads", self->threads, "header-timeout", self->header_timeout,
       "max-header-size", self->max_header_size,
       "io-timeout", self->io_timeout,
-      "keepalive-interval", self->keepalive_interval * 1000, NULL);
+      "keepalive-interval", self->keepalive_interval * 1000,
+      "publish-token", self->publish_token,
+      "subscribe-token", self->subscribe_token, NULL);
   GST_OBJECT_UNLOCK (self);
   g_clear_object (&cert);
 
@@ -915,6 +1069,9 @@ gst_trickle_server_start (GstTrickleServer * self)
 
   self->ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
       events, stats_interval);
+  GST_OBJECT_LOCK (self);
+  gst_trickle_control_set_allow (self->ctl, self->control_allow);
+  GST_OBJECT_UNLOCK (self);
   g_free (control);
   g_free (events);
 

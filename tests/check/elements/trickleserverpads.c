@@ -367,7 +367,9 @@ GST_START_TEST (test_control)
     "{\"set\":{\"flip.video-direction\":\"horiz\",\"flip.qos\":3}}",
     /* not UTF-8 (GStreamer warns on such a string in a structure: fatal
      * here) */
-    "{\"set\":{\"flip.video-direction\":\"horiz\"},\"note\":\"\xc3\x28\"}"
+    "{\"set\":{\"flip.video-direction\":\"horiz\"},\"note\":\"\xc3\x28\"}",
+    /* the server's own settings: never from a control document */
+    "{\"set\":{\"srv.max-channels\":3}}"
   };
 
   allow_loop_warning ();
@@ -1343,6 +1345,140 @@ GST_START_TEST (test_src_pad_mpegts_marks)
 
 GST_END_TEST;
 
+static guint
+post_status (guint port, const gchar * path, const gchar * body,
+    const gchar * token)
+{
+  gchar *auth = token ? g_strdup_printf ("Bearer %s", token) : NULL;
+  TrickleTestConn *c = auth ?
+      trickle_test_request (port, "POST", path, body, -1, "Content-Type",
+      "application/json", "Authorization", auth, NULL) :
+      trickle_test_request (port, "POST", path, body, -1, "Content-Type",
+      "application/json", NULL);
+  guint status = c->status;
+
+  trickle_test_conn_free (c);
+  g_free (auth);
+  return status;
+}
+
+static GString *logged;
+static GMutex logged_lock;
+
+static void
+collect_log (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer data)
+{
+  g_mutex_lock (&logged_lock);
+  g_string_append (logged, gst_debug_message_get (message));
+  g_mutex_unlock (&logged_lock);
+}
+
+static guint
+count_authorize (GstElement * srv, const gchar * method, const gchar * action,
+    const gchar * channel, SoupMessageHeaders * headers, const gchar * client,
+    gint * n)
+{
+  g_atomic_int_inc (n);
+  return 0;
+}
+
+/* the control channel takes its own token, sets only what control-allow
+ * names, and the channels the server writes (events, video-out) refuse
+ * clients' POSTs; no token reaches the debug log */
+GST_START_TEST (test_control_security)
+{
+  GstElement *chain, *flip, *pub;
+  guint port, i;
+  gint direction = 0, authorized = 0;
+  gboolean qos = TRUE;
+  gchar *desc;
+
+  logged = g_string_new (NULL);
+  gst_debug_set_active (TRUE);
+  gst_debug_set_threshold_from_string ("*trickle*:9", FALSE);
+  gst_debug_add_log_function (collect_log, NULL, NULL);
+  allow_loop_warning ();
+  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+      "control=control events=events stats-interval=0 "
+      "publish-token=TOKpub7 control-token=TOKctl7 "
+      "control-allow=\"flip.video-*\" "
+      "srv.src_video-in ! videoflip name=flip ! srv.sink_video-out");
+  port = server_port (chain);
+  flip = trickle_test_get (chain, "flip");
+  {
+    GstElement *srv = trickle_test_get (chain, "srv");
+    g_signal_connect (srv, "authorize", G_CALLBACK (count_authorize),
+        &authorized);
+    gst_object_unref (srv);
+  }
+
+  /* the control channel: its own token only */
+  fail_unless_equals_int (post_status (port, "/control/-1",
+          "{\"set\":{\"flip.video-direction\":\"vert\"}}", NULL), 401);
+  fail_unless_equals_int (post_status (port, "/control/-1",
+          "{\"set\":{\"flip.video-direction\":\"vert\"}}", "TOKpub7"), 403);
+  /* not in control-allow: refused, changes nothing */
+  fail_unless_equals_int (post_status (port, "/control/-1",
+          "{\"set\":{\"flip.qos\":false}}", "TOKctl7"), 200);
+  fail_unless_equals_int (post_status (port, "/control/-1",
+          "{\"set\":{\"flip.video-direction\":\"horiz\"}}", "TOKctl7"), 200);
+  /* applied in order: once the second is, the first was refused */
+  for (i = 0; i < 1000 && direction == 0; i++) {
+    g_usleep (10000);
+    g_object_get (flip, "video-direction", &direction, NULL);
+  }
+  fail_unless (direction != 0, "the allowed setting was not applied");
+  g_object_get (flip, "qos", &qos, NULL);
+  fail_unless (qos, "flip.qos was set though not in control-allow");
+
+  /* what the server writes: read-only, even with the publish token */
+  fail_unless_equals_int (post_status (port, "/events/-1", "{}", "TOKpub7"),
+      403);
+  fail_unless_equals_int (post_status (port, "/video-out/-1", "x",
+          "TOKpub7"), 403);
+  /* the input channel takes the publish token */
+  fail_unless_equals_int (post_status (port, "/video-in/-1", "x", NULL), 401);
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 ! " RAW_CAPS
+      " ! tricklesink name=ts location=http://127.0.0.1:%u/video-in", port);
+  pub = gst_parse_launch (desc, NULL);
+  {
+    GstStructure *h = gst_structure_new ("h", "Authorization", G_TYPE_STRING,
+        "Bearer TOKpub7", NULL);
+    GstElement *ts = gst_bin_get_by_name (GST_BIN (pub), "ts");
+    GstBus *bus = gst_element_get_bus (pub);
+    GstMessage *msg;
+
+    g_object_set (ts, "extra-headers", h, NULL);
+    gst_structure_free (h);
+    gst_object_unref (ts);
+    gst_element_set_state (pub, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+        "the publisher with the token did not reach EOS");
+    gst_message_unref (msg);
+    gst_object_unref (bus);
+  }
+  trickle_test_stop_pipeline (pub);
+  g_free (desc);
+  fail_unless (g_atomic_int_get (&authorized) > 0);
+
+  gst_object_unref (flip);
+  trickle_test_stop_pipeline (chain);
+  gst_debug_remove_log_function (collect_log);
+  gst_debug_set_threshold_from_string ("*trickle*:0", FALSE);
+  g_mutex_lock (&logged_lock);
+  fail_unless (logged->len > 0, "nothing was logged");
+  fail_unless (strstr (logged->str, "TOKpub7") == NULL, "a token was logged");
+  fail_unless (strstr (logged->str, "TOKctl7") == NULL, "a token was logged");
+  g_string_free (logged, TRUE);
+  g_mutex_unlock (&logged_lock);
+}
+
+GST_END_TEST;
+
 static Suite *
 trickleserverpads_suite (void)
 {
@@ -1354,6 +1490,7 @@ trickleserverpads_suite (void)
   tcase_add_test (tc, test_raw_chain);
   tcase_add_test (tc, test_h264_chain);
   tcase_add_test (tc, test_control);
+  tcase_add_test (tc, test_control_security);
   tcase_add_test (tc, test_publish_document);
   tcase_add_test (tc, test_publisher_comes_back);
   tcase_add_test (tc, test_request_release_playing);

@@ -1633,6 +1633,171 @@ GST_START_TEST (test_strict_framing)
 
 GST_END_TEST;
 
+/* ======================================================================== */
+/* Who may do what (issue 15) */
+
+/* one request; its status */
+static guint
+status_of (TrickleTestServer * ts, const gchar * method, const gchar * path,
+    const gchar * token)
+{
+  gchar *auth = token ? g_strdup_printf ("Bearer %s", token) : NULL;
+  gboolean post = g_str_equal (method, "POST") && strchr (path + 1, '/');
+  TrickleTestConn *c = auth ?
+      trickle_test_request (ts->port, method, path, post ? "data" : NULL,
+      post ? 4 : 0, "Authorization", auth, NULL) :
+      trickle_test_request (ts->port, method, path, post ? "data" : NULL,
+      post ? 4 : 0, NULL);
+  guint status = c->status;
+
+  if (status == 401)
+    assert_header (c, "WWW-Authenticate", "Bearer realm=\"trickle\"");
+  trickle_test_conn_free (c);
+  g_free (auth);
+  return status;
+}
+
+/* publish-token and subscribe-token: 401 without (or with an unknown
+ * token), 403 with the other scope's, the publish token good for reading
+ * too; tokens may change while the server runs */
+GST_START_TEST (test_tokens)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+
+  trickle_test_server_start (ts, "publish-token", "pub-secret-1",
+      "subscribe-token", "sub-secret-1", NULL);
+
+  /* writing */
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", NULL), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", "sub-secret-1"), 403);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", "pub-secret-1"), 200);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", NULL), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", "wrong"), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", "pub-secret-"), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", "sub-secret-1"), 403);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", "pub-secret-1"), 200);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/ch/0", "sub-secret-1"),
+      403);
+
+  /* reading */
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/0", NULL), 401);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/next", "nope"), 401);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/0", "sub-secret-1"), 200);
+  fail_unless_equals_int (status_of (ts, "HEAD", "/ch/0", "sub-secret-1"), 200);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/next", "pub-secret-1"),
+      200);
+
+  /* a new publish token: the old one no longer writes */
+  g_object_set (ts->server, "publish-token", "pub-secret-2", NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/1", "pub-secret-1"), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/1", "pub-secret-2"), 200);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/ch", "pub-secret-2"), 200);
+
+  /* no subscribe token: reading is open, writing still is not */
+  g_object_set (ts->server, "subscribe-token", NULL, NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", "pub-secret-2"), 200);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/next", NULL), 200);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch/0", NULL), 401);
+
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GMutex lock;
+  GString *seen;
+} AuthLog;
+
+static guint
+authorize_cb (GstTrickleHttpServer * server, const gchar * method,
+    const gchar * action, const gchar * channel, SoupMessageHeaders * headers,
+    const gchar * client, AuthLog * log)
+{
+  g_mutex_lock (&log->lock);
+  g_string_append_printf (log->seen, "%s %s %s %s|", method, action, channel,
+      client);
+  g_mutex_unlock (&log->lock);
+  if (g_str_equal (action, "delete") && g_str_equal (channel, "keep"))
+    return 409;
+  if (g_str_equal (action, "create") && g_str_has_prefix (channel, "bad"))
+    return 403;
+  if (g_str_equal (action, "publish")
+      && g_strcmp0 (soup_message_headers_get_one (headers, "X-Key"), "k"))
+    return 401;
+  return 0;
+}
+
+/* the authorize signal: every request, its action and the client; a
+ * handler's status is the answer (go-livepeer's BeforeCreate and
+ * BeforeDelete are "create" and "delete") */
+GST_START_TEST (test_authorize_signal)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  AuthLog log;
+  TrickleTestConn *c;
+
+  g_mutex_init (&log.lock);
+  log.seen = g_string_new (NULL);
+  g_signal_connect (ts->server, "authorize", G_CALLBACK (authorize_cb), &log);
+  fail_unless_equals_int (status_of (ts, "POST", "/keep", NULL), 200);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/keep", NULL), 409);
+  fail_unless_equals_int (status_of (ts, "POST", "/bad1", NULL), 403);
+  fail_unless_equals_int (status_of (ts, "POST", "/keep/0", NULL), 401);
+  c = trickle_test_request (ts->port, "POST", "/keep/0", "data", 4, "X-Key",
+      "k", NULL);
+  assert_status (c, 200);
+  trickle_test_conn_free (c);
+  fail_unless_equals_int (status_of (ts, "GET", "/keep/0", NULL), 200);
+  fail_unless_equals_string (log.seen->str,
+      "POST create keep 127.0.0.1|DELETE delete keep 127.0.0.1|"
+      "POST create bad1 127.0.0.1|POST publish keep 127.0.0.1|"
+      "POST publish keep 127.0.0.1|GET subscribe keep 127.0.0.1|");
+  fail_unless (gst_trickle_channel_store_lookup (ts->store, "bad1") == NULL);
+  trickle_test_server_free (ts);
+  g_string_free (log.seen, TRUE);
+  g_mutex_clear (&log.lock);
+}
+
+GST_END_TEST;
+
+/* channels the server writes are read-only for clients: the change feed,
+ * and any the application marks */
+GST_START_TEST (test_read_only_channels)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  GstTrickleChannel *ch;
+
+  g_object_set (ts->store, "changefeed", TRUE, NULL);
+  trickle_test_server_start (ts, NULL);
+  create_channel (ts, "out", NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/_changes/5", NULL), 403);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/_changes/0", NULL), 403);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/_changes", NULL), 403);
+  /* still read: the creation of "out" */
+  fail_unless_equals_int (status_of (ts, "GET", "/_changes/0", NULL), 200);
+
+  ch = gst_trickle_channel_store_lookup (ts->store, "out");
+  fail_unless_equals_int64 (post_segment (ts, "/out/0", "a", -1), 0);
+  gst_trickle_channel_set_read_only (ch, TRUE);
+  fail_unless_equals_int (status_of (ts, "POST", "/out/1", NULL), 403);
+  fail_unless_equals_int (status_of (ts, "DELETE", "/out", NULL), 403);
+  fail_unless_equals_int (status_of (ts, "GET", "/out/0", NULL), 200);
+  /* the application still writes it */
+  {
+    GBytes *b = g_bytes_new_static ("b", 1);
+    fail_unless (gst_trickle_channel_write_segment (ch, b, NULL));
+    g_bytes_unref (b);
+  }
+  fail_unless_equals_int64 (get_next (ts, "out"), 2);
+  gst_trickle_channel_unref (ch);
+  assert_server_alive (ts);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_names)
 {
   static const BadCase cases[] = {
@@ -3266,6 +3431,9 @@ httpserver_suite (void)
   tcase_add_test (tc_bad, test_bad_seq);
   tcase_add_test (tc_bad, test_bad_names);
   tcase_add_test (tc_bad, test_strict_framing);
+  tcase_add_test (tc_bad, test_tokens);
+  tcase_add_test (tc_bad, test_authorize_signal);
+  tcase_add_test (tc_bad, test_read_only_channels);
   tcase_add_test (tc_bad, test_header_too_large);
   tcase_add_test (tc_bad, test_segment_too_large);
   tcase_add_test (tc_bad, test_max_channels);
