@@ -8,6 +8,7 @@
 #include <gst/trickle/tricklesegment.h>
 
 G_BEGIN_DECLS
+
 /**
  * GstTrickleChannel:
  *
@@ -48,64 +49,71 @@ typedef enum
  */
 #define GST_TRICKLE_SEQ_MAX (G_MAXINT64 / 2)
 
-GST_TRICKLE_API GType gst_trickle_channel_get_type (void);
+GST_TRICKLE_API
+GType gst_trickle_channel_get_type (void);
 #define GST_TRICKLE_TYPE_CHANNEL (gst_trickle_channel_get_type ())
 
 GST_TRICKLE_API
-    GstTrickleChannel * gst_trickle_channel_ref (GstTrickleChannel * channel);
-GST_TRICKLE_API void gst_trickle_channel_unref (GstTrickleChannel * channel);
+GstTrickleChannel *gst_trickle_channel_ref (GstTrickleChannel * channel);
+GST_TRICKLE_API
+void gst_trickle_channel_unref (GstTrickleChannel * channel);
 
 GST_TRICKLE_API
-    const gchar *gst_trickle_channel_get_name (GstTrickleChannel * channel);
+const gchar *gst_trickle_channel_get_name (GstTrickleChannel * channel);
 GST_TRICKLE_API
-    gchar * gst_trickle_channel_dup_mime_type (GstTrickleChannel * channel);
+gchar *gst_trickle_channel_dup_mime_type (GstTrickleChannel * channel);
 GST_TRICKLE_API
-    void gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
+void gst_trickle_channel_set_mime_type (GstTrickleChannel * channel,
     const gchar * mime_type);
 GST_TRICKLE_API
-    void gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
+void gst_trickle_channel_set_publisher_typed (GstTrickleChannel * channel,
     gboolean publisher_typed);
 GST_TRICKLE_API
-    gboolean gst_trickle_channel_get_publisher_typed (GstTrickleChannel *
+gboolean gst_trickle_channel_get_publisher_typed (GstTrickleChannel *
     channel);
 GST_TRICKLE_API
-    void gst_trickle_channel_set_read_only (GstTrickleChannel * channel,
+void gst_trickle_channel_set_read_only (GstTrickleChannel * channel,
     gboolean read_only);
 GST_TRICKLE_API
-    gboolean gst_trickle_channel_get_read_only (GstTrickleChannel * channel);
+gboolean gst_trickle_channel_get_read_only (GstTrickleChannel * channel);
 GST_TRICKLE_API
-    void gst_trickle_channel_set_publish_token (GstTrickleChannel * channel,
+void gst_trickle_channel_set_publish_token (GstTrickleChannel * channel,
     const gchar * token);
 GST_TRICKLE_API
-    gint64 gst_trickle_channel_get_next_seq (GstTrickleChannel * channel);
+gint64 gst_trickle_channel_get_next_seq (GstTrickleChannel * channel);
 GST_TRICKLE_API
-    gboolean gst_trickle_channel_is_closed (GstTrickleChannel * channel);
+gboolean gst_trickle_channel_is_closed (GstTrickleChannel * channel);
 
 /* reading */
 GST_TRICKLE_API
-    GstTrickleSegment * gst_trickle_channel_open_read (GstTrickleChannel *
-    channel, gint64 seq, GstTrickleReadResult * result, gint64 * latest);
+GstTrickleSegment *gst_trickle_channel_open_read (GstTrickleChannel * channel,
+    gint64 seq, GstTrickleReadResult * result, gint64 * latest);
 
 /* writing */
 GST_TRICKLE_API
-    GstTrickleSegment * gst_trickle_channel_open_write (GstTrickleChannel *
-    channel, gint64 seq, gboolean reset);
-GST_TRICKLE_API gboolean gst_trickle_channel_append (GstTrickleChannel *
-    channel, GstTrickleSegment * segment, GBytes * data);
-GST_TRICKLE_API void gst_trickle_channel_finish (GstTrickleChannel * channel,
+GstTrickleSegment *gst_trickle_channel_open_write (GstTrickleChannel * channel,
+    gint64 seq, gboolean reset);
+GST_TRICKLE_API
+gboolean gst_trickle_channel_append (GstTrickleChannel * channel,
+    GstTrickleSegment * segment, GBytes * data);
+GST_TRICKLE_API
+void gst_trickle_channel_finish (GstTrickleChannel * channel,
     GstTrickleSegment * segment);
-GST_TRICKLE_API void gst_trickle_channel_abort (GstTrickleChannel * channel,
+GST_TRICKLE_API
+void gst_trickle_channel_abort (GstTrickleChannel * channel,
     GstTrickleSegment * segment);
-GST_TRICKLE_API gboolean gst_trickle_channel_write_segment (GstTrickleChannel *
-    channel, GBytes * data, gint64 * seq_out);
+GST_TRICKLE_API
+gboolean gst_trickle_channel_write_segment (GstTrickleChannel * channel,
+    GBytes * data, gint64 * seq_out);
 
 /* control */
 GST_TRICKLE_API
-    gboolean gst_trickle_channel_close_segment (GstTrickleChannel * channel,
+gboolean gst_trickle_channel_close_segment (GstTrickleChannel * channel,
     gint64 seq);
 
 GST_TRICKLE_API
-    GstStructure * gst_trickle_channel_get_stats (GstTrickleChannel * channel);
+GstStructure *gst_trickle_channel_get_stats (GstTrickleChannel * channel);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstTrickleChannel, gst_trickle_channel_unref)
-    G_END_DECLS
+
+G_END_DECLS

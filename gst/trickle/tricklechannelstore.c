@@ -68,6 +68,7 @@ struct _GstTrickleChannelStore
   GMutex feed_lock;             /* one change-feed write at a time */
   GHashTable *channels;         /* name -> GstTrickleChannel */
   GstTrickleChannel *changefeed;
+  GHashTable *guards;           /* name -> Guard */
 
   guint window;
   guint64 max_segment_size;
@@ -78,6 +79,27 @@ struct _GstTrickleChannelStore
 
 G_DEFINE_TYPE (GstTrickleChannelStore, gst_trickle_channel_store,
     G_TYPE_OBJECT);
+
+/* who may write a channel of that name over HTTP */
+typedef struct
+{
+  gboolean read_only;
+  gchar *token;
+} Guard;
+
+static void
+guard_free (Guard * g)
+{
+  g_free (g->token);
+  g_free (g);
+}
+
+static void
+guard_apply (const Guard * g, GstTrickleChannel * ch)
+{
+  gst_trickle_channel_set_read_only (ch, g->read_only);
+  gst_trickle_channel_set_publish_token (ch, g->token);
+}
 
 /* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-store-error-quark, gst_trickle_store_error);
@@ -219,6 +241,7 @@ gst_trickle_channel_store_finalize (GObject * object)
 
   gst_trickle_channel_store_clear (store);
   g_hash_table_unref (store->channels);
+  g_hash_table_unref (store->guards);
   g_mutex_clear (&store->lock);
   g_mutex_clear (&store->feed_lock);
   G_OBJECT_CLASS (gst_trickle_channel_store_parent_class)->finalize (object);
@@ -292,6 +315,8 @@ gst_trickle_channel_store_init (GstTrickleChannelStore * store)
   g_mutex_init (&store->feed_lock);
   store->channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) gst_trickle_channel_unref);
+  store->guards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) guard_free);
   store->window = DEFAULT_WINDOW;
   store->max_segment_size = DEFAULT_MAX_SEGMENT_SIZE;
   store->max_channels = DEFAULT_MAX_CHANNELS;
@@ -321,6 +346,56 @@ gst_trickle_channel_store_lookup (GstTrickleChannelStore * store,
     gst_trickle_channel_ref (ch);
   g_mutex_unlock (&store->lock);
   return ch;
+}
+
+/**
+ * gst_trickle_channel_store_guard:
+ * @name: a channel name
+ * @read_only: clients may read the channel, not write it
+ * @publish_token: (nullable): the bearer token that writing it needs,
+ *   instead of the server's publish-token
+ *
+ * Who may write the channel called @name over HTTP (see
+ * gst_trickle_channel_set_read_only() and
+ * gst_trickle_channel_set_publish_token()): applied to the channel now if
+ * it exists, and every time a channel of that name is created again
+ * (after an idle sweep or a DELETE, or by a client's POST before the
+ * application made it), so the guard never lapses. A trickleserver guards
+ * its events, control and sink-pad channels so.
+ */
+void
+gst_trickle_channel_store_guard (GstTrickleChannelStore * store,
+    const gchar * name, gboolean read_only, const gchar * publish_token)
+{
+  Guard *g = g_new0 (Guard, 1);
+  GstTrickleChannel *ch;
+
+  g_return_if_fail (name != NULL);
+  g->read_only = read_only;
+  g->token = publish_token && *publish_token ? g_strdup (publish_token) : NULL;
+  g_mutex_lock (&store->lock);
+  ch = g_hash_table_lookup (store->channels, name);
+  if (ch)
+    guard_apply (g, ch);
+  g_hash_table_replace (store->guards, g_strdup (name), g);
+  g_mutex_unlock (&store->lock);
+}
+
+/* the guard of @name, if it has one (*@token: transfer full) */
+gboolean
+_gst_trickle_channel_store_get_guard (GstTrickleChannelStore * store,
+    const gchar * name, gboolean * read_only, gchar ** token)
+{
+  const Guard *g;
+
+  g_mutex_lock (&store->lock);
+  g = g_hash_table_lookup (store->guards, name);
+  if (g) {
+    *read_only = g->read_only;
+    *token = g_strdup (g->token);
+  }
+  g_mutex_unlock (&store->lock);
+  return g != NULL;
 }
 
 /**
@@ -358,6 +433,11 @@ gst_trickle_channel_store_create (GstTrickleChannelStore * store,
   }
   ch = _gst_trickle_channel_new (name, mime_type, store->window,
       store->max_segment_size);
+  {
+    const Guard *g = g_hash_table_lookup (store->guards, name);
+    if (g)
+      guard_apply (g, ch);
+  }
   g_hash_table_insert (store->channels, g_strdup (name),
       gst_trickle_channel_ref (ch));
   g_mutex_unlock (&store->lock);

@@ -43,6 +43,9 @@ GST_TRICKLE_API
 gboolean gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
     const gchar * name);
 GST_TRICKLE_API
+void gst_trickle_channel_store_guard (GstTrickleChannelStore * store,
+    const gchar * name, gboolean read_only, const gchar * publish_token);
+GST_TRICKLE_API
 guint gst_trickle_channel_store_sweep (GstTrickleChannelStore * store,
     gint64 now_us);
 GST_TRICKLE_API

@@ -64,7 +64,7 @@ decode_component (const gchar * s, gsize len, GString * out)
     if (s[i] == '%') {
       guint8 c;
 
-      if (i + 2 >= len + 1 || !g_ascii_isxdigit (s[i + 1])
+      if (i + 2 >= len || !g_ascii_isxdigit (s[i + 1])
           || !g_ascii_isxdigit (s[i + 2]))
         return FALSE;
       c = g_ascii_xdigit_value (s[i + 1]) * 16 +
@@ -367,20 +367,37 @@ endpoint_not_found (TrickleHttpConn * conn)
  * request was answered (refused) */
 static gboolean
 allowed (TrickleHttpConn * conn, TrickleHttpRequest * req,
-    TrickleHttpAction action, const gchar * name)
+    TrickleHttpAction action, gboolean next, const gchar * name)
 {
   GstTrickleHttpServer *server = conn->worker->server;
-  GstTrickleChannel *ch = gst_trickle_channel_store_lookup (server->store,
-      name);
-  gchar *token = ch && action != TRICKLE_HTTP_ACTION_SUBSCRIBE ?
-      _gst_trickle_channel_dup_publish_token (ch) : NULL;
-  gboolean read_only = ch && gst_trickle_channel_get_read_only (ch);
+  const gchar *auth = soup_message_headers_get_list (req->headers,
+      "Authorization");
+  gboolean read_only = FALSE;
+  gchar *token = NULL;
   guint status;
 
-  if (ch)
-    gst_trickle_channel_unref (ch);
+  /* two Authorization headers: which one a front end checked is unknown */
+  if (auth && strchr (auth, ',')) {
+    _gst_trickle_http_conn_respond_error_close (conn,
+        SOUP_STATUS_BAD_REQUEST, "More than one Authorization");
+    return FALSE;
+  }
+  /* a guarded name decides, whether its channel exists now or not (an idle
+   * sweep, a DELETE, a POST creating it first); else the channel's own */
+  if (!_gst_trickle_channel_store_get_guard (server->store, name, &read_only,
+          &token)) {
+    GstTrickleChannel *ch = gst_trickle_channel_store_lookup (server->store,
+        name);
+
+    if (ch) {
+      read_only = gst_trickle_channel_get_read_only (ch);
+      token = _gst_trickle_channel_dup_publish_token (ch);
+      gst_trickle_channel_unref (ch);
+    }
+  }
   status = _gst_trickle_http_server_authorize (server, req->method, action,
-      name, token, req->headers, conn->socket);
+      next, name, action == TRICKLE_HTTP_ACTION_SUBSCRIBE ? NULL : token,
+      req->headers, conn->socket);
   g_free (token);
   if (status == SOUP_STATUS_UNAUTHORIZED) {
     _gst_trickle_http_conn_respond (conn, status,
@@ -487,10 +504,10 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
   /* /{ch} */
   if (n == 1) {
     if (g_str_equal (method, "POST")) {
-      if (allowed (conn, req, TRICKLE_HTTP_ACTION_CREATE, name->str))
+      if (allowed (conn, req, TRICKLE_HTTP_ACTION_CREATE, FALSE, name->str))
         endpoint_create_channel (conn, name->str, req->headers);
     } else if (g_str_equal (method, "DELETE")) {
-      if (allowed (conn, req, TRICKLE_HTTP_ACTION_DELETE, name->str))
+      if (allowed (conn, req, TRICKLE_HTTP_ACTION_DELETE, FALSE, name->str))
         endpoint_delete_channel (conn, name->str);
     } else {
       endpoint_not_allowed (conn, "DELETE, POST");
@@ -506,7 +523,7 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
           SOUP_STATUS_BAD_REQUEST, "Invalid idx");
       goto out;
     }
-    if (allowed (conn, req, TRICKLE_HTTP_ACTION_PUBLISH, name->str))
+    if (allowed (conn, req, TRICKLE_HTTP_ACTION_PUBLISH, FALSE, name->str))
       endpoint_post_segment (conn, name->str, seq, req->headers);
     goto out;
   }
@@ -517,7 +534,7 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
   }
   if (!allowed (conn, req, g_str_equal (method, "DELETE") ?
           TRICKLE_HTTP_ACTION_PUBLISH : TRICKLE_HTTP_ACTION_SUBSCRIBE,
-          name->str))
+          g_str_equal (idx->str, "next"), name->str))
     goto out;
 
   ch = gst_trickle_channel_store_lookup (server->store, name->str);

@@ -18,8 +18,10 @@
 #include "tricklehttpframing-private.h"
 
 G_BEGIN_DECLS
+
 /* longest channel name (after percent-decoding) */
 #define TRICKLE_HTTP_MAX_NAME_LENGTH 256
+
 typedef struct _TrickleHttpWorker TrickleHttpWorker;
 typedef struct _TrickleHttpConn TrickleHttpConn;
 
@@ -106,39 +108,41 @@ enum
 typedef enum
 {
   TRICKLE_HTTP_ACTION_SUBSCRIBE,        /* GET, HEAD */
-  TRICKLE_HTTP_ACTION_PUBLISH,  /* POST /ch/seq, DELETE /ch/seq */
-  TRICKLE_HTTP_ACTION_CREATE,   /* POST /ch */
-  TRICKLE_HTTP_ACTION_DELETE,   /* DELETE /ch */
+  TRICKLE_HTTP_ACTION_PUBLISH,          /* POST /ch/seq, DELETE /ch/seq */
+  TRICKLE_HTTP_ACTION_CREATE,           /* POST /ch */
+  TRICKLE_HTTP_ACTION_DELETE,           /* DELETE /ch */
 } TrickleHttpAction;
 
 /* 0 when the request may go on, else the status to answer (401, 403, or
- * what an authorize handler said) */
+ * what an authorize handler said); @next: a GET of /next, which a
+ * publisher needs */
 G_GNUC_INTERNAL
-    guint _gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
-    const gchar * method, TrickleHttpAction action, const gchar * channel,
-    const gchar * channel_token, SoupMessageHeaders * headers,
-    GSocket * socket);
+guint _gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
+    const gchar * method, TrickleHttpAction action, gboolean next,
+    const gchar * channel, const gchar * channel_token,
+    SoupMessageHeaders * headers, GSocket * socket);
 
 /* tricklehttpserver.c */
 
 /* the worker running on this thread, if any */
 G_GNUC_INTERNAL
-    extern __thread TrickleHttpWorker *_gst_trickle_http_current_worker;
+extern __thread TrickleHttpWorker *_gst_trickle_http_current_worker;
 
-G_GNUC_INTERNAL void _gst_trickle_http_worker_signal (TrickleHttpWorker * w);
 G_GNUC_INTERNAL
-    const gchar *_gst_trickle_http_worker_date (TrickleHttpWorker * w);
+void _gst_trickle_http_worker_signal (TrickleHttpWorker * w);
 G_GNUC_INTERNAL
-    void _gst_trickle_http_worker_hand_over (TrickleHttpWorker * w,
+const gchar *_gst_trickle_http_worker_date (TrickleHttpWorker * w);
+G_GNUC_INTERNAL
+void _gst_trickle_http_worker_hand_over (TrickleHttpWorker * w,
     TrickleHttpIncoming * in);
 G_GNUC_INTERNAL
-    TrickleHttpWorker *
-_gst_trickle_http_server_next_worker (GstTrickleHttpServer * server);
-G_GNUC_INTERNAL TrickleHttpWorker
-    *_gst_trickle_http_server_home_worker (GstTrickleHttpServer * server,
-    TrickleHttpWorker * from, const guint8 * head, gsize len);
-G_GNUC_INTERNAL void _gst_trickle_http_server_emit (GstTrickleHttpServer *
-    server, guint signal, GstTrickleChannel * channel, gint64 seq,
-    gboolean complete);
+TrickleHttpWorker *_gst_trickle_http_server_next_worker (GstTrickleHttpServer
+    * server);
+G_GNUC_INTERNAL
+TrickleHttpWorker *_gst_trickle_http_server_home_worker (GstTrickleHttpServer
+    * server, TrickleHttpWorker * from, const guint8 * head, gsize len);
+G_GNUC_INTERNAL
+void _gst_trickle_http_server_emit (GstTrickleHttpServer * server,
+    guint signal, GstTrickleChannel * channel, gint64 seq, gboolean complete);
 
 G_END_DECLS

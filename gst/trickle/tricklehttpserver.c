@@ -483,13 +483,15 @@ action_name (TrickleHttpAction action)
  * DELETE, creating and deleting channels) needs `Authorization: Bearer`
  * with it; with `subscribe-token`, reading needs that one or the
  * publish token. No token or an unknown one is 401, the other scope's
- * token 403. A channel with a publish token of its own takes that one
+ * token 403 (/next, which publishers ask, is open while writing is). A
+ * channel with a publish token of its own takes that one
  * for writing instead (401 without a token, 403 with another). Then the
  * authorize signal, for any other policy. */
 guint
 _gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
-    const gchar * method, TrickleHttpAction action, const gchar * channel,
-    const gchar * channel_token, SoupMessageHeaders * headers, GSocket * socket)
+    const gchar * method, TrickleHttpAction action, gboolean next,
+    const gchar * channel, const gchar * channel_token,
+    SoupMessageHeaders * headers, GSocket * socket)
 {
   const gchar *auth = soup_message_headers_get_one (headers, "Authorization");
   const gchar *given = NULL;
@@ -502,8 +504,9 @@ _gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
   }
   g_mutex_lock (&server->auth_lock);
   if (action == TRICKLE_HTTP_ACTION_SUBSCRIBE) {
-    if (server->subscribe_token && !(given
-            && (same_secret (given, server->subscribe_token)
+    /* /next is what a publisher asks first: open while writing is */
+    if (server->subscribe_token && !(next && !server->publish_token)
+        && !(given && (same_secret (given, server->subscribe_token)
                 || (server->publish_token
                     && same_secret (given, server->publish_token)))))
       status = SOUP_STATUS_UNAUTHORIZED;

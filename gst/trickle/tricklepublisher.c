@@ -280,9 +280,13 @@ new_message (GstTricklePublisher * pub, const gchar * method, const gchar * url)
   SoupMessage *msg = _gst_trickle_client_new_message (method, url,
       pub->extra_headers, &pub->creds);
 
-  if (msg)
+  if (msg) {
     g_signal_connect (msg, "accept-certificate",
         G_CALLBACK (accept_certificate), pub);
+    /* its /next too: a seq from another origin would number segments
+     * sent to this one */
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  }
   return msg;
 }
 

@@ -103,15 +103,21 @@ is_server_own (GstTrickleControl * c, GstElement * e)
 
 /* Who may be set: never the server's own settings (a client must not
  * change max-channels, its tokens, its port), and with control-allow only
- * what it names. Returns NULL, or why @set is refused */
+ * what it names. Each element is found as gst_trickle_json_apply_settings()
+ * finds it, so the one checked is the one that would be set. Returns
+ * NULL, or why @set is refused */
 static gchar *
 check_allowed (GstTrickleControl * c, GstElement * top,
     const GstStructure * set)
 {
-  gchar *why = NULL;
+  gchar *why = NULL, **allow;
   gint i, n = gst_structure_n_fields (set);
 
+  /* a copy: no lock is held while elements are looked up (their object
+   * locks come after ours elsewhere) */
   g_mutex_lock (&c->lock);
+  allow = g_strdupv (c->allow);
+  g_mutex_unlock (&c->lock);
   for (i = 0; i < n && !why; i++) {
     const gchar *key = gst_structure_nth_field_name (set, i);
     const gchar *dot = strrchr (key, '.');
@@ -119,19 +125,18 @@ check_allowed (GstTrickleControl * c, GstElement * top,
     GstElement *e = NULL;
 
     if (name)
-      e = GST_IS_BIN (top) && g_strcmp0 (GST_OBJECT_NAME (top), name) != 0 ?
-          gst_bin_get_by_name (GST_BIN (top), name) :
-          (g_strcmp0 (GST_OBJECT_NAME (top), name) == 0 ?
+      e = GST_IS_BIN (top) ? gst_bin_get_by_name (GST_BIN (top), name) :
+          (g_strcmp0 (GST_ELEMENT_NAME (top), name) == 0 ?
           gst_object_ref (top) : NULL);
     if (e && is_server_own (c, e)) {
       why = g_strdup_printf ("\"%s\": the server's own settings cannot be "
           "changed by a control document", key);
-    } else if (c->allow) {
+    } else if (allow) {
       guint k;
       gboolean ok = FALSE;
 
-      for (k = 0; c->allow[k] && !ok; k++)
-        ok = c->allow[k][0] && g_pattern_match_simple (c->allow[k], key);
+      for (k = 0; allow[k] && !ok; k++)
+        ok = allow[k][0] && g_pattern_match_simple (allow[k], key);
       if (!ok)
         why = g_strdup_printf ("\"%s\" is not in control-allow", key);
     }
@@ -139,7 +144,7 @@ check_allowed (GstTrickleControl * c, GstElement * top,
       gst_object_unref (e);
     g_free (name);
   }
-  g_mutex_unlock (&c->lock);
+  g_strfreev (allow);
   return why;
 }
 
@@ -383,7 +388,7 @@ control_thread (gpointer data)
 GstTrickleControl *
 gst_trickle_control_start (GstElement * server,
     GstTrickleChannelStore * store, const gchar * control,
-    const gchar * events, guint stats_interval)
+    const gchar * events, guint stats_interval, const gchar * allow)
 {
   GstTrickleControl *c;
 
@@ -397,6 +402,8 @@ gst_trickle_control_start (GstElement * server,
   c->stats_interval = stats_interval;
   g_mutex_init (&c->lock);
   g_cond_init (&c->cond);
+  /* before the first document is read */
+  gst_trickle_control_set_allow (c, allow);
   if (events) {
     GstTrickleChannel *ch = gst_trickle_channel_store_create (store, events,
         "application/json", NULL);

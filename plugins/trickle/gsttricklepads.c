@@ -363,8 +363,6 @@ out_channel (Hosted * h)
   if (!h->out)
     h->out = gst_trickle_channel_store_create (store, h->channel,
         h->content_type, NULL);
-  if (h->out)
-    gst_trickle_channel_set_read_only (h->out, TRUE);
   g_object_unref (store);
   if (h->out && h->content_type)
     gst_trickle_channel_set_mime_type (h->out, h->content_type);
@@ -693,6 +691,10 @@ gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
   GST_OBJECT_LOCK (pad);
   g_set_object (&h->store, store);
   GST_OBJECT_UNLOCK (pad);
+  /* an output channel is the pipeline's: clients read it, never write it
+   * (by name: also when it is swept and made again) */
+  if (!h->is_src)
+    gst_trickle_channel_store_guard (store, h->channel, TRUE, NULL);
   ch = gst_trickle_channel_store_lookup (store, h->channel);
 
   if (!ch)
@@ -703,8 +705,6 @@ gst_trickle_pad_host (GstPad * pad, GstTrickleChannelStore * store)
      * channel is the pipeline's: clients read it, never write it */
     if (h->is_src)
       gst_trickle_channel_set_publisher_typed (ch, TRUE);
-    else
-      gst_trickle_channel_set_read_only (ch, TRUE);
     gst_trickle_channel_unref (ch);
   }
 }

@@ -149,6 +149,9 @@ enum
 
 static guint signals[N_SIGNALS];
 
+static gboolean authorize_accumulator (GSignalInvocationHint * hint,
+    GValue * acc, const GValue * ret, gpointer data);
+
 struct _GstTrickleServer
 {
   GstBin parent;
@@ -182,7 +185,8 @@ struct _GstTrickleServer
   /* running, only changed in change_state */
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
-  GstTrickleControl *ctl;
+  GstTrickleControl *ctl;       /* set and cleared under ctl_lock */
+  GMutex ctl_lock;
   /* EOS posted for the sink pads (object lock) */
   gboolean posted_eos;
 };
@@ -499,7 +503,8 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
    * Returns: 0, or the status to answer
    */
   signals[SIGNAL_AUTHORIZE] = g_signal_new ("authorize",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, authorize_accumulator,
+      NULL, NULL,
       G_TYPE_UINT, 5, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
       SOUP_TYPE_MESSAGE_HEADERS, G_TYPE_STRING);
 
@@ -533,6 +538,7 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
 static void
 gst_trickle_server_init (GstTrickleServer * self)
 {
+  g_mutex_init (&self->ctl_lock);
   self->host = g_strdup (DEFAULT_HOST);
   self->port = DEFAULT_PORT;
   self->base_path = g_strdup (DEFAULT_BASE_PATH);
@@ -567,6 +573,7 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->subscribe_token);
   g_free (self->control_token);
   g_free (self->control_allow);
+  g_mutex_clear (&self->ctl_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -659,25 +666,33 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
     case PROP_CONTROL_TOKEN:
       g_free (self->control_token);
       self->control_token = g_value_dup_string (value);
-      if (self->store && self->control) {
-        GstTrickleChannel *ch =
-            gst_trickle_channel_store_lookup (self->store, self->control);
-        if (ch) {
-          gst_trickle_channel_set_publish_token (ch, self->control_token);
-          gst_trickle_channel_unref (ch);
-        }
-      }
+      if (self->store && self->control)
+        gst_trickle_channel_store_guard (self->store, self->control, FALSE,
+            self->control_token);
       break;
     case PROP_CONTROL_ALLOW:
       g_free (self->control_allow);
       self->control_allow = g_value_dup_string (value);
-      gst_trickle_control_set_allow (self->ctl, self->control_allow);
+      /* applied below, without the object lock */
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+  if (prop_id == PROP_CONTROL_ALLOW) {
+    gchar *allow;
+
+    GST_OBJECT_LOCK (self);
+    allow = g_strdup (self->control_allow);
+    GST_OBJECT_UNLOCK (self);
+    /* ctl_lock, not the object lock: the control thread takes elements'
+     * object locks while it checks a document */
+    g_mutex_lock (&self->ctl_lock);
+    gst_trickle_control_set_allow (self->ctl, allow);
+    g_mutex_unlock (&self->ctl_lock);
+    g_free (allow);
+  }
 }
 
 static void
@@ -924,6 +939,17 @@ on_subscriber_disconnected (GstTrickleHttpServer * s, const gchar * channel,
   connection_event (self, SIGNAL_SUBSCRIBER_DISCONNECTED, channel, seq, FALSE);
 }
 
+/* the first handler that refuses decides */
+static gboolean
+authorize_accumulator (GSignalInvocationHint * hint, GValue * acc,
+    const GValue * ret, gpointer data)
+{
+  guint status = g_value_get_uint (ret);
+
+  g_value_set_uint (acc, status);
+  return status == 0 || status == 200;
+}
+
 static guint
 on_authorize (GstTrickleHttpServer * s, const gchar * method,
     const gchar * action, const gchar * channel, SoupMessageHeaders * headers,
@@ -935,6 +961,14 @@ on_authorize (GstTrickleHttpServer * s, const gchar * method,
     g_signal_emit (self, signals[SIGNAL_AUTHORIZE], 0, method, action,
         channel, headers, client, &status);
   return status;
+}
+
+/* a sink pad's channel (sink_<channel>) is the pipeline's output */
+static void
+guard_sink_pad (const gchar * name, GstTrickleChannelStore * store)
+{
+  if (g_str_has_prefix (name, "sink_") && name[5])
+    gst_trickle_channel_store_guard (store, name + 5, TRUE, NULL);
 }
 
 static void
@@ -959,6 +993,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   gchar *url, *host, *control, *events;
   guint port, stats_interval;
   GstIterator *hosted;
+  GList *l;
 
   GST_OBJECT_LOCK (self);
   if (self->tls_certificate || self->tls_key) {
@@ -988,25 +1023,18 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
       "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
-  /* the channels this element writes or guards, made before the server
-   * listens: the events channel is read-only for clients, the control
-   * channel takes its own token */
-  if (self->events) {
-    GstTrickleChannel *ch = gst_trickle_channel_store_create (store,
-        self->events, "application/json", NULL);
-    if (ch) {
-      gst_trickle_channel_set_read_only (ch, TRUE);
-      gst_trickle_channel_unref (ch);
-    }
-  }
-  if (self->control && self->control_token) {
-    GstTrickleChannel *ch = gst_trickle_channel_store_create (store,
-        self->control, NULL, NULL);
-    if (ch) {
-      gst_trickle_channel_set_publish_token (ch, self->control_token);
-      gst_trickle_channel_unref (ch);
-    }
-  }
+  /* the names this element writes or guards, before the server listens
+   * (and for good: a channel swept or deleted and made again keeps it):
+   * the events channel and the sink pads' are read-only for clients, the
+   * control channel takes its own token */
+  if (self->events)
+    gst_trickle_channel_store_guard (store, self->events, TRUE, NULL);
+  if (self->control && self->control_token)
+    gst_trickle_channel_store_guard (store, self->control, FALSE,
+        self->control_token);
+  /* (the object lock, held here, guards the pad list) */
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    guard_sink_pad (GST_OBJECT_NAME (l->data), store);
   server = gst_trickle_http_server_new (store);
   g_signal_connect (server, "authorize", G_CALLBACK (on_authorize), self);
   /* connected before the server runs (its threads emit) */
@@ -1049,6 +1077,9 @@ gst_trickle_server_start (GstTrickleServer * self)
   GST_OBJECT_LOCK (self);
   self->store = store;
   self->server = server;
+  /* a token set while the server was being made */
+  g_object_set (server, "publish-token", self->publish_token,
+      "subscribe-token", self->subscribe_token, NULL);
   GST_OBJECT_UNLOCK (self);
   /* not under the object lock: channel-added handlers may use the element.
    * The pad list is the element's, stable here (pads are requested and
@@ -1067,11 +1098,20 @@ gst_trickle_server_start (GstTrickleServer * self)
       "https" : "http", host, port, self->base_path);
   GST_OBJECT_UNLOCK (self);
 
-  self->ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
-      events, stats_interval);
-  GST_OBJECT_LOCK (self);
-  gst_trickle_control_set_allow (self->ctl, self->control_allow);
-  GST_OBJECT_UNLOCK (self);
+  {
+    GstTrickleControl *ctl;
+    gchar *allow;
+
+    GST_OBJECT_LOCK (self);
+    allow = g_strdup (self->control_allow);
+    GST_OBJECT_UNLOCK (self);
+    ctl = gst_trickle_control_start (GST_ELEMENT (self), store, control,
+        events, stats_interval, allow);
+    g_mutex_lock (&self->ctl_lock);
+    self->ctl = ctl;
+    g_mutex_unlock (&self->ctl_lock);
+    g_free (allow);
+  }
   g_free (control);
   g_free (events);
 
@@ -1093,7 +1133,14 @@ gst_trickle_server_stop (GstTrickleServer * self)
   GstTrickleChannelStore *store;
   GstIterator *hosted;
 
-  g_clear_pointer (&self->ctl, gst_trickle_control_stop);
+  {
+    GstTrickleControl *ctl;
+
+    g_mutex_lock (&self->ctl_lock);
+    ctl = g_steal_pointer (&self->ctl);
+    g_mutex_unlock (&self->ctl_lock);
+    gst_trickle_control_stop (ctl);
+  }
   GST_OBJECT_LOCK (self);
   server = g_steal_pointer (&self->server);
   store = g_steal_pointer (&self->store);

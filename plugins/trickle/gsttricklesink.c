@@ -147,7 +147,30 @@ struct _GstTrickleSink
   gint64 seg_start;             /* monotonic, us */
   gint upstream_live;           /* atomic: -1 unknown; see upstream_is_live() */
   GstClockTime pace_base;       /* running time of stream time 0 */
+
+  /* the publisher's start (its /next, a channel's creation) runs in a
+   * thread of its own: the streaming thread goes on (what it segments
+   * waits in the segmenter), so an EOS or a state change is never stuck
+   * behind a server that does not answer */
+  GThread *start_thread;        /* joined at the next start or stop */
+  GMutex start_lock;
+  GCond start_cond;
+  gboolean start_done;          /* under start_lock */
+  GError *start_error;          /* under start_lock */
+  /* under write_lock: the segmenter and the writing, shared by the
+   * streaming thread and the start's thread (which writes what waited
+   * as soon as the publisher runs) */
+  GMutex write_lock;
+  gboolean start_pending;       /* a start whose outcome is not taken yet */
+  guint64 held_bytes;           /* pushed while the start runs */
 };
+
+/* what the segmenter holds before the streaming thread waits for the
+ * start (back-pressure: a few seconds of a compressed stream) */
+#define HOLD_MAX (8 * 1024 * 1024)
+/* how long an EOS from a live source (a user stopping a capture) waits
+ * for a start that has not come through: then nothing was published */
+#define EOS_START_GRACE_US (2 * G_USEC_PER_SEC)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -174,6 +197,7 @@ static gboolean gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
+static GstTricklePublisher *ref_publisher (GstTrickleSink * self);
 static void gst_trickle_sink_get_times (GstBaseSink * sink,
     GstBuffer * buffer, GstClockTime * start, GstClockTime * end);
 static gboolean gst_trickle_sink_element_query (GstElement * element,
@@ -336,6 +360,9 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->timeout = DEFAULT_TIMEOUT;
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->segmenter = gst_trickle_segmenter_new ();
+  g_mutex_init (&self->start_lock);
+  g_cond_init (&self->start_cond);
+  g_mutex_init (&self->write_lock);
   /* sync (basesink's default) paces sources that are not live; see
    * gst_trickle_sink_get_times() */
 }
@@ -360,6 +387,10 @@ gst_trickle_sink_finalize (GObject * object)
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
+  g_clear_error (&self->start_error);
+  g_mutex_clear (&self->start_lock);
+  g_cond_clear (&self->start_cond);
+  g_mutex_clear (&self->write_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -593,11 +624,10 @@ report_error (GstTrickleSink * self, GError * err)
   return ret;
 }
 
+/* called with write_lock */
 static gboolean
-gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+apply_caps (GstTrickleSink * self, GstCaps * caps)
 {
-  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-
   gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
   self->content_type =
@@ -610,6 +640,18 @@ gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   else if (!start_publisher (self))
     return FALSE;
   return TRUE;
+}
+
+static gboolean
+gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  gboolean ok;
+
+  g_mutex_lock (&self->write_lock);
+  ok = apply_caps (self, caps);
+  g_mutex_unlock (&self->write_lock);
+  return ok;
 }
 
 /* The publisher starts only with the caps: a location that cannot work is
@@ -671,13 +713,48 @@ gst_trickle_sink_start (GstBaseSink * sink)
 /* The publisher starts once the caps are known: its first (preconnected)
  * POST carries the Content-Type, which names an auto-created channel's
  * type, and create-channel sends it as Expect-Content. */
+static GstFlowReturn write_pieces (GstTrickleSink * self);
+
+static gpointer
+start_thread_func (gpointer data)
+{
+  GstTrickleSink *self = data;
+  GstTricklePublisher *pub;
+  GError *err = NULL;
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  pub = g_object_ref (self->publisher);
+  GST_OBJECT_UNLOCK (self);
+  ok = gst_trickle_publisher_start (pub, &err);
+  g_object_unref (pub);
+  g_mutex_lock (&self->start_lock);
+  self->start_done = TRUE;
+  self->start_error = err;
+  g_cond_broadcast (&self->start_cond);
+  g_mutex_unlock (&self->start_lock);
+  /* what waited goes out now, not with the next buffer (which, for a
+   * 1-frame segment, would be a frame late) */
+  if (ok) {
+    g_mutex_lock (&self->write_lock);
+    write_pieces (self);
+    g_mutex_unlock (&self->write_lock);
+  }
+  return NULL;
+}
+
+/* called with write_lock */
 static gboolean
 start_publisher (GstTrickleSink * self)
 {
   GstTricklePublisher *pub;
-  GError *err = NULL;
   gchar *location;
 
+  if (self->start_thread) {
+    /* a start that ended (its outcome taken): its thread is done */
+    g_thread_join (self->start_thread);
+    self->start_thread = NULL;
+  }
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
@@ -696,37 +773,84 @@ start_publisher (GstTrickleSink * self)
       self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
-  if (!gst_trickle_publisher_start (self->publisher, &err)) {
-    if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
-      GST_INFO_OBJECT (self, "start interrupted (flushing)");
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Trickle channel \"%s\" not found", self->location),
-          ("%s", err->message));
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          ("Not authorized to publish to \"%s\"", self->location),
-          ("%s", err->message));
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Could not publish to \"%s\"", self->location),
-          ("%s", err->message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          ("Could not connect to \"%s\"", self->location),
-          ("%s", err->message));
-    g_clear_error (&err);
-    GST_OBJECT_LOCK (self);
-    self->publisher = NULL;
-    GST_OBJECT_UNLOCK (self);
-    g_object_unref (pub);
-    return FALSE;
-  }
+  self->held_bytes = 0;
+  self->start_pending = TRUE;
+  g_mutex_lock (&self->start_lock);
+  self->start_done = FALSE;
+  g_clear_error (&self->start_error);
+  g_mutex_unlock (&self->start_lock);
+  self->start_thread = g_thread_new ("trickle-sink-start", start_thread_func,
+      self);
   return TRUE;
+}
+
+/* Called with write_lock. A start whose outcome is not taken: waits for it
+ * until @deadline (monotonic µs; G_MAXINT64: until it ends, which
+ * unlock() hastens). GST_FLOW_OK once the publisher runs,
+ * GST_FLOW_CUSTOM_SUCCESS when the deadline came first, else its failure,
+ * posted (the publisher is then dropped: a new one starts with the next
+ * caps or buffer). */
+static GstFlowReturn
+wait_started (GstTrickleSink * self, gint64 deadline)
+{
+  GstTricklePublisher *pub;
+  GError *err;
+
+  if (!self->start_pending)
+    return self->publisher ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  g_mutex_lock (&self->start_lock);
+  while (!self->start_done)
+    if (deadline == G_MAXINT64)
+      g_cond_wait (&self->start_cond, &self->start_lock);
+    else if (!g_cond_wait_until (&self->start_cond, &self->start_lock,
+            deadline))
+      break;
+  if (!self->start_done) {
+    g_mutex_unlock (&self->start_lock);
+    return GST_FLOW_CUSTOM_SUCCESS;
+  }
+  err = self->start_error;
+  self->start_error = NULL;
+  g_mutex_unlock (&self->start_lock);
+  self->start_pending = FALSE;
+  self->held_bytes = 0;
+  if (!err)
+    return GST_FLOW_OK;
+
+  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
+    GST_INFO_OBJECT (self, "start interrupted (flushing)");
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Trickle channel \"%s\" not found", self->location),
+        ("%s", err->message));
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to publish to \"%s\"", self->location),
+        ("%s", err->message));
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not publish to \"%s\"", self->location), ("%s", err->message));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not connect to \"%s\"", self->location), ("%s", err->message));
+  GST_OBJECT_LOCK (self);
+  pub = self->publisher;
+  self->publisher = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_object (&pub);
+  /* what was segmented for it goes */
+  gst_trickle_segmenter_reset (self->segmenter);
+  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED)) {
+    g_error_free (err);
+    return GST_FLOW_FLUSHING;
+  }
+  g_error_free (err);
+  return GST_FLOW_ERROR;
 }
 
 static gboolean
@@ -736,6 +860,19 @@ gst_trickle_sink_stop (GstBaseSink * sink)
 
   GstTricklePublisher *pub;
 
+  if (self->start_thread) {
+    /* interrupted at once: the state change does not wait for it */
+    pub = ref_publisher (self);
+    if (pub) {
+      gst_trickle_publisher_unlock (pub);
+      g_object_unref (pub);
+    }
+    g_thread_join (self->start_thread);
+    self->start_thread = NULL;
+    g_mutex_lock (&self->write_lock);
+    wait_started (self, G_MAXINT64);
+    g_mutex_unlock (&self->write_lock);
+  }
   GST_OBJECT_LOCK (self);
   pub = self->publisher;
   self->publisher = NULL;
@@ -849,6 +986,17 @@ write_pieces (GstTrickleSink * self)
   GstTrickleCut cut;
   GstBuffer *piece;
 
+  if (self->start_pending) {
+    /* the pieces wait in the segmenter, up to HOLD_MAX */
+    ret = wait_started (self, self->held_bytes > HOLD_MAX ? G_MAXINT64 : 0);
+    if (ret == GST_FLOW_CUSTOM_SUCCESS)
+      return GST_FLOW_OK;
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  if (!self->publisher)
+    return GST_FLOW_OK;
+
   while ((piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
     if (ret == GST_FLOW_OK)
       ret = write_piece (self, piece, cut);
@@ -932,7 +1080,7 @@ caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
     return FALSE;
   }
   GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT, caps);
-  ok = gst_trickle_sink_set_caps (GST_BASE_SINK (self), caps);
+  ok = apply_caps (self, caps);
   gst_caps_unref (caps);
   return ok;
 }
@@ -958,6 +1106,8 @@ render_one (GstTrickleSink * self, GstBuffer * buffer, gboolean in_list)
 
   if (!self->publisher && !caps_from_data (self, buffer))
     return GST_FLOW_NOT_NEGOTIATED;
+  if (self->start_pending)
+    self->held_bytes += gst_buffer_get_size (buffer);
   if (!in_list)
     gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
   ret = pace (self, buffer);
@@ -970,9 +1120,14 @@ static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  GstFlowReturn ret = render_one (self, buffer, FALSE);
+  GstFlowReturn ret;
 
-  return ret == GST_FLOW_OK ? write_pieces (self) : ret;
+  g_mutex_lock (&self->write_lock);
+  ret = render_one (self, buffer, FALSE);
+  if (ret == GST_FLOW_OK)
+    ret = write_pieces (self);
+  g_mutex_unlock (&self->write_lock);
+  return ret;
 }
 
 /* GStreamer's MPEG-TS muxers push each PES as one list: a segment of an
@@ -985,14 +1140,18 @@ gst_trickle_sink_render_list (GstBaseSink * sink, GstBufferList * list)
   GstFlowReturn ret = GST_FLOW_OK;
   guint i, n = gst_buffer_list_length (list);
 
+  g_mutex_lock (&self->write_lock);
   for (i = 0; i < n; i++) {
     ret = render_one (self, gst_buffer_list_get (list, i), TRUE);
     if (ret != GST_FLOW_OK)
-      return ret;
+      goto out;
   }
   gst_trickle_segmenter_push_list (self->segmenter, gst_buffer_list_ref
       (list), gst_trickle_pad_peer_is_ts_muxer (GST_BASE_SINK_PAD (self)));
-  return write_pieces (self);
+  ret = write_pieces (self);
+out:
+  g_mutex_unlock (&self->write_lock);
+  return ret;
 }
 
 /* Network sinks sync to the clock so a source that is not live (a file,
@@ -1044,6 +1203,26 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
+  g_mutex_lock (&self->write_lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending) {
+    /* the end of a file waits for the start (its data goes out); a live
+     * source that ends (a user stopping a capture) waits a moment only:
+     * a server that never answers must not hold the EOS */
+    GstFlowReturn ret = wait_started (self, upstream_is_live (self) ?
+        g_get_monotonic_time () + EOS_START_GRACE_US : G_MAXINT64);
+
+    if (ret == GST_FLOW_CUSTOM_SUCCESS) {
+      GstTricklePublisher *pub = ref_publisher (self);
+
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Nothing was published to \"%s\": the server did not answer "
+              "before the end of the stream", self->location),
+          ("%" G_GUINT64_FORMAT " bytes dropped", self->held_bytes));
+      gst_trickle_publisher_unlock (pub);
+      g_object_unref (pub);
+      wait_started (self, G_MAXINT64);
+    }
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->publisher) {
     GError *err = NULL;
     gboolean delete;
@@ -1066,6 +1245,7 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     g_clear_error (&err);
     self->in_segment = FALSE;
   }
+  g_mutex_unlock (&self->write_lock);
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 

@@ -34,11 +34,14 @@
 #include <gst/trickle/trickle.h>
 
 G_BEGIN_DECLS
+
 /* default receive / send timeout of a TrickleTestConn, in seconds */
 #define TRICKLE_TEST_IO_TIMEOUT 10
+
 /* ------------------------------------------------------------------------ */
 /* In-process server */
-    typedef struct
+
+typedef struct
 {
   GstTrickleChannelStore *store;
   GstTrickleHttpServer *server;
@@ -123,7 +126,8 @@ typedef struct
 TrickleTestConn *trickle_test_conn_new (guint port);
 /* Like trickle_test_conn_new() but with a small fixed SO_RCVBUF (disables
  * autotuning) so a subscriber that does not read stalls the server soon. */
-TrickleTestConn *trickle_test_conn_new_small_rcvbuf (guint port, gint rcvbuf);
+TrickleTestConn *trickle_test_conn_new_small_rcvbuf (guint port,
+    gint rcvbuf);
 void trickle_test_conn_set_timeout (TrickleTestConn * c, guint seconds);
 /* Orderly close (FIN). The struct stays valid until _free(). */
 void trickle_test_conn_close (TrickleTestConn * c);
@@ -138,14 +142,16 @@ gboolean trickle_test_conn_send (TrickleTestConn * c, gconstpointer data,
 /* "METHOD path HTTP/1.1", "Host: 127.0.0.1:port", then name/value header
  * pairs (NULL-terminated), then the blank line. No body. */
 gboolean trickle_test_conn_send_request (TrickleTestConn * c,
-    const gchar * method, const gchar * path, const gchar * first_header, ...);
+    const gchar * method, const gchar * path, const gchar * first_header,
+    ...);
 /* A request with a Content-Length body (len -1 = strlen), sent in one go. */
 gboolean trickle_test_conn_send_request_with_body (TrickleTestConn * c,
     const gchar * method, const gchar * path, gconstpointer body,
     gssize len, const gchar * first_header, ...);
 /* POST head with Transfer-Encoding: chunked (the publisher's preconnect) */
 gboolean trickle_test_conn_start_post (TrickleTestConn * c,
-    const gchar * path, const gchar * first_header, ...);
+    const gchar * path, const gchar * first_header,
+    ...);
 /* one chunk (len > 0, -1 = strlen) */
 gboolean trickle_test_conn_send_chunk (TrickleTestConn * c,
     gconstpointer data, gssize len);
@@ -183,7 +189,8 @@ gboolean trickle_test_conn_has_data (TrickleTestConn * c, guint timeout_ms);
 /* TRUE if the peer closes the connection within timeout_ms (0 = poll) and
  * nothing else arrives first. Unexpected data is kept in the buffer and
  * makes it return FALSE. */
-gboolean trickle_test_conn_wait_closed (TrickleTestConn * c, guint timeout_ms);
+gboolean trickle_test_conn_wait_closed (TrickleTestConn * c,
+    guint timeout_ms);
 /* Reads and discards everything until the peer closes: TRUE if that
  * happens within timeout_ms. */
 gboolean trickle_test_conn_drain_until_closed (TrickleTestConn * c,

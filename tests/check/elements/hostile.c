@@ -400,6 +400,8 @@ redirect_all (const gchar * method, const gchar * path,
   return a;
 }
 
+/* asks for credentials: a client that gives them (or the API key) to this
+ * origin is caught */
 static gchar *
 other_origin (const gchar * method, const gchar * path,
     SoupMessageHeaders * headers, guint n, gpointer data)
@@ -409,7 +411,7 @@ other_origin (const gchar * method, const gchar * path,
   if (soup_message_headers_get_one (headers, "X-Api-Key")
       || soup_message_headers_get_one (headers, "Authorization"))
     g_atomic_int_inc (&r->api_key_seen);
-  return answer (200, "Lp-Trickle-Closed: terminated\r\n", NULL);
+  return answer (401, "WWW-Authenticate: Basic realm=\"other\"\r\n", NULL);
 }
 
 /* A 3xx to a segment's POST counted as published (nothing reached any
@@ -439,7 +441,9 @@ GST_START_TEST (test_redirects)
   desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/ch "
       "start-seq=0 retries=0 extra-headers=\"h,x-api-key=secret\" "
       "user-id=u user-pw=p ! fakesink", trickle_test_scripted_get_port (s));
-  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  /* followed, then refused there: the credentials were not given */
+  assert_error (trickle_test_run_pipeline (desc), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, NULL);
   fail_unless (trickle_test_scripted_count (other, "GET /ch/0") >= 1);
   fail_unless_equals_int (g_atomic_int_get (&r.api_key_seen), 0);
   g_free (desc);
@@ -490,6 +494,59 @@ GST_START_TEST (test_sink_stops_while_server_silent)
 
 GST_END_TEST;
 
+/* ... and an EOS (what `gst-launch-1.0 -e` sends on Ctrl-C) ends it
+ * without waiting for the answer: the streaming thread is not held by the
+ * start. 374 s measured before (6 attempts of the 30 s timeout); here the
+ * timeout is 60 s and the bound 20 s: milliseconds plus the 2 s grace a
+ * live source's EOS gives the start, however loaded the machine */
+GST_START_TEST (test_sink_eos_while_server_silent)
+{
+  TrickleTestScripted *s = trickle_test_scripted_new (never_answers, NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/ch timeout=60",
+      trickle_test_scripted_get_port (s));
+  GstElement *p = trickle_test_start_pipeline (desc);
+  GstBus *bus = gst_element_get_bus (p);
+  GstMessage *msg;
+  gboolean warned = FALSE;
+  gint64 t0;
+  guint i;
+
+  for (i = 0; i < 3000 && trickle_test_scripted_count (s, "GET /ch/next")
+      == 0; i++)
+    g_usleep (10000);
+  fail_unless (trickle_test_scripted_count (s, "GET /ch/next") == 1);
+  t0 = g_get_monotonic_time ();
+  gst_element_send_event (p, gst_event_new_eos ());
+  while ((msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING))) {
+    GstMessageType t = GST_MESSAGE_TYPE (msg);
+
+    if (t == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      warned = strstr (err->message, "Nothing was published") != NULL;
+      g_error_free (err);
+    }
+    gst_message_unref (msg);
+    if (t != GST_MESSAGE_WARNING) {
+      fail_unless (t == GST_MESSAGE_EOS, "an error instead of EOS");
+      break;
+    }
+  }
+  fail_unless (msg != NULL, "no EOS");
+  fail_unless (warned, "no warning that nothing was published");
+  fail_unless (g_get_monotonic_time () - t0 < 20 * G_USEC_PER_SEC);
+  gst_object_unref (bus);
+  trickle_test_stop_pipeline (p);
+  g_free (desc);
+  trickle_test_scripted_free (s);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -506,6 +563,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_src_max_segment_size);
   tcase_add_test (tc, test_redirects);
   tcase_add_test (tc, test_sink_stops_while_server_silent);
+  tcase_add_test (tc, test_sink_eos_while_server_silent);
   return s;
 }
 

@@ -1384,6 +1384,14 @@ count_authorize (GstElement * srv, const gchar * method, const gchar * action,
   return 0;
 }
 
+static guint
+refuse_denied (GstElement * srv, const gchar * method, const gchar * action,
+    const gchar * channel, SoupMessageHeaders * headers, const gchar * client,
+    gpointer data)
+{
+  return g_str_equal (channel, "denied") ? 403 : 0;
+}
+
 /* the control channel takes its own token, sets only what control-allow
  * names, and the channels the server writes (events, video-out) refuse
  * clients' POSTs; no token reaches the debug log */
@@ -1397,18 +1405,32 @@ GST_START_TEST (test_control_security)
 
   logged = g_string_new (NULL);
   gst_debug_set_active (TRUE);
-  gst_debug_set_threshold_from_string ("*trickle*:9", FALSE);
+  /* the trickle categories, and the core ones that print properties and
+   * pipelines (all of them at LOG level would take minutes) */
+  gst_debug_set_threshold_from_string ("*trickle*:9,GST_PROPERTIES:9,"
+      "GST_PIPELINE:9,GST_PARAMS:9,GST_ELEMENT_FACTORY:9", FALSE);
   gst_debug_add_log_function (collect_log, NULL, NULL);
   allow_loop_warning ();
-  chain = trickle_test_start_pipeline ("trickleserver name=srv port=0 "
+  /* the tokens set as an application sets them (GStreamer's parser logs
+   * a gst-launch line whole, tokens included) */
+  chain = gst_parse_launch ("trickleserver name=srv port=0 "
       "control=control events=events stats-interval=0 "
-      "publish-token=TOKpub7 control-token=TOKctl7 "
       "control-allow=\"flip.video-*\" "
-      "srv.src_video-in ! videoflip name=flip ! srv.sink_video-out");
+      "srv.src_video-in ! videoflip name=flip ! srv.sink_video-out", NULL);
+  {
+    GstElement *srv = trickle_test_get (chain, "srv");
+    g_object_set (srv, "publish-token", "TOKpub7", "control-token",
+        "TOKctl7", NULL);
+    gst_object_unref (srv);
+  }
+  fail_unless (gst_element_set_state (chain, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
   port = server_port (chain);
   flip = trickle_test_get (chain, "flip");
   {
     GstElement *srv = trickle_test_get (chain, "srv");
+    /* the first that refuses decides, a later 0 does not undo it */
+    g_signal_connect (srv, "authorize", G_CALLBACK (refuse_denied), NULL);
     g_signal_connect (srv, "authorize", G_CALLBACK (count_authorize),
         &authorized);
     gst_object_unref (srv);
@@ -1438,6 +1460,7 @@ GST_START_TEST (test_control_security)
       403);
   fail_unless_equals_int (post_status (port, "/video-out/-1", "x",
           "TOKpub7"), 403);
+  fail_unless_equals_int (post_status (port, "/denied/0", "x", "TOKpub7"), 403);
   /* the input channel takes the publish token */
   fail_unless_equals_int (post_status (port, "/video-in/-1", "x", NULL), 401);
   desc = g_strdup_printf ("videotestsrc num-buffers=3 ! " RAW_CAPS
@@ -1468,7 +1491,7 @@ GST_START_TEST (test_control_security)
   gst_object_unref (flip);
   trickle_test_stop_pipeline (chain);
   gst_debug_remove_log_function (collect_log);
-  gst_debug_set_threshold_from_string ("*trickle*:0", FALSE);
+  gst_debug_set_threshold_from_string ("*:0", FALSE);
   g_mutex_lock (&logged_lock);
   fail_unless (logged->len > 0, "nothing was logged");
   fail_unless (strstr (logged->str, "TOKpub7") == NULL, "a token was logged");

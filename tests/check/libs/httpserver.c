@@ -1693,6 +1693,27 @@ GST_START_TEST (test_tokens)
   fail_unless_equals_int (status_of (ts, "POST", "/ch/1", "pub-secret-2"), 200);
   fail_unless_equals_int (status_of (ts, "DELETE", "/ch", "pub-secret-2"), 200);
 
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", "pub-secret-2"), 200);
+  /* one Authorization header only; "bearer" in any case */
+  {
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", "/ch/next",
+        NULL, 0, "Authorization", "Bearer sub-secret-1", "Authorization",
+        "Bearer x", NULL);
+    assert_status (c, 400);
+    trickle_test_conn_free (c);
+    c = trickle_test_request (ts->port, "GET", "/ch/next", NULL, 0,
+        "Authorization", "bearer sub-secret-1", NULL);
+    assert_status (c, 200);
+    trickle_test_conn_free (c);
+  }
+
+  /* no publish token: /next (what a publisher asks first) is open, the
+   * segments are not */
+  g_object_set (ts->server, "publish-token", NULL, NULL);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/next", NULL), 200);
+  fail_unless_equals_int (status_of (ts, "GET", "/ch/0", NULL), 401);
+  g_object_set (ts->server, "publish-token", "pub-secret-2", NULL);
+
   /* no subscribe token: reading is open, writing still is not */
   g_object_set (ts->server, "subscribe-token", NULL, NULL);
   fail_unless_equals_int (status_of (ts, "POST", "/ch", "pub-secret-2"), 200);
@@ -1784,13 +1805,28 @@ GST_START_TEST (test_read_only_channels)
   fail_unless_equals_int (status_of (ts, "POST", "/out/1", NULL), 403);
   fail_unless_equals_int (status_of (ts, "DELETE", "/out", NULL), 403);
   fail_unless_equals_int (status_of (ts, "GET", "/out/0", NULL), 200);
+  /* a guarded name stays guarded when its channel goes and comes back,
+   * or is first made by a client */
+  gst_trickle_channel_store_guard (ts->store, "guarded", TRUE, NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/guarded/0", NULL), 403);
+  fail_unless (gst_trickle_channel_store_lookup (ts->store, "guarded") == NULL);
+  gst_trickle_channel_store_guard (ts->store, "out", TRUE, NULL);
+  fail_unless (gst_trickle_channel_store_remove (ts->store, "out"));
+  fail_unless_equals_int (status_of (ts, "POST", "/out/0", NULL), 403);
+  gst_trickle_channel_unref (ch);
+  ch = gst_trickle_channel_store_create (ts->store, "out", NULL, NULL);
+  fail_unless (gst_trickle_channel_get_read_only (ch));
+  gst_trickle_channel_store_guard (ts->store, "tok", FALSE, "t0k");
+  fail_unless_equals_int (status_of (ts, "POST", "/tok/0", NULL), 401);
+  fail_unless_equals_int (status_of (ts, "POST", "/tok/0", "other"), 403);
+  fail_unless_equals_int (status_of (ts, "POST", "/tok/0", "t0k"), 200);
   /* the application still writes it */
   {
     GBytes *b = g_bytes_new_static ("b", 1);
     fail_unless (gst_trickle_channel_write_segment (ch, b, NULL));
     g_bytes_unref (b);
   }
-  fail_unless_equals_int64 (get_next (ts, "out"), 2);
+  fail_unless_equals_int64 (get_next (ts, "out"), 1);
   gst_trickle_channel_unref (ch);
   assert_server_alive (ts);
   trickle_test_server_free (ts);
