@@ -22,6 +22,7 @@ PACKAGES=(
   tinyproxy-bin  # a real HTTP proxy for the proxy properties' test
   indent  # the formatting check (tests/gst-indent.sh)
   stress-ng  # not run by the suite: to check it under load (README)
+  clang libclang-rt-14-dev  # libFuzzer: the fuzz targets (tests/fuzz)
 )
 
 missing=()

@@ -89,6 +89,12 @@ gboolean _gst_trickle_client_check_url (const gchar * url, gchar ** why);
 G_GNUC_INTERNAL
 gboolean _gst_trickle_client_parse_seq (const gchar * value, gint64 * seq);
 G_GNUC_INTERNAL
+gboolean _gst_trickle_client_parse_answer_head (const gchar * d, gsize len,
+    gsize * consumed, guint * status, gint64 * content_length,
+    gboolean * chunked, gboolean * keep_alive, gboolean * closed);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_chunked_complete (const gchar * d, gsize len);
+G_GNUC_INTERNAL
 GTlsDatabase *_gst_trickle_client_open_ca_file (const gchar * ca_file,
     gchar ** why);
 #define TRICKLE_CLIENT_DEFAULT_USER_AGENT "gst-trickle/" PACKAGE_VERSION " "

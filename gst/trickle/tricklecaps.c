@@ -112,25 +112,6 @@ valid_name (const gchar * name)
   return ok;
 }
 
-#define MAX_NESTING 8
-
-/* how deep brackets nest in a caps value ({lists}, [ranges], <arrays>) */
-static guint
-nesting (const gchar * v)
-{
-  guint depth = 0, max = 0;
-
-  for (; *v; v++) {
-    if (*v == '{' || *v == '[' || *v == '<' || *v == '(') {
-      depth++;
-      max = MAX (max, depth);
-    } else if ((*v == '}' || *v == ']' || *v == '>' || *v == ')') && depth) {
-      depth--;
-    }
-  }
-  return max;
-}
-
 /* the short names caps strings use */
 static const gchar *
 type_name (GType type)
@@ -263,15 +244,15 @@ gst_trickle_content_type_to_caps (const gchar * content_type)
     g_strstrip (eq + 1);
     if (g_ascii_strcasecmp (p, HEADERS_PARAM) == 0)
       continue;                 /* see gst_trickle_caps_take_headers() */
-    /* GStreamer's parser recurses (and, failing, leaks) once per nesting
-     * level: a hostile "{{{{..." is taken as a string, never parsed */
-    if (nesting (eq + 1) > MAX_NESTING) {
-      if (valid_name (p)) {
-        gchar *quoted = g_strescape (eq + 1, NULL);
-        g_string_append_printf (str, ", %s=(string)\"%s\"", p, quoted);
-        g_free (quoted);
-      }
-      continue;
+    /* A range, list or array ([..], {..}, <..>) is never in a channel's
+     * Content-Type (a publisher's caps are fixed): such a type names no
+     * usable caps (ANY: tricklesrc refuses it with STREAM/FORMAT). Not
+     * parsed at all: GStreamer 1.22's parser leaks on malformed ones and
+     * recurses once per nesting level, which a hostile server would use */
+    if (eq[1] != '"' && strpbrk (eq + 1, "[{<")) {
+      g_string_free (str, TRUE);
+      g_strfreev (parts);
+      return gst_caps_new_any ();
     }
     /* a quoted value is a string (untyped, GStreamer would warn and read
      * it as a flag set); a value that does not parse on its own becomes a
@@ -389,7 +370,8 @@ gst_trickle_content_type_has_headers (const gchar * content_type)
   if (!content_type)
     return FALSE;
   parts = g_strsplit (content_type, ";", -1);
-  for (i = 1; parts[i] && !found; i++) {
+  /* ("" splits into nothing: no parts[1] to look at) */
+  for (i = 1; parts[0] && parts[i] && !found; i++) {
     gchar *p = g_strstrip (parts[i]);
     found = g_ascii_strncasecmp (p, HEADERS_PARAM "=",
         strlen (HEADERS_PARAM) + 1) == 0;
@@ -403,7 +385,7 @@ headers_layout (gchar ** parts)
 {
   guint i;
 
-  for (i = 1; parts[i]; i++) {
+  for (i = 1; parts[0] && parts[i]; i++) {
     gchar *p = g_strstrip (parts[i]);
     if (g_ascii_strncasecmp (p, HEADERS_PARAM "=",
             strlen (HEADERS_PARAM) + 1) == 0)

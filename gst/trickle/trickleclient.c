@@ -62,6 +62,97 @@ _gst_trickle_client_parse_seq (const gchar * value, gint64 * seq)
   return TRUE;
 }
 
+/* An answer's head, from a server that may be hostile (the publisher's
+ * direct POSTs read it themselves): the status, what ends its body
+ * (Content-Length, -1 none; chunked), whether the connection stays open,
+ * Lp-Trickle-Closed. FALSE while no "\r\n\r\n" ends it in @d (@len
+ * bytes, not NUL-terminated); *@consumed: its length. */
+gboolean
+_gst_trickle_client_parse_answer_head (const gchar * d, gsize len,
+    gsize * consumed, guint * status, gint64 * content_length,
+    gboolean * chunked, gboolean * keep_alive, gboolean * closed)
+{
+  const gchar *end = len ? g_strstr_len (d, len, "\r\n\r\n") : NULL;
+  gchar **lines, *head;
+  guint i;
+
+  if (!end)
+    return FALSE;
+  *consumed = end + 4 - d;
+  head = g_strndup (d, end - d);
+  lines = g_strsplit (head, "\r\n", -1);
+  g_free (head);
+  *status = 0;
+  if (lines[0] && g_str_has_prefix (lines[0], "HTTP/1.") && strlen (lines[0])
+      >= 12 && g_ascii_isdigit (lines[0][9]) && g_ascii_isdigit (lines[0][10])
+      && g_ascii_isdigit (lines[0][11]))
+    *status = (lines[0][9] - '0') * 100 + (lines[0][10] - '0') * 10 +
+        (lines[0][11] - '0');
+  *keep_alive = lines[0] && g_str_has_prefix (lines[0], "HTTP/1.1");
+  *content_length = -1;
+  *chunked = FALSE;
+  *closed = FALSE;
+  /* (an empty head splits into no line at all) */
+  for (i = 1; lines[0] && lines[i]; i++) {
+    gchar *colon = strchr (lines[i], ':');
+    gchar *value;
+    guint64 v;
+
+    if (!colon)
+      continue;
+    *colon = '\0';
+    value = g_strstrip (colon + 1);
+    if (!g_ascii_strcasecmp (lines[i], "Content-Length")) {
+      /* digits below 2^63, else unknown: the body then ends with the
+       * connection */
+      *content_length = g_ascii_isdigit (*value) &&
+          g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &v, NULL) ?
+          (gint64) v : -1;
+    } else if (!g_ascii_strcasecmp (lines[i], "Transfer-Encoding")) {
+      *chunked = g_ascii_strcasecmp (value, "chunked") == 0;
+    } else if (!g_ascii_strcasecmp (lines[i], "Connection")) {
+      gchar **tokens = g_strsplit (value, ",", -1);
+      guint t;
+
+      for (t = 0; tokens[t]; t++)
+        if (!g_ascii_strcasecmp (g_strstrip (tokens[t]), "close"))
+          *keep_alive = FALSE;
+      g_strfreev (tokens);
+    } else if (!g_ascii_strcasecmp (lines[i], "Lp-Trickle-Closed")) {
+      *closed = TRUE;
+    }
+  }
+  g_strfreev (lines);
+  return TRUE;
+}
+
+/* the body of a chunked answer is complete in @d (@len bytes; trailers
+ * skipped). A chunk size that does not fit in what was read is "not yet"
+ * (a hostile 0xffff...fe made size + 2 wrap around: a loop that never
+ * ended); the caller bounds what it reads. */
+gboolean
+_gst_trickle_client_chunked_complete (const gchar * d, gsize len)
+{
+  gsize off = 0;
+
+  for (;;) {
+    const gchar *eol = len > off ? g_strstr_len (d + off, len - off,
+        "\r\n") : NULL;
+    guint64 size;
+
+    if (!eol)
+      return FALSE;
+    size = g_ascii_strtoull (d + off, NULL, 16);
+    off = eol + 2 - d;
+    if (size == 0)              /* then trailers, up to an empty line */
+      return (len - off >= 2 && d[off] == '\r' && d[off + 1] == '\n')
+          || (len > off && g_strstr_len (d + off, len - off, "\r\n\r\n"));
+    if (size > len - off || len - off - size < 2)
+      return FALSE;
+    off += size + 2;
+  }
+}
+
 /* GTlsFileDatabase takes only an absolute path: a relative one is taken
  * from the working directory, as users of a command line expect */
 GTlsDatabase *

@@ -421,79 +421,23 @@ direct_finish (Post * p, GError * err, gboolean keep_alive)
   post_unref (p);
 }
 
-/* the answer's head parsed: status, what ends its body; FALSE while
- * incomplete. *consumed: its length */
+/* the answer's head parsed (_gst_trickle_client_parse_answer_head());
+ * FALSE while incomplete. *consumed: its length */
 static gboolean
 direct_parse_head (Post * p, const gchar * d, gsize len, gsize * consumed,
     gint64 * content_length, gboolean * chunked, gboolean * keep_alive)
 {
-  const gchar *end = len ? g_strstr_len (d, len, "\r\n\r\n") : NULL;
-  gchar **lines, *head;
-  guint i, status = 0;
-  gboolean closed = FALSE;
+  guint status;
+  gboolean closed;
 
-  if (!end)
+  if (!_gst_trickle_client_parse_answer_head (d, len, consumed, &status,
+          content_length, chunked, keep_alive, &closed))
     return FALSE;
-  *consumed = end + 4 - d;
-  head = g_strndup (d, end - d);
-  lines = g_strsplit (head, "\r\n", -1);
-  g_free (head);
-  if (lines[0] && g_str_has_prefix (lines[0], "HTTP/1.") && strlen (lines[0])
-      >= 12)
-    status = g_ascii_strtoull (lines[0] + 9, NULL, 10);
-  *keep_alive = lines[0] && g_str_has_prefix (lines[0], "HTTP/1.1");
-  *content_length = -1;
-  *chunked = FALSE;
-  for (i = 1; lines[i]; i++) {
-    gchar *colon = strchr (lines[i], ':');
-    gchar *value;
-    if (!colon)
-      continue;
-    *colon = '\0';
-    value = g_strstrip (colon + 1);
-    if (!g_ascii_strcasecmp (lines[i], "Content-Length"))
-      *content_length = g_ascii_strtoll (value, NULL, 10);
-    else if (!g_ascii_strcasecmp (lines[i], "Transfer-Encoding"))
-      *chunked = g_ascii_strcasecmp (value, "chunked") == 0;
-    else if (!g_ascii_strcasecmp (lines[i], "Connection")) {
-      gchar **tokens = g_strsplit (value, ",", -1);
-      guint t;
-      for (t = 0; tokens[t]; t++)
-        if (!g_ascii_strcasecmp (g_strstrip (tokens[t]), "close"))
-          *keep_alive = FALSE;
-      g_strfreev (tokens);
-    } else if (!g_ascii_strcasecmp (lines[i], "Lp-Trickle-Closed"))
-      closed = TRUE;
-  }
-  g_strfreev (lines);
   g_mutex_lock (&p->pub->lock);
   p->answer_status = status;
   p->closed = closed;
   g_mutex_unlock (&p->pub->lock);
   return TRUE;
-}
-
-/* the body of a chunked answer is complete in @d (no trailers) */
-static gboolean
-direct_chunked_complete (const gchar * d, gsize len)
-{
-  gsize off = 0;
-
-  for (;;) {
-    const gchar *eol = len > off ? g_strstr_len (d + off, len - off,
-        "\r\n") : NULL;
-    guint64 size;
-    if (!eol)
-      return FALSE;
-    size = g_ascii_strtoull (d + off, NULL, 16);
-    off = eol + 2 - d;
-    if (size == 0)              /* then trailers, up to an empty line */
-      return (len - off >= 2 && d[off] == '\r' && d[off + 1] == '\n')
-          || (len > off && g_strstr_len (d + off, len - off, "\r\n\r\n"));
-    if (len - off < size + 2)
-      return FALSE;
-    off += size + 2;
-  }
 }
 
 /* session thread: the answer comes in */
@@ -539,7 +483,7 @@ direct_readable (GSocket * sock, GIOCondition cond, gpointer data)
     const gchar *body = (const gchar *) p->in->data + head_len;
     gsize blen = p->in->len - head_len;
     gboolean complete = p->answer_status == 204 || p->answer_status == 304
-        || (chunked && direct_chunked_complete (body, blen))
+        || (chunked && _gst_trickle_client_chunked_complete (body, blen))
         || (!chunked && clen >= 0 && blen >= (guint64) clen);
 
     if (complete || (eof && !chunked && clen < 0)) {
@@ -1124,9 +1068,14 @@ control_full (GstTricklePublisher * pub, const gchar * method,
           !g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
           !(c->sent && g_error_matches (c->error, G_IO_ERROR,
               G_IO_ERROR_TIMED_OUT));
-    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
-        c->error->message);
+    if (c->sent && g_error_matches (c->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: no answer in %u s (the "
+          "server took the request)", method, url, pub->timeout);
+    else
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_IO, "%s %s: %s", method, url,
+          c->error->message);
   } else {
     *status = c->status;
     if (latest) {

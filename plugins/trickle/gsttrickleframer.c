@@ -66,6 +66,9 @@ typedef struct
   gint64 left;                  /* its bytes still to come, -1: no length */
 } TsPes;
 
+#define MAX_TYPE_CHANGES 64
+#define MAX_TYPE_LENGTH 4096
+
 struct _GstTrickleFramer
 {
   GstObject *owner;             /* not a reference: for logs and typefind */
@@ -76,6 +79,7 @@ struct _GstTrickleFramer
   gboolean typefind;
   gboolean type_not_found;
   gchar *refused;               /* a Content-Type naming no usable caps */
+  guint type_changes;           /* Content-Types seen */
   guint64 max_frame;            /* frame formats: 0 = no bound */
   gboolean oversize;            /* the segment's frame went over it */
   gboolean discont;
@@ -130,6 +134,7 @@ gst_trickle_framer_reset (GstTrickleFramer * f)
   f->type_not_found = FALSE;
   g_clear_pointer (&f->refused, g_free);
   f->oversize = FALSE;
+  f->type_changes = 0;
   f->byte_stream = TRUE;
   f->headers = FALSE;
   f->discont = TRUE;
@@ -300,6 +305,17 @@ segment_start (GstTrickleFramer * f, const gchar * content_type,
 
   if (f->content_type && g_strcmp0 (f->content_type, content_type) == 0)
     return;
+  /* Every name in a Content-Type (media type, fields) becomes a GQuark,
+   * which lives as long as the process: a server changing it at every
+   * segment would grow the memory without bound. A stream changes its
+   * caps a few times; beyond MAX_TYPE_CHANGES, or a Content-Type longer
+   * than MAX_TYPE_LENGTH, it is refused (STREAM/FORMAT) */
+  if (!f->caps_override && (++f->type_changes > MAX_TYPE_CHANGES
+          || (content_type && strlen (content_type) > MAX_TYPE_LENGTH))) {
+    g_free (f->refused);
+    f->refused = g_strdup (content_type ? content_type : "");
+    return;
+  }
   g_free (f->content_type);
   f->content_type = g_strdup (content_type ? content_type : "");
   f->typefind = FALSE;

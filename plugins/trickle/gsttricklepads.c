@@ -178,7 +178,8 @@ src_loop (GstPad * pad)
     GST_ELEMENT_ERROR (h->server, STREAM, FORMAT,
         ("Channel \"%s\" names a media type that cannot be used",
             h->channel), ("its publisher's Content-Type \"%.200s\" gives "
-            "caps that are not fixed (ANY, EMPTY, ranges or lists)",
+            "caps that are not fixed (ANY, EMPTY, ranges or lists), or it is "
+            "over 4096 bytes, or the 65th Content-Type of the stream",
             gst_trickle_framer_refused_content_type (h->framer)));
     gst_pad_pause_task (pad);
     return;

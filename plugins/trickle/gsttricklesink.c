@@ -168,9 +168,7 @@ struct _GstTrickleSink
 /* what the segmenter holds before the streaming thread waits for the
  * start (back-pressure: a few seconds of a compressed stream) */
 #define HOLD_MAX (8 * 1024 * 1024)
-/* how long an EOS from a live source (a user stopping a capture) waits
- * for a start that has not come through: then nothing was published */
-#define EOS_START_GRACE_US (2 * G_USEC_PER_SEC)
+
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -1204,25 +1202,11 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
   g_mutex_lock (&self->write_lock);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending) {
-    /* the end of a file waits for the start (its data goes out); a live
-     * source that ends (a user stopping a capture) waits a moment only:
-     * a server that never answers must not hold the EOS */
-    GstFlowReturn ret = wait_started (self, upstream_is_live (self) ?
-        g_get_monotonic_time () + EOS_START_GRACE_US : G_MAXINT64);
-
-    if (ret == GST_FLOW_CUSTOM_SUCCESS) {
-      GstTricklePublisher *pub = ref_publisher (self);
-
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Nothing was published to \"%s\": the server did not answer "
-              "before the end of the stream", self->location),
-          ("%" G_GUINT64_FORMAT " bytes dropped", self->held_bytes));
-      gst_trickle_publisher_unlock (pub);
-      g_object_unref (pub);
-      wait_started (self, G_MAXINT64);
-    }
-  }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending)
+    /* what waited for the start goes out first: nothing is dropped. The
+     * start is bounded (a request sent whole and not answered within
+     * `timeout` fails, and is not retried); a state change interrupts it */
+    wait_started (self, G_MAXINT64);
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->publisher) {
     GError *err = NULL;
     gboolean delete;

@@ -885,8 +885,9 @@ gst_trickle_src_create (GstPushSrc * src, GstBuffer ** outbuf)
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
           ("Channel \"%s\" names a media type that cannot be used",
               self->location), ("its Content-Type \"%.200s\" gives caps "
-              "that are not fixed (ANY, EMPTY, ranges or lists): set the "
-              "caps property", gst_trickle_framer_refused_content_type
+              "that are not fixed (ANY, EMPTY, ranges or lists), or it is "
+              "over 4096 bytes, or the 65th Content-Type of the stream: set "
+              "the caps property", gst_trickle_framer_refused_content_type
               (self->framer)));
       return GST_FLOW_ERROR;
     }

@@ -404,6 +404,42 @@ GST_START_TEST (test_caps_headers)
 
 GST_END_TEST;
 
+/* what the fuzz targets found (tests/fuzz), kept as regression tests: an
+ * empty Content-Type read parts[1] of a one-element vector; a range or a
+ * list in a parameter went to GStreamer's parser, which leaks on malformed
+ * ones (and recursed once per nesting level) */
+GST_START_TEST (test_content_type_fuzz_regressions)
+{
+  const gchar *any[] = { "video/x-raw;width=[1,1video/x00];format={I420,N-",
+    "video/x-raw;width=[1,100]", "video/x-raw;format={I420,NV12}",
+    "audio/x-raw;layout=<1,2>"
+  };
+  GstBuffer *seg = gst_buffer_new_allocate (NULL, 16, NULL);
+  GstCaps *caps;
+  gsize hsize = 1;
+  guint i;
+
+  fail_if (gst_trickle_content_type_has_headers (""));
+  caps = gst_caps_new_empty_simple ("video/x-raw");
+  caps = gst_trickle_caps_take_headers (caps, "", seg, &hsize);
+  fail_unless_equals_int (hsize, 0);
+  gst_caps_unref (caps);
+  gst_buffer_unref (seg);
+  for (i = 0; i < G_N_ELEMENTS (any); i++) {
+    caps = gst_trickle_content_type_to_caps (any[i]);
+    fail_unless (gst_caps_is_any (caps), "%s", any[i]);
+    gst_caps_unref (caps);
+  }
+  /* a quoted value is a string, braces and all */
+  caps = gst_trickle_content_type_to_caps ("text/x-y;s=\"{a}\"");
+  fail_unless (gst_caps_is_fixed (caps));
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_caps_get_structure (caps, 0), "s"), "{a}");
+  gst_caps_unref (caps);
+}
+
+GST_END_TEST;
+
 static Suite *
 formats_suite (void)
 {
@@ -414,6 +450,7 @@ formats_suite (void)
   tcase_add_test (tc, test_caps_content_type);
   tcase_add_test (tc, test_json);
   tcase_add_test (tc, test_caps_headers);
+  tcase_add_test (tc, test_content_type_fuzz_regressions);
   return s;
 }
 
