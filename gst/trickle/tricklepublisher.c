@@ -978,6 +978,13 @@ control_sent (Control * c)
   c->sent = TRUE;
 }
 
+/* sent again (an authentication, a re-queue): not sent whole yet */
+static void
+control_restarted (Control * c)
+{
+  c->sent = FALSE;
+}
+
 /* starts the request in the session thread; never blocks that thread (a
  * synchronous request there would wait for a connection that only the
  * blocked thread could free) */
@@ -998,6 +1005,8 @@ control_in_thread (gpointer data)
     soup_message_headers_replace (soup_message_get_request_headers (c->msg),
         "Expect-Content", c->expect_content);
   g_signal_connect_swapped (c->msg, "wrote-body", G_CALLBACK (control_sent), c);
+  g_signal_connect_swapped (c->msg, "restarted",
+      G_CALLBACK (control_restarted), c);
   pub->inflight++;
   pub->sending = g_list_prepend (pub->sending, g_object_ref (c->cancellable));
   soup_session_send_async (pub->session, c->msg, G_PRIORITY_DEFAULT,

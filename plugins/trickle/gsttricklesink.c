@@ -147,28 +147,8 @@ struct _GstTrickleSink
   gint64 seg_start;             /* monotonic, us */
   gint upstream_live;           /* atomic: -1 unknown; see upstream_is_live() */
   GstClockTime pace_base;       /* running time of stream time 0 */
-
-  /* the publisher's start (its /next, a channel's creation) runs in a
-   * thread of its own: the streaming thread goes on (what it segments
-   * waits in the segmenter), so an EOS or a state change is never stuck
-   * behind a server that does not answer */
-  GThread *start_thread;        /* joined at the next start or stop */
-  GMutex start_lock;
-  GCond start_cond;
-  gboolean start_done;          /* under start_lock */
-  GError *start_error;          /* under start_lock */
-  /* under write_lock: the segmenter and the writing, shared by the
-   * streaming thread and the start's thread (which writes what waited
-   * as soon as the publisher runs) */
-  GMutex write_lock;
-  gboolean start_pending;       /* a start whose outcome is not taken yet */
-  guint64 held_bytes;           /* pushed while the start runs */
+  gboolean start_failed;        /* the publisher's start failed: error posted */
 };
-
-/* what the segmenter holds before the streaming thread waits for the
- * start (back-pressure: a few seconds of a compressed stream) */
-#define HOLD_MAX (8 * 1024 * 1024)
-
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -195,7 +175,6 @@ static gboolean gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
-static GstTricklePublisher *ref_publisher (GstTrickleSink * self);
 static void gst_trickle_sink_get_times (GstBaseSink * sink,
     GstBuffer * buffer, GstClockTime * start, GstClockTime * end);
 static gboolean gst_trickle_sink_element_query (GstElement * element,
@@ -358,9 +337,6 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->timeout = DEFAULT_TIMEOUT;
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->segmenter = gst_trickle_segmenter_new ();
-  g_mutex_init (&self->start_lock);
-  g_cond_init (&self->start_cond);
-  g_mutex_init (&self->write_lock);
   /* sync (basesink's default) paces sources that are not live; see
    * gst_trickle_sink_get_times() */
 }
@@ -385,10 +361,6 @@ gst_trickle_sink_finalize (GObject * object)
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
-  g_clear_error (&self->start_error);
-  g_mutex_clear (&self->start_lock);
-  g_cond_clear (&self->start_cond);
-  g_mutex_clear (&self->write_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -622,10 +594,11 @@ report_error (GstTrickleSink * self, GError * err)
   return ret;
 }
 
-/* called with write_lock */
 static gboolean
-apply_caps (GstTrickleSink * self, GstCaps * caps)
+gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+
   gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
   self->content_type =
@@ -635,21 +608,9 @@ apply_caps (GstTrickleSink * self, GstCaps * caps)
       gst_trickle_segmenter_get_streamheader (self->segmenter)->len);
   if (self->publisher)
     g_object_set (self->publisher, "mime-type", self->content_type, NULL);
-  else if (!start_publisher (self))
+  else if (self->start_failed || !start_publisher (self))
     return FALSE;
   return TRUE;
-}
-
-static gboolean
-gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
-{
-  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  gboolean ok;
-
-  g_mutex_lock (&self->write_lock);
-  ok = apply_caps (self, caps);
-  g_mutex_unlock (&self->write_lock);
-  return ok;
 }
 
 /* The publisher starts only with the caps: a location that cannot work is
@@ -697,6 +658,7 @@ gst_trickle_sink_start (GstBaseSink * sink)
     return FALSE;
   }
   self->in_segment = FALSE;
+  self->start_failed = FALSE;
   g_atomic_int_set (&self->upstream_live, -1);
   self->pace_base = GST_CLOCK_TIME_NONE;
   GST_OBJECT_LOCK (self);
@@ -711,48 +673,13 @@ gst_trickle_sink_start (GstBaseSink * sink)
 /* The publisher starts once the caps are known: its first (preconnected)
  * POST carries the Content-Type, which names an auto-created channel's
  * type, and create-channel sends it as Expect-Content. */
-static GstFlowReturn write_pieces (GstTrickleSink * self);
-
-static gpointer
-start_thread_func (gpointer data)
-{
-  GstTrickleSink *self = data;
-  GstTricklePublisher *pub;
-  GError *err = NULL;
-  gboolean ok;
-
-  GST_OBJECT_LOCK (self);
-  pub = g_object_ref (self->publisher);
-  GST_OBJECT_UNLOCK (self);
-  ok = gst_trickle_publisher_start (pub, &err);
-  g_object_unref (pub);
-  g_mutex_lock (&self->start_lock);
-  self->start_done = TRUE;
-  self->start_error = err;
-  g_cond_broadcast (&self->start_cond);
-  g_mutex_unlock (&self->start_lock);
-  /* what waited goes out now, not with the next buffer (which, for a
-   * 1-frame segment, would be a frame late) */
-  if (ok) {
-    g_mutex_lock (&self->write_lock);
-    write_pieces (self);
-    g_mutex_unlock (&self->write_lock);
-  }
-  return NULL;
-}
-
-/* called with write_lock */
 static gboolean
 start_publisher (GstTrickleSink * self)
 {
   GstTricklePublisher *pub;
+  GError *err = NULL;
   gchar *location;
 
-  if (self->start_thread) {
-    /* a start that ended (its outcome taken): its thread is done */
-    g_thread_join (self->start_thread);
-    self->start_thread = NULL;
-  }
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
@@ -771,84 +698,41 @@ start_publisher (GstTrickleSink * self)
       self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
-  self->held_bytes = 0;
-  self->start_pending = TRUE;
-  g_mutex_lock (&self->start_lock);
-  self->start_done = FALSE;
-  g_clear_error (&self->start_error);
-  g_mutex_unlock (&self->start_lock);
-  self->start_thread = g_thread_new ("trickle-sink-start", start_thread_func,
-      self);
+  if (!gst_trickle_publisher_start (self->publisher, &err)) {
+    if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
+      GST_INFO_OBJECT (self, "start interrupted (flushing)");
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Trickle channel \"%s\" not found", self->location),
+          ("%s", err->message));
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          ("Not authorized to publish to \"%s\"", self->location),
+          ("%s", err->message));
+    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Could not publish to \"%s\"", self->location),
+          ("%s", err->message));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+          ("Could not connect to \"%s\"", self->location),
+          ("%s", err->message));
+    /* a start that failed (not one a flush interrupted) is not made again
+     * at every buffer: its error is posted, the stream ends */
+    self->start_failed = !g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED);
+    g_clear_error (&err);
+    GST_OBJECT_LOCK (self);
+    self->publisher = NULL;
+    GST_OBJECT_UNLOCK (self);
+    g_object_unref (pub);
+    return FALSE;
+  }
   return TRUE;
-}
-
-/* Called with write_lock. A start whose outcome is not taken: waits for it
- * until @deadline (monotonic µs; G_MAXINT64: until it ends, which
- * unlock() hastens). GST_FLOW_OK once the publisher runs,
- * GST_FLOW_CUSTOM_SUCCESS when the deadline came first, else its failure,
- * posted (the publisher is then dropped: a new one starts with the next
- * caps or buffer). */
-static GstFlowReturn
-wait_started (GstTrickleSink * self, gint64 deadline)
-{
-  GstTricklePublisher *pub;
-  GError *err;
-
-  if (!self->start_pending)
-    return self->publisher ? GST_FLOW_OK : GST_FLOW_FLUSHING;
-  g_mutex_lock (&self->start_lock);
-  while (!self->start_done)
-    if (deadline == G_MAXINT64)
-      g_cond_wait (&self->start_cond, &self->start_lock);
-    else if (!g_cond_wait_until (&self->start_cond, &self->start_lock,
-            deadline))
-      break;
-  if (!self->start_done) {
-    g_mutex_unlock (&self->start_lock);
-    return GST_FLOW_CUSTOM_SUCCESS;
-  }
-  err = self->start_error;
-  self->start_error = NULL;
-  g_mutex_unlock (&self->start_lock);
-  self->start_pending = FALSE;
-  self->held_bytes = 0;
-  if (!err)
-    return GST_FLOW_OK;
-
-  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
-    GST_INFO_OBJECT (self, "start interrupted (flushing)");
-  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Trickle channel \"%s\" not found", self->location),
-        ("%s", err->message));
-  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-        ("Not authorized to publish to \"%s\"", self->location),
-        ("%s", err->message));
-  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Could not publish to \"%s\"", self->location), ("%s", err->message));
-  else
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not connect to \"%s\"", self->location), ("%s", err->message));
-  GST_OBJECT_LOCK (self);
-  pub = self->publisher;
-  self->publisher = NULL;
-  GST_OBJECT_UNLOCK (self);
-  g_clear_object (&pub);
-  /* what was segmented for it goes */
-  gst_trickle_segmenter_reset (self->segmenter);
-  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED)) {
-    g_error_free (err);
-    return GST_FLOW_FLUSHING;
-  }
-  g_error_free (err);
-  return GST_FLOW_ERROR;
 }
 
 static gboolean
@@ -858,19 +742,6 @@ gst_trickle_sink_stop (GstBaseSink * sink)
 
   GstTricklePublisher *pub;
 
-  if (self->start_thread) {
-    /* interrupted at once: the state change does not wait for it */
-    pub = ref_publisher (self);
-    if (pub) {
-      gst_trickle_publisher_unlock (pub);
-      g_object_unref (pub);
-    }
-    g_thread_join (self->start_thread);
-    self->start_thread = NULL;
-    g_mutex_lock (&self->write_lock);
-    wait_started (self, G_MAXINT64);
-    g_mutex_unlock (&self->write_lock);
-  }
   GST_OBJECT_LOCK (self);
   pub = self->publisher;
   self->publisher = NULL;
@@ -984,17 +855,6 @@ write_pieces (GstTrickleSink * self)
   GstTrickleCut cut;
   GstBuffer *piece;
 
-  if (self->start_pending) {
-    /* the pieces wait in the segmenter, up to HOLD_MAX */
-    ret = wait_started (self, self->held_bytes > HOLD_MAX ? G_MAXINT64 : 0);
-    if (ret == GST_FLOW_CUSTOM_SUCCESS)
-      return GST_FLOW_OK;
-    if (ret != GST_FLOW_OK)
-      return ret;
-  }
-  if (!self->publisher)
-    return GST_FLOW_OK;
-
   while ((piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
     if (ret == GST_FLOW_OK)
       ret = write_piece (self, piece, cut);
@@ -1078,7 +938,7 @@ caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
     return FALSE;
   }
   GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT, caps);
-  ok = apply_caps (self, caps);
+  ok = gst_trickle_sink_set_caps (GST_BASE_SINK (self), caps);
   gst_caps_unref (caps);
   return ok;
 }
@@ -1102,10 +962,10 @@ render_one (GstTrickleSink * self, GstBuffer * buffer, gboolean in_list)
             TRUE, 0));
   }
 
+  if (self->start_failed)
+    return GST_FLOW_ERROR;
   if (!self->publisher && !caps_from_data (self, buffer))
     return GST_FLOW_NOT_NEGOTIATED;
-  if (self->start_pending)
-    self->held_bytes += gst_buffer_get_size (buffer);
   if (!in_list)
     gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
   ret = pace (self, buffer);
@@ -1118,14 +978,9 @@ static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  GstFlowReturn ret;
+  GstFlowReturn ret = render_one (self, buffer, FALSE);
 
-  g_mutex_lock (&self->write_lock);
-  ret = render_one (self, buffer, FALSE);
-  if (ret == GST_FLOW_OK)
-    ret = write_pieces (self);
-  g_mutex_unlock (&self->write_lock);
-  return ret;
+  return ret == GST_FLOW_OK ? write_pieces (self) : ret;
 }
 
 /* GStreamer's MPEG-TS muxers push each PES as one list: a segment of an
@@ -1138,18 +993,14 @@ gst_trickle_sink_render_list (GstBaseSink * sink, GstBufferList * list)
   GstFlowReturn ret = GST_FLOW_OK;
   guint i, n = gst_buffer_list_length (list);
 
-  g_mutex_lock (&self->write_lock);
   for (i = 0; i < n; i++) {
     ret = render_one (self, gst_buffer_list_get (list, i), TRUE);
     if (ret != GST_FLOW_OK)
-      goto out;
+      return ret;
   }
   gst_trickle_segmenter_push_list (self->segmenter, gst_buffer_list_ref
       (list), gst_trickle_pad_peer_is_ts_muxer (GST_BASE_SINK_PAD (self)));
-  ret = write_pieces (self);
-out:
-  g_mutex_unlock (&self->write_lock);
-  return ret;
+  return write_pieces (self);
 }
 
 /* Network sinks sync to the clock so a source that is not live (a file,
@@ -1201,12 +1052,6 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
-  g_mutex_lock (&self->write_lock);
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending)
-    /* what waited for the start goes out first: nothing is dropped. The
-     * start is bounded (a request sent whole and not answered within
-     * `timeout` fails, and is not retried); a state change interrupts it */
-    wait_started (self, G_MAXINT64);
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->publisher) {
     GError *err = NULL;
     gboolean delete;
@@ -1229,7 +1074,6 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     g_clear_error (&err);
     self->in_segment = FALSE;
   }
-  g_mutex_unlock (&self->write_lock);
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
