@@ -50,6 +50,23 @@ assert_error (GstMessage * msg, GQuark domain, gint code, const gchar * in)
   gst_message_unref (msg);
 }
 
+#define SRC_LINE "tricklesrc location=http://127.0.0.1:%u/ch start-seq=0 " \
+    "retries=0 ! fakesink"
+#define SINK_LINE RAW " ! tricklesink location=http://127.0.0.1:%u/ch " \
+    "retries=0"
+
+/* runs the gst-launch line @line (its %u: @s's port) to its end: the error
+ * message, or NULL at EOS */
+static GstMessage *
+run_against (TrickleTestScripted * s, const gchar * line)
+{
+  gchar *desc = g_strdup_printf (line, trickle_test_scripted_get_port (s));
+  GstMessage *msg = trickle_test_run_pipeline (desc);
+
+  g_free (desc);
+  return msg;
+}
+
 /* ------------------------------------------------------------------------ */
 /* numbers from the wire */
 
@@ -81,14 +98,10 @@ GST_START_TEST (test_sink_bad_latest)
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     TrickleTestScripted *s =
         trickle_test_scripted_new (next_answers_latest, (gpointer) bad[i]);
-    gchar *desc = g_strdup_printf (RAW " ! tricklesink "
-        "location=http://127.0.0.1:%u/ch retries=0",
-        trickle_test_scripted_get_port (s));
 
-    assert_error (trickle_test_run_pipeline (desc), GST_RESOURCE_ERROR,
+    assert_error (run_against (s, SINK_LINE), GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_OPEN_WRITE, "Lp-Trickle-Latest");
     fail_unless_equals_int (trickle_test_scripted_count (s, "POST /ch/"), 0);
-    g_free (desc);
     trickle_test_scripted_free (s);
   }
 
@@ -96,13 +109,9 @@ GST_START_TEST (test_sink_bad_latest)
   {
     TrickleTestScripted *s =
         trickle_test_scripted_new (next_answers_latest, (gpointer) "7");
-    gchar *desc = g_strdup_printf (RAW " ! tricklesink "
-        "location=http://127.0.0.1:%u/ch retries=0",
-        trickle_test_scripted_get_port (s));
 
-    fail_unless (trickle_test_run_pipeline (desc) == NULL);
+    fail_unless (run_against (s, SINK_LINE) == NULL);
     fail_unless (trickle_test_scripted_count (s, "POST /ch/7") >= 1);
-    g_free (desc);
     trickle_test_scripted_free (s);
   }
 }
@@ -148,13 +157,9 @@ GST_START_TEST (test_src_bad_seq)
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     TrickleTestScripted *s =
         trickle_test_scripted_new (segment_with_seq, (gpointer) bad[i]);
-    gchar *desc = g_strdup_printf ("tricklesrc "
-        "location=http://127.0.0.1:%u/ch start-seq=0 retries=0 ! fakesink",
-        trickle_test_scripted_get_port (s));
 
-    assert_error (trickle_test_run_pipeline (desc), GST_RESOURCE_ERROR,
+    assert_error (run_against (s, SRC_LINE), GST_RESOURCE_ERROR,
         GST_RESOURCE_ERROR_READ, "Lp-Trickle-Seq");
-    g_free (desc);
     trickle_test_scripted_free (s);
   }
 
@@ -162,13 +167,9 @@ GST_START_TEST (test_src_bad_seq)
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     TrickleTestScripted *s =
         trickle_test_scripted_new (gone_with_latest, (gpointer) bad[i]);
-    gchar *desc = g_strdup_printf ("tricklesrc "
-        "location=http://127.0.0.1:%u/ch start-seq=0 retries=0 ! fakesink",
-        trickle_test_scripted_get_port (s));
 
-    fail_unless (trickle_test_run_pipeline (desc) == NULL);
+    fail_unless (run_against (s, SRC_LINE) == NULL);
     fail_unless_equals_int (trickle_test_scripted_count (s, "GET /ch/-1"), 1);
-    g_free (desc);
     trickle_test_scripted_free (s);
   }
 }
@@ -211,16 +212,12 @@ GST_START_TEST (test_src_unusable_caps)
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     TrickleTestScripted *s =
         trickle_test_scripted_new (segment_typed, (gpointer) bad[i]);
-    gchar *desc = g_strdup_printf ("tricklesrc "
-        "location=http://127.0.0.1:%u/ch start-seq=0 retries=0 ! fakesink",
-        trickle_test_scripted_get_port (s));
-    GstMessage *msg = trickle_test_run_pipeline (desc);
+    GstMessage *msg = run_against (s, SRC_LINE);
 
     /* the nested one may also parse as a plain string: then no error */
     if (bad[i] != nested->str || msg)
       assert_error (msg, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
           "Content-Type");
-    g_free (desc);
     trickle_test_scripted_free (s);
   }
   g_string_free (nested, TRUE);
@@ -252,14 +249,10 @@ GST_START_TEST (test_src_content_type_churn)
 {
   TrickleTestScripted *s =
       trickle_test_scripted_new (new_type_each_segment, NULL);
-  gchar *desc = g_strdup_printf ("tricklesrc "
-      "location=http://127.0.0.1:%u/ch start-seq=0 retries=0 ! fakesink",
-      trickle_test_scripted_get_port (s));
 
-  assert_error (trickle_test_run_pipeline (desc), GST_STREAM_ERROR,
+  assert_error (run_against (s, SRC_LINE), GST_STREAM_ERROR,
       GST_STREAM_ERROR_FORMAT, "text/x-n64");
   fail_unless (trickle_test_scripted_count (s, "GET /ch/64") == 1);
-  g_free (desc);
   trickle_test_scripted_free (s);
 }
 
