@@ -1899,13 +1899,52 @@ quit_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* DELETEs the channel. A kept-alive connection the server (or a proxy)
+ * closed in the meantime fails the first attempt without the request
+ * reaching anyone: that one is made once more on a new connection. A
+ * DELETE that went out whole and was not answered is not repeated. */
+static gboolean
+delete_channel_now (GstTricklePublisher * pub, GError ** error)
+{
+  guint status = 0;
+  gint attempt;
+
+  for (attempt = 0; attempt < 2; attempt++) {
+    GError *err = NULL;
+    gboolean unreached = FALSE;
+
+    if (control_full (pub, "DELETE", pub->url, NULL, &status, NULL,
+            &unreached, &err)) {
+      /* 404: gone already (an idle sweep, or another client's DELETE) */
+      if ((status >= 200 && status < 300) || status == 404)
+        return TRUE;
+      if (_gst_trickle_client_status_unauthorized (status))
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED,
+            "DELETE %s: HTTP %u", pub->url, status);
+      else
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_HTTP, "DELETE %s: HTTP %u", pub->url,
+            status);
+      return FALSE;
+    }
+    GST_DEBUG ("DELETE %s, attempt %d: %s", pub->url, attempt + 1,
+        err->message);
+    if (!unreached || attempt == 1 || g_cancellable_is_cancelled (pub->unlock)) {
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+    g_clear_error (&err);
+  }
+  return FALSE;
+}
+
 static gboolean
 publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
     gint64 wait_us, GError ** error)
 {
   gboolean ok = TRUE;
   gint64 deadline = g_get_monotonic_time () + wait_us;
-  guint status;
   GList *l;
 
   if (!pub->thread)
@@ -1922,8 +1961,8 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   }
   g_mutex_unlock (&pub->lock);
   ok = reap (pub, error);
-  if (delete_channel)
-    control (pub, "DELETE", pub->url, NULL, &status, NULL, NULL);
+  if (delete_channel && !delete_channel_now (pub, ok ? error : NULL))
+    ok = FALSE;
 
   /* The preconnected POST goes with the session. libsoup ends a chunked
    * body it tears down with a terminating chunk, so the server records

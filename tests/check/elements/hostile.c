@@ -565,6 +565,49 @@ GST_START_TEST (test_sink_eos_while_server_silent)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* delete-on-eos */
+
+/* the first DELETE's connection closes without an answer (what a kept-alive
+ * connection closed by the server or a proxy looks like); @data: the
+ * status of every later one */
+static gchar *
+delete_dropped_once (const gchar * method, const gchar * path,
+    SoupMessageHeaders * headers, guint n, gpointer data)
+{
+  if (g_str_equal (method, "DELETE"))
+    return n == 0 ? g_strdup ("") : answer (GPOINTER_TO_UINT (data), NULL,
+        NULL);
+  return answer (200, NULL, NULL);
+}
+
+/* The DELETE of delete-on-eos is checked: one that never reached the
+ * server is made once more, and one the server refuses is an error at EOS.
+ * Before, its result was dropped: the channel could stay behind with no
+ * word of it */
+GST_START_TEST (test_sink_delete_checked)
+{
+  TrickleTestScripted *s = trickle_test_scripted_new (delete_dropped_once,
+      GUINT_TO_POINTER (200));
+
+  fail_unless (run_against (s, SINK_LINE) == NULL);
+  fail_unless_equals_int (trickle_test_scripted_count (s, "DELETE /ch"), 2);
+  trickle_test_scripted_free (s);
+
+  s = trickle_test_scripted_new (delete_dropped_once, GUINT_TO_POINTER (403));
+  assert_error (run_against (s, SINK_LINE), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED, "DELETE");
+  fail_unless_equals_int (trickle_test_scripted_count (s, "DELETE /ch"), 2);
+  trickle_test_scripted_free (s);
+
+  /* 404: the channel is gone already, which is what was asked */
+  s = trickle_test_scripted_new (delete_dropped_once, GUINT_TO_POINTER (404));
+  fail_unless (run_against (s, SINK_LINE) == NULL);
+  trickle_test_scripted_free (s);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -583,6 +626,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_redirects);
   tcase_add_test (tc, test_sink_stops_while_server_silent);
   tcase_add_test (tc, test_sink_eos_while_server_silent);
+  tcase_add_test (tc, test_sink_delete_checked);
   return s;
 }
 
