@@ -124,6 +124,11 @@ gboolean _gst_trickle_client_may_retry (gint retries, guint failures);
 G_GNUC_INTERNAL
 guint _gst_trickle_client_retry_delay_ms (gdouble retry_delay,
     guint failures);
+/* a 429 or 503 whose Retry-After gives delta-seconds: the wait it asks for
+ * (ms, at most a minute), else 0 */
+G_GNUC_INTERNAL
+guint _gst_trickle_client_throttled_ms (guint status,
+    SoupMessageHeaders * headers);
 G_GNUC_INTERNAL
 gboolean _gst_trickle_client_get_database (const gchar * ssl_ca_file,
     GTlsDatabase * tls_database, GTlsDatabase ** db, gchar ** why);

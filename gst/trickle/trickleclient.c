@@ -323,6 +323,30 @@ _gst_trickle_client_retry_delay_ms (gdouble retry_delay, guint failures)
   return (guint) CLAMP (ms, MIN_RETRY_DELAY_MS, (gdouble) G_MAXUINT);
 }
 
+#define MAX_RETRY_AFTER_S 60
+
+guint
+_gst_trickle_client_throttled_ms (guint status, SoupMessageHeaders * headers)
+{
+  const gchar *v;
+  guint64 secs = 0;
+  const gchar *p;
+
+  if (status != 429 && status != 503)
+    return 0;
+  v = soup_message_headers_get_one (headers, "Retry-After");
+  if (!v)
+    return 0;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  /* delta-seconds only (an HTTP-date is a clock we may not share) */
+  for (p = v; g_ascii_isdigit (*p) && secs <= MAX_RETRY_AFTER_S; p++)
+    secs = secs * 10 + (*p - '0');
+  if (p == v || (*p && *p != ' ' && *p != '\t' && !g_ascii_isdigit (*p)))
+    return 0;
+  return (guint) MIN (MAX (secs, 1), MAX_RETRY_AFTER_S) * 1000;
+}
+
 /* The session's TLS database: from ssl-ca-file if set (it takes
  * precedence, as in souphttpsrc), else tls-database, else (NULL) the
  * system's */

@@ -45,6 +45,8 @@ struct _TrickleHttpConn
 
   GSocket *socket;
   GIOStream *stream;            /* TLS only (NULL for plain TCP) */
+  gchar *client;                /* counted per client address, or NULL */
+  gboolean refused;             /* over that limit: its request gets 429 */
   GPollableInputStream *istream;
   GPollableOutputStream *ostream;
   int fd;

@@ -70,6 +70,9 @@ _gst_trickle_http_conn_unref (TrickleHttpConn * conn)
   g_free (conn->rbuf);
   g_clear_object (&conn->stream);
   g_clear_object (&conn->socket);
+  if (conn->client)
+    _gst_trickle_http_server_client_release (conn->worker->server,
+        conn->client);
   g_free (conn);
 }
 
@@ -686,6 +689,9 @@ _gst_trickle_http_conn_new (TrickleHttpWorker * w, TrickleHttpIncoming * in)
   conn->worker = w;
   conn->socket = in->socket;
   conn->fd = g_socket_get_fd (in->socket);
+  conn->client = in->client;
+  in->client = NULL;
+  conn->refused = in->refused;
   /* plain TCP is read and written with recv()/sendmsg() on the socket
    * itself; only TLS goes through stream objects */
   conn->tls = in->stream != NULL;
@@ -725,6 +731,8 @@ _gst_trickle_http_incoming_free (TrickleHttpIncoming * in)
     g_socket_close (in->socket, NULL);
     g_object_unref (in->socket);
   }
+  if (in->client)
+    _gst_trickle_http_server_client_release (in->server, in->client);
   g_free (in);
 }
 

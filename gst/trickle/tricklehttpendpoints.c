@@ -438,6 +438,15 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
 
   conn->is_head = g_str_equal (method, "HEAD");
 
+  /* over max-connections-per-client */
+  if (conn->refused) {
+    conn->close_after = TRUE;
+    _gst_trickle_http_conn_respond (conn, 429, "Retry-After: 1\r\n"
+        "X-Content-Type-Options: nosniff\r\n", "text/plain; charset=utf-8",
+        "Too many connections\n", 21);
+    return;
+  }
+
   /* absolute-form request targets */
   if (g_ascii_strncasecmp (path, "http://", 7) == 0
       || g_ascii_strncasecmp (path, "https://", 8) == 0) {
@@ -497,6 +506,25 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
     if (!is_safe_name_char (name->str[i])) {
       _gst_trickle_http_conn_respond_error_close (conn,
           SOUP_STATUS_BAD_REQUEST, "Invalid channel name");
+      goto out;
+    }
+  }
+
+  /* max-channel-request-rate */
+  {
+    guint wait = _gst_trickle_http_server_channel_rate (server, name->str);
+
+    if (wait) {
+      gchar *extra = g_strdup_printf ("Retry-After: %u\r\n"
+          "X-Content-Type-Options: nosniff\r\n", wait);
+
+      /* a refused POST's body is not read */
+      if (g_str_equal (method, "POST"))
+        conn->close_after = TRUE;
+      _gst_trickle_http_conn_respond (conn, SOUP_STATUS_SERVICE_UNAVAILABLE,
+          extra, "text/plain; charset=utf-8", "Too many requests on this "
+          "channel\n", 34);
+      g_free (extra);
       goto out;
     }
   }

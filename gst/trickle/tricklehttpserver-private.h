@@ -54,6 +54,9 @@ typedef struct
 {
   GSocket *socket;
   GIOStream *stream;            /* the TLS connection, NULL for plain TCP */
+  GstTrickleHttpServer *server;
+  gchar *client;                /* counted in max-connections-per-client */
+  gboolean refused;             /* over that limit: answered 429 */
 } TrickleHttpIncoming;
 
 struct _GstTrickleHttpServer
@@ -77,6 +80,14 @@ struct _GstTrickleHttpServer
   GMutex auth_lock;
   gchar *publish_token;
   gchar *subscribe_token;
+
+  /* limits: changeable while running, under limits_lock */
+  GMutex limits_lock;
+  guint max_conns_per_client;
+  guint max_channel_rate;
+  GHashTable *clients;          /* address -> connections (GUINT_TO_POINTER) */
+  GHashTable *rates;            /* channel name -> TrickleHttpRate */
+  gint64 rates_pruned;
 
   /* running state, changed only by start/stop */
   GMutex lock;
@@ -123,6 +134,18 @@ guint _gst_trickle_http_server_authorize (GstTrickleHttpServer * server,
     SoupMessageHeaders * headers, GSocket * socket);
 
 /* tricklehttpserver.c */
+
+/* a connection from @client (from the server's max-connections-per-client
+ * count) is gone */
+G_GNUC_INTERNAL
+void _gst_trickle_http_server_client_release (GstTrickleHttpServer * server,
+    gchar * client);
+
+/* 0 when a request on @channel may go on now, else the seconds to wait
+ * (max-channel-request-rate) */
+G_GNUC_INTERNAL
+guint _gst_trickle_http_server_channel_rate (GstTrickleHttpServer * server,
+    const gchar * channel);
 
 /* the worker running on this thread, if any */
 G_GNUC_INTERNAL

@@ -94,6 +94,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <libsoup/soup.h>
 
@@ -107,6 +108,11 @@
 #define DEFAULT_HEADER_TIMEOUT 30
 #define DEFAULT_IO_TIMEOUT 60
 #define DEFAULT_KEEPALIVE_INTERVAL 10000
+#define DEFAULT_MAX_CONNS_PER_CLIENT 0
+#define DEFAULT_MAX_CHANNEL_RATE 0
+/* past this many channels with a rate, the full ones are forgotten (at
+ * most once a second) */
+#define RATES_PRUNE_SIZE 1024
 /* a channel's first subscriber joins its publisher's worker; beyond this
  * many open GETs (a subscriber has two: its segment and its preconnect)
  * subscribers stay where they were accepted, spreading a fan-out */
@@ -128,6 +134,8 @@ enum
   PROP_KEEPALIVE_INTERVAL,
   PROP_PUBLISH_TOKEN,
   PROP_SUBSCRIBE_TOKEN,
+  PROP_MAX_CONNS_PER_CLIENT,
+  PROP_MAX_CHANNEL_RATE,
 };
 
 static guint signals[TRICKLE_HTTP_N_SIGNALS];
@@ -250,6 +258,9 @@ _gst_trickle_http_server_next_worker (GstTrickleHttpServer * server)
   return &server->workers[i % server->n_workers];
 }
 
+static gboolean client_admit (GstTrickleHttpServer * server,
+    TrickleHttpIncoming * in);
+
 static void
 accept_all (GstTrickleHttpServer * server)
 {
@@ -264,6 +275,11 @@ accept_all (GstTrickleHttpServer * server)
     g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
     in = g_new0 (TrickleHttpIncoming, 1);
     in->socket = sock;
+    in->server = server;
+    if (!client_admit (server, in)) {
+      _gst_trickle_http_incoming_free (in);
+      continue;
+    }
     if (server->tls_certificate)
       _gst_trickle_http_tls_accept (server, in);
     else
@@ -576,6 +592,142 @@ _gst_trickle_http_server_emit (GstTrickleHttpServer * server, guint signal,
 }
 
 /* ------------------------------------------------------------------------ */
+/* limits */
+
+/* the peer's address, IPv4-mapped IPv6 as IPv4 */
+static gboolean
+client_address (GSocket * sock, gchar * buf, gsize size)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof (ss);
+
+  if (getpeername (g_socket_get_fd (sock), (struct sockaddr *) &ss, &len) < 0)
+    return FALSE;
+  if (ss.ss_family == AF_INET)
+    return inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, buf,
+        size) != NULL;
+  if (ss.ss_family == AF_INET6) {
+    struct in6_addr *a = &((struct sockaddr_in6 *) &ss)->sin6_addr;
+
+    if (IN6_IS_ADDR_V4MAPPED (a))
+      return inet_ntop (AF_INET, &a->s6_addr[12], buf, size) != NULL;
+    return inet_ntop (AF_INET6, a, buf, size) != NULL;
+  }
+  return FALSE;
+}
+
+/* max-connections-per-client, at the accept: FALSE to close the connection
+ * at once. A client at its limit has as many more connections answered 429
+ * (with Retry-After) once their request head is in; past twice its limit a
+ * connection is closed unanswered, so that refusing costs little. */
+static gboolean
+client_admit (GstTrickleHttpServer * server, TrickleHttpIncoming * in)
+{
+  gchar addr[INET6_ADDRSTRLEN];
+  guint limit, n;
+  gboolean admit = TRUE;
+
+  limit = g_atomic_int_get (&server->max_conns_per_client);
+  if (limit == 0 || !client_address (in->socket, addr, sizeof (addr)))
+    return TRUE;
+  g_mutex_lock (&server->limits_lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (server->clients, addr));
+  if (n >= 2 * (guint64) limit) {
+    admit = FALSE;
+  } else {
+    in->refused = n >= limit;
+    in->client = g_strdup (addr);
+    g_hash_table_insert (server->clients, g_strdup (addr),
+        GUINT_TO_POINTER (n + 1));
+  }
+  g_mutex_unlock (&server->limits_lock);
+  if (!admit || in->refused)
+    g_debug ("trickle server: %s has %u connections (limit %u): %s", addr, n,
+        limit, admit ? "answered 429" : "closed");
+  return admit;
+}
+
+void
+_gst_trickle_http_server_client_release (GstTrickleHttpServer * server,
+    gchar * client)
+{
+  guint n;
+
+  g_mutex_lock (&server->limits_lock);
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (server->clients, client));
+  if (n > 1)
+    g_hash_table_insert (server->clients, g_strdup (client),
+        GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (server->clients, client);
+  g_mutex_unlock (&server->limits_lock);
+  g_free (client);
+}
+
+/* a token bucket per channel name: max-channel-request-rate tokens a
+ * second, as many at most (a second's burst) */
+typedef struct
+{
+  gdouble tokens;
+  gint64 last;
+} TrickleHttpRate;
+
+static void
+rate_refill (TrickleHttpRate * r, guint rate, gint64 now)
+{
+  r->tokens = MIN ((gdouble) rate, r->tokens +
+      (gdouble) (now - r->last) * rate / G_USEC_PER_SEC);
+  r->last = now;
+}
+
+static gboolean
+rate_is_full (gpointer key, gpointer value, gpointer user_data)
+{
+  TrickleHttpRate *r = value;
+  const gint64 *now = user_data;
+  guint rate = (guint) now[1];
+
+  rate_refill (r, rate, now[0]);
+  return r->tokens >= rate;
+}
+
+guint
+_gst_trickle_http_server_channel_rate (GstTrickleHttpServer * server,
+    const gchar * channel)
+{
+  guint rate = g_atomic_int_get (&server->max_channel_rate);
+  gint64 now;
+  TrickleHttpRate *r;
+  guint wait = 0;
+
+  if (rate == 0)
+    return 0;
+  now = g_get_monotonic_time ();
+  g_mutex_lock (&server->limits_lock);
+  if (g_hash_table_size (server->rates) >= RATES_PRUNE_SIZE &&
+      now - server->rates_pruned >= G_USEC_PER_SEC) {
+    gint64 args[2] = { now, rate };
+
+    g_hash_table_foreach_remove (server->rates, rate_is_full, args);
+    server->rates_pruned = now;
+  }
+  r = g_hash_table_lookup (server->rates, channel);
+  if (!r) {
+    r = g_new (TrickleHttpRate, 1);
+    r->tokens = rate;
+    r->last = now;
+    g_hash_table_insert (server->rates, g_strdup (channel), r);
+  }
+  rate_refill (r, rate, now);
+  if (r->tokens >= 1.0)
+    r->tokens -= 1.0;
+  else
+    wait = MAX (1, (guint) ((1.0 - r->tokens) / rate + 0.999));
+  g_mutex_unlock (&server->limits_lock);
+  return wait;
+}
+
+/* ------------------------------------------------------------------------ */
 /* GObject */
 
 static void
@@ -643,6 +795,13 @@ gst_trickle_http_server_set_property (GObject * object, guint prop_id,
       server->subscribe_token = empty_is_null (g_value_dup_string (value));
       g_mutex_unlock (&server->auth_lock);
       break;
+    case PROP_MAX_CONNS_PER_CLIENT:
+      g_atomic_int_set (&server->max_conns_per_client,
+          g_value_get_uint (value));
+      break;
+    case PROP_MAX_CHANNEL_RATE:
+      g_atomic_int_set (&server->max_channel_rate, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -689,6 +848,13 @@ gst_trickle_http_server_get_property (GObject * object, guint prop_id,
     case PROP_KEEPALIVE_INTERVAL:
       g_value_set_uint (value, server->keepalive_interval);
       break;
+    case PROP_MAX_CONNS_PER_CLIENT:
+      g_value_set_uint (value,
+          g_atomic_int_get (&server->max_conns_per_client));
+      break;
+    case PROP_MAX_CHANNEL_RATE:
+      g_value_set_uint (value, g_atomic_int_get (&server->max_channel_rate));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -709,6 +875,9 @@ gst_trickle_http_server_finalize (GObject * object)
   g_free (server->subscribe_token);
   g_mutex_clear (&server->lock);
   g_mutex_clear (&server->auth_lock);
+  g_hash_table_unref (server->clients);
+  g_hash_table_unref (server->rates);
+  g_mutex_clear (&server->limits_lock);
   G_OBJECT_CLASS (gst_trickle_http_server_parent_class)->finalize (object);
 }
 
@@ -865,6 +1034,39 @@ gst_trickle_http_server_class_init (GstTrickleHttpServerClass * klass)
       g_param_spec_string ("subscribe-token", "Subscribe token",
           "Bearer token that reading needs (empty: anyone may read)", NULL,
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleHttpServer:max-connections-per-client:
+   *
+   * Most connections open at once from one client address (IPv4, or a
+   * whole IPv6 address). One past it is answered `429 Too Many Requests`
+   * with `Retry-After: 1` and closed; past twice the limit a connection
+   * is closed unanswered. A subscriber holds two connections (its segment
+   * and the next one's preconnect), a publisher two or three. Everything
+   * behind a proxy or NAT is one address. Counts connections accepted
+   * while the limit is set; may change while the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CONNS_PER_CLIENT,
+      g_param_spec_uint ("max-connections-per-client",
+          "Max connections per client",
+          "Most connections at once from one client address; beyond, 429 "
+          "with Retry-After (0 = unlimited)", 0, G_MAXINT,
+          DEFAULT_MAX_CONNS_PER_CLIENT, flags));
+  /**
+   * GstTrickleHttpServer:max-channel-request-rate:
+   *
+   * Most requests a second on one channel name, from all clients together
+   * (a token bucket holding one second's worth: bursts up to the rate are
+   * served at once). Beyond, `503 Service Unavailable` with the seconds
+   * to wait in `Retry-After`; tricklesrc waits that long. A channel's
+   * steady traffic is about (2 x subscribers + 2) requests per segment.
+   * May change while the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CHANNEL_RATE,
+      g_param_spec_uint ("max-channel-request-rate",
+          "Max channel request rate",
+          "Most requests a second on one channel; beyond, 503 with "
+          "Retry-After (0 = unlimited)", 0, G_MAXINT, DEFAULT_MAX_CHANNEL_RATE,
+          flags));
 }
 
 static void
@@ -880,6 +1082,13 @@ gst_trickle_http_server_init (GstTrickleHttpServer * server)
   server->header_timeout = DEFAULT_HEADER_TIMEOUT;
   server->io_timeout = DEFAULT_IO_TIMEOUT;
   server->keepalive_interval = DEFAULT_KEEPALIVE_INTERVAL;
+  g_mutex_init (&server->limits_lock);
+  server->max_conns_per_client = DEFAULT_MAX_CONNS_PER_CLIENT;
+  server->max_channel_rate = DEFAULT_MAX_CHANNEL_RATE;
+  server->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  server->rates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
 }
 
 /**

@@ -141,6 +141,7 @@ struct _GstTricklePublisher
                                  * still takes releases */
   gint retries;                 /* property: -1 forever */
   gdouble retry_delay;          /* property, s */
+  guint throttled_ms;           /* the last control answer's Retry-After */
   guint timeout;                /* property, s: 0 none */
   gchar *user_agent;            /* property */
   gchar *proxy;                 /* property */
@@ -911,6 +912,7 @@ typedef struct
   GCancellable *cancellable;
   guint status;
   gchar *latest;
+  guint throttled_ms;           /* 429/503 with Retry-After: its wait */
   GError *error;
   gboolean sent;                /* the whole request went out */
   gboolean done;                /* under pub->lock */
@@ -962,6 +964,8 @@ control_done (GObject * source, GAsyncResult * res, gpointer data)
     c->status = soup_message_get_status (c->msg);
     c->latest = g_strdup (soup_message_headers_get_one
         (soup_message_get_response_headers (c->msg), "Lp-Trickle-Latest"));
+    c->throttled_ms = _gst_trickle_client_throttled_ms (c->status,
+        soup_message_get_response_headers (c->msg));
     g_input_stream_close (in, NULL, NULL);
     g_object_unref (in);
   }
@@ -1087,6 +1091,7 @@ control_full (GstTricklePublisher * pub, const gchar * method,
           c->error->message);
   } else {
     *status = c->status;
+    pub->throttled_ms = c->throttled_ms;
     if (latest) {
       *latest = -1;
       if (c->latest && !_gst_trickle_client_parse_seq (c->latest, latest)) {
@@ -1380,10 +1385,13 @@ control_at_start (GstTricklePublisher * pub, const gchar * method,
     GError *err = NULL;
     gboolean unreached = FALSE;
 
+    pub->throttled_ms = 0;
     if (control_full (pub, method, url, expect_content, status, latest,
             &unreached, &err)) {
-      if (*status < 500 || *status > 504 || *status == 501
-          || !_gst_trickle_client_may_retry (pub->retries, attempt))
+      if ((*status < 500 || *status > 504 || *status == 501)
+          && *status != 429)
+        return TRUE;
+      if (!_gst_trickle_client_may_retry (pub->retries, attempt))
         return TRUE;
     } else if (!unreached
         || !_gst_trickle_client_may_retry (pub->retries, attempt)) {
@@ -1396,8 +1404,10 @@ control_at_start (GstTricklePublisher * pub, const gchar * method,
     g_mutex_lock (&pub->lock);
     pub->st_retries++;
     g_mutex_unlock (&pub->lock);
-    if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
-                attempt), error))
+    /* a 429 or 503 with Retry-After: at least the wait it asks for */
+    if (!backoff (pub, MAX (pub->throttled_ms,
+                _gst_trickle_client_retry_delay_ms (pub->retry_delay,
+                    attempt)), error))
       return FALSE;
   }
 }

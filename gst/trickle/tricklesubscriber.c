@@ -496,13 +496,27 @@ get_paced (GstTrickleSubscriber * sub, gint64 seq)
   return g;
 }
 
-/* a failure that may pass (no connection, 5xx): retried with backoff */
+/* a failure that may pass (no connection, 5xx): retried with backoff.
+ * @throttled_ms: a 429 or 503 with Retry-After, the wait it asked for: it
+ * does not count against `retries` (unless that is 0), the server said
+ * when to come back */
 static void
-transient_failure (GstTrickleSubscriber * sub, gchar * message)
+transient_failure_full (GstTrickleSubscriber * sub, gchar * message,
+    guint throttled_ms)
 {
   GstTrickleSubscriberEvent *ev;
   guint delay;
 
+  if (throttled_ms && sub->retries != 0) {
+    g_mutex_lock (&sub->lock);
+    sub->st_retries++;
+    g_mutex_unlock (&sub->lock);
+    ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, sub->current->seq);
+    ev->message = message;
+    push_event (sub, ev);
+    retry_later (sub, throttled_ms);
+    return;
+  }
   if (!_gst_trickle_client_may_retry (sub->retries, sub->failures)) {
     finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
             GST_TRICKLE_SUBSCRIBER_ERROR_IO, "%s (after %u retries)", message,
@@ -519,6 +533,12 @@ transient_failure (GstTrickleSubscriber * sub, gchar * message)
   ev->message = message;
   push_event (sub, ev);
   retry_later (sub, delay);
+}
+
+static void
+transient_failure (GstTrickleSubscriber * sub, gchar * message)
+{
+  transient_failure_full (sub, message, 0);
 }
 
 static void read_more (GstTrickleSubscriber * sub);
@@ -613,9 +633,12 @@ current_answered (GstTrickleSubscriber * sub)
     sub->current = get_paced (sub, latest);
     return;
   }
-  if (status >= 500 || status < 100) {
-    transient_failure (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
-            ": HTTP %u", sub->url, g->seq, status));
+  if (status >= 500 || status < 100 || status == 429) {
+    guint throttled = _gst_trickle_client_throttled_ms (status, h);
+
+    transient_failure_full (sub, g_strdup_printf ("GET %s/%" G_GINT64_FORMAT
+            ": HTTP %u%s", sub->url, g->seq, status, throttled ?
+            " (the server asked to wait)" : ""), throttled);
     return;
   }
   if (status != 200) {

@@ -131,6 +131,8 @@ enum
   PROP_SUBSCRIBE_TOKEN,
   PROP_CONTROL_TOKEN,
   PROP_CONTROL_ALLOW,
+  PROP_MAX_CONNS_PER_CLIENT,
+  PROP_MAX_CHANNEL_RATE,
 };
 
 enum
@@ -172,6 +174,8 @@ struct _GstTrickleServer
   guint header_timeout;
   guint max_header_size;
   guint io_timeout;
+  guint max_conns_per_client;
+  guint max_channel_rate;
   guint keepalive_interval;
   gchar *control;
   gchar *events;
@@ -379,6 +383,39 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       g_param_spec_string ("publish-token", "Publish token",
           "Bearer token that writing needs (empty: anyone may write)", NULL,
           G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleServer:max-connections-per-client:
+   *
+   * Most connections open at once from one client address. One past it is
+   * answered `429 Too Many Requests` with `Retry-After: 1`; past twice the
+   * limit a connection is closed unanswered. A subscriber holds two
+   * connections, a publisher two or three; everything behind a proxy or a
+   * NAT is one address. May change while the server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CONNS_PER_CLIENT,
+      g_param_spec_uint ("max-connections-per-client",
+          "Max connections per client",
+          "Most connections at once from one client address; beyond, 429 "
+          "with Retry-After (0 = unlimited)", 0, G_MAXINT, 0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstTrickleServer:max-channel-request-rate:
+   *
+   * Most requests a second on one channel, from all clients together
+   * (bursts up to a second's worth pass at once). Beyond, `503 Service
+   * Unavailable` with the seconds to wait in `Retry-After`, which
+   * tricklesrc honours. A channel's steady traffic is about
+   * (2 x subscribers + 2) requests per segment. May change while the
+   * server runs.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_CHANNEL_RATE,
+      g_param_spec_uint ("max-channel-request-rate",
+          "Max channel request rate",
+          "Most requests a second on one channel; beyond, 503 with "
+          "Retry-After (0 = unlimited)", 0, G_MAXINT, 0,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstTrickleServer:subscribe-token:
    *
@@ -651,6 +688,14 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean (value);
       break;
+    case PROP_MAX_CONNS_PER_CLIENT:
+    case PROP_MAX_CHANNEL_RATE:
+      *(prop_id == PROP_MAX_CONNS_PER_CLIENT ? &self->max_conns_per_client :
+          &self->max_channel_rate) = g_value_get_uint (value);
+      /* applies at once */
+      if (self->server)
+        g_object_set_property (G_OBJECT (self->server), pspec->name, value);
+      break;
     case PROP_PUBLISH_TOKEN:
     case PROP_SUBSCRIBE_TOKEN:{
       gchar **field = prop_id == PROP_PUBLISH_TOKEN ? &self->publish_token :
@@ -751,6 +796,12 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
     case PROP_IO_TIMEOUT:
       g_value_set_uint (value, self->io_timeout);
+      break;
+    case PROP_MAX_CONNS_PER_CLIENT:
+      g_value_set_uint (value, self->max_conns_per_client);
+      break;
+    case PROP_MAX_CHANNEL_RATE:
+      g_value_set_uint (value, self->max_channel_rate);
       break;
     case PROP_KEEPALIVE_INTERVAL:
       g_value_set_uint (value, self->keepalive_interval);
@@ -1053,7 +1104,9 @@ gst_trickle_server_start (GstTrickleServer * self)
       "io-timeout", self->io_timeout,
       "keepalive-interval", self->keepalive_interval * 1000,
       "publish-token", self->publish_token,
-      "subscribe-token", self->subscribe_token, NULL);
+      "subscribe-token", self->subscribe_token,
+      "max-connections-per-client", self->max_conns_per_client,
+      "max-channel-request-rate", self->max_channel_rate, NULL);
   GST_OBJECT_UNLOCK (self);
   g_clear_object (&cert);
 
@@ -1079,7 +1132,9 @@ gst_trickle_server_start (GstTrickleServer * self)
   self->server = server;
   /* a token set while the server was being made */
   g_object_set (server, "publish-token", self->publish_token,
-      "subscribe-token", self->subscribe_token, NULL);
+      "subscribe-token", self->subscribe_token,
+      "max-connections-per-client", self->max_conns_per_client,
+      "max-channel-request-rate", self->max_channel_rate, NULL);
   GST_OBJECT_UNLOCK (self);
   /* not under the object lock: channel-added handlers may use the element.
    * The pad list is the element's, stable here (pads are requested and

@@ -524,9 +524,9 @@ GST_START_TEST (test_sink_stops_while_server_silent)
 
 GST_END_TEST;
 
-/* ... and an EOS (what `gst-launch-1.0 -e` sends on Ctrl-C) reaches the
- * sink at once (the start runs in a thread of its own) and ends in an
- * error after `timeout` (3 s here): the request went out whole and was not
+/* ... and an EOS (what `gst-launch-1.0 -e` sends on Ctrl-C), serialized
+ * behind the start in the streaming thread, ends in an error after
+ * `timeout` (3 s here): the request went out whole and was not
  * answered, which is not retried. Before: 6 attempts with backoff, 374 s
  * with the default timeout. The bound, 40 s, is generous for a loaded
  * machine and far below 6 attempts */
@@ -608,6 +608,53 @@ GST_START_TEST (test_sink_delete_checked)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* a server that asks to wait (429 or 503 with Retry-After, as
+ * max-connections-per-client and max-channel-request-rate answer) */
+
+static gchar *
+throttles_twice (const gchar * method, const gchar * path,
+    SoupMessageHeaders * headers, guint n, gpointer data)
+{
+  if (g_str_equal (path, "/ch/0")) {
+    if (n < 2) {
+      gchar *h = g_strdup_printf ("Retry-After: %s\r\n",
+          n == 0 ? "1" : " 1");
+      gchar *a = answer (GPOINTER_TO_UINT (data), h, NULL);
+
+      g_free (h);
+      return a;
+    }
+    return answer (200, "Lp-Trickle-Seq: 0\r\n"
+        "Content-Type: video/mp2t\r\n", "0123456789");
+  }
+  return answer (200, "Lp-Trickle-Closed: terminated\r\n", NULL);
+}
+
+/* tricklesrc waits as asked and goes on; the answers do not use up its
+ * `retries` (1 here: two refusals would have ended it before) */
+GST_START_TEST (test_src_honours_retry_after)
+{
+  guint statuses[] = { 429, 503 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (statuses); i++) {
+    TrickleTestScripted *s = trickle_test_scripted_new (throttles_twice,
+        GUINT_TO_POINTER (statuses[i]));
+    gchar *desc = g_strdup_printf ("tricklesrc location=http://127.0.0.1:%u/"
+        "ch start-seq=0 retries=1 ! fakesink",
+        trickle_test_scripted_get_port (s));
+    GstMessage *msg = trickle_test_run_pipeline (desc);
+
+    fail_unless (msg == NULL, "status %u: an error", statuses[i]);
+    fail_unless_equals_int (trickle_test_scripted_count (s, "GET /ch/0"), 3);
+    g_free (desc);
+    trickle_test_scripted_free (s);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -627,6 +674,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_sink_stops_while_server_silent);
   tcase_add_test (tc, test_sink_eos_while_server_silent);
   tcase_add_test (tc, test_sink_delete_checked);
+  tcase_add_test (tc, test_src_honours_retry_after);
   return s;
 }
 

@@ -1785,6 +1785,166 @@ GST_END_TEST;
 
 /* channels the server writes are read-only for clients: the change feed,
  * and any the application marks */
+/* max-connections-per-client: one client address holds that many
+ * connections; the next ones are answered 429 with Retry-After, and past
+ * twice the limit closed unanswered. A closed connection frees its place;
+ * 0 lifts the limit. */
+GST_START_TEST (test_connections_per_client)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  TrickleTestConn *held[2], *refused[2], *dropped, *c;
+  guint i, status;
+
+  trickle_test_server_start (ts, "max-connections-per-client", 2, NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/ch", NULL), 200);
+  /* accepted in order: each is known to the server once it answered */
+  for (i = 0; i < 2; i++) {
+    held[i] = trickle_test_conn_new (ts->port);
+    fail_unless (trickle_test_conn_send_request (held[i], "GET", "/ch/next",
+            NULL));
+    fail_unless_equals_int (trickle_test_conn_read_head (held[i]), 200);
+    trickle_test_conn_read_body (held[i]);
+  }
+  for (i = 0; i < 2; i++) {
+    refused[i] = trickle_test_conn_new (ts->port);
+    fail_unless (trickle_test_conn_send_request (refused[i], "GET",
+            "/ch/next", NULL));
+    fail_unless_equals_int (trickle_test_conn_read_head (refused[i]), 429);
+    fail_unless_equals_string (trickle_test_conn_get_header (refused[i],
+            "Retry-After"), "1");
+    trickle_test_conn_read_body (refused[i]);
+  }
+  /* the refused ones are closed by the server, but may still count a
+   * moment: a fifth is refused one way or the other */
+  dropped = trickle_test_conn_new (ts->port);
+  trickle_test_conn_send_request (dropped, "GET", "/ch/next", NULL);
+  status = trickle_test_conn_read_head (dropped);
+  fail_unless (status == 0 || status == 429, "status %u", status);
+  trickle_test_conn_free (dropped);
+
+  /* past twice the limit, nothing is read: the connection is closed */
+  for (i = 0; i < 2; i++)
+    fail_unless (trickle_test_conn_wait_closed (refused[i], 10000));
+  {
+    TrickleTestConn *more[2];
+
+    /* two refused ones held open (their heads not sent) */
+    for (i = 0; i < 2; i++)
+      more[i] = trickle_test_conn_new (ts->port);
+    /* (the two accepted before the refusals are already counted, the
+     * two held here are counted at their accept, which precedes this
+     * one's) */
+    do {
+      c = trickle_test_conn_new (ts->port);
+      trickle_test_conn_send_request (c, "GET", "/ch/next", NULL);
+      status = trickle_test_conn_read_head (c);
+      trickle_test_conn_free (c);
+    } while (status == 429);
+    fail_unless_equals_int (status, 0);
+    for (i = 0; i < 2; i++)
+      trickle_test_conn_free (more[i]);
+  }
+
+  /* a held connection closes: its place is free again (the server sees
+   * the close asynchronously: until then, refusals) */
+  trickle_test_conn_free (held[0]);
+  do {
+    c = trickle_test_conn_new (ts->port);
+    trickle_test_conn_send_request (c, "GET", "/ch/next", NULL);
+    status = trickle_test_conn_read_head (c);
+    trickle_test_conn_free (c);
+    if (status != 200)
+      g_usleep (10000);
+  } while (status != 200);
+
+  /* no limit */
+  g_object_set (ts->server, "max-connections-per-client", 0, NULL);
+  {
+    TrickleTestConn *many[6];
+
+    for (i = 0; i < G_N_ELEMENTS (many); i++) {
+      many[i] = trickle_test_conn_new (ts->port);
+      fail_unless (trickle_test_conn_send_request (many[i], "GET",
+              "/ch/next", NULL));
+    }
+    for (i = 0; i < G_N_ELEMENTS (many); i++) {
+      fail_unless_equals_int (trickle_test_conn_read_head (many[i]), 200);
+      trickle_test_conn_free (many[i]);
+    }
+  }
+  trickle_test_conn_free (held[1]);
+  for (i = 0; i < 2; i++)
+    trickle_test_conn_free (refused[i]);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* max-channel-request-rate: a channel takes that many requests a second
+ * (a second's burst at once); beyond, 503 with Retry-After. Other channels
+ * are not touched. Asserted against the time the requests took, so that
+ * a slow machine (which refills the bucket) cannot fail it. */
+GST_START_TEST (test_channel_request_rate)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  TrickleTestConn *c;
+  guint i, ok = 0, refused = 0;
+  gint64 t0, elapsed;
+
+  trickle_test_server_start (ts, NULL);
+  fail_unless_equals_int (status_of (ts, "POST", "/hot", NULL), 200);
+  fail_unless_equals_int (status_of (ts, "POST", "/cold", NULL), 200);
+  g_object_set (ts->server, "max-channel-request-rate", 2, NULL);
+
+  c = trickle_test_conn_new (ts->port);
+  t0 = g_get_monotonic_time ();
+  for (i = 0; i < 30; i++) {
+    guint status;
+
+    fail_unless (trickle_test_conn_send_request (c, "GET", "/hot/next", NULL));
+    status = trickle_test_conn_read_head (c);
+    fail_unless_equals_int (trickle_test_conn_read_body (c),
+        TRICKLE_TEST_BODY_END);
+    if (status == 200) {
+      ok++;
+    } else {
+      const gchar *after = trickle_test_conn_get_header (c, "Retry-After");
+
+      fail_unless_equals_int (status, 503);
+      fail_unless (after && atoi (after) >= 1, "Retry-After %s",
+          GST_STR_NULL (after));
+      refused++;
+    }
+  }
+  elapsed = g_get_monotonic_time () - t0;
+  trickle_test_conn_free (c);
+  /* 2 at once, then 2 a second */
+  fail_unless (ok >= 2, "%u served", ok);
+  fail_unless (ok <= 2 + 2 * (elapsed / G_USEC_PER_SEC + 1),
+      "%u served in %" G_GINT64_FORMAT " us", ok, elapsed);
+  if (elapsed < 10 * G_USEC_PER_SEC)
+    fail_unless (refused > 0);
+  /* another channel, and the path of a refused POST (its body unread, the
+   * connection closed) */
+  fail_unless_equals_int (status_of (ts, "GET", "/cold/next", NULL), 200);
+  {
+    guint status;
+    do {
+      c = trickle_test_request (ts->port, "POST", "/hot/-1", "x", 1, NULL);
+      status = c->status;
+      trickle_test_conn_free (c);
+    } while (status == 200);
+    fail_unless_equals_int (status, 503);
+  }
+  /* lifted */
+  g_object_set (ts->server, "max-channel-request-rate", 0, NULL);
+  for (i = 0; i < 10; i++)
+    fail_unless_equals_int (status_of (ts, "GET", "/hot/next", NULL), 200);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_read_only_channels)
 {
   TrickleTestServer *ts = trickle_test_server_new ();
@@ -3470,6 +3630,8 @@ httpserver_suite (void)
   tcase_add_test (tc_bad, test_tokens);
   tcase_add_test (tc_bad, test_authorize_signal);
   tcase_add_test (tc_bad, test_read_only_channels);
+  tcase_add_test (tc_bad, test_connections_per_client);
+  tcase_add_test (tc_bad, test_channel_request_rate);
   tcase_add_test (tc_bad, test_header_too_large);
   tcase_add_test (tc_bad, test_segment_too_large);
   tcase_add_test (tc_bad, test_max_channels);
