@@ -37,6 +37,11 @@
  * | true, false | #G_TYPE_BOOLEAN |
  * | null | #G_TYPE_STRING holding %NULL |
  *
+ * Member names become GQuarks, which live as long as the process: a name
+ * is at most 256 bytes, and at most 16384 names that were not GQuarks
+ * already are taken in a process's life; past that, documents with new
+ * names are refused (an error), those with known names still parse.
+ *
  * Writing: gst_trickle_json_escape() quotes a string.
  */
 #ifdef HAVE_CONFIG_H
@@ -50,6 +55,15 @@
 #include "tricklejson.h"
 
 #define MAX_DEPTH 64
+/* A member name becomes a GQuark (a GstStructure field), which lives as
+ * long as the process: names are bounded in length, and the names no
+ * GQuark held before are bounded in number, so that documents with ever
+ * new names (a control channel's hostile publisher) cannot grow the
+ * memory without bound (at most ~4 MiB) */
+#define MAX_NAME_LENGTH 256
+#define MAX_NEW_NAMES 16384
+
+static gint new_names;
 
 /* *INDENT-OFF* */
 G_DEFINE_QUARK (gst-trickle-json-error-quark, gst_trickle_json_error);
@@ -276,6 +290,20 @@ parse_object (Parser * ps, GValue * out, guint depth)
       g_free (key);
       gst_structure_free (s);
       return FALSE;
+    }
+    if (strlen (key) > MAX_NAME_LENGTH) {
+      g_free (key);
+      g_value_unset (&v);
+      gst_structure_free (s);
+      return fail (ps, "member name longer than 256 bytes");
+    }
+    if (!g_quark_try_string (key)
+        && g_atomic_int_add (&new_names, 1) >= MAX_NEW_NAMES) {
+      g_free (key);
+      g_value_unset (&v);
+      gst_structure_free (s);
+      return fail (ps, "too many different member names (16384 new ones in "
+          "this process: each is kept for its life)");
     }
     gst_structure_take_value (s, key, &v);
     g_free (key);

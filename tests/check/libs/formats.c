@@ -164,6 +164,53 @@ GST_START_TEST (test_json)
   }
   g_free (deep);
 
+  /* member names: bounded in length, and the new ones in number (each
+   * becomes a GQuark for the life of the process) */
+  {
+    GValue bv = G_VALUE_INIT;
+    GError *err = NULL;
+    gchar *name = g_strnfill (257, 'n');
+    gchar *doc = g_strdup_printf ("{\"%s\":1}", name);
+    guint n_doc, k, taken = 0;
+    gboolean refused = FALSE;
+
+    fail_if (gst_trickle_json_parse (doc, -1, &bv, &err));
+    fail_unless (strstr (err->message, "256"), "%s", err->message);
+    g_clear_error (&err);
+    g_free (doc);
+    name[256] = '\0';
+    doc = g_strdup_printf ("{\"%s\":1}", name);
+    v = parse_ok (doc);
+    free_value (v);
+    g_free (doc);
+    g_free (name);
+
+    /* documents of 500 names never seen: refused once 16384 were taken */
+    for (n_doc = 0; n_doc < 40 && !refused; n_doc++) {
+      GString *big = g_string_new ("{");
+
+      for (k = 0; k < 500; k++)
+        g_string_append_printf (big, "%s\"fresh-%u-%u\":%u", k ? "," : "",
+            n_doc, k, k);
+      g_string_append_c (big, '}');
+      if (gst_trickle_json_parse (big->str, big->len, &bv, &err)) {
+        taken += 500;
+        g_value_unset (&bv);
+      } else {
+        fail_unless (strstr (err->message, "different member names"), "%s",
+            err->message);
+        g_clear_error (&err);
+        refused = TRUE;
+      }
+      g_string_free (big, TRUE);
+    }
+    fail_unless (refused);
+    fail_unless (taken <= 16384, "%u taken", taken);
+    /* names known already still parse */
+    v = parse_ok ("{\"fresh-0-7\":1,\"set\":{}}");
+    free_value (v);
+  }
+
   /* every control character escaped, U+001F too (json-glib 1.6 writes it
    * raw) */
   esc = gst_trickle_json_escape ("a\x1f" "b");
