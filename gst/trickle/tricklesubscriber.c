@@ -508,24 +508,18 @@ transient_failure_full (GstTrickleSubscriber * sub, gchar * message,
   guint delay;
 
   if (throttled_ms && sub->retries != 0) {
-    g_mutex_lock (&sub->lock);
-    sub->st_retries++;
-    g_mutex_unlock (&sub->lock);
-    ev = event_new (GST_TRICKLE_SUBSCRIBER_RETRY, sub->current->seq);
-    ev->message = message;
-    push_event (sub, ev);
-    retry_later (sub, throttled_ms);
-    return;
-  }
-  if (!_gst_trickle_client_may_retry (sub->retries, sub->failures)) {
+    delay = throttled_ms;
+  } else if (!_gst_trickle_client_may_retry (sub->retries, sub->failures)) {
     finish (sub, g_error_new (GST_TRICKLE_SUBSCRIBER_ERROR,
             GST_TRICKLE_SUBSCRIBER_ERROR_IO, "%s (after %u retries)", message,
             sub->failures));
     g_free (message);
     return;
+  } else {
+    delay = _gst_trickle_client_retry_delay_ms (sub->retry_delay,
+        sub->failures);
+    sub->failures++;
   }
-  delay = _gst_trickle_client_retry_delay_ms (sub->retry_delay, sub->failures);
-  sub->failures++;
   g_mutex_lock (&sub->lock);
   sub->st_retries++;
   g_mutex_unlock (&sub->lock);
