@@ -131,6 +131,7 @@ enum
   PROP_SUBSCRIBE_TOKEN,
   PROP_CONTROL_TOKEN,
   PROP_CONTROL_ALLOW,
+  PROP_CHANGEFEED_PEERS,
 };
 
 enum
@@ -166,6 +167,7 @@ struct _GstTrickleServer
   guint64 max_segment_size;
   guint max_channels;
   gboolean changefeed;
+  gchar *changefeed_peers;
   gchar *tls_certificate;
   gchar *tls_key;
   guint threads;
@@ -270,6 +272,24 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       g_param_spec_boolean ("changefeed", "Change feed",
           "Publish {\"added\":[name]} / {\"removed\":[name]} JSON segments on "
           "the channel _changes", DEFAULT_CHANGEFEED, flags));
+  /**
+   * GstTrickleServer:changefeed-peers:
+   *
+   * The other servers of a cluster behind one proxy, comma-separated, as
+   * the base URLs this server reaches them at directly
+   * (`http://10.0.0.2:2939/,http://10.0.0.3:2939/`, with their
+   * `base-path`). This server then follows their channels' changes (in
+   * their internal channel `_changes-local`) and writes them into its
+   * `_changes` after its own, so that the change feed read from any server
+   * of the cluster tells of all its channels; a peer that cannot be
+   * reached has its channels written as removed until it answers again.
+   * Set on every server, with `changefeed=true`; docs/cluster.md. Applied
+   * when the server starts.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHANGEFEED_PEERS,
+      g_param_spec_string ("changefeed-peers", "Change feed peers",
+          "Comma-separated base URLs of the other servers of a cluster: "
+          "their channels' changes are merged into _changes", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
       g_param_spec_string ("tls-certificate", "TLS certificate",
           "PEM file with the certificate (and possibly the key): serve HTTPS "
@@ -573,6 +593,7 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->subscribe_token);
   g_free (self->control_token);
   g_free (self->control_allow);
+  g_free (self->changefeed_peers);
   g_mutex_clear (&self->ctl_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -613,6 +634,10 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CHANGEFEED:
       self->changefeed = g_value_get_boolean (value);
+      break;
+    case PROP_CHANGEFEED_PEERS:
+      g_free (self->changefeed_peers);
+      self->changefeed_peers = g_value_dup_string (value);
       break;
     case PROP_TLS_CERTIFICATE:
       g_free (self->tls_certificate);
@@ -733,6 +758,9 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CHANGEFEED:
       g_value_set_boolean (value, self->changefeed);
+      break;
+    case PROP_CHANGEFEED_PEERS:
+      g_value_set_string (value, self->changefeed_peers);
       break;
     case PROP_TLS_CERTIFICATE:
       g_value_set_string (value, self->tls_certificate);
@@ -1023,6 +1051,11 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
       "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
+  if (self->changefeed_peers && *self->changefeed_peers) {
+    gchar **peers = g_strsplit (self->changefeed_peers, ",", -1);
+    g_object_set (store, "changefeed-peers", peers, NULL);
+    g_strfreev (peers);
+  }
   /* the names this element writes or guards, before the server listens
    * (and for good: a channel swept or deleted and made again keeps it):
    * the events channel and the sink pads' are read-only for clients, the
