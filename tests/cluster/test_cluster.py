@@ -23,13 +23,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -92,7 +92,13 @@ class Backend:
 
 def request(port, method, path, body=None, headers=None, timeout=30):
     """one request on a connection of its own: (status, headers, body)"""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    return request_host("127.0.0.1", port, method, path, body, headers,
+                        timeout)
+
+
+def request_host(host, port, method, path, body=None, headers=None,
+                 timeout=30):
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
@@ -102,7 +108,7 @@ def request(port, method, path, body=None, headers=None, timeout=30):
         c.close()
 
 
-def nginx_config(workdir, port, backends):
+def nginx_config(workdir, port, backends, worker_processes=1):
     """docs/cluster.md's block, as written, inside a main configuration
     that keeps nginx's files in workdir; only the server addresses and the
     listen port are put in, and a guard: DELETE of the channel "victim"
@@ -119,8 +125,9 @@ def nginx_config(workdir, port, backends):
     assert len(servers) == 3, "docs/cluster.md: three server lines"
     block = re.sub(r"^( *)server 10\.0\.0\.\d+:2939 (.*);\n", "", block,
                    flags=re.M)
-    lines = "".join("    server 127.0.0.1:%d %s;\n" % (b.port, servers[0])
-                    for b in backends)
+    lines = "".join("    server %s:%d %s;\n" % (
+        getattr(b, "host", "127.0.0.1"), b.port, servers[0])
+        for b in backends)
     block = block.replace("upstream trickle {\n",
                           "upstream trickle {\n" + lines, 1)
     assert "listen 80;" in block
@@ -132,7 +139,7 @@ def nginx_config(workdir, port, backends):
         1)
     return """daemon off;
 master_process off;
-worker_processes 1;
+worker_processes {workers};
 pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 events {{ worker_connections 1024; }}
@@ -150,16 +157,17 @@ http {{
   }}
 {block}
 }}
-""".format(dir=workdir, block=block)
+""".format(dir=workdir, block=block, workers=worker_processes)
 
 
 class Nginx:
-    def __init__(self, workdir, backends):
+    def __init__(self, workdir, backends, worker_processes=1):
         self.workdir = workdir
         self.port = free_port()
         self.conf = os.path.join(workdir, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(nginx_config(workdir, self.port, backends))
+            f.write(nginx_config(workdir, self.port, backends,
+                                 worker_processes))
         self.proc = subprocess.Popen(
             [NGINX, "-p", workdir, "-c", self.conf, "-e",
              os.path.join(workdir, "error.log")],
@@ -190,6 +198,28 @@ def owners(backends, channel):
     """the backends that hold channel (asked directly, not through nginx)"""
     return [b for b in backends if b.proc and
             request(b.port, "GET", "/%s/next" % channel)[0] == 200]
+
+
+def upstream_of(workdir, path, after=0):
+    """the port of the server nginx sent its last request for path to,
+    from nginx's log (past its first after lines); nginx writes the line
+    when the request is done, which may be after its client has the
+    answer: polled"""
+    deadline = time.monotonic() + DEADLINE_S    # generous: a loaded machine
+    while True:
+        lines = open(os.path.join(workdir, "access.log")).read().splitlines()
+        for line in reversed(lines[after:]):
+            method, uri, status, up = line.split(" ", 3)
+            if uri == urllib.parse.unquote(path):
+                m = re.match(r"127\.0\.0\.1:(\d+)$", up)
+                assert m, line
+                return int(m.group(1))
+        assert time.monotonic() < deadline, "%s not in nginx's log" % path
+        time.sleep(0.05)
+
+
+def log_lines(workdir):
+    return len(open(os.path.join(workdir, "access.log")).read().splitlines())
 
 
 def read_feed(port, start=0, until=None):
@@ -382,6 +412,21 @@ def main():
         log("channels per server:", {k: len(v) for k, v in spread.items()})
         assert all(spread.values()), "a server holds none: %s" % spread
 
+        # the hash key is the channel, whatever the path says of it:
+        # percent-encoded (nginx's $uri is decoded, as the servers decode
+        # names) or under a base path (these servers have none: a 404, but
+        # from the channel's server, as nginx's log says)
+        for ch in channels[:6]:
+            enc = "".join("%%%02X" % ord(c) for c in ch)
+            st, h, body = request(px, "GET", "/%s/next" % enc)
+            assert (st, body) == (200, b"2"), (enc, st, body)
+            for path in ("/%s/next" % enc, "/ai/trickle/%s/next" % ch,
+                         "/ai/trickle/%s/3" % ch):
+                n = log_lines(workdir)
+                request(px, "GET", path)
+                assert upstream_of(workdir, path, n) == home[ch].port, (
+                    path, home[ch].name)
+
         # a DELETE through the proxy reaches the channel's server
         gone = channels.pop()
         assert request(px, "DELETE", "/" + gone)[0] == 200
@@ -437,11 +482,10 @@ def main():
         assert set(channels) <= state and gone not in state, state
         assert not set(live.values()) & state, state
         # which server answers _changes through nginx: nginx's log says
+        n = log_lines(workdir)
         assert request(px, "GET", "/_changes/next")[0] == 200
-        last = open(os.path.join(workdir, "access.log")).read().splitlines()
-        m = re.match(r"GET /_changes/next 200 127\.0\.0\.1:(\d+)$", last[-1])
-        assert m, last[-1]
-        lost = [b for b in backends if b.port == int(m.group(1))][0]
+        lost = [b for b in backends
+                if b.port == upstream_of(workdir, "/_changes/next", n)][0]
         log("_changes through nginx from", lost.name)
 
         # --- one server lost: the one nginx sends _changes to ---
