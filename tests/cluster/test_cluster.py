@@ -10,9 +10,13 @@
 # tricklesrc through the proxy; the merged change feed read through the
 # proxy; one server killed (the one that holds _changes): only its channels
 # fail, the feed is answered by another server and says they are removed;
-# the server back: its channels published and served again, the feed
-# whole; the request-smuggling cases of tests/check/libs/httpserver.c
-# (test_strict_framing) sent to nginx never run their hidden DELETE.
+# the server back: its channels published and served again, a tricklesrc
+# that read a live channel of that server across the loss goes on with a
+# new tricklesink, the feed whole; the request-smuggling cases of
+# tests/check/libs/httpserver.c (test_strict_framing) sent to nginx never
+# run their hidden DELETE (nginx is told to refuse that DELETE itself, so
+# only a request nginx did not see, a smuggled one, could run it: a
+# pipelined DELETE after a request nginx took whole is not smuggling).
 #
 # Needs gst-launch-1.0 with the build's plugin (GST_PLUGIN_PATH_1_0) and
 # nginx (exit 77, skipped, without it). No wall-clock bound is asserted:
@@ -220,6 +224,14 @@ def upstream_of(workdir, path, after=0):
 
 def log_lines(workdir):
     return len(open(os.path.join(workdir, "access.log")).read().splitlines())
+
+
+def wait_for(cond, what):
+    # generous: a loaded machine; the condition is an event, not a time
+    deadline = time.monotonic() + DEADLINE_S
+    while not cond():
+        assert time.monotonic() < deadline, "never: " + what
+        time.sleep(0.05)
 
 
 def read_feed(port, start=0, until=None):
@@ -488,6 +500,25 @@ def main():
                 if b.port == upstream_of(workdir, "/_changes/next", n)][0]
         log("_changes through nginx from", lost.name)
 
+        # a live stream through the proxy on a channel of that server,
+        # tricklesrc reading it (waiting up to 120 s for a missing channel)
+        cam = live[lost.name]
+        cam_out = os.path.join(workdir, "cam.raw")
+        cam_src = pipeline(
+            "tricklesrc location=http://127.0.0.1:%d/%s wait-timeout=120 ! "
+            "filesink location=%s buffer-mode=unbuffered" % (px, cam,
+                                                             cam_out),
+            os.path.join(workdir, "cam-src.log"))
+        cam_sink_desc = (
+            "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,"
+            "height=16,framerate=30/1 ! tricklesink location=http://"
+            "127.0.0.1:%d/%s" % (px, cam))
+        cam_sink = pipeline(cam_sink_desc,
+                            os.path.join(workdir, "cam-sink.log"))
+        procs += [cam_src, cam_sink]
+        wait_for(lambda: os.path.exists(cam_out)
+                 and os.path.getsize(cam_out) > 0, "tricklesrc reads")
+
         # --- one server lost: the one nginx sends _changes to ---
         lost.kill()
         log("killed", lost.name, "holding", len(spread[lost.name]),
@@ -509,7 +540,22 @@ def main():
                          == rest)
 
         # --- back: its channels published again and served ---
+        # the live publisher's POSTs were answered 502 by nginx: tricklesink
+        # stops on that (it does not retry a 5xx); its subscriber waits
+        if cam_sink.poll() is None:
+            cam_sink.kill()
+        log("tricklesink during the loss: exit", cam_sink.wait(DEADLINE_S))
+        assert cam_src.poll() is None, "tricklesrc gave up during the loss"
         lost.start()
+        # a new publisher on the restarted server: the waiting tricklesrc
+        # goes on with it
+        size = os.path.getsize(cam_out)
+        cam_sink = pipeline(cam_sink_desc,
+                            os.path.join(workdir, "cam-sink2.log"))
+        procs.append(cam_sink)
+        wait_for(lambda: os.path.getsize(cam_out) > size + 10 * 256,
+                 "tricklesrc reads the channel again")
+        assert cam_src.poll() is None
         for ch in spread[lost.name]:
             if ch == gone:
                 continue
