@@ -27,6 +27,7 @@
 #endif
 
 #include <string.h>
+#include <libsoup/soup.h>
 #include <gst/trickle/trickle-json-private.h>
 #include "trickle-private.h"
 #include "tricklesubscriber.h"
@@ -330,6 +331,20 @@ _gst_trickle_feed_merge_new (GstTrickleChannelStore * store,
 
   GST_DEBUG_CATEGORY_INIT (feed_merge_debug, "tricklefeedmerge", 0,
       "trickle change feed of a cluster");
+  /* the classes the followers' first connections need, made here, in one
+   * thread: GLib 2.74 can deadlock when two threads initialize such GIO
+   * types at once (a server starting in another thread did) */
+  {
+    GType types[] = { SOUP_TYPE_SESSION, SOUP_TYPE_MESSAGE,
+      G_TYPE_INET_SOCKET_ADDRESS, G_TYPE_INET_ADDRESS, G_TYPE_NETWORK_ADDRESS,
+      G_TYPE_SOCKET_CLIENT, G_TYPE_SOCKET, G_TYPE_TCP_CONNECTION,
+      G_TYPE_SOCKET_ADDRESS_ENUMERATOR
+    };
+    guint t;
+
+    for (t = 0; t < G_N_ELEMENTS (types); t++)
+      g_type_class_unref (g_type_class_ref (types[t]));
+  }
   m->store = store;
   g_mutex_init (&m->lock);
   g_cond_init (&m->cond);

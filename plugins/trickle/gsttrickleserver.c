@@ -1019,6 +1019,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   GTlsCertificate *cert = NULL;
   GError *err = NULL;
   gchar *url, *host, *control, *events;
+  gchar **peers;
   guint port, stats_interval;
   GstIterator *hosted;
   GList *l;
@@ -1051,11 +1052,9 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
       "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
-  if (self->changefeed_peers && *self->changefeed_peers) {
-    gchar **peers = g_strsplit (self->changefeed_peers, ",", -1);
-    g_object_set (store, "changefeed-peers", peers, NULL);
-    g_strfreev (peers);
-  }
+  /* set once the server listens (below) */
+  peers = self->changefeed_peers && *self->changefeed_peers ?
+      g_strsplit (self->changefeed_peers, ",", -1) : NULL;
   /* the names this element writes or guards, before the server listens
    * (and for good: a channel swept or deleted and made again keeps it):
    * the events channel and the sink pads' are read-only for clients, the
@@ -1094,12 +1093,21 @@ gst_trickle_server_start (GstTrickleServer * self)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
         ("Could not start the trickle server"), ("%s", err->message));
     g_clear_error (&err);
+    g_strfreev (peers);
     g_object_unref (server);
     g_object_unref (store);
     return FALSE;
   }
 
   port = gst_trickle_http_server_get_bound_port (server);
+  /* the peers' feeds are followed from threads of their own, started once
+   * the server is up: GLib 2.74 can deadlock when two threads initialize
+   * GIO types (GInetSocketAddress, libsoup's) at once, as the server's
+   * start and a follower's first connection did */
+  if (peers) {
+    g_object_set (store, "changefeed-peers", peers, NULL);
+    g_strfreev (peers);
+  }
   /* connected before the channels of pads requested before the start
    * (gst_parse_launch() requests them in NULL) are made: an application
    * that connected channel-added after making the pipeline sees them */
