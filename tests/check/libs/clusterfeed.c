@@ -285,6 +285,107 @@ GST_START_TEST (test_peer_late)
 
 GST_END_TEST;
 
+/* a port nobody listens on now (the kernel's pick for port 0) */
+static guint
+free_port (void)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  guint port;
+
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+  return port;
+}
+
+/* a trickleserver element alone in a pipeline, playing */
+static GstElement *
+element_start (guint port, const gchar * peers, guint * bound)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *srv = gst_element_factory_make ("trickleserver", "srv");
+
+  fail_unless (srv != NULL);
+  g_object_set (srv, "host", "127.0.0.1", "port", port, "changefeed", TRUE,
+      "changefeed-peers", peers, NULL);
+  gst_bin_add (GST_BIN (pipeline), srv);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_get (srv, "current-port", bound, NULL);
+  fail_unless (*bound > 0);
+  return pipeline;
+}
+
+static void
+element_stop (GstElement * pipeline)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* the trickleserver element's changefeed-peers: comma-separated, with
+ * spaces; the peers followed once the server listens */
+GST_START_TEST (test_element_peers)
+{
+  guint port_b = free_port (), port_a = 0, bound_b = 0;
+  gchar *peers_a = g_strdup_printf (" http://127.0.0.1:%u/ ,", port_b);
+  gchar *peers_b, *url;
+  GstElement *a, *b;
+  TrickleTestConn *c;
+  Feed *fa = g_new0 (Feed, 1);
+
+  a = element_start (0, peers_a, &port_a);
+  peers_b = g_strdup_printf ("http://127.0.0.1:%u", port_a);
+  b = element_start (port_b, peers_b, &bound_b);
+  fail_unless_equals_int (bound_b, port_b);
+  {
+    GstElement *srv = gst_bin_get_by_name (GST_BIN (a), "srv");
+    gchar *got;
+
+    g_object_get (srv, "changefeed-peers", &got, NULL);
+    fail_unless_equals_string (got, peers_a);
+    g_free (got);
+    gst_object_unref (srv);
+  }
+
+  url = g_strdup_printf ("http://127.0.0.1:%u/_changes", port_a);
+  fa->sub = gst_trickle_subscriber_new (url);
+  g_object_set (fa->sub, "start-seq", (gint64) 0, NULL);
+  fail_unless (gst_trickle_subscriber_start (fa->sub, NULL));
+  c = trickle_test_request (port_b, "POST", "/onb/0", "x", 1, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  c = trickle_test_request (port_a, "POST", "/ona/0", "x", 1, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  {
+    const gchar *want[] = { "{\"added\":[\"onb\"]}",
+      "{\"added\":[\"ona\"]}", NULL
+    };
+    feed_expect (fa, want, NULL);
+  }
+  /* B stops: its channel is removed from A's feed */
+  element_stop (b);
+  {
+    const gchar *want[] = { "{\"removed\":[\"onb\"]}", NULL };
+    feed_expect (fa, want, NULL);
+  }
+  feed_close (fa);
+  element_stop (a);
+  g_free (url);
+  g_free (peers_a);
+  g_free (peers_b);
+}
+
+GST_END_TEST;
+
 static Suite *
 clusterfeed_suite (void)
 {
@@ -294,6 +395,7 @@ clusterfeed_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_cluster_feed);
   tcase_add_test (tc, test_peer_late);
+  tcase_add_test (tc, test_element_peers);
   return s;
 }
 
