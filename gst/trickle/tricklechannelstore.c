@@ -200,8 +200,9 @@ _gst_trickle_channel_store_write_snapshot (GstTrickleChannelStore * store)
   gchar *json;
   GBytes *doc;
 
-  /* under feed_lock: the list is the state after every change written
-   * before it */
+  /* under feed_lock, between two changes: a name is in the table before
+   * its "added" is written and out of it before its "removed" is, so the
+   * list never contradicts a change written before it */
   g_mutex_lock (&store->feed_lock);
   g_mutex_lock (&store->lock);
   if (store->localfeed) {

@@ -142,10 +142,19 @@ def run_once(n, workdir):
             [YARDSTICK, "channels", "-url", "http://127.0.0.1:%d" % nginx.port,
              "-channels", str(CHANNELS), "-fps", str(FPS), "-seg-bytes",
              str(SEG_BYTES), "-seconds", str(SECONDS),
-             "-timeout", "%ds" % (SECONDS + 60)],
+             "-timeout", "%ds" % (SECONDS + 60), "-keep"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = out.stdout.strip().splitlines()[-1]
-        return json.loads(line), out.stderr
+        r = json.loads(line)
+        # how nginx's hash spread the channels (kept: -keep), asked of
+        # each server directly
+        r["per_server"] = [
+            sum(1 for c in range(CHANNELS)
+                if test_cluster.request_host(
+                    addr(i), PORT, "GET", "/%s-%d/next" % (
+                        r["channel_prefix"], c))[0] == 200)
+            for i in range(n)]
+        return r, out.stderr
     finally:
         if nginx:
             nginx.stop()
@@ -200,16 +209,18 @@ def main():
                   file=sys.stderr, flush=True)
     print()
     print("| servers | CPU for servers | delivered MB/s | delivered / "
-          "expected segments | first-byte p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
+          "expected segments | first-byte p50 ms | p99 ms | channels per "
+          "server (each run) |")
+    print("|---|---|---|---|---|---|---|")
     for n in SERVERS:
         rs = results[n]
 
         def med(f):
             return statistics.median(f(r) for r in rs)
-        print("| %d | %.2f | %.1f | %.3f | %.1f | %.1f |" % (
+        print("| %d | %.2f | %.1f | %.3f | %.1f | %.1f | %s |" % (
             n, n * QUOTA, med(metric_mbps), med(metric_ratio), med(metric_p50),
-            med(metric_p99)))
+            med(metric_p99), ", ".join(
+                "/".join(str(k) for k in r["per_server"]) for r in rs)))
 
 
 def metric_mbps(r):
