@@ -78,6 +78,21 @@ G_GNUC_INTERNAL
 guint _gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore *
     store);
 G_GNUC_INTERNAL
+void _gst_trickle_channel_store_write_change (GstTrickleChannelStore * store,
+    const gchar * what, const gchar * name);
+G_GNUC_INTERNAL
+void _gst_trickle_channel_store_write_snapshot (GstTrickleChannelStore *
+    store);
+
+/* tricklefeedmerge.c: the change feed of a cluster (changefeed-peers) */
+typedef struct _GstTrickleFeedMerge GstTrickleFeedMerge;
+G_GNUC_INTERNAL
+GstTrickleFeedMerge *_gst_trickle_feed_merge_new (GstTrickleChannelStore *
+    store, const gchar * const *peers);
+G_GNUC_INTERNAL
+void _gst_trickle_feed_merge_free (GstTrickleFeedMerge * merge);
+
+G_GNUC_INTERNAL
 gboolean _gst_trickle_channel_store_get_guard (GstTrickleChannelStore * store,
     const gchar * name, gboolean * read_only, gchar ** token);
 

@@ -22,6 +22,13 @@
  * `_changes` (one JSON document per segment: `{"added":["name"]}` or
  * `{"removed":["name"]}`).
  *
+ * In a cluster (several servers behind one proxy), `changefeed-peers`
+ * lists the other servers: each server then also writes its own changes
+ * into the internal channel `_changes-local`, follows its peers' with a
+ * #GstTrickleSubscriber, and writes theirs into its `_changes`, so that
+ * every server's `_changes` tells of every channel of the cluster
+ * (docs/cluster.md).
+ *
  * It knows nothing of HTTP: the HTTP server and in-process readers and
  * writers share it.
  */
@@ -29,6 +36,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/trickle/trickle-json-private.h>
 #include "trickle-private.h"
 
@@ -49,6 +57,7 @@ enum
   PROP_CHANGEFEED,
   PROP_IDLE_TIMEOUT,
   PROP_N_CHANNELS,
+  PROP_CHANGEFEED_PEERS,
 };
 
 enum
@@ -66,8 +75,12 @@ struct _GstTrickleChannelStore
 
   GMutex lock;
   GMutex feed_lock;             /* one change-feed write at a time */
+  GMutex peers_lock;            /* one change of changefeed-peers at a time */
   GHashTable *channels;         /* name -> GstTrickleChannel */
   GstTrickleChannel *changefeed;
+  GstTrickleChannel *localfeed; /* _changes-local, with peers only */
+  gchar **peers;
+  GstTrickleFeedMerge *merge;   /* following the peers */
   GHashTable *guards;           /* name -> Guard */
 
   guint window;
@@ -105,23 +118,14 @@ guard_apply (const Guard * g, GstTrickleChannel * ch)
 G_DEFINE_QUARK (gst-trickle-store-error-quark, gst_trickle_store_error);
 /* *INDENT-ON* */
 
-static void
-publish_change (GstTrickleChannelStore * store, const gchar * what,
-    const gchar * name)
+/* {"added": [name]} or {"removed": [name]}, as the reference writes */
+static GBytes *
+change_doc (const gchar * what, const gchar * name)
 {
-  GstTrickleChannel *feed;
   JsonBuilder *b;
   JsonNode *root;
   gchar *json;
-  GBytes *bytes;
 
-  g_mutex_lock (&store->lock);
-  feed = store->changefeed ? gst_trickle_channel_ref (store->changefeed) : NULL;
-  g_mutex_unlock (&store->lock);
-  if (!feed)
-    return;
-
-  /* {"added": [name]} or {"removed": [name]}, as the reference writes */
   b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, what);
@@ -133,12 +137,164 @@ publish_change (GstTrickleChannelStore * store, const gchar * what,
   json = gst_trickle_json_node_to_string (root);
   json_node_unref (root);
   g_object_unref (b);
-  bytes = g_bytes_new_take (json, strlen (json));
+  return g_bytes_new_take (json, strlen (json));
+}
+
+/* @doc into _changes (@local: and _changes-local), if there */
+static void
+write_feeds (GstTrickleChannelStore * store, GBytes * doc, gboolean local)
+{
+  GstTrickleChannel *feed, *lfeed;
+
+  g_mutex_lock (&store->lock);
+  feed = store->changefeed ? gst_trickle_channel_ref (store->changefeed) : NULL;
+  lfeed = local && store->localfeed ?
+      gst_trickle_channel_ref (store->localfeed) : NULL;
+  g_mutex_unlock (&store->lock);
+  if (!feed && !lfeed)
+    return;
   g_mutex_lock (&store->feed_lock);
-  gst_trickle_channel_write_segment (feed, bytes, NULL);
+  if (feed)
+    gst_trickle_channel_write_segment (feed, doc, NULL);
+  if (lfeed)
+    gst_trickle_channel_write_segment (lfeed, doc, NULL);
   g_mutex_unlock (&store->feed_lock);
-  g_bytes_unref (bytes);
-  gst_trickle_channel_unref (feed);
+  if (feed)
+    gst_trickle_channel_unref (feed);
+  if (lfeed)
+    gst_trickle_channel_unref (lfeed);
+}
+
+static void
+publish_change (GstTrickleChannelStore * store, const gchar * what,
+    const gchar * name)
+{
+  GBytes *doc = change_doc (what, name);
+
+  write_feeds (store, doc, TRUE);
+  g_bytes_unref (doc);
+}
+
+/* a peer's change, into _changes only (never back to the peers) */
+void
+_gst_trickle_channel_store_write_change (GstTrickleChannelStore * store,
+    const gchar * what, const gchar * name)
+{
+  GBytes *doc = change_doc (what, name);
+
+  write_feeds (store, doc, FALSE);
+  g_bytes_unref (doc);
+}
+
+/* {"channels": [every name but the feeds']} into _changes-local, for the
+ * peers that (re)connect or fell behind */
+void
+_gst_trickle_channel_store_write_snapshot (GstTrickleChannelStore * store)
+{
+  GstTrickleChannel *lfeed = NULL;
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *root;
+  GHashTableIter iter;
+  gpointer key;
+  GList *names = NULL, *l;
+  gchar *json;
+  GBytes *doc;
+
+  /* under feed_lock, between two changes: a name is in the table before
+   * its "added" is written and out of it before its "removed" is, so the
+   * list never contradicts a change written before it */
+  g_mutex_lock (&store->feed_lock);
+  g_mutex_lock (&store->lock);
+  if (store->localfeed) {
+    lfeed = gst_trickle_channel_ref (store->localfeed);
+    g_hash_table_iter_init (&iter, store->channels);
+    while (g_hash_table_iter_next (&iter, &key, NULL)) {
+      if (strcmp (key, GST_TRICKLE_CHANGEFEED_CHANNEL) != 0
+          && strcmp (key, GST_TRICKLE_CHANGEFEED_LOCAL_CHANNEL) != 0)
+        names = g_list_prepend (names, g_strdup (key));
+    }
+  }
+  g_mutex_unlock (&store->lock);
+  if (!lfeed) {
+    g_mutex_unlock (&store->feed_lock);
+    g_object_unref (b);
+    return;
+  }
+  names = g_list_sort (names, (GCompareFunc) strcmp);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "channels");
+  json_builder_begin_array (b);
+  for (l = names; l; l = l->next)
+    json_builder_add_string_value (b, l->data);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_list_free_full (names, g_free);
+  root = json_builder_get_root (b);
+  json = gst_trickle_json_node_to_string (root);
+  json_node_unref (root);
+  g_object_unref (b);
+  doc = g_bytes_new_take (json, strlen (json));
+  gst_trickle_channel_write_segment (lfeed, doc, NULL);
+  g_mutex_unlock (&store->feed_lock);
+  g_bytes_unref (doc);
+  gst_trickle_channel_unref (lfeed);
+}
+
+static void
+reset_peers (GstTrickleChannelStore * store, const gchar * const *peers)
+{
+  GstTrickleFeedMerge *merge;
+  GstTrickleChannel *old = NULL;
+  gboolean any = FALSE;
+  guint i;
+
+  for (i = 0; peers && peers[i]; i++) {
+    const gchar *c = peers[i];
+    while (g_ascii_isspace (*c))
+      c++;
+    any = any || *c != '\0';
+  }
+  /* one change of peers at a time */
+  g_mutex_lock (&store->peers_lock);
+  g_mutex_lock (&store->lock);
+  merge = store->merge;
+  store->merge = NULL;
+  g_strfreev (store->peers);
+  store->peers = any ? g_strdupv ((gchar **) peers) : NULL;
+  g_mutex_unlock (&store->lock);
+  /* (outside the lock: its threads write into the store) */
+  if (merge)
+    _gst_trickle_feed_merge_free (merge);
+
+  g_mutex_lock (&store->lock);
+  if (any && !store->localfeed) {
+    /* a larger window than the channels': a burst of changes does not
+     * make the peers jump over some */
+    store->localfeed =
+        _gst_trickle_channel_new (GST_TRICKLE_CHANGEFEED_LOCAL_CHANNEL,
+        "application/json", MAX (store->window, 64), 0);
+    gst_trickle_channel_set_read_only (store->localfeed, TRUE);
+    g_hash_table_insert (store->channels,
+        g_strdup (GST_TRICKLE_CHANGEFEED_LOCAL_CHANNEL),
+        gst_trickle_channel_ref (store->localfeed));
+  } else if (!any && store->localfeed) {
+    old = store->localfeed;
+    store->localfeed = NULL;
+    g_hash_table_remove (store->channels, GST_TRICKLE_CHANGEFEED_LOCAL_CHANNEL);
+  }
+  g_mutex_unlock (&store->lock);
+  if (old) {
+    _gst_trickle_channel_close (old);
+    gst_trickle_channel_unref (old);
+  }
+  if (any) {
+    merge = _gst_trickle_feed_merge_new (store,
+        (const gchar * const *) store->peers);
+    g_mutex_lock (&store->lock);
+    store->merge = merge;
+    g_mutex_unlock (&store->lock);
+  }
+  g_mutex_unlock (&store->peers_lock);
 }
 
 static void
@@ -193,6 +349,9 @@ gst_trickle_channel_store_set_property (GObject * object, guint prop_id,
     case PROP_IDLE_TIMEOUT:
       store->idle_timeout = g_value_get_uint (value);
       break;
+    case PROP_CHANGEFEED_PEERS:
+      reset_peers (store, g_value_get_boxed (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -228,6 +387,11 @@ gst_trickle_channel_store_get_property (GObject * object, guint prop_id,
       g_value_set_uint (value,
           gst_trickle_channel_store_get_n_channels (store));
       break;
+    case PROP_CHANGEFEED_PEERS:
+      g_mutex_lock (&store->lock);
+      g_value_set_boxed (value, store->peers);
+      g_mutex_unlock (&store->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -239,11 +403,14 @@ gst_trickle_channel_store_finalize (GObject * object)
 {
   GstTrickleChannelStore *store = GST_TRICKLE_CHANNEL_STORE (object);
 
+  /* the peers' threads first: they write into the store */
+  reset_peers (store, NULL);
   gst_trickle_channel_store_clear (store);
   g_hash_table_unref (store->channels);
   g_hash_table_unref (store->guards);
   g_mutex_clear (&store->lock);
   g_mutex_clear (&store->feed_lock);
+  g_mutex_clear (&store->peers_lock);
   G_OBJECT_CLASS (gst_trickle_channel_store_parent_class)->finalize (object);
 }
 
@@ -287,6 +454,25 @@ gst_trickle_channel_store_class_init (GstTrickleChannelStoreClass * klass)
   g_object_class_install_property (gobject_class, PROP_N_CHANNELS,
       g_param_spec_uint ("n-channels", "Channels", "Channels hosted now",
           0, G_MAXUINT, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstTrickleChannelStore:changefeed-peers:
+   *
+   * The other servers of a cluster, as the base URLs they are reached at
+   * directly (`http://10.0.0.2:2939/`, with the base path if they have
+   * one). Each server then writes its own changes into the internal
+   * read-only channel `_changes-local` too (a snapshot of its channel
+   * list every 5 s besides), follows its peers' (retrying, from 250 ms
+   * to 5 s apart, when one cannot be reached) and writes their changes
+   * into its `_changes`: the feed of the whole cluster, whichever server
+   * it is read from. A lost peer's channels are written as removed; they
+   * come back as added when it answers again. Set `changefeed` too for
+   * `_changes`.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHANGEFEED_PEERS,
+      g_param_spec_boxed ("changefeed-peers", "Change feed peers",
+          "Base URLs of the other servers of a cluster, whose channels' "
+          "changes are merged into _changes (theirs read from their "
+          "_changes-local)", G_TYPE_STRV, flags));
 
   /**
    * GstTrickleChannelStore::channel-added:
@@ -313,6 +499,7 @@ gst_trickle_channel_store_init (GstTrickleChannelStore * store)
 {
   g_mutex_init (&store->lock);
   g_mutex_init (&store->feed_lock);
+  g_mutex_init (&store->peers_lock);
   store->channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) gst_trickle_channel_unref);
   store->guards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -423,7 +610,8 @@ gst_trickle_channel_store_create (GstTrickleChannelStore * store,
     g_mutex_unlock (&store->lock);
     return ch;
   }
-  n_user = g_hash_table_size (store->channels) - (store->changefeed ? 1 : 0);
+  n_user = g_hash_table_size (store->channels) - (store->changefeed ? 1 : 0)
+      - (store->localfeed ? 1 : 0);
   if (store->max_channels > 0 && n_user >= store->max_channels) {
     g_mutex_unlock (&store->lock);
     g_set_error (error, GST_TRICKLE_STORE_ERROR,
@@ -470,6 +658,8 @@ gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
   ch = value;
   if (ch == store->changefeed)
     g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
+  if (ch == store->localfeed)
+    g_clear_pointer (&store->localfeed, gst_trickle_channel_unref);
   g_mutex_unlock (&store->lock);
 
   _gst_trickle_channel_close (ch);
@@ -580,6 +770,7 @@ gst_trickle_channel_store_clear (GstTrickleChannelStore * store)
     gst_trickle_channel_ref (l->data);
   g_hash_table_remove_all (store->channels);
   g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
+  g_clear_pointer (&store->localfeed, gst_trickle_channel_unref);
   g_mutex_unlock (&store->lock);
 
   for (l = values; l; l = l->next)

@@ -14,6 +14,9 @@ G_DECLARE_FINAL_TYPE (GstTrickleChannelStore, gst_trickle_channel_store,
     GST_TRICKLE, CHANNEL_STORE, GObject)
 
 #define GST_TRICKLE_CHANGEFEED_CHANNEL "_changes"
+/* the changes of this server's own channels, for its peers
+ * (changefeed-peers) */
+#define GST_TRICKLE_CHANGEFEED_LOCAL_CHANNEL "_changes-local"
 
 /**
  * GstTrickleStoreError:

@@ -133,6 +133,7 @@ enum
   PROP_CONTROL_ALLOW,
   PROP_MAX_CONNS_PER_CLIENT,
   PROP_MAX_CHANNEL_RATE,
+  PROP_CHANGEFEED_PEERS,
 };
 
 enum
@@ -168,6 +169,7 @@ struct _GstTrickleServer
   guint64 max_segment_size;
   guint max_channels;
   gboolean changefeed;
+  gchar *changefeed_peers;
   gchar *tls_certificate;
   gchar *tls_key;
   guint threads;
@@ -274,6 +276,24 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       g_param_spec_boolean ("changefeed", "Change feed",
           "Publish {\"added\":[name]} / {\"removed\":[name]} JSON segments on "
           "the channel _changes", DEFAULT_CHANGEFEED, flags));
+  /**
+   * GstTrickleServer:changefeed-peers:
+   *
+   * The other servers of a cluster behind one proxy, comma-separated, as
+   * the base URLs this server reaches them at directly
+   * (`http://10.0.0.2:2939/,http://10.0.0.3:2939/`, with their
+   * `base-path`). This server then follows their channels' changes (in
+   * their internal channel `_changes-local`) and writes them into its
+   * `_changes` after its own, so that the change feed read from any server
+   * of the cluster tells of all its channels; a peer that cannot be
+   * reached has its channels written as removed until it answers again.
+   * Set on every server, with `changefeed=true`; docs/cluster.md. Applied
+   * when the server starts.
+   */
+  g_object_class_install_property (gobject_class, PROP_CHANGEFEED_PEERS,
+      g_param_spec_string ("changefeed-peers", "Change feed peers",
+          "Comma-separated base URLs of the other servers of a cluster: "
+          "their channels' changes are merged into _changes", NULL, flags));
   g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
       g_param_spec_string ("tls-certificate", "TLS certificate",
           "PEM file with the certificate (and possibly the key): serve HTTPS "
@@ -610,6 +630,7 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->subscribe_token);
   g_free (self->control_token);
   g_free (self->control_allow);
+  g_free (self->changefeed_peers);
   g_mutex_clear (&self->ctl_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -650,6 +671,10 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CHANGEFEED:
       self->changefeed = g_value_get_boolean (value);
+      break;
+    case PROP_CHANGEFEED_PEERS:
+      g_free (self->changefeed_peers);
+      self->changefeed_peers = g_value_dup_string (value);
       break;
     case PROP_TLS_CERTIFICATE:
       g_free (self->tls_certificate);
@@ -778,6 +803,9 @@ gst_trickle_server_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CHANGEFEED:
       g_value_set_boolean (value, self->changefeed);
+      break;
+    case PROP_CHANGEFEED_PEERS:
+      g_value_set_string (value, self->changefeed_peers);
       break;
     case PROP_TLS_CERTIFICATE:
       g_value_set_string (value, self->tls_certificate);
@@ -1042,6 +1070,7 @@ gst_trickle_server_start (GstTrickleServer * self)
   GTlsCertificate *cert = NULL;
   GError *err = NULL;
   gchar *url, *host, *control, *events;
+  gchar **peers;
   guint port, stats_interval;
   GstIterator *hosted;
   GList *l;
@@ -1074,6 +1103,9 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
       "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
+  /* set once the server listens (below) */
+  peers = self->changefeed_peers && *self->changefeed_peers ?
+      g_strsplit (self->changefeed_peers, ",", -1) : NULL;
   /* the names this element writes or guards, before the server listens
    * (and for good: a channel swept or deleted and made again keeps it):
    * the events channel and the sink pads' are read-only for clients, the
@@ -1114,12 +1146,21 @@ gst_trickle_server_start (GstTrickleServer * self)
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ_WRITE,
         ("Could not start the trickle server"), ("%s", err->message));
     g_clear_error (&err);
+    g_strfreev (peers);
     g_object_unref (server);
     g_object_unref (store);
     return FALSE;
   }
 
   port = gst_trickle_http_server_get_bound_port (server);
+  /* the peers' feeds are followed from threads of their own, started once
+   * the server is up: GLib 2.74 can deadlock when two threads initialize
+   * GIO types (GInetSocketAddress, libsoup's) at once, as the server's
+   * start and a follower's first connection did */
+  if (peers) {
+    g_object_set (store, "changefeed-peers", peers, NULL);
+    g_strfreev (peers);
+  }
   /* connected before the channels of pads requested before the start
    * (gst_parse_launch() requests them in NULL) are made: an application
    * that connected channel-added after making the pipeline sees them */
