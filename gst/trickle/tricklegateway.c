@@ -156,10 +156,33 @@ typedef enum
   SESSION_ENDING,
 } SessionState;
 
+/* A session's lifetime. Its references: gw->sessions' (until
+ * session_finished), the teardown's (teardown_func to session_finished),
+ * and one for each GSource, promise, probe or step that outlives the call
+ * that made it (session_ref with session_unref as its GDestroyNotify).
+ *
+ * The GStreamer callbacks given a bare Session pointer (webrtcbin's
+ * deep-element-added, notify::ice-connection-state and
+ * notify::ice-gathering-state, pad-added, no-more-pads, the probes without
+ * a destroy notify) run in the session pipeline's threads only: its
+ * streaming threads and webrtcbin's own thread. The teardown holds a
+ * reference until gst_element_set_state (pipeline, NULL) has returned,
+ * which stops them all (webrtcbin's thread ends at READY -> NULL; a
+ * webrtcbin that never left NULL never started it), so they cannot
+ * outlive the session. What they hand to the gateway's thread takes a
+ * reference of its own, through session_invoke: never through s->gw,
+ * which a stop() that did not wait for this session (stop-timeout) may
+ * have freed. */
 struct _Session
 {
   gint ref;
-  GstTrickleGateway *gw;        /* not a reference: it outlives us */
+  GstTrickleGateway *gw;        /* not a reference: used in the gateway's
+                                 * thread only (see session_invoke) */
+  /* the gateway's thread, where session_invoke sends work; NULL once a
+   * stop() gave up waiting for this session (it then finishes in its
+   * teardown thread) */
+  GMutex invoke_lock;
+  GMainContext *context;
   SessionKind kind;
   gchar *id;
   gchar *stream;
@@ -266,7 +289,43 @@ session_unref (Session * s)
   gst_clear_caps (&s->audio_caps);
   g_mutex_clear (&s->eos_lock);
   g_cond_clear (&s->eos_cond);
+  g_mutex_clear (&s->invoke_lock);
   g_free (s);
+}
+
+/* @func (@data) in the gateway's thread, from any thread (always later,
+ * from an idle source: never in the caller's stack). FALSE, and nothing
+ * attached (@notify not called), if the gateway no longer runs this
+ * session's work (a stop() gave up waiting for it). The caller holds a
+ * reference to @s of its own: @func may have run, and @notify dropped
+ * the one in @data, before this returns. */
+static gboolean
+session_try_invoke (Session * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  gboolean ok;
+
+  g_mutex_lock (&s->invoke_lock);
+  ok = s->context != NULL;
+  if (ok) {
+    GSource *source = g_idle_source_new ();
+    /* as g_main_context_invoke_full's: not after every request */
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, func, data, notify);
+    g_source_attach (source, s->context);
+    g_source_unref (source);
+  }
+  g_mutex_unlock (&s->invoke_lock);
+  return ok;
+}
+
+/* the same, @data dropped (@notify) if it cannot be done */
+static void
+session_invoke (Session * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  if (!session_try_invoke (s, func, data, notify) && notify)
+    notify (data);
 }
 
 static gint
@@ -290,6 +349,8 @@ session_new (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
 
   s->ref = 1;
   s->gw = gw;
+  g_mutex_init (&s->invoke_lock);
+  s->context = gw->context;
   s->kind = kind;
   s->id = random_id ();
   s->stream = g_strdup (stream);
@@ -314,13 +375,10 @@ static void answer_text (SoupServerMessage * msg, guint status,
 static void hls_answer_waiting (Session * s);
 static void session_end (Session * s, const gchar * reason);
 
-/* in the API's thread, once torn down */
-static gboolean
-session_finished (gpointer data)
+/* once torn down: the pipeline goes */
+static void
+session_release (Session * s)
 {
-  Session *s = data;
-  GstTrickleGateway *gw = s->gw;
-
   if (s->bus_source) {
     g_source_destroy (s->bus_source);
     g_clear_pointer (&s->bus_source, g_source_unref);
@@ -330,6 +388,16 @@ session_finished (gpointer data)
   s->video_in = s->audio_in = s->mux = s->sink = s->out = NULL;
   GST_INFO ("%s session %s (stream %s) ended: %s", kind_names[s->kind],
       s->id, s->stream, s->end_reason);
+}
+
+/* in the API's thread, once torn down */
+static gboolean
+session_finished (gpointer data)
+{
+  Session *s = data;
+  GstTrickleGateway *gw = s->gw;
+
+  session_release (s);
   g_signal_emit (gw, signals[SIGNAL_SESSION_ENDED], 0, kind_names[s->kind],
       s->stream, s->id, s->end_reason);
   g_hash_table_remove (gw->sessions, s->id);
@@ -428,8 +496,17 @@ teardown_func (gpointer data, gpointer user_data)
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
   if (s->hls_dir)
     remove_dir (s->hls_dir);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-      session_finished, s, (GDestroyNotify) session_unref);
+  /* the gateway's thread finishes the session; if a stop() gave up
+   * waiting for it (the gateway may be gone), this thread does. The
+   * reference handed over may go before session_try_invoke returns: one
+   * more across the call */
+  session_ref (s);
+  if (!session_try_invoke (s, session_finished, s,
+          (GDestroyNotify) session_unref)) {
+    session_release (s);
+    session_unref (s);
+  }
+  session_unref (s);
 }
 
 /* ends a session (once), in the API's thread */
@@ -497,8 +574,7 @@ session_end_async (Session * s, const gchar * reason)
 
   c->s = session_ref (s);
   c->reason = g_strdup (reason);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-      end_call_dispatch, c, end_call_free);
+  session_invoke (s, end_call_dispatch, c, end_call_free);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1307,8 +1383,7 @@ promise_to_thread (GstPromise * promise, gpointer data, GSourceFunc func)
 
   st->s = session_ref (s);
   st->promise = gst_promise_ref (promise);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT, func, st,
-      step_free);
+  session_invoke (s, func, st, step_free);
 }
 
 /* why the operation failed (to free), NULL if it did not */
@@ -1390,8 +1465,7 @@ on_gathering_state (GstElement * webrtc, GParamSpec * pspec, Session * s)
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
     Step *st = g_new0 (Step, 1);
     st->s = session_ref (s);
-    g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-        gathering_done, st, step_free);
+    session_invoke (s, gathering_done, st, step_free);
   }
 }
 
