@@ -69,6 +69,10 @@ GST_DEBUG_CATEGORY_STATIC (gateway_debug);
 #define DEFAULT_GATHER_TIMEOUT 5.0
 #define DEFAULT_LATENCY 200
 #define DEFAULT_ALLOW_ORIGIN "*"
+/* stop() waits this long for the sessions' teardowns: above what a
+ * healthy one takes at worst (END_EOS_WAIT_US, then a DELETE of up to 5 s
+ * per I/O) */
+#define DEFAULT_STOP_TIMEOUT 20.0
 /* how long an ending WHIP session waits for its end to reach the channel
  * (tricklesink's last segment and DELETE) before it is torn down anyway */
 #define END_EOS_WAIT_US (5 * G_USEC_PER_SEC)
@@ -89,6 +93,7 @@ enum
   PROP_STUN_SERVER,
   PROP_LATENCY,
   PROP_ALLOW_ORIGIN,
+  PROP_STOP_TIMEOUT,
 };
 
 enum
@@ -133,6 +138,7 @@ struct _GstTrickleGateway
   gchar *stun_server;
   guint latency;
   gchar *allow_origin;
+  gdouble stop_timeout;
 
   /* running: sessions are created, changed and ended in the API's thread */
   GstTrickleApiServer *api;
@@ -144,6 +150,9 @@ struct _GstTrickleGateway
   GMutex stop_lock;
   GCond stop_cond;
   gboolean stopped;
+  guint abandoned;              /* sessions the last stop() gave up on
+                                 * (G_MAXUINT: not counted yet); under
+                                 * stop_lock */
   gint n_sessions;              /* atomic: for get_session_count() */
 };
 
@@ -183,6 +192,7 @@ struct _Session
    * teardown thread) */
   GMutex invoke_lock;
   GMainContext *context;
+  gboolean abandoned;           /* the gateway's thread: stop() gave up */
   SessionKind kind;
   gchar *id;
   gchar *stream;
@@ -398,6 +408,8 @@ session_finished (gpointer data)
   GstTrickleGateway *gw = s->gw;
 
   session_release (s);
+  if (s->abandoned)
+    return G_SOURCE_REMOVE;     /* no longer the gateway's (see stop()) */
   g_signal_emit (gw, signals[SIGNAL_SESSION_ENDED], 0, kind_names[s->kind],
       s->stream, s->id, s->end_reason);
   g_hash_table_remove (gw->sessions, s->id);
@@ -2580,6 +2592,7 @@ gst_trickle_gateway_init (GstTrickleGateway * gw)
   gw->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   gw->latency = DEFAULT_LATENCY;
   gw->allow_origin = g_strdup (DEFAULT_ALLOW_ORIGIN);
+  gw->stop_timeout = DEFAULT_STOP_TIMEOUT;
   gw->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) session_unref);
 }
@@ -2661,6 +2674,9 @@ gst_trickle_gateway_set_property (GObject * object, guint prop_id,
       g_free (gw->allow_origin);
       gw->allow_origin = g_value_dup_string (value);
       break;
+    case PROP_STOP_TIMEOUT:
+      gw->stop_timeout = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2715,6 +2731,9 @@ gst_trickle_gateway_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ALLOW_ORIGIN:
       g_value_set_string (value, gw->allow_origin);
+      break;
+    case PROP_STOP_TIMEOUT:
+      g_value_set_double (value, gw->stop_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2788,6 +2807,11 @@ gst_trickle_gateway_class_init (GstTrickleGatewayClass * klass)
           "Access-Control-Allow-Origin for browsers' pages from other "
           "origins (NULL or empty: no CORS headers)", DEFAULT_ALLOW_ORIGIN,
           rw));
+  g_object_class_install_property (gobject_class, PROP_STOP_TIMEOUT,
+      g_param_spec_double ("stop-timeout", "Stop timeout",
+          "Seconds gst_trickle_gateway_stop() waits for the sessions' "
+          "teardowns; those still going on are then left to end on their "
+          "own", 0, 3600, DEFAULT_STOP_TIMEOUT, rw));
 
   /**
    * GstTrickleGateway::session-started:
@@ -2810,7 +2834,8 @@ gst_trickle_gateway_class_init (GstTrickleGatewayClass * klass)
    * @reason: why it ended
    *
    * A session is gone (its pipeline stopped; a WHIP session's channel
-   * ended first). Emitted in the gateway's thread.
+   * ended first). Emitted in the gateway's thread; not for a session
+   * gst_trickle_gateway_stop() gave up waiting for (stop-timeout).
    */
   signals[SIGNAL_SESSION_ENDED] = g_signal_new ("session-ended",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -2935,36 +2960,118 @@ stop_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* stop() gave up waiting: the sessions still tearing down are no longer
+ * the gateway's. Each goes on (its teardown thread holds a reference) and
+ * ends in that thread, touching nothing of the gateway's: its work for
+ * the gateway's thread is dropped from now on (session_invoke), its bus
+ * watch goes (the gateway's thread is about to end) */
+static gboolean
+abandon_in_thread (gpointer data)
+{
+  GstTrickleGateway *gw = data;
+  GString *names = g_string_new (NULL);
+  GHashTableIter it;
+  gpointer value;
+  guint n = g_hash_table_size (gw->sessions);
+
+  g_hash_table_iter_init (&it, gw->sessions);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Session *s = value;
+    g_mutex_lock (&s->invoke_lock);
+    s->context = NULL;
+    g_mutex_unlock (&s->invoke_lock);
+    s->abandoned = TRUE;
+    if (s->bus_source) {
+      g_source_destroy (s->bus_source);
+      g_clear_pointer (&s->bus_source, g_source_unref);
+    }
+    g_string_append_printf (names, "%s%s session %s (stream %s)",
+        names->len ? ", " : "", kind_names[s->kind], s->id, s->stream);
+  }
+  if (n > 0) {
+    g_warning ("GstTrickleGateway: stopped without waiting any longer for "
+        "%u session%s still tearing down (they end on their own): %s", n,
+        n > 1 ? "s" : "", names->str);
+    g_hash_table_remove_all (gw->sessions);
+    g_atomic_int_add (&gw->n_sessions, -(gint) n);
+  }
+  g_string_free (names, TRUE);
+  g_mutex_lock (&gw->stop_lock);
+  gw->abandoned = n;
+  g_cond_signal (&gw->stop_cond);
+  g_mutex_unlock (&gw->stop_lock);
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * gst_trickle_gateway_stop:
  * @gateway: the gateway
  *
  * Ends every session (publishers' channels end for their subscribers),
- * then stops serving. Blocks until done. Not from a signal handler.
+ * then stops serving. Not from a signal handler.
+ *
+ * Waits at most #GstTrickleGateway:stop-timeout seconds (20 by default)
+ * for the sessions' teardowns: a WHIP or RTMP session's end reaching its
+ * channel (up to 5 s, then a DELETE of the channel by the gateway itself,
+ * up to 5 s per I/O), then its pipeline stopping. The sessions still
+ * tearing down then are named in a warning and left to end on their own,
+ * in threads of theirs that use nothing of the gateway's (the gateway can
+ * be started again, or freed); they no longer count as sessions, and no
+ * #GstTrickleGateway::session-ended comes for them. A process exiting
+ * then cuts them short: a publisher's channel may then not end for its
+ * subscribers (they see it go silent).
+ *
+ * The wait is bounded as long as the gateway's thread itself is not held
+ * up (an element's state change in a request's handler).
+ *
+ * Returns: %TRUE if every session was torn down (or the gateway was not
+ *   serving), %FALSE if some were left tearing down
  */
-void
+gboolean
 gst_trickle_gateway_stop (GstTrickleGateway * gateway)
 {
   GstTrickleGateway *gw = gateway;
   GstTrickleApiServer *api;
+  gint64 deadline;
+  gboolean all;
 
-  g_return_if_fail (GST_TRICKLE_IS_GATEWAY (gw));
+  g_return_val_if_fail (GST_TRICKLE_IS_GATEWAY (gw), FALSE);
   if (!gw->api)
-    return;
+    return TRUE;
   if (g_main_context_is_owner (gw->context)) {
     g_critical ("gst_trickle_gateway_stop() called from the gateway's own "
         "thread (a signal handler): it would never return");
-    return;
+    return FALSE;
   }
+  g_mutex_lock (&gw->lock);
+  deadline = g_get_monotonic_time () +
+      (gint64) (gw->stop_timeout * G_USEC_PER_SEC);
+  g_mutex_unlock (&gw->lock);
   g_main_context_invoke (gw->context, stop_in_thread, gw);
   g_mutex_lock (&gw->stop_lock);
-  while (!gw->stopped)
-    g_cond_wait (&gw->stop_cond, &gw->stop_lock);
+  while (!gw->stopped
+      && g_cond_wait_until (&gw->stop_cond, &gw->stop_lock, deadline));
+  all = gw->stopped;
   g_mutex_unlock (&gw->stop_lock);
+  if (!all) {
+    /* in the gateway's thread, as the sessions' ends are: a last
+     * session_finished may still come first */
+    g_mutex_lock (&gw->stop_lock);
+    gw->abandoned = G_MAXUINT;
+    g_mutex_unlock (&gw->stop_lock);
+    g_main_context_invoke (gw->context, abandon_in_thread, gw);
+    g_mutex_lock (&gw->stop_lock);
+    while (gw->abandoned == G_MAXUINT)
+      g_cond_wait (&gw->stop_cond, &gw->stop_lock);
+    all = gw->abandoned == 0;
+    g_mutex_unlock (&gw->stop_lock);
+  }
   g_source_destroy (gw->tick);
   g_clear_pointer (&gw->tick, g_source_unref);
-  /* the teardown threads first: one may still be leaving its invoke */
-  g_thread_pool_free (gw->teardowns, FALSE, TRUE);
+  /* the teardown threads first: one may still be leaving its invoke;
+   * those of sessions left to end on their own are not waited for (the
+   * pool goes once they are done) */
+  g_thread_pool_free (gw->teardowns, FALSE, all);
   gw->teardowns = NULL;
   g_mutex_lock (&gw->lock);
   api = gw->api;
@@ -2973,4 +3080,5 @@ gst_trickle_gateway_stop (GstTrickleGateway * gateway)
   gst_trickle_api_server_free (api);
   gw->context = NULL;
   g_object_notify (G_OBJECT (gw), "current-port");
+  return all;
 }
