@@ -2922,8 +2922,15 @@ gst_trickle_gateway_start (GstTrickleGateway * gateway, GError ** error)
 guint
 gst_trickle_gateway_get_bound_port (GstTrickleGateway * gateway)
 {
+  guint port;
+
   g_return_val_if_fail (GST_TRICKLE_IS_GATEWAY (gateway), 0);
-  return gateway->api ? gst_trickle_api_server_get_port (gateway->api) : 0;
+  /* as current-port: a stop() in another thread frees the server under
+   * gateway->lock */
+  g_mutex_lock (&gateway->lock);
+  port = gateway->api ? gst_trickle_api_server_get_port (gateway->api) : 0;
+  g_mutex_unlock (&gateway->lock);
+  return port;
 }
 
 /**
