@@ -460,6 +460,27 @@ delete_channel (const gchar * url)
   g_object_unref (session);
 }
 
+/* the EOS into each of the mux's inputs (@data: the pads), in a thread
+ * of GStreamer's (gst_element_call_async): a pad's EOS waits for its
+ * stream lock, which a streaming thread held up downstream keeps (a
+ * tricklesink waiting up to 30 s for a server that does not answer) */
+static void
+send_eos_async (GstElement * mux, gpointer data)
+{
+  GList *l;
+
+  for (l = data; l; l = l->next) {
+    gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
+    GST_DEBUG_OBJECT (l->data, "EOS sent: %d", sent);
+  }
+}
+
+static void
+free_pads (gpointer data)
+{
+  g_list_free_full (data, gst_object_unref);
+}
+
 /* a thread of the pool: the end reaches the channel, then the pipeline
  * goes (webrtcbin's and the clients' state changes can block a while) */
 static void
@@ -469,23 +490,21 @@ teardown_func (gpointer data, gpointer user_data)
 
   if (s->pipeline && s->mux && s->sink) {
     gint64 until = g_get_monotonic_time () + END_EOS_WAIT_US;
-    gboolean any = FALSE, eos;
-    GList *pads, *l;
+    gboolean any, eos;
+    GList *pads;
 
     /* the mux's inputs end, not the sources (webrtcbin's, rtmp2src):
      * the mux finishes its last segment and tricklesink deletes the
-     * channel */
+     * channel. Not from here: the wait for that end is bounded
+     * (END_EOS_WAIT_US), the EOS's way in is not (send_eos_async); the
+     * pipeline's stop below unblocks it */
     GST_OBJECT_LOCK (s->mux);
     pads = g_list_copy_deep (GST_ELEMENT (s->mux)->sinkpads,
         (GCopyFunc) gst_object_ref, NULL);
     GST_OBJECT_UNLOCK (s->mux);
-    for (l = pads; l; l = l->next) {
-      gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
-      GST_DEBUG ("session %s: EOS into %s: %d", s->id,
-          GST_OBJECT_NAME (l->data), sent);
-      any = TRUE;               /* an input already ended: its end is coming */
-    }
-    g_list_free_full (pads, gst_object_unref);
+    any = pads != NULL;         /* an input already ended: its end is coming */
+    if (any)
+      gst_element_call_async (s->mux, send_eos_async, pads, free_pads);
     if (any) {
       g_mutex_lock (&s->eos_lock);
       while (!s->eos && g_cond_wait_until (&s->eos_cond, &s->eos_lock, until));
@@ -3020,7 +3039,8 @@ abandon_in_thread (gpointer data)
  * Waits at most #GstTrickleGateway:stop-timeout seconds (20 by default)
  * for the sessions' teardowns: a WHIP or RTMP session's end reaching its
  * channel (up to 5 s, then a DELETE of the channel by the gateway itself,
- * up to 5 s per I/O), then its pipeline stopping. The sessions still
+ * up to 5 s per I/O), then its pipeline stopping: about 10 s at most,
+ * unless an element's state change hangs. The sessions still
  * tearing down then are named in a warning and left to end on their own,
  * in threads of theirs that use nothing of the gateway's (the gateway can
  * be started again, or freed); they no longer count as sessions, and no
