@@ -43,7 +43,8 @@ main (int argc, char **argv)
   gchar *host = NULL, *trickle = NULL, *token = NULL, *stun = NULL;
   gint port = 8088, serve = -1, max_sessions = 32, max_viewers = 16;
   gdouble min_segment = 1.0, keyframe_interval = 2.0, media_timeout = 15.0;
-  gboolean version = FALSE;
+  gdouble stop_timeout = 20.0;
+  gboolean version = FALSE, all_ended = TRUE;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &host,
         "Address to listen on (default: every interface)", "ADDRESS"},
@@ -75,6 +76,9 @@ main (int argc, char **argv)
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &stun,
         "STUN server for the gateway's candidates (stun://host:port; "
           "default: none, host candidates only)", "URI"},
+    {"stop-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &stop_timeout,
+        "Seconds the sessions are waited for at SIGINT/SIGTERM before "
+          "exiting anyway (default 20)", "SECONDS"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
     {NULL}
   };
@@ -107,10 +111,10 @@ main (int argc, char **argv)
     token = g_strdup (g_getenv ("AUTH_TOKEN"));
   if (port < 0 || port > 65535 || serve > 65535 || max_sessions < 1
       || max_viewers < 1 || min_segment < 0 || keyframe_interval < 0
-      || media_timeout < 0) {
+      || media_timeout < 0 || stop_timeout < 0 || stop_timeout > 3600) {
     g_printerr ("gst-trickle-gateway: out of range: --port and "
         "--serve-trickle 0-65535, --max-sessions and --max-viewers >= 1, "
-        "durations >= 0\n");
+        "durations >= 0 (--stop-timeout 3600 at most)\n");
     return 2;
   }
 
@@ -136,7 +140,7 @@ main (int argc, char **argv)
   g_object_set (gw, "port", (guint) port, "max-sessions", (guint) max_sessions,
       "max-viewers", (guint) max_viewers, "min-segment-duration", min_segment,
       "keyframe-interval", keyframe_interval, "media-timeout", media_timeout,
-      NULL);
+      "stop-timeout", stop_timeout, NULL);
   if (host)
     g_object_set (gw, "host", host, NULL);
   if (trickle)
@@ -160,7 +164,10 @@ main (int argc, char **argv)
     g_unix_signal_add (SIGTERM, on_signal, loop);
     g_main_loop_run (loop);
     g_print ("gst-trickle-gateway: stopping\n");
-    gst_trickle_gateway_stop (gw);
+    all_ended = gst_trickle_gateway_stop (gw);
+    if (!all_ended)
+      g_print ("gst-trickle-gateway: exiting with sessions still tearing "
+          "down (--stop-timeout)\n");
     g_main_loop_unref (loop);
   }
   g_object_unref (gw);
@@ -172,6 +179,9 @@ main (int argc, char **argv)
   g_free (trickle);
   g_free (token);
   g_free (stun);
-  gst_deinit ();
+  /* not under the threads of sessions still tearing down: the process'
+   * exit ends them */
+  if (all_ended)
+    gst_deinit ();
   return rc;
 }

@@ -69,6 +69,10 @@ GST_DEBUG_CATEGORY_STATIC (gateway_debug);
 #define DEFAULT_GATHER_TIMEOUT 5.0
 #define DEFAULT_LATENCY 200
 #define DEFAULT_ALLOW_ORIGIN "*"
+/* stop() waits this long for the sessions' teardowns: above what a
+ * healthy one takes at worst (END_EOS_WAIT_US, then a DELETE of up to 5 s
+ * per I/O) */
+#define DEFAULT_STOP_TIMEOUT 20.0
 /* how long an ending WHIP session waits for its end to reach the channel
  * (tricklesink's last segment and DELETE) before it is torn down anyway */
 #define END_EOS_WAIT_US (5 * G_USEC_PER_SEC)
@@ -89,6 +93,7 @@ enum
   PROP_STUN_SERVER,
   PROP_LATENCY,
   PROP_ALLOW_ORIGIN,
+  PROP_STOP_TIMEOUT,
 };
 
 enum
@@ -133,6 +138,7 @@ struct _GstTrickleGateway
   gchar *stun_server;
   guint latency;
   gchar *allow_origin;
+  gdouble stop_timeout;
 
   /* running: sessions are created, changed and ended in the API's thread */
   GstTrickleApiServer *api;
@@ -144,6 +150,9 @@ struct _GstTrickleGateway
   GMutex stop_lock;
   GCond stop_cond;
   gboolean stopped;
+  guint abandoned;              /* sessions the last stop() gave up on
+                                 * (G_MAXUINT: not counted yet); under
+                                 * stop_lock */
   gint n_sessions;              /* atomic: for get_session_count() */
 };
 
@@ -156,10 +165,34 @@ typedef enum
   SESSION_ENDING,
 } SessionState;
 
+/* A session's lifetime. Its references: gw->sessions' (until
+ * session_finished), the teardown's (teardown_func to session_finished),
+ * and one for each GSource, promise, probe or step that outlives the call
+ * that made it (session_ref with session_unref as its GDestroyNotify).
+ *
+ * The GStreamer callbacks given a bare Session pointer (webrtcbin's
+ * deep-element-added, notify::ice-connection-state and
+ * notify::ice-gathering-state, pad-added, no-more-pads, the probes without
+ * a destroy notify) run in the session pipeline's threads only: its
+ * streaming threads and webrtcbin's own thread. The teardown holds a
+ * reference until gst_element_set_state (pipeline, NULL) has returned,
+ * which stops them all (webrtcbin's thread ends at READY -> NULL; a
+ * webrtcbin that never left NULL never started it), so they cannot
+ * outlive the session. What they hand to the gateway's thread takes a
+ * reference of its own, through session_invoke: never through s->gw,
+ * which a stop() that did not wait for this session (stop-timeout) may
+ * have freed. */
 struct _Session
 {
   gint ref;
-  GstTrickleGateway *gw;        /* not a reference: it outlives us */
+  GstTrickleGateway *gw;        /* not a reference: used in the gateway's
+                                 * thread only (see session_invoke) */
+  /* the gateway's thread, where session_invoke sends work; NULL once a
+   * stop() gave up waiting for this session (it then finishes in its
+   * teardown thread) */
+  GMutex invoke_lock;
+  GMainContext *context;
+  gboolean abandoned;           /* the gateway's thread: stop() gave up */
   SessionKind kind;
   gchar *id;
   gchar *stream;
@@ -266,7 +299,43 @@ session_unref (Session * s)
   gst_clear_caps (&s->audio_caps);
   g_mutex_clear (&s->eos_lock);
   g_cond_clear (&s->eos_cond);
+  g_mutex_clear (&s->invoke_lock);
   g_free (s);
+}
+
+/* @func (@data) in the gateway's thread, from any thread (always later,
+ * from an idle source: never in the caller's stack). FALSE, and nothing
+ * attached (@notify not called), if the gateway no longer runs this
+ * session's work (a stop() gave up waiting for it). The caller holds a
+ * reference to @s of its own: @func may have run, and @notify dropped
+ * the one in @data, before this returns. */
+static gboolean
+session_try_invoke (Session * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  gboolean ok;
+
+  g_mutex_lock (&s->invoke_lock);
+  ok = s->context != NULL;
+  if (ok) {
+    GSource *source = g_idle_source_new ();
+    /* as g_main_context_invoke_full's: not after every request */
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, func, data, notify);
+    g_source_attach (source, s->context);
+    g_source_unref (source);
+  }
+  g_mutex_unlock (&s->invoke_lock);
+  return ok;
+}
+
+/* the same, @data dropped (@notify) if it cannot be done */
+static void
+session_invoke (Session * s, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  if (!session_try_invoke (s, func, data, notify) && notify)
+    notify (data);
 }
 
 static gint
@@ -290,6 +359,8 @@ session_new (GstTrickleGateway * gw, SessionKind kind, const gchar * stream)
 
   s->ref = 1;
   s->gw = gw;
+  g_mutex_init (&s->invoke_lock);
+  s->context = gw->context;
   s->kind = kind;
   s->id = random_id ();
   s->stream = g_strdup (stream);
@@ -314,13 +385,10 @@ static void answer_text (SoupServerMessage * msg, guint status,
 static void hls_answer_waiting (Session * s);
 static void session_end (Session * s, const gchar * reason);
 
-/* in the API's thread, once torn down */
-static gboolean
-session_finished (gpointer data)
+/* once torn down: the pipeline goes */
+static void
+session_release (Session * s)
 {
-  Session *s = data;
-  GstTrickleGateway *gw = s->gw;
-
   if (s->bus_source) {
     g_source_destroy (s->bus_source);
     g_clear_pointer (&s->bus_source, g_source_unref);
@@ -330,6 +398,18 @@ session_finished (gpointer data)
   s->video_in = s->audio_in = s->mux = s->sink = s->out = NULL;
   GST_INFO ("%s session %s (stream %s) ended: %s", kind_names[s->kind],
       s->id, s->stream, s->end_reason);
+}
+
+/* in the API's thread, once torn down */
+static gboolean
+session_finished (gpointer data)
+{
+  Session *s = data;
+  GstTrickleGateway *gw = s->gw;
+
+  session_release (s);
+  if (s->abandoned)
+    return G_SOURCE_REMOVE;     /* no longer the gateway's (see stop()) */
   g_signal_emit (gw, signals[SIGNAL_SESSION_ENDED], 0, kind_names[s->kind],
       s->stream, s->id, s->end_reason);
   g_hash_table_remove (gw->sessions, s->id);
@@ -380,6 +460,27 @@ delete_channel (const gchar * url)
   g_object_unref (session);
 }
 
+/* the EOS into each of the mux's inputs (@data: the pads), in a thread
+ * of GStreamer's (gst_element_call_async): a pad's EOS waits for its
+ * stream lock, which a streaming thread held up downstream keeps (a
+ * tricklesink waiting up to 30 s for a server that does not answer) */
+static void
+send_eos_async (GstElement * mux, gpointer data)
+{
+  GList *l;
+
+  for (l = data; l; l = l->next) {
+    gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
+    GST_DEBUG_OBJECT (l->data, "EOS sent: %d", sent);
+  }
+}
+
+static void
+free_pads (gpointer data)
+{
+  g_list_free_full (data, gst_object_unref);
+}
+
 /* a thread of the pool: the end reaches the channel, then the pipeline
  * goes (webrtcbin's and the clients' state changes can block a while) */
 static void
@@ -389,23 +490,21 @@ teardown_func (gpointer data, gpointer user_data)
 
   if (s->pipeline && s->mux && s->sink) {
     gint64 until = g_get_monotonic_time () + END_EOS_WAIT_US;
-    gboolean any = FALSE, eos;
-    GList *pads, *l;
+    gboolean any, eos;
+    GList *pads;
 
     /* the mux's inputs end, not the sources (webrtcbin's, rtmp2src):
      * the mux finishes its last segment and tricklesink deletes the
-     * channel */
+     * channel. Not from here: the wait for that end is bounded
+     * (END_EOS_WAIT_US), the EOS's way in is not (send_eos_async); the
+     * pipeline's stop below unblocks it */
     GST_OBJECT_LOCK (s->mux);
     pads = g_list_copy_deep (GST_ELEMENT (s->mux)->sinkpads,
         (GCopyFunc) gst_object_ref, NULL);
     GST_OBJECT_UNLOCK (s->mux);
-    for (l = pads; l; l = l->next) {
-      gboolean sent = gst_pad_send_event (l->data, gst_event_new_eos ());
-      GST_DEBUG ("session %s: EOS into %s: %d", s->id,
-          GST_OBJECT_NAME (l->data), sent);
-      any = TRUE;               /* an input already ended: its end is coming */
-    }
-    g_list_free_full (pads, gst_object_unref);
+    any = pads != NULL;         /* an input already ended: its end is coming */
+    if (any)
+      gst_element_call_async (s->mux, send_eos_async, pads, free_pads);
     if (any) {
       g_mutex_lock (&s->eos_lock);
       while (!s->eos && g_cond_wait_until (&s->eos_cond, &s->eos_lock, until));
@@ -428,8 +527,17 @@ teardown_func (gpointer data, gpointer user_data)
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
   if (s->hls_dir)
     remove_dir (s->hls_dir);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-      session_finished, s, (GDestroyNotify) session_unref);
+  /* the gateway's thread finishes the session; if a stop() gave up
+   * waiting for it (the gateway may be gone), this thread does. The
+   * reference handed over may go before session_try_invoke returns: one
+   * more across the call */
+  session_ref (s);
+  if (!session_try_invoke (s, session_finished, s,
+          (GDestroyNotify) session_unref)) {
+    session_release (s);
+    session_unref (s);
+  }
+  session_unref (s);
 }
 
 /* ends a session (once), in the API's thread */
@@ -497,8 +605,7 @@ session_end_async (Session * s, const gchar * reason)
 
   c->s = session_ref (s);
   c->reason = g_strdup (reason);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-      end_call_dispatch, c, end_call_free);
+  session_invoke (s, end_call_dispatch, c, end_call_free);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1307,8 +1414,7 @@ promise_to_thread (GstPromise * promise, gpointer data, GSourceFunc func)
 
   st->s = session_ref (s);
   st->promise = gst_promise_ref (promise);
-  g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT, func, st,
-      step_free);
+  session_invoke (s, func, st, step_free);
 }
 
 /* why the operation failed (to free), NULL if it did not */
@@ -1390,8 +1496,7 @@ on_gathering_state (GstElement * webrtc, GParamSpec * pspec, Session * s)
   if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
     Step *st = g_new0 (Step, 1);
     st->s = session_ref (s);
-    g_main_context_invoke_full (s->gw->context, G_PRIORITY_DEFAULT,
-        gathering_done, st, step_free);
+    session_invoke (s, gathering_done, st, step_free);
   }
 }
 
@@ -2506,6 +2611,7 @@ gst_trickle_gateway_init (GstTrickleGateway * gw)
   gw->media_timeout = DEFAULT_MEDIA_TIMEOUT;
   gw->latency = DEFAULT_LATENCY;
   gw->allow_origin = g_strdup (DEFAULT_ALLOW_ORIGIN);
+  gw->stop_timeout = DEFAULT_STOP_TIMEOUT;
   gw->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) session_unref);
 }
@@ -2587,6 +2693,9 @@ gst_trickle_gateway_set_property (GObject * object, guint prop_id,
       g_free (gw->allow_origin);
       gw->allow_origin = g_value_dup_string (value);
       break;
+    case PROP_STOP_TIMEOUT:
+      gw->stop_timeout = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2641,6 +2750,9 @@ gst_trickle_gateway_get_property (GObject * object, guint prop_id,
       break;
     case PROP_ALLOW_ORIGIN:
       g_value_set_string (value, gw->allow_origin);
+      break;
+    case PROP_STOP_TIMEOUT:
+      g_value_set_double (value, gw->stop_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2714,6 +2826,11 @@ gst_trickle_gateway_class_init (GstTrickleGatewayClass * klass)
           "Access-Control-Allow-Origin for browsers' pages from other "
           "origins (NULL or empty: no CORS headers)", DEFAULT_ALLOW_ORIGIN,
           rw));
+  g_object_class_install_property (gobject_class, PROP_STOP_TIMEOUT,
+      g_param_spec_double ("stop-timeout", "Stop timeout",
+          "Seconds gst_trickle_gateway_stop() waits for the sessions' "
+          "teardowns; those still going on are then left to end on their "
+          "own", 0, 3600, DEFAULT_STOP_TIMEOUT, rw));
 
   /**
    * GstTrickleGateway::session-started:
@@ -2736,7 +2853,8 @@ gst_trickle_gateway_class_init (GstTrickleGatewayClass * klass)
    * @reason: why it ended
    *
    * A session is gone (its pipeline stopped; a WHIP session's channel
-   * ended first). Emitted in the gateway's thread.
+   * ended first). Emitted in the gateway's thread; not for a session
+   * gst_trickle_gateway_stop() gave up waiting for (stop-timeout).
    */
   signals[SIGNAL_SESSION_ENDED] = g_signal_new ("session-ended",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -2823,8 +2941,15 @@ gst_trickle_gateway_start (GstTrickleGateway * gateway, GError ** error)
 guint
 gst_trickle_gateway_get_bound_port (GstTrickleGateway * gateway)
 {
+  guint port;
+
   g_return_val_if_fail (GST_TRICKLE_IS_GATEWAY (gateway), 0);
-  return gateway->api ? gst_trickle_api_server_get_port (gateway->api) : 0;
+  /* as current-port: a stop() in another thread frees the server under
+   * gateway->lock */
+  g_mutex_lock (&gateway->lock);
+  port = gateway->api ? gst_trickle_api_server_get_port (gateway->api) : 0;
+  g_mutex_unlock (&gateway->lock);
+  return port;
 }
 
 /**
@@ -2861,36 +2986,119 @@ stop_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* stop() gave up waiting: the sessions still tearing down are no longer
+ * the gateway's. Each goes on (its teardown thread holds a reference) and
+ * ends in that thread, touching nothing of the gateway's: its work for
+ * the gateway's thread is dropped from now on (session_invoke), its bus
+ * watch goes (the gateway's thread is about to end) */
+static gboolean
+abandon_in_thread (gpointer data)
+{
+  GstTrickleGateway *gw = data;
+  GString *names = g_string_new (NULL);
+  GHashTableIter it;
+  gpointer value;
+  guint n = g_hash_table_size (gw->sessions);
+
+  g_hash_table_iter_init (&it, gw->sessions);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Session *s = value;
+    g_mutex_lock (&s->invoke_lock);
+    s->context = NULL;
+    g_mutex_unlock (&s->invoke_lock);
+    s->abandoned = TRUE;
+    if (s->bus_source) {
+      g_source_destroy (s->bus_source);
+      g_clear_pointer (&s->bus_source, g_source_unref);
+    }
+    g_string_append_printf (names, "%s%s session %s (stream %s)",
+        names->len ? ", " : "", kind_names[s->kind], s->id, s->stream);
+  }
+  if (n > 0) {
+    g_warning ("GstTrickleGateway: stopped without waiting any longer for "
+        "%u session%s still tearing down (they end on their own): %s", n,
+        n > 1 ? "s" : "", names->str);
+    g_hash_table_remove_all (gw->sessions);
+    g_atomic_int_add (&gw->n_sessions, -(gint) n);
+  }
+  g_string_free (names, TRUE);
+  g_mutex_lock (&gw->stop_lock);
+  gw->abandoned = n;
+  g_cond_signal (&gw->stop_cond);
+  g_mutex_unlock (&gw->stop_lock);
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * gst_trickle_gateway_stop:
  * @gateway: the gateway
  *
  * Ends every session (publishers' channels end for their subscribers),
- * then stops serving. Blocks until done. Not from a signal handler.
+ * then stops serving. Not from a signal handler.
+ *
+ * Waits at most #GstTrickleGateway:stop-timeout seconds (20 by default)
+ * for the sessions' teardowns: a WHIP or RTMP session's end reaching its
+ * channel (up to 5 s, then a DELETE of the channel by the gateway itself,
+ * up to 5 s per I/O), then its pipeline stopping: about 10 s at most,
+ * unless an element's state change hangs. The sessions still
+ * tearing down then are named in a warning and left to end on their own,
+ * in threads of theirs that use nothing of the gateway's (the gateway can
+ * be started again, or freed); they no longer count as sessions, and no
+ * #GstTrickleGateway::session-ended comes for them. A process exiting
+ * then cuts them short: a publisher's channel may then not end for its
+ * subscribers (they see it go silent).
+ *
+ * The wait is bounded as long as the gateway's thread itself is not held
+ * up (an element's state change in a request's handler).
+ *
+ * Returns: %TRUE if every session was torn down (or the gateway was not
+ *   serving), %FALSE if some were left tearing down
  */
-void
+gboolean
 gst_trickle_gateway_stop (GstTrickleGateway * gateway)
 {
   GstTrickleGateway *gw = gateway;
   GstTrickleApiServer *api;
+  gint64 deadline;
+  gboolean all;
 
-  g_return_if_fail (GST_TRICKLE_IS_GATEWAY (gw));
+  g_return_val_if_fail (GST_TRICKLE_IS_GATEWAY (gw), FALSE);
   if (!gw->api)
-    return;
+    return TRUE;
   if (g_main_context_is_owner (gw->context)) {
     g_critical ("gst_trickle_gateway_stop() called from the gateway's own "
         "thread (a signal handler): it would never return");
-    return;
+    return FALSE;
   }
+  g_mutex_lock (&gw->lock);
+  deadline = g_get_monotonic_time () +
+      (gint64) (gw->stop_timeout * G_USEC_PER_SEC);
+  g_mutex_unlock (&gw->lock);
   g_main_context_invoke (gw->context, stop_in_thread, gw);
   g_mutex_lock (&gw->stop_lock);
-  while (!gw->stopped)
-    g_cond_wait (&gw->stop_cond, &gw->stop_lock);
+  while (!gw->stopped
+      && g_cond_wait_until (&gw->stop_cond, &gw->stop_lock, deadline));
+  all = gw->stopped;
   g_mutex_unlock (&gw->stop_lock);
+  if (!all) {
+    /* in the gateway's thread, as the sessions' ends are: a last
+     * session_finished may still come first */
+    g_mutex_lock (&gw->stop_lock);
+    gw->abandoned = G_MAXUINT;
+    g_mutex_unlock (&gw->stop_lock);
+    g_main_context_invoke (gw->context, abandon_in_thread, gw);
+    g_mutex_lock (&gw->stop_lock);
+    while (gw->abandoned == G_MAXUINT)
+      g_cond_wait (&gw->stop_cond, &gw->stop_lock);
+    all = gw->abandoned == 0;
+    g_mutex_unlock (&gw->stop_lock);
+  }
   g_source_destroy (gw->tick);
   g_clear_pointer (&gw->tick, g_source_unref);
-  /* the teardown threads first: one may still be leaving its invoke */
-  g_thread_pool_free (gw->teardowns, FALSE, TRUE);
+  /* the teardown threads first: one may still be leaving its invoke;
+   * those of sessions left to end on their own are not waited for (the
+   * pool goes once they are done) */
+  g_thread_pool_free (gw->teardowns, FALSE, all);
   gw->teardowns = NULL;
   g_mutex_lock (&gw->lock);
   api = gw->api;
@@ -2899,4 +3107,5 @@ gst_trickle_gateway_stop (GstTrickleGateway * gateway)
   gst_trickle_api_server_free (api);
   gw->context = NULL;
   g_object_notify (G_OBJECT (gw), "current-port");
+  return all;
 }

@@ -20,7 +20,7 @@ GST_TRICKLE_API
     guint gst_trickle_gateway_get_bound_port (GstTrickleGateway * gateway);
 GST_TRICKLE_API
     guint gst_trickle_gateway_get_session_count (GstTrickleGateway * gateway);
-     GST_TRICKLE_API void
-     gst_trickle_gateway_stop (GstTrickleGateway * gateway);
+GST_TRICKLE_API
+    gboolean gst_trickle_gateway_stop (GstTrickleGateway * gateway);
 
 G_END_DECLS

@@ -19,8 +19,9 @@ class Program:
     """gst-trickle-gateway running, its output lines read as they come"""
     path = "gst-trickle-gateway"
 
-    def __init__(self, *args):
+    def __init__(self, *args, env_extra=None):
         env = dict(os.environ)
+        env.update(env_extra or {})
         if os.environ.get("TRICKLE_PLUGIN_DIR"):
             env["GST_PLUGIN_PATH_1_0"] = os.environ["TRICKLE_PLUGIN_DIR"]
         if os.environ.get("GST_REGISTRY"):  # not this process' plugins

@@ -7,7 +7,10 @@
 # WHIP publisher and the WHEP viewers (tests/python/webrtc_client.py) and a
 # tricklesrc subscriber on the channel in between: media both ways, a
 # viewer leaving touching nobody else, DELETE and a vanished publisher
-# ending the channel, and every refusal with its status.
+# ending the channel, every refusal with its status, and stop() against a
+# trickle server that never answers: bounded teardowns, and a stop() that
+# gives up on a session (stop-timeout) which then ends on its own.
+import gc
 import os
 import sys
 import threading
@@ -16,6 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webrtc_client as wc  # noqa: E402
+from blackhole import BlackHole  # noqa: E402
 from webrtc_client import Gst, http, WAIT_S  # noqa: E402
 
 import gi  # noqa: E402
@@ -129,8 +133,9 @@ class GatewayTest(unittest.TestCase):
     def tearDown(self):
         for c in self.clients:
             c.stop()
-        self.gw.stop()
-        self.assertEqual(self.gw.get_session_count(), 0)
+        if self.gw:
+            self.gw.stop()
+            self.assertEqual(self.gw.get_session_count(), 0)
         self.server.stop()
 
     def ended(self, kind):
@@ -237,8 +242,81 @@ class GatewayTest(unittest.TestCase):
         self.assertTrue(p.connected.wait(WAIT_S))
         sub = Subscriber(self.trickle + "cam")
         wait_for("a segment", lambda: len(sub.segments) >= 1)
-        self.gw.stop()
+        self.assertTrue(self.gw.stop())  # all torn down in stop-timeout
         self.assertEqual(self.gw.get_session_count(), 0)
+        self.assertEqual(self.ended("whip")[0][4], "the gateway stopped")
+        self.assertTrue(sub.eos.wait(WAIT_S), "the channel never ended")
+        sub.stop()
+
+    def publish_to_hole(self, stream):
+        """a publisher whose channel's trickle server accepts and never
+        answers (self.hole): its tricklesink waits for the answer to its
+        first request (up to 30 s) in its streaming thread, and its
+        session's end never reaches the channel: a teardown of 5 s (the
+        wait for that end, END_EOS_WAIT_US), then its pipeline stops
+        (which interrupts the tricklesink, closing its connection)"""
+        self.hole = BlackHole()
+        self.addCleanup(self.hole.close)
+        self.gw.props.trickle_url = self.hole.url
+        p = self.publish(stream)
+        self.assertTrue(p.connected.wait(WAIT_S))
+        wait_for("the publisher's first request to the trickle server",
+                 lambda: self.hole.requests("GET /%s/next" % stream))
+        return p
+
+    def test_teardown_is_bounded(self):
+        # a teardown does not wait for a tricklesink held up by its server
+        # (the EOS into the mux waited behind it, 30 s): stop() is done,
+        # every session torn down, well within stop-timeout (20 s, for a
+        # 5 s teardown: the margin is for a loaded machine)
+        self.start_gateway()
+        self.publish_to_hole("cam")
+        self.assertTrue(self.gw.stop())
+        self.assertEqual(self.ended("whip")[0][4], "the gateway stopped")
+        wait_for("the tricklesink's connection closed",
+                 lambda: self.hole.open_connections() == 0)
+        self.assertEqual(self.hole.requests("POST"), [])
+
+    def test_stop_is_bounded(self):
+        self.start_gateway(stop_timeout=1.0)
+        self.publish_to_hole("cam")
+        self.assertFalse(self.gw.stop())
+        # stop() returned while the session still tore down: its teardown
+        # takes 5 s (the wait for its end), stop() gave up after 1 s (the
+        # margin is for a loaded machine); the session is no longer the
+        # gateway's
+        self.assertEqual(self.hole.open_connections(), 1)
+        self.assertEqual(self.gw.get_session_count(), 0)
+        self.assertEqual(self.ended("whip"), [])
+        # the gateway goes; the session ends on its own, touching nothing
+        # of the gateway (a use after free here would crash, or be
+        # reported with the sanitized library)
+        self.gw = None
+        gc.collect()
+        wait_for("the session's pipeline stopped (the tricklesink's "
+                 "connection closed)",
+                 lambda: self.hole.open_connections() == 0)
+        self.assertEqual(self.ended("whip"), [])
+
+    def test_restart_while_tearing_down(self):
+        # the gateway started again while a session of its previous run
+        # still tears down: that session touches nothing of the new run
+        self.start_gateway(stop_timeout=0.0)  # not waited for at all
+        self.publish_to_hole("cam")
+        self.assertFalse(self.gw.stop())
+        self.gw.props.trickle_url = self.trickle
+        self.start_gateway(stop_timeout=20.0)
+        p = self.publish("cam")
+        self.assertTrue(p.connected.wait(WAIT_S))
+        sub = Subscriber(self.trickle + "cam")
+        wait_for("a segment", lambda: len(sub.segments) >= 1)
+        wait_for("the old session's pipeline stopped",
+                 lambda: self.hole.open_connections() == 0)
+        # the new run: its one session, which the next stop() waits for
+        self.assertEqual(self.gw.get_session_count(), 1)
+        self.assertEqual([e[0] for e in self.events], ["started", "started"])
+        self.assertTrue(self.gw.stop())
+        self.assertEqual(len(self.ended("whip")), 1)
         self.assertEqual(self.ended("whip")[0][4], "the gateway stopped")
         self.assertTrue(sub.eos.wait(WAIT_S), "the channel never ended")
         sub.stop()
