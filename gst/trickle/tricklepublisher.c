@@ -142,6 +142,9 @@ struct _GstTricklePublisher
   gint retries;                 /* property: -1 forever */
   gdouble retry_delay;          /* property, s */
   guint throttled_ms;           /* the last control answer's Retry-After */
+  guint unavailable;            /* under lock: an ended POST was answered
+                                 * 502-504 (that status), not yet handled */
+  gint64 unavailable_seq;
   guint timeout;                /* property, s: 0 none */
   gchar *user_agent;            /* property */
   gchar *proxy;                 /* property */
@@ -1182,12 +1185,22 @@ post_check (GstTricklePublisher * pub, Post * p, GError ** error)
   return TRUE;
 }
 
-/* no HTTP answer: the connection failed (or was refused) */
+/* 502, 503, 504: what a proxy answers when the server behind it is down
+ * (or a server asking to come back later): the server is not there */
+static gboolean
+unavailable_status (guint status)
+{
+  return status >= 502 && status <= 504;
+}
+
+/* no HTTP answer (the connection failed, or was refused), or an answer
+ * that says the server could not be reached */
 static gboolean
 transport_failed (Post * p)
 {
-  return p->done && p->error && answered_status (p) == 0 &&
-      !g_error_matches (p->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  return p->done && ((p->error && answered_status (p) == 0 &&
+          !g_error_matches (p->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      || unavailable_status (answered_status (p)));
 }
 
 /* A POST broke without an answer. A server refusing it (unknown channel)
@@ -1247,7 +1260,12 @@ reap (GstTricklePublisher * pub, GError ** error)
       continue;
     if (transport_failed (p)) {
       pub->st_lost++;
-      refused += p->headers_sent;
+      if (unavailable_status (answered_status (p))) {
+        pub->unavailable = answered_status (p);
+        pub->unavailable_seq = p->seq;
+      } else {
+        refused += p->headers_sent;
+      }
     } else if (!pub->error && post_check (pub, p, &pub->error)) {
       pub->st_segments++;
       pub->failures = 0;
@@ -1580,10 +1598,12 @@ fail:
  * Returns: the segment's seq, or -1 with @error (an earlier segment's
  * answer may be the error: 404, closed channel)
  */
+static gboolean unavailable_check (GstTricklePublisher * pub, GError ** error);
+
 gint64
 gst_trickle_publisher_begin_segment (GstTricklePublisher * pub, GError ** error)
 {
-  if (!reap (pub, error))
+  if (!reap (pub, error) || !unavailable_check (pub, error))
     return -1;
   if (pub->current && !gst_trickle_publisher_end_segment (pub, error))
     return -1;
@@ -1607,6 +1627,49 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub, GError ** error)
 static gboolean write_all (GstTricklePublisher * pub, const guint8 * p,
     gsize size, GError ** error);
 
+/* A POST of @seq was answered @status (502-504): a proxy whose server is
+ * down, or a server asking to come back later. The segment is lost; the
+ * next one is tried after a doubling delay, `retries` times in a row at
+ * most: FALSE (@error set) when they are spent or the wait interrupted */
+static gboolean
+unavailable_retry (GstTricklePublisher * pub, gint64 seq, guint status,
+    GError ** error)
+{
+  if (!_gst_trickle_client_may_retry (pub->retries, pub->failures)) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s/%" G_GINT64_FORMAT
+        ": HTTP %u (after %u retries)", pub->url, seq, status, pub->failures);
+    return FALSE;
+  }
+  GST_INFO ("POST %s/%" G_GINT64_FORMAT ": HTTP %u, the server is "
+      "unavailable: segment lost, the next one in a while", pub->url, seq,
+      status);
+  if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
+              pub->failures), error))
+    return FALSE;
+  pub->failures++;
+  g_mutex_lock (&pub->lock);
+  pub->st_retries++;
+  g_mutex_unlock (&pub->lock);
+  return TRUE;
+}
+
+/* an ended POST answered 502-504 since the last call: waited for as
+ * unavailable_retry() says */
+static gboolean
+unavailable_check (GstTricklePublisher * pub, GError ** error)
+{
+  guint status;
+  gint64 seq;
+
+  g_mutex_lock (&pub->lock);
+  status = pub->unavailable;
+  seq = pub->unavailable_seq;
+  pub->unavailable = 0;
+  g_mutex_unlock (&pub->lock);
+  return status == 0 || unavailable_retry (pub, seq, status, error);
+}
+
 /* The current POST failed without an answer. If its headers never went
  * out, nothing reached the server: it is sent again on the same seq after
  * a doubling delay, with the bytes written so far. Otherwise the segment
@@ -1619,7 +1682,7 @@ recover_current (GstTricklePublisher * pub, GError ** error)
   Post *p = pub->current, *np;
   gboolean headers_sent;
   gchar *url;
-  guint status;
+  guint status, answered;
 
   g_mutex_lock (&pub->lock);
   headers_sent = p->headers_sent;
@@ -1661,6 +1724,21 @@ recover_current (GstTricklePublisher * pub, GError ** error)
    * or a server gone in the middle. Two refusals in a row: the channel
    * does not exist (one may be a restarted server whose channel the next
    * POST creates) */
+  answered = answered_status (p);
+  if (unavailable_status (answered)) {
+    if (unavailable_retry (pub, p->seq, answered, error)) {
+      g_mutex_lock (&pub->lock);
+      pub->st_lost++;
+      g_mutex_unlock (&pub->lock);
+      g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST, "POST %s/%"
+          G_GINT64_FORMAT ": HTTP %u (the server is unavailable): segment "
+          "dropped", pub->url, p->seq, answered);
+    }
+    pub->current = NULL;
+    post_unref (p);
+    return FALSE;
+  }
   note_refused (pub, 1);
   g_mutex_lock (&pub->lock);
   if (pub->error) {
@@ -1971,6 +2049,17 @@ publisher_stop (GstTricklePublisher * pub, gboolean delete_channel,
   }
   g_mutex_unlock (&pub->lock);
   ok = reap (pub, error);
+  /* the last segments met a server that was not there */
+  g_mutex_lock (&pub->lock);
+  if (ok && pub->unavailable) {
+    g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+        GST_TRICKLE_PUBLISHER_ERROR_HTTP, "POST %s/%" G_GINT64_FORMAT
+        ": HTTP %u (the server is unavailable): the last segment was not "
+        "published", pub->url, pub->unavailable_seq, pub->unavailable);
+    ok = FALSE;
+  }
+  pub->unavailable = 0;
+  g_mutex_unlock (&pub->lock);
   if (delete_channel && !delete_channel_now (pub, ok ? error : NULL))
     ok = FALSE;
 

@@ -655,6 +655,63 @@ GST_START_TEST (test_src_honours_retry_after)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* a proxy whose server is down */
+
+typedef struct
+{
+  gint posts;                   /* atomic */
+  gint refuse;                  /* the first ones answered 502 */
+} ProxyDown;
+
+static gchar *
+proxy_down (const gchar * method, const gchar * path,
+    SoupMessageHeaders * headers, guint n, gpointer data)
+{
+  ProxyDown *pd = data;
+
+  if (g_str_equal (method, "POST") && g_atomic_int_add (&pd->posts, 1) <
+      pd->refuse)
+    return answer (502, NULL, "<html>502 Bad Gateway</html>");
+  return answer (200, NULL, NULL);
+}
+
+/* A 502 (or 503, 504) to a segment's POST is what nginx answers while
+ * the server behind it is down: the segment is lost (a warning) and the
+ * next one tried after a delay, `retries` times in a row at most. Before,
+ * the first one was an error and the pipeline stopped */
+GST_START_TEST (test_sink_proxy_server_down)
+{
+  ProxyDown pd = { 0, 2 };
+  TrickleTestScripted *s = trickle_test_scripted_new (proxy_down, &pd);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=6 ! "
+      "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/ch retries=3 "
+      "retry-delay=0.01", trickle_test_scripted_get_port (s));
+
+  fail_unless (trickle_test_run_pipeline (desc) == NULL);
+  /* the two refused, then every segment */
+  fail_unless (g_atomic_int_get (&pd.posts) >= 2 + 4, "%d POSTs",
+      g_atomic_int_get (&pd.posts));
+  trickle_test_scripted_free (s);
+
+  /* down for good: an error once the retries are spent */
+  pd.posts = 0;
+  pd.refuse = G_MAXINT;
+  s = trickle_test_scripted_new (proxy_down, &pd);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=30 ! "
+      "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/ch retries=2 "
+      "retry-delay=0.01", trickle_test_scripted_get_port (s));
+  assert_error (trickle_test_run_pipeline (desc), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_WRITE, "HTTP 502 (after 2 retries)");
+  g_free (desc);
+  trickle_test_scripted_free (s);
+}
+
+GST_END_TEST;
+
 static Suite *
 hostile_suite (void)
 {
@@ -675,6 +732,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_sink_eos_while_server_silent);
   tcase_add_test (tc, test_sink_delete_checked);
   tcase_add_test (tc, test_src_honours_retry_after);
+  tcase_add_test (tc, test_sink_proxy_server_down);
   return s;
 }
 
