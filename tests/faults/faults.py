@@ -20,8 +20,11 @@
 #   - the stream recovers: complete segments arrive after the fault ends;
 #     the time it took is printed, never asserted (the CI machine is a
 #     loaded 2-core VM); the one deadline (RECOVERY_S) only stops a hang.
-# and prints a table: case, segments complete / incomplete / lost,
-# recovery time.
+# and prints a table: case, segments complete / incomplete / lost (the
+# witness had them whole while the subscriber was following, it got
+# neither), recovery time (from the fault's end to the next complete
+# segment), lag (median/largest: how much later than the witness the
+# subscriber had each complete segment's end).
 #
 # The links: this project's CI kernel (and the one it was written on) has
 # no sch_netem (CONFIG_NET_SCH_NETEM is not set), so `tc qdisc ... netem`
@@ -112,12 +115,31 @@ def link_main(names):
         link_of[fds[i]] = link_of[fds[i + 1]] = i // 2
     conf = [dict(delay=0.0, loss=0.0, reorder=0.0, cut=0)
             for _ in range(len(fds) // 2)]
+    # frames and bytes per tap read from (client side, server side...)
+    count = {fd: [0, 0] for fd in fds}
     stats = dict(passed=0, dropped=0, reordered=0)
+
+    def command(words):
+        if words == ["stats"]:
+            # what each link carried since the last "stats": [frames,
+            # bytes] to the server, [frames, bytes] from it
+            print(json.dumps([count[fds[i]] + count[fds[i + 1]]
+                              for i in range(0, len(fds), 2)]), flush=True)
+            for f in fds:
+                count[f] = [0, 0]
+            return
+        for link in (range(len(conf)) if words[0] == "all"
+                     else [int(words[0])]):
+            for kv in words[1:]:
+                k, v = kv.split("=")
+                conf[link][k] = float(v)
+
     rnd = random.Random(15)
     queue = []
     n = 0
     print("ready", flush=True)
     stdin = sys.stdin.fileno()
+    pending = b""  # (not sys.stdin: its buffer would hide lines from select)
     while True:
         timeout = None
         if queue:
@@ -125,17 +147,17 @@ def link_main(names):
         r, _, _ = select.select([stdin] + fds, [], [], timeout)
         for fd in r:
             if fd == stdin:
-                line = sys.stdin.readline()
-                if not line:
+                data = os.read(stdin, 4096)
+                if not data:
                     print(json.dumps(stats), flush=True)
                     return
-                words = line.split()
-                for link in (range(len(conf)) if words[0] == "all"
-                             else [int(words[0])]):
-                    for kv in words[1:]:
-                        k, v = kv.split("=")
-                        conf[link][k] = float(v)
+                pending += data
+                lines = pending.split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    command(line.decode().split())
                 continue
+
             while True:
                 try:
                     frame = os.read(fd, 65536)
@@ -143,6 +165,8 @@ def link_main(names):
                     break
                 except OSError:
                     break
+                count[fd][0] += 1
+                count[fd][1] += len(frame)
                 c = conf[link_of[fd]]
                 if c["cut"] or (c["loss"] and rnd.random() < c["loss"]):
                     stats["dropped"] += 1
@@ -296,13 +320,13 @@ class Net:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self.link.stdout.readline().strip() != "ready":
             raise RuntimeError("the link emulator did not start")
-        # link 0: publisher <-> server (10.77.1.0/24), link 1: subscriber
-        # <-> server (10.77.2.0/24)
+        # link 0: publisher <-> server (10.213.1.0/24), link 1: subscriber
+        # <-> server (10.213.2.0/24)
         for i, (client, tap_c, tap_s) in enumerate(
                 (("pub", self.taps[0], self.taps[1]),
                  ("sub", self.taps[2], self.taps[3]))):
-            for tap, ns, addr in ((tap_c, self.ns[client], "10.77.%d.2"),
-                                  (tap_s, self.ns["srv"], "10.77.%d.1")):
+            for tap, ns, addr in ((tap_c, self.ns[client], "10.213.%d.2"),
+                                  (tap_s, self.ns["srv"], "10.213.%d.1")):
                 run("ip", "link", "set", tap, "netns", ns)
                 run("ip", "-n", ns, "addr", "add", addr % (i + 1) + "/24",
                     "dev", tap)
@@ -313,6 +337,13 @@ class Net:
         self.link.stdin.write("%s %s\n" % (link, " ".join(
             "%s=%s" % kv for kv in kw.items())))
         self.link.stdin.flush()
+
+    def stats(self):
+        """[[frames, bytes to the server, frames, bytes from it]] per link
+        since the last call"""
+        self.link.stdin.write("stats\n")
+        self.link.stdin.flush()
+        return json.loads(self.link.stdout.readline())
 
     def clear(self):
         self.set("all", delay=0, loss=0, reorder=0, cut=0)
@@ -386,15 +417,22 @@ class Result:
         self.case = case
         self.complete = self.incomplete = self.lost = 0
         self.recovery = None
+        self.lag = []
+        self.packets = None
         self.failures = []
         self.notes = []
 
 
-def wait_for(pred, timeout, what, res):
+def wait_for(pred, timeout, what, res, procs=()):
+    """waits for pred(), at most timeout s or until every one of procs
+    (the subscribers) has exited"""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
             return True
+        if procs and all(p.p.poll() is not None for p in procs):
+            res.failures.append("no %s: the subscriber exited" % what)
+            return False
         time.sleep(0.05)
     res.failures.append("no %s within %d s (a hang?)" % (what, timeout))
     return False
@@ -409,8 +447,8 @@ def run_case(net, case, args):
     res = Result(case)
     chan = "faults-" + case.name
     srv_url = "http://127.0.0.1:%d/%s" % (PORT, chan)
-    pub_url = "http://10.77.1.1:%d/%s" % (PORT, chan)
-    sub_url = "http://10.77.2.1:%d/%s" % (PORT, chan)
+    pub_url = "http://10.213.1.1:%d/%s" % (PORT, chan)
+    sub_url = "http://10.213.2.1:%d/%s" % (PORT, chan)
     server_cmd = args.server_cmd.format(port=PORT)
     procs = []
 
@@ -421,6 +459,7 @@ def run_case(net, case, args):
 
     try:
         net.clear()
+        net.stats()
         server = start("server", "srv", server_cmd, collect=False)
         witness = start("witness", "srv", "%s %s witness %s" % (
             sys.executable, os.path.abspath(__file__), srv_url))
@@ -430,7 +469,7 @@ def run_case(net, case, args):
             return finish(res, procs, witness, [], None)
         subs = [start("subscriber", "sub", args.sub_cmd.format(url=sub_url))]
         if not wait_for(lambda: complete_after(subs, 0, 3), RECOVERY_S,
-                        "complete segments at the subscriber", res):
+                        "complete segments at the subscriber", res, subs):
             return finish(res, procs, witness, subs, None)
 
         if case.kind == "impair":
@@ -438,9 +477,8 @@ def run_case(net, case, args):
             time.sleep(IMPAIR_S)
             # the segments that end during the fault are the ones counted;
             # complete ones must be intact, and some must have come through
-            t_fault = time.time()
             net.clear()
-            fault_end = t_fault
+            fault_end = time.time()
         elif case.kind == "cut":
             # mid-segment: just after a segment ended at the subscriber
             n = len(subs[0].segments())
@@ -480,8 +518,15 @@ def run_case(net, case, args):
                               args.sub_cmd.format(url=sub_url)))
             fault_end = time.time()
         wait_for(lambda: complete_after(subs, fault_end, SEGMENTS_AFTER),
-                 RECOVERY_S, "complete segments after the fault", res)
-        return finish(res, procs, witness, subs, fault_end)
+                 RECOVERY_S, "complete segments after the fault", res,
+                 subs[-1:])
+        res = finish(res, procs, witness, subs, fault_end)
+        res.packets = net.stats()
+        if case.kind == "impair":
+            # a lasting fault: nothing to recover from (the segments must
+            # still flow after it, as waited for above)
+            res.recovery = None
+        return res
     except Exception as e:  # noqa: BLE001 - reported as the case's failure
         res.failures.append("%s: %s" % (type(e).__name__, e))
         for p in procs:
@@ -503,6 +548,7 @@ def finish(res, procs, witness, subs, fault_end):
     witness.kill()
     whole = {}
     cut = set()
+    cut_at = {}
     for w in witness.segments():
         if w["t"] > t_stop:
             continue  # cut by the end of the case
@@ -510,6 +556,7 @@ def finish(res, procs, witness, subs, fault_end):
             whole.setdefault(w["sha"], w)
         else:
             cut.add(w["seq"])
+            cut_at[w["seq"]] = w["t"]
     got_sha = set()
     got_cut = set()
     for i, p in enumerate(subs):
@@ -518,6 +565,10 @@ def finish(res, procs, witness, subs, fault_end):
             if s["complete"]:
                 res.complete += 1
                 got_sha.add(s["sha"])
+                if s["sha"] in whole:
+                    # how much later than the witness on the server's host
+                    # the subscriber had the segment's end
+                    res.lag.append(s["t"] - whole[s["sha"]]["t"])
                 if s["sha"] not in whole:
                     res.failures.append(
                         "segment %d (%d bytes) reported complete is not a "
@@ -539,6 +590,15 @@ def finish(res, procs, witness, subs, fault_end):
             # lost: segments the witness had whole while this subscriber
             # was receiving that it got neither whole nor cut
             t0, t1 = segs[0]["t"], segs[-1]["t"]
+            # a segment cut at its source (the publisher or the server
+            # died) while this subscriber was following: it must say so
+            mine = {s["seq"] for s in segs if not s["complete"]}
+            for seq, t in cut_at.items():
+                if t0 < t < t1 and seq not in mine:
+                    res.failures.append(
+                        "segment %d was cut at its source (the witness saw "
+                        "it) and the subscriber did not report it "
+                        "complete=false" % seq)
             for w in whole.values():
                 if t0 < w["t"] < t1 - 1 and w["sha"] not in got_sha and \
                         w["seq"] not in got_cut:
@@ -559,6 +619,14 @@ def finish(res, procs, witness, subs, fault_end):
         res.failures.append("the publisher's kill cut no segment (the "
                             "case did not test what it says)")
     return res
+
+
+def lag_text(lag):
+    """the median and the largest lag, in ms"""
+    if not lag:
+        return "-"
+    lag = sorted(lag)
+    return "%d/%d ms" % (lag[len(lag) // 2] * 1000, lag[-1] * 1000)
 
 
 def main():
@@ -587,9 +655,14 @@ def main():
             log("case %s: %s" % (case.name, case.title))
             res = run_case(net, case, args)
             results.append(res)
-            log("  complete %d, incomplete %d, lost %d, recovery %s%s" % (
+            log("  complete %d, incomplete %d, lost %d, recovery %s, lag %s,"
+                " link frames (to/from the server) publisher %s, subscriber "
+                "%s%s" % (
                 res.complete, res.incomplete, res.lost,
                 "-" if res.recovery is None else "%.2f s" % res.recovery,
+                lag_text(res.lag),
+                *(["%d/%d" % (p[0], p[2]) for p in res.packets]
+                  if res.packets else ["-", "-"]),
                 "".join("\n    FAIL: " + f for f in res.failures) +
                 "".join("\n    note: " + n for n in res.notes)))
     finally:
@@ -597,18 +670,21 @@ def main():
         if stats:
             log("link emulator: " + stats)
     print()
-    print("| case | complete | incomplete | lost | recovery (s) | result |")
-    print("|---|---|---|---|---|---|")
+    print("| case | complete | incomplete | lost | recovery (s) | lag | "
+          "result |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
-        print("| %s | %d | %d | %d | %s | %s |" % (
+        print("| %s | %d | %d | %d | %s | %s | %s |" % (
             r.case.title, r.complete, r.incomplete, r.lost,
             "-" if r.recovery is None else "%.2f" % r.recovery,
-            "FAIL" if r.failures else "ok"))
+            lag_text(r.lag),
+            "FAIL: " + r.failures[0] if r.failures else "ok"))
     if args.json:
         with open(args.json, "w") as f:
             json.dump([dict(case=r.case.name, complete=r.complete,
                             incomplete=r.incomplete, lost=r.lost,
-                            recovery=r.recovery, failures=r.failures,
+                            recovery=r.recovery, lag=r.lag,
+                            packets=r.packets, failures=r.failures,
                             notes=r.notes) for r in results], f, indent=1)
     failed = [r for r in results if r.failures]
     if failed:
