@@ -373,13 +373,20 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
      * at seq 0 with no Lp-Trickle-Reset: the head follows it back, and
      * readers waiting at the old head are released (their next GET is
      * sent to this seq by the 470's Lp-Trickle-Latest), so none of the
-     * new publisher's segments is skipped */
+     * new publisher's segments is skipped. The old publisher's segments
+     * above this seq leave the window (readers sending one finish it):
+     * kept, a publisher that died early (its seqs 2..6 still held) would
+     * have them served again under the new publisher's numbers and its
+     * own POSTs of those seqs refused (found by tests/faults) */
     channel->next_write = seq;
     for (i = 0; i < channel->window; i++) {
       GstTrickleSegment *s = channel->slots[i];
-      if (s && gst_trickle_segment_get_seq (s) > seq
-          && _gst_trickle_segment_is_fresh (s))
-        _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+      if (s && gst_trickle_segment_get_seq (s) > seq) {
+        if (_gst_trickle_segment_is_fresh (s))
+          _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+        channel->slots[i] = NULL;
+        gst_trickle_segment_unref (s);
+      }
     }
   }
 
