@@ -36,6 +36,8 @@
 # network namespaces or TAP devices are not permitted (not root, a
 # container without CAP_NET_ADMIN), saying why.
 #
+# FAULTS_DUMP=PREFIX writes every line each process printed to PREFIX-CASE.
+#
 #   faults.py [--sub-cmd CMD] [--pub-cmd CMD] [--server-cmd CMD]
 #             [--cases a,b,..] [--json FILE]
 # CMD templates take {url} (and {port} for the server): to run the same
@@ -192,37 +194,47 @@ def link_main(names):
 
 
 def witness_main(url):
-    """reads every segment of the channel at url from seq 0, in order, with
-    http.client; one JSON line per segment: seq, bytes, complete, sha"""
+    """reads every segment of the channel at url from seq 0 with
+    http.client; one JSON line per segment: seq, bytes, complete, sha.
+    As a subscriber preconnects, the GET of seq N+1 is sent as soon as N's
+    answer head arrives, each in a thread of its own: segments that arrive
+    together (a publisher's backlog after a cut) are all read before the
+    server's window drops them."""
     host_port, path = url[len("http://"):].split("/", 1)
     host, port = host_port.split(":")
-    seq = 0
-    while True:
-        try:
-            conn = http.client.HTTPConnection(host, int(port), timeout=120)
-            conn.request("GET", "/%s/%d" % (path, seq))
-            resp = conn.getresponse()
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.05)
-            continue
-        if resp.status == 404:
-            resp.read()
-            conn.close()
-            time.sleep(0.05)
-            continue
-        if resp.status == 470:
-            resp.read()
-            conn.close()
-            latest = int(resp.getheader("Lp-Trickle-Latest", "-1"))
-            seq = latest if latest >= 0 else -1
-            continue
-        if resp.status != 200:
-            resp.read()
-            conn.close()
-            time.sleep(0.05)
-            continue
+    out = threading.Lock()
+
+    def follow(seq):
+        threading.Thread(target=read, args=(seq,), daemon=True).start()
+
+    def read(seq):
+        while True:
+            try:
+                conn = http.client.HTTPConnection(host, int(port),
+                                                  timeout=120)
+                conn.request("GET", "/%s/%d" % (path, seq))
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.05)  # the server is not (yet) there
+                continue
+            if resp.status == 470:
+                resp.read()
+                conn.close()
+                latest = int(resp.getheader("Lp-Trickle-Latest", "-1"))
+                return follow(latest if latest >= 0 else -1)
+            if resp.status != 200:  # 404: no channel yet
+                resp.read()
+                conn.close()
+                time.sleep(0.05)
+                continue
+            break
         got = int(resp.getheader("Lp-Trickle-Seq", str(seq)))
-        closed = resp.getheader("Lp-Trickle-Closed")
+        if resp.getheader("Lp-Trickle-Closed"):
+            resp.read()
+            conn.close()
+            time.sleep(0.05)
+            return follow(0)
+        follow(got + 1)
         h = hashlib.sha256()
         size = 0
         complete = True
@@ -237,14 +249,14 @@ def witness_main(url):
             complete = False
         conn.close()
         if size or not complete:
-            print(json.dumps({"seq": got, "bytes": size, "complete": complete,
-                              "sha": h.hexdigest(), "t": time.time()}),
-                  flush=True)
-        if closed:
-            seq = 0
-            time.sleep(0.05)
-            continue
-        seq = got + 1
+            with out:
+                print(json.dumps({"seq": got, "bytes": size,
+                                  "complete": complete, "sha": h.hexdigest(),
+                                  "t": time.time()}), flush=True)
+
+    follow(0)
+    while True:
+        time.sleep(3600)
 
 # ----------------------------------------------------------------- the matrix
 
@@ -418,6 +430,7 @@ class Result:
         self.complete = self.incomplete = self.lost = 0
         self.recovery = None
         self.lag = []
+        self.unverified = 0
         self.packets = None
         self.failures = []
         self.notes = []
@@ -440,7 +453,7 @@ def wait_for(pred, timeout, what, res, procs=()):
 
 def complete_after(subs, t, n=1):
     return len([s for p in subs for s in p.segments()
-                if s["complete"] and s["t"] > t]) >= n
+                if s["complete"] and s["bytes"] and s["t"] > t]) >= n
 
 
 def run_case(net, case, args):
@@ -535,6 +548,11 @@ def run_case(net, case, args):
 
 
 def finish(res, procs, witness, subs, fault_end):
+    if os.environ.get("FAULTS_DUMP"):
+        with open(os.environ["FAULTS_DUMP"] + "-" + res.case.name, "w") as f:
+            for p in procs:
+                for x in p.lines:
+                    f.write("%s %s\n" % (p.name, json.dumps(x)))
     # the subscribers first, so they report nothing of the others' end;
     # the witness last, after a moment to finish what it reads
     t_stop = time.time()
@@ -547,6 +565,7 @@ def finish(res, procs, witness, subs, fault_end):
     time.sleep(0.3)
     witness.kill()
     whole = {}
+    whole_seqs = set()
     cut = set()
     cut_at = {}
     for w in witness.segments():
@@ -554,27 +573,53 @@ def finish(res, procs, witness, subs, fault_end):
             continue  # cut by the end of the case
         if w["complete"]:
             whole.setdefault(w["sha"], w)
+            whole_seqs.add(w["seq"])
         else:
             cut.add(w["seq"])
             cut_at[w["seq"]] = w["t"]
     got_sha = set()
     got_cut = set()
+    # the same bytes twice: a segment served again (a stale replay), at the
+    # witness (the server) or at a subscriber
+    seen = {}
+    for w in witness.segments():
+        if w["complete"] and w["t"] <= t_stop:
+            if w["sha"] in seen:
+                res.failures.append(
+                    "the server served segment %d's bytes again as segment "
+                    "%d, %.1f s later" % (seen[w["sha"]]["seq"], w["seq"],
+                                          w["t"] - seen[w["sha"]]["t"]))
+                break
+            seen[w["sha"]] = w
     for i, p in enumerate(subs):
         segs = [s for s in p.segments() if s["t"] <= t_stop]
         for s in segs:
+            if s["complete"] and not s["bytes"]:
+                continue  # an empty segment (dropped): no media, skipped
             if s["complete"]:
                 res.complete += 1
+                if s["sha"] in got_sha:
+                    res.failures.append(
+                        "segment %d: bytes this subscriber had already "
+                        "received (a stale replay)" % s["seq"])
                 got_sha.add(s["sha"])
                 if s["sha"] in whole:
                     # how much later than the witness on the server's host
                     # the subscriber had the segment's end
                     res.lag.append(s["t"] - whole[s["sha"]]["t"])
-                if s["sha"] not in whole:
+                if s["sha"] in whole:
+                    pass
+                elif s["seq"] in whole_seqs or s["seq"] in cut:
                     res.failures.append(
-                        "segment %d (%d bytes) reported complete is not a "
-                        "segment the publisher sent whole%s" % (
-                            s["seq"], s["bytes"], " (the witness saw it cut)"
-                            if s["seq"] in cut else ""))
+                        "segment %d (%d bytes) reported complete is not the "
+                        "segment the publisher sent (%s)" % (
+                            s["seq"], s["bytes"], "the witness had it whole, "
+                            "other bytes" if s["seq"] in whole_seqs else
+                            "the witness saw it cut"))
+                else:
+                    # the witness missed it (it was not on the server when
+                    # the witness asked): nothing to compare with
+                    res.unverified += 1
                 if "pushed" in s and s["pushed"] != s["bytes"]:
                     res.failures.append(
                         "segment %d: %d bytes pushed, message says %d" % (
@@ -605,9 +650,16 @@ def finish(res, procs, witness, subs, fault_end):
                     res.lost += 1
     if fault_end is not None:
         after = sorted(s["t"] for p in subs for s in p.segments()
-                       if s["complete"] and s["t"] > fault_end)
+                       if s["complete"] and s["bytes"] and s["t"] > fault_end)
         if after:
             res.recovery = after[0] - fault_end
+    if res.unverified * 2 > res.complete:
+        res.failures.append("%d of the %d complete segments could not be "
+                            "checked: the witness missed them" % (
+                                res.unverified, res.complete))
+    elif res.unverified:
+        res.notes.append("%d complete segment(s) the witness missed, not "
+                         "checked" % res.unverified)
     if res.failures:
         for p in procs:
             for line in p.errors[-5:]:
@@ -684,6 +736,7 @@ def main():
             json.dump([dict(case=r.case.name, complete=r.complete,
                             incomplete=r.incomplete, lost=r.lost,
                             recovery=r.recovery, lag=r.lag,
+                            unverified=r.unverified,
                             packets=r.packets, failures=r.failures,
                             notes=r.notes) for r in results], f, indent=1)
     failed = [r for r in results if r.failures]
