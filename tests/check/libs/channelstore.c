@@ -278,6 +278,57 @@ GST_START_TEST (test_window_and_gone)
 
 GST_END_TEST;
 
+/* a segment still being written when a newer seq takes its slot (a
+ * publisher's backlog after a network cut: its POSTs resume together, a
+ * later seq's first byte before an earlier one's last) stays open for the
+ * readers sending it: they get all of it and its end, not a short segment
+ * that looks complete (found by tests/faults) */
+GST_START_TEST (test_evicted_while_written)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *s0, *reader, *seg;
+  GstTrickleSegmentState state;
+  GstTrickleReadResult result;
+  GBytes *ab = bytes_of ("ab"), *cd = bytes_of ("cd"), *x = bytes_of ("x");
+  gchar *got;
+  gint i;
+
+  g_object_set (store, "window", 5, NULL);
+  ch = gst_trickle_channel_store_create (store, "e", NULL, NULL);
+  s0 = gst_trickle_channel_open_write (ch, 0, FALSE);
+  fail_unless (gst_trickle_channel_append (ch, s0, ab));
+  reader = gst_trickle_channel_open_read (ch, 0, &result, NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+  /* 1..5 written meanwhile: 5 takes the slot of 0 */
+  for (i = 1; i < 6; i++) {
+    seg = gst_trickle_channel_open_write (ch, i, FALSE);
+    fail_unless (gst_trickle_channel_append (ch, seg, x));
+    gst_trickle_channel_finish (ch, seg);
+    gst_trickle_segment_unref (seg);
+  }
+  fail_unless (gst_trickle_channel_open_read (ch, 0, &result, NULL) == NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+  fail_unless_equals_int (gst_trickle_segment_get_state (reader),
+      GST_TRICKLE_SEGMENT_OPEN);
+  fail_unless (gst_trickle_channel_append (ch, s0, cd));
+  gst_trickle_channel_finish (ch, s0);
+  got = read_all (reader, &state);
+  fail_unless_equals_string (got, "abcd");
+  fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_COMPLETE);
+  g_free (got);
+
+  gst_trickle_segment_unref (reader);
+  gst_trickle_segment_unref (s0);
+  g_bytes_unref (ab);
+  g_bytes_unref (cd);
+  g_bytes_unref (x);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
 /* a publisher that died early and restarted at 0 while the window still
  * held its seqs 2..6: those leave the window with the restart, so no
  * reader gets the old bytes under the new publisher's numbers and the new
@@ -497,6 +548,7 @@ channelstore_suite (void)
   tcase_add_test (tc, test_sweep);
   tcase_add_test (tc, test_write_head_restart);
   tcase_add_test (tc, test_restart_drops_old_segments);
+  tcase_add_test (tc, test_evicted_while_written);
   return s;
 }
 
