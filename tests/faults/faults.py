@@ -56,6 +56,7 @@ import heapq
 import http.client
 import json
 import os
+import re
 import random
 import select
 import shutil
@@ -75,10 +76,13 @@ PORT = 2939
 RECOVERY_S = 60
 SEGMENTS_AFTER = 3  # complete segments wanted after a fault's end
 
-PUB_CMD = ("gst-launch-1.0 -q videotestsrc is-live=true pattern=ball ! "
+# -m: tricklesink's "trickle-segment" messages (seq, bytes) say what it
+# published, which the server's complete segments must match
+PUB_CMD = ("gst-launch-1.0 -m videotestsrc is-live=true pattern=ball ! "
            "video/x-raw,width=320,height=240,framerate=30/1 ! "
            "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 "
-           "bitrate=600 ! mpegtsmux ! tricklesink location={url}")
+           "bitrate=600 ! mpegtsmux ! tricklesink post-messages=true "
+           "location={url}")
 # Debian's own python3, which has PyGObject (another python3 may come first
 # in PATH)
 SYSTEM_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") \
@@ -269,6 +273,11 @@ def run(*cmd, check=True):
                           stderr=subprocess.PIPE, text=True)
 
 
+# gst-launch-1.0 -m printing tricklesink's message
+PUBLISHED = re.compile(r"trickle-segment, seq=\(gint64\)(\d+), "
+                       r"bytes=\(guint64\)(\d+)")
+
+
 class Proc:
     """a command in a namespace, its own process group, its JSON lines
     collected with their arrival"""
@@ -292,7 +301,11 @@ class Proc:
             try:
                 obj = json.loads(line)
             except ValueError:
-                continue
+                m = PUBLISHED.search(line)
+                if not m:
+                    continue
+                obj = {"published": int(m.group(1)),
+                       "bytes": int(m.group(2)), "t": time.time()}
             if collect and isinstance(obj, dict):
                 self.lines.append(obj)
 
@@ -582,6 +595,16 @@ def finish(res, procs, witness, subs, fault_end):
             cut_at[w["seq"]] = w["t"]
     got_sha = set()
     got_cut = set()
+    # what the publisher says it published (tricklesink's messages): the
+    # server's complete segment of that seq must be that long
+    sent = {x["published"]: x["bytes"] for p in procs
+            if p.name == "publisher" for x in p.lines if "published" in x}
+    for w in witness.segments():
+        if w["complete"] and w["t"] <= t_stop and \
+                sent.get(w["seq"], w["bytes"]) != w["bytes"]:
+            res.failures.append(
+                "segment %d: complete on the server with %d bytes, the "
+                "publisher sent %d" % (w["seq"], w["bytes"], sent[w["seq"]]))
     # the same bytes twice: a segment served again (a stale replay), at the
     # witness (the server) or at a subscriber
     seen = {}
