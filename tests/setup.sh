@@ -21,6 +21,7 @@ PACKAGES=(
   chromium  # a real browser for the gateway's WHIP/WHEP tests
   tinyproxy-bin  # a real HTTP proxy for the proxy properties' test
   indent  # the formatting check (tests/gst-indent.sh)
+  iproute2  # ip netns: the fault matrix (tests/faults)
   stress-ng  # not run by the suite: to check it under load (README)
   clang libclang-rt-14-dev  # libFuzzer: the fuzz targets (tests/fuzz)
 )

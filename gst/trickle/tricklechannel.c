@@ -289,6 +289,22 @@ _gst_trickle_channel_get_write_time (GstTrickleChannel * channel)
   return ret;
 }
 
+/* @seg leaves its slot (a newer seq takes it). One nobody wrote into
+ * releases the readers waiting on it (an empty segment); one still being
+ * written stays open for the readers sending it, who get the rest and its
+ * end, or an error should its publisher die. Ending it there cut it short
+ * and they took the first part for the whole segment: a publisher's
+ * backlog after a network cut (its POSTs resumed together, a later seq's
+ * first byte before an earlier one's last) made complete segments short
+ * (found by tests/faults) */
+static void
+evict (GstTrickleSegment * seg)
+{
+  if (_gst_trickle_segment_is_fresh (seg))
+    _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
+  gst_trickle_segment_unref (seg);
+}
+
 /**
  * gst_trickle_channel_open_read:
  * @channel: the channel
@@ -329,10 +345,8 @@ gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
       || (channel->next_write == 0 && seq == 1)) {
     /* a preconnect: the reader waits on the pre-created segment; whoever
      * waited on the segment it replaces is released */
-    if (seg) {
-      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
-      gst_trickle_segment_unref (seg);
-    }
+    if (seg)
+      evict (seg);
     seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
     gst_trickle_segment_ref (seg);
   } else {
@@ -373,13 +387,20 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
      * at seq 0 with no Lp-Trickle-Reset: the head follows it back, and
      * readers waiting at the old head are released (their next GET is
      * sent to this seq by the 470's Lp-Trickle-Latest), so none of the
-     * new publisher's segments is skipped */
+     * new publisher's segments is skipped. The old publisher's segments
+     * above this seq leave the window (readers sending one finish it):
+     * kept, a publisher that died early (its seqs 2..6 still held) would
+     * have them served again under the new publisher's numbers and its
+     * own POSTs of those seqs refused (found by tests/faults) */
     channel->next_write = seq;
     for (i = 0; i < channel->window; i++) {
       GstTrickleSegment *s = channel->slots[i];
-      if (s && gst_trickle_segment_get_seq (s) > seq
-          && _gst_trickle_segment_is_fresh (s))
-        _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+      if (s && gst_trickle_segment_get_seq (s) > seq) {
+        if (_gst_trickle_segment_is_fresh (s))
+          _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+        channel->slots[i] = NULL;
+        gst_trickle_segment_unref (s);
+      }
     }
   }
 
@@ -409,13 +430,11 @@ _gst_trickle_channel_open_write_claim (GstTrickleChannel * channel,
     *writer = 0;
     return seg;
   } else {
-    if (seg) {
+    if (seg)
       /* an older segment (evicted), or a written seq POSTed again by a
        * publisher that reset: readers still sending the old one finish
        * it, new readers get the new one */
-      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
-      gst_trickle_segment_unref (seg);
-    }
+      evict (seg);
     seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
   }
   gst_trickle_segment_ref (seg);
@@ -609,10 +628,8 @@ gst_trickle_channel_write_segment (GstTrickleChannel * channel, GBytes * data,
           && _gst_trickle_segment_is_fresh (seg))) {
     /* not a segment readers already wait on: a new one (an older one in
      * the slot is ended for the readers still sending it) */
-    if (seg) {
-      _gst_trickle_segment_end (seg, GST_TRICKLE_SEGMENT_COMPLETE);
-      gst_trickle_segment_unref (seg);
-    }
+    if (seg)
+      evict (seg);
     seg = channel->slots[slot] = _gst_trickle_segment_new (seq);
   }
   channel->next_write = MAX (channel->next_write, seq + 1);

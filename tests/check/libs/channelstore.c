@@ -278,6 +278,116 @@ GST_START_TEST (test_window_and_gone)
 
 GST_END_TEST;
 
+/* a segment still being written when a newer seq takes its slot (a
+ * publisher's backlog after a network cut: its POSTs resume together, a
+ * later seq's first byte before an earlier one's last) stays open for the
+ * readers sending it: they get all of it and its end, not a short segment
+ * that looks complete (found by tests/faults) */
+GST_START_TEST (test_evicted_while_written)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *s0, *reader, *seg;
+  GstTrickleSegmentState state;
+  GstTrickleReadResult result;
+  GBytes *ab = bytes_of ("ab"), *cd = bytes_of ("cd"), *x = bytes_of ("x");
+  gchar *got;
+  gint i;
+
+  g_object_set (store, "window", 5, NULL);
+  ch = gst_trickle_channel_store_create (store, "e", NULL, NULL);
+  s0 = gst_trickle_channel_open_write (ch, 0, FALSE);
+  fail_unless (gst_trickle_channel_append (ch, s0, ab));
+  reader = gst_trickle_channel_open_read (ch, 0, &result, NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+  /* 1..5 written meanwhile: 5 takes the slot of 0 */
+  for (i = 1; i < 6; i++) {
+    seg = gst_trickle_channel_open_write (ch, i, FALSE);
+    fail_unless (gst_trickle_channel_append (ch, seg, x));
+    gst_trickle_channel_finish (ch, seg);
+    gst_trickle_segment_unref (seg);
+  }
+  fail_unless (gst_trickle_channel_open_read (ch, 0, &result, NULL) == NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+  fail_unless_equals_int (gst_trickle_segment_get_state (reader),
+      GST_TRICKLE_SEGMENT_OPEN);
+  fail_unless (gst_trickle_channel_append (ch, s0, cd));
+  gst_trickle_channel_finish (ch, s0);
+  got = read_all (reader, &state);
+  fail_unless_equals_string (got, "abcd");
+  fail_unless_equals_int (state, GST_TRICKLE_SEGMENT_COMPLETE);
+  g_free (got);
+
+  gst_trickle_segment_unref (reader);
+  gst_trickle_segment_unref (s0);
+  g_bytes_unref (ab);
+  g_bytes_unref (cd);
+  g_bytes_unref (x);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
+/* a publisher that died early and restarted at 0 while the window still
+ * held its seqs 2..6: those leave the window with the restart, so no
+ * reader gets the old bytes under the new publisher's numbers and the new
+ * publisher's POSTs of those seqs are written (tests/faults found the old
+ * segments served again after a reference publisher's restart) */
+GST_START_TEST (test_restart_drops_old_segments)
+{
+  GstTrickleChannelStore *store = gst_trickle_channel_store_new ();
+  GstTrickleChannel *ch;
+  GstTrickleSegment *seg, *old3;
+  GstTrickleReadResult result;
+  GBytes *old = bytes_of ("old"), *young = bytes_of ("new");
+  gint64 seq, latest;
+  gchar *got;
+  gint i;
+
+  g_object_set (store, "window", 5, NULL);
+  ch = gst_trickle_channel_store_create (store, "r", NULL, NULL);
+  for (i = 0; i < 7; i++)
+    fail_unless (gst_trickle_channel_write_segment (ch, old, &seq));
+  fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), 7);
+  /* a reader sending the old 3 when the restart comes finishes it */
+  old3 = gst_trickle_channel_open_read (ch, 3, &result, NULL);
+  fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+
+  for (i = 0; i < 3; i++) {
+    seg = gst_trickle_channel_open_write (ch, i, FALSE);
+    fail_unless (seg != NULL, "the restarted publisher's %d was refused", i);
+    fail_unless_equals_int64 (gst_trickle_channel_get_next_seq (ch), i);
+    fail_unless (gst_trickle_channel_append (ch, seg, young));
+    gst_trickle_channel_finish (ch, seg);
+    gst_trickle_segment_unref (seg);
+    seg = gst_trickle_channel_open_read (ch, i, &result, NULL);
+    fail_unless_equals_int (result, GST_TRICKLE_READ_OK);
+    got = read_all (seg, NULL);
+    fail_unless_equals_string (got, "new");
+    g_free (got);
+    gst_trickle_segment_unref (seg);
+  }
+  /* the old 3 and 4 are not the new stream's: gone, the head is 3 */
+  for (i = 3; i < 5; i++) {
+    seg = gst_trickle_channel_open_read (ch, i + 1, &result, &latest);
+    fail_unless (seg == NULL);
+    fail_unless_equals_int (result, GST_TRICKLE_READ_GONE);
+    fail_unless_equals_int64 (latest, 3);
+  }
+  got = read_all (old3, NULL);
+  fail_unless_equals_string (got, "old");
+  g_free (got);
+
+  gst_trickle_segment_unref (old3);
+  g_bytes_unref (old);
+  g_bytes_unref (young);
+  gst_trickle_channel_unref (ch);
+  g_object_unref (store);
+}
+
+GST_END_TEST;
+
 /* issue 10, point 10: the write head never moves back for a publisher's
  * own late segments (one or two behind, out of order on two connections),
  * but follows a publisher that restarted below anything the window holds
@@ -437,6 +547,8 @@ channelstore_suite (void)
   tcase_add_test (tc, test_limits_and_changefeed);
   tcase_add_test (tc, test_sweep);
   tcase_add_test (tc, test_write_head_restart);
+  tcase_add_test (tc, test_restart_drops_old_segments);
+  tcase_add_test (tc, test_evicted_while_written);
   return s;
 }
 
