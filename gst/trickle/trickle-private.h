@@ -139,6 +139,8 @@ gboolean _gst_trickle_client_may_retry (gint retries, guint failures);
 G_GNUC_INTERNAL
 guint _gst_trickle_client_retry_delay_ms (gdouble retry_delay,
     guint failures);
+G_GNUC_INTERNAL
+gboolean _gst_trickle_client_delete_channel (const gchar * url);
 /* a 429 or 503 whose Retry-After gives delta-seconds: the wait it asks for
  * (ms, at most a minute), else 0 */
 G_GNUC_INTERNAL

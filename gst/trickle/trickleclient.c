@@ -323,6 +323,32 @@ _gst_trickle_client_retry_delay_ms (gdouble retry_delay, guint failures)
   return (guint) CLAMP (ms, MIN_RETRY_DELAY_MS, (gdouble) G_MAXUINT);
 }
 
+/* DELETE on a channel whose publisher could not end it (blocking, 5 s at
+ * most): its subscribers would wait for it for ever. FALSE when the
+ * server did not take it (a warning says why). */
+gboolean
+_gst_trickle_client_delete_channel (const gchar * url)
+{
+  SoupSession *session = soup_session_new_with_options ("timeout", 5, NULL);
+  SoupMessage *msg = soup_message_new ("DELETE", url);
+  GError *err = NULL;
+  GBytes *body = NULL;
+  guint status = 0;
+
+  if (msg)
+    body = soup_session_send_and_read (session, msg, NULL, &err);
+  if (err)
+    GST_WARNING ("DELETE %s: %s", url, err->message);
+  else if (msg)
+    status = soup_message_get_status (msg);
+  g_clear_error (&err);
+  if (body)
+    g_bytes_unref (body);
+  g_clear_object (&msg);
+  g_object_unref (session);
+  return (status >= 200 && status < 300) || status == 404;
+}
+
 #define MAX_RETRY_AFTER_S 60
 
 guint

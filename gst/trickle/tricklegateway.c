@@ -440,26 +440,6 @@ remove_dir (const gchar * path)
   g_rmdir (path);
 }
 
-/* DELETE on a channel, from a teardown thread (blocking) */
-static void
-delete_channel (const gchar * url)
-{
-  SoupSession *session = soup_session_new_with_options ("timeout", 5, NULL);
-  SoupMessage *msg = soup_message_new ("DELETE", url);
-  GError *err = NULL;
-  GBytes *body = NULL;
-
-  if (msg)
-    body = soup_session_send_and_read (session, msg, NULL, &err);
-  if (err)
-    GST_WARNING ("DELETE %s: %s", url, err->message);
-  g_clear_error (&err);
-  if (body)
-    g_bytes_unref (body);
-  g_clear_object (&msg);
-  g_object_unref (session);
-}
-
 /* the EOS into each of the mux's inputs (@data: the pads), in a thread
  * of GStreamer's (gst_element_call_async): a pad's EOS waits for its
  * stream lock, which a streaming thread held up downstream keeps (a
@@ -520,7 +500,7 @@ teardown_func (gpointer data, gpointer user_data)
        * else's, or nobody's) */
       GST_WARNING ("session %s: the end did not reach the channel in time: "
           "deleting it", s->id);
-      delete_channel (s->channel_url);
+      _gst_trickle_client_delete_channel (s->channel_url);
     }
   }
   if (s->pipeline)

@@ -1627,6 +1627,21 @@ gst_trickle_publisher_begin_segment (GstTricklePublisher * pub, GError ** error)
 static gboolean write_all (GstTricklePublisher * pub, const guint8 * p,
     gsize size, GError ** error);
 
+/* the doubling delay before a retry (interrupted by unlock: FALSE), which
+ * counts as one more failure in a row */
+static gboolean
+wait_to_retry (GstTricklePublisher * pub, GError ** error)
+{
+  if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
+              pub->failures), error))
+    return FALSE;
+  pub->failures++;
+  g_mutex_lock (&pub->lock);
+  pub->st_retries++;
+  g_mutex_unlock (&pub->lock);
+  return TRUE;
+}
+
 /* A POST of @seq was answered @status (502-504): a proxy whose server is
  * down, or a server asking to come back later. The segment is lost; the
  * next one is tried after a doubling delay, `retries` times in a row at
@@ -1644,14 +1659,7 @@ unavailable_retry (GstTricklePublisher * pub, gint64 seq, guint status,
   GST_INFO ("POST %s/%" G_GINT64_FORMAT ": HTTP %u, the server is "
       "unavailable: segment lost, the next one in a while", pub->url, seq,
       status);
-  if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
-              pub->failures), error))
-    return FALSE;
-  pub->failures++;
-  g_mutex_lock (&pub->lock);
-  pub->st_retries++;
-  g_mutex_unlock (&pub->lock);
-  return TRUE;
+  return wait_to_retry (pub, error);
 }
 
 /* an ended POST answered 502-504 since the last call: waited for as
@@ -1700,13 +1708,8 @@ recover_current (GstTricklePublisher * pub, GError ** error)
       g_mutex_unlock (&pub->lock);
       return FALSE;
     }
-    if (!backoff (pub, _gst_trickle_client_retry_delay_ms (pub->retry_delay,
-                pub->failures), error))
+    if (!wait_to_retry (pub, error))
       return FALSE;
-    pub->failures++;
-    g_mutex_lock (&pub->lock);
-    pub->st_retries++;
-    g_mutex_unlock (&pub->lock);
     np = post_open (pub, p->seq, p->reset, error);
     if (!np)
       return FALSE;

@@ -1756,6 +1756,7 @@ static gpointer
 teardown_thread (gpointer data)
 {
   Stream *s = data;
+  gboolean eos = TRUE;
 
   /* the end of the input flows to the output (tricklesink ends its
    * channel), unless the stream failed or no media was linked yet */
@@ -1764,10 +1765,20 @@ teardown_thread (gpointer data)
     gst_element_send_event (s->pipeline, gst_event_new_eos ());
     g_mutex_lock (&s->stop_lock);
     while (!s->eos && g_cond_wait_until (&s->stop_cond, &s->stop_lock, until));
+    eos = s->eos;
     g_mutex_unlock (&s->stop_lock);
   }
   if (s->pipeline)
     gst_element_set_state (s->pipeline, GST_STATE_NULL);
+  /* the end did not reach the output in time (a loaded machine, a slow
+   * server): the channel ends anyway, or its subscribers would wait for
+   * it for ever */
+  if (!eos && !s->failed && g_atomic_int_get (&s->branches) > 0
+      && s->publish_url && *s->publish_url) {
+    GST_WARNING ("the end did not reach %s in time: deleting it",
+        s->publish_url);
+    _gst_trickle_client_delete_channel (s->publish_url);
+  }
 
   g_mutex_lock (&s->stop_lock);
   s->stopping_threads = TRUE;
