@@ -1519,3 +1519,23 @@ trickle_test_scripted_free (TrickleTestScripted * s)
   g_mutex_clear (&s->lock);
   g_free (s);
 }
+
+/* a port nobody listens on now (the kernel's pick for port 0) */
+guint
+trickle_test_free_port (void)
+{
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  guint port;
+
+  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_object_unref (sock);
+  return port;
+}

@@ -305,4 +305,7 @@ guint trickle_test_scripted_count (TrickleTestScripted * s,
 /* closes every connection and waits for the threads */
 void trickle_test_scripted_free (TrickleTestScripted * s);
 
+/* a port nobody listens on now (the kernel's pick for port 0) */
+guint trickle_test_free_port (void);
+
 G_END_DECLS

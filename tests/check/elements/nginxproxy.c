@@ -63,26 +63,6 @@ find_nginx (void)
   return path;
 }
 
-/* a port nobody listens on now (the kernel's pick for port 0) */
-static guint
-free_port (void)
-{
-  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, NULL);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
-  guint port;
-
-  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
-  bound = g_socket_get_local_address (sock, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_object_unref (sock);
-  return port;
-}
-
 static gboolean
 port_accepts (guint port)
 {
@@ -189,7 +169,7 @@ nginx_start_full (guint upstream, gboolean tls, const gchar * extra)
       (gchar *) "-e", error_log, NULL
     };
     GError *err = NULL;
-    guint port = free_port ();
+    guint port = trickle_test_free_port ();
     gint i, status;
 
     conf = nginx_config (dir, port, upstream, tls, extra);
@@ -500,7 +480,7 @@ tinyproxy_start (void)
   conf_file = g_build_filename (t->dir, "tinyproxy.conf", NULL);
   for (attempt = 0; attempt < 5 && t->port == 0; attempt++) {
     gchar *argv[] = { prog, (gchar *) "-d", (gchar *) "-c", conf_file, NULL };
-    guint port = free_port ();
+    guint port = trickle_test_free_port ();
     gchar *conf = g_strdup_printf ("Port %u\n"
         "Listen 127.0.0.1\n"
         "Timeout 600\n"

@@ -285,26 +285,6 @@ GST_START_TEST (test_peer_late)
 
 GST_END_TEST;
 
-/* a port nobody listens on now (the kernel's pick for port 0) */
-static guint
-free_port (void)
-{
-  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-      G_SOCKET_PROTOCOL_TCP, NULL);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
-  guint port;
-
-  fail_unless (g_socket_bind (sock, addr, FALSE, NULL));
-  bound = g_socket_get_local_address (sock, NULL);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_object_unref (sock);
-  return port;
-}
-
 /* a trickleserver element alone in a pipeline, playing */
 static GstElement *
 element_start (guint port, const gchar * peers, guint * bound)
@@ -334,7 +314,7 @@ element_stop (GstElement * pipeline)
  * spaces; the peers followed once the server listens */
 GST_START_TEST (test_element_peers)
 {
-  guint port_b = free_port (), port_a = 0, bound_b = 0;
+  guint port_b = trickle_test_free_port (), port_a = 0, bound_b = 0;
   gchar *peers_a = g_strdup_printf (" http://127.0.0.1:%u/ ,", port_b);
   gchar *peers_b, *url;
   GstElement *a, *b;
