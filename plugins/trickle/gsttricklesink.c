@@ -147,8 +147,42 @@ struct _GstTrickleSink
   gint64 seg_start;             /* monotonic, us */
   gint upstream_live;           /* atomic: -1 unknown; see upstream_is_live() */
   GstClockTime pace_base;       /* running time of stream time 0 */
-  gboolean start_failed;        /* the publisher's start failed: error posted */
+
+  /* The publisher's start (its /next, a channel's creation) runs in a
+   * thread of its own: the streaming thread goes on (what it segments
+   * waits in the segmenter), so an EOS is not stuck behind a server that
+   * does not answer. A pause does not interrupt the start; a stop does. */
+  GThread *start_thread;        /* joined at the next start or stop */
+  GMutex start_lock;
+  GCond start_cond;
+  gboolean starting;            /* under start_lock: the start runs */
+  gboolean start_done;          /* under start_lock */
+  GError *start_error;          /* under start_lock */
+  gboolean unlocked;            /* under start_lock: unlock() came */
+  /* under write_lock: the segmenter and the writing, shared by the
+   * streaming thread and the start's thread (which writes what waited
+   * as soon as the publisher runs) */
+  GMutex write_lock;
+  gboolean start_pending;       /* a start whose outcome is not taken yet */
+  gboolean start_failed;        /* its failure is posted: not started again */
+  guint64 held_bytes;           /* pushed while the start runs */
+  /* a piece whose writing unlock() interrupted before its first byte:
+   * written first when the sink plays again */
+  GstBuffer *held_piece;
+  GstTrickleCut held_cut;
 };
+
+/* what the segmenter holds before the streaming thread waits for the
+ * start (back-pressure: a few seconds of a compressed stream) */
+#define HOLD_MAX (8 * 1024 * 1024)
+/* how long the end of a live stream (a user stopping a capture, the EOS
+ * of `gst-launch-1.0 -e` on Ctrl-C) waits for a start that has not come
+ * through; then nothing was published. The end of a file waits for the
+ * whole start (bounded by `timeout`): its data is not dropped. */
+#define EOS_START_GRACE_US (3 * G_USEC_PER_SEC)
+/* what the writing returns when unlock() interrupted it */
+#define FLOW_INTERRUPTED GST_FLOW_CUSTOM_SUCCESS_1
+
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
@@ -175,6 +209,7 @@ static gboolean gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event);
 static gboolean gst_trickle_sink_unlock (GstBaseSink * sink);
 static gboolean gst_trickle_sink_unlock_stop (GstBaseSink * sink);
 static gboolean start_publisher (GstTrickleSink * self);
+static GstTricklePublisher *ref_publisher (GstTrickleSink * self);
 static void gst_trickle_sink_get_times (GstBaseSink * sink,
     GstBuffer * buffer, GstClockTime * start, GstClockTime * end);
 static gboolean gst_trickle_sink_element_query (GstElement * element,
@@ -337,6 +372,9 @@ gst_trickle_sink_init (GstTrickleSink * self)
   self->timeout = DEFAULT_TIMEOUT;
   self->user_agent = g_strdup (DEFAULT_USER_AGENT);
   self->segmenter = gst_trickle_segmenter_new ();
+  g_mutex_init (&self->start_lock);
+  g_cond_init (&self->start_cond);
+  g_mutex_init (&self->write_lock);
   /* sync (basesink's default) paces sources that are not live; see
    * gst_trickle_sink_get_times() */
 }
@@ -361,6 +399,10 @@ gst_trickle_sink_finalize (GObject * object)
   g_free (self->content_type);
   gst_trickle_segmenter_free (self->segmenter);
   g_clear_object (&self->publisher);
+  g_clear_error (&self->start_error);
+  g_mutex_clear (&self->start_lock);
+  g_cond_clear (&self->start_cond);
+  g_mutex_clear (&self->write_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -552,7 +594,16 @@ gst_trickle_sink_get_property (GObject * object, guint prop_id,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* posts the publisher's error on the bus, as the right GStreamer error */
+/* what waits to be written goes (a flush, a lost segment) */
+static void
+reset_pending (GstTrickleSink * self)
+{
+  gst_trickle_segmenter_reset (self->segmenter);
+  gst_clear_buffer (&self->held_piece);
+}
+
+/* posts the publisher's error on the bus, as the right GStreamer error;
+ * an interruption by unlock() is FLOW_INTERRUPTED */
 static GstFlowReturn
 report_error (GstTrickleSink * self, GError * err)
 {
@@ -560,7 +611,7 @@ report_error (GstTrickleSink * self, GError * err)
 
   if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CANCELLED)) {
-    ret = GST_FLOW_FLUSHING;
+    ret = FLOW_INTERRUPTED;
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_SEGMENT_LOST)) {
     /* the rest of this segment is dropped; the next one starts afresh (at
@@ -569,7 +620,7 @@ report_error (GstTrickleSink * self, GError * err)
         ("A segment could not be published to \"%s\"", self->location),
         ("%s", err->message));
     self->in_segment = FALSE;
-    gst_trickle_segmenter_reset (self->segmenter);
+    reset_pending (self);
     ret = GST_FLOW_OK;
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CLOSED)) {
@@ -594,11 +645,10 @@ report_error (GstTrickleSink * self, GError * err)
   return ret;
 }
 
+/* called with write_lock */
 static gboolean
-gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+apply_caps (GstTrickleSink * self, GstCaps * caps)
 {
-  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-
   gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
   self->content_type =
@@ -606,11 +656,26 @@ gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
   GST_INFO_OBJECT (self, "Content-Type %s, %u streamheader buffers",
       self->content_type,
       gst_trickle_segmenter_get_streamheader (self->segmenter)->len);
-  if (self->publisher)
-    g_object_set (self->publisher, "mime-type", self->content_type, NULL);
-  else if (self->start_failed || !start_publisher (self))
+  if (self->publisher) {
+    /* (during the start: set once it runs, see wait_started()) */
+    if (!self->start_pending)
+      g_object_set (self->publisher, "mime-type", self->content_type, NULL);
+  } else if (self->start_failed || !start_publisher (self)) {
     return FALSE;
+  }
   return TRUE;
+}
+
+static gboolean
+gst_trickle_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  GstTrickleSink *self = GST_TRICKLE_SINK (sink);
+  gboolean ok;
+
+  g_mutex_lock (&self->write_lock);
+  ok = apply_caps (self, caps);
+  g_mutex_unlock (&self->write_lock);
+  return ok;
 }
 
 /* The publisher starts only with the caps: a location that cannot work is
@@ -666,27 +731,71 @@ gst_trickle_sink_start (GstBaseSink * sink)
       self->keyframes_per_segment, self->min_duration,
       self->keyframe_interval, self->buffers_per_segment);
   GST_OBJECT_UNLOCK (self);
-  gst_trickle_segmenter_reset (self->segmenter);
+  g_mutex_lock (&self->start_lock);
+  self->unlocked = FALSE;
+  g_mutex_unlock (&self->start_lock);
+  reset_pending (self);
   return TRUE;
 }
 
 /* The publisher starts once the caps are known: its first (preconnected)
  * POST carries the Content-Type, which names an auto-created channel's
  * type, and create-channel sends it as Expect-Content. */
+static GstFlowReturn write_pieces (GstTrickleSink * self);
+
+static gpointer
+start_thread_func (gpointer data)
+{
+  GstTrickleSink *self = data;
+  GstTricklePublisher *pub;
+  GError *err = NULL;
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  pub = g_object_ref (self->publisher);
+  GST_OBJECT_UNLOCK (self);
+  ok = gst_trickle_publisher_start (pub, &err);
+  g_mutex_lock (&self->start_lock);
+  self->starting = FALSE;
+  self->start_done = TRUE;
+  self->start_error = err;
+  /* an unlock() (a pause) that came during the start interrupts the
+   * publisher from now on, until unlock_stop() */
+  if (ok && self->unlocked)
+    gst_trickle_publisher_unlock (pub);
+  g_cond_broadcast (&self->start_cond);
+  g_mutex_unlock (&self->start_lock);
+  g_object_unref (pub);
+  /* what waited goes out now, not with the next buffer (which, for a
+   * 1-frame segment, would be a frame late); what a pause interrupts is
+   * written by the streaming thread when it plays again */
+  if (ok) {
+    g_mutex_lock (&self->write_lock);
+    write_pieces (self);
+    g_mutex_unlock (&self->write_lock);
+  }
+  return NULL;
+}
+
+/* called with write_lock */
 static gboolean
 start_publisher (GstTrickleSink * self)
 {
   GstTricklePublisher *pub;
-  GError *err = NULL;
   gchar *location;
 
+  if (self->start_thread) {
+    /* a start that ended (its outcome taken): its thread is done */
+    g_thread_join (self->start_thread);
+    self->start_thread = NULL;
+  }
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   GST_OBJECT_UNLOCK (self);
   pub = gst_trickle_publisher_new (location, self->content_type);
   g_free (location);
   GST_OBJECT_LOCK (self);
-  /* set before it starts: unlock() can interrupt the start */
+  /* set before it starts: stop() interrupts the start */
   self->publisher = pub;
   g_object_set (self->publisher, "create-channel", self->create_channel,
       "ssl-strict", self->ssl_strict, "tls-database", self->tls_database,
@@ -698,41 +807,95 @@ start_publisher (GstTrickleSink * self)
       self->proxy_pw, "user-id", self->user_id, "user-pw", self->user_pw, NULL);
   GST_OBJECT_UNLOCK (self);
   self->in_segment = FALSE;
-  if (!gst_trickle_publisher_start (self->publisher, &err)) {
-    if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
-      GST_INFO_OBJECT (self, "start interrupted (flushing)");
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Trickle channel \"%s\" not found", self->location),
-          ("%s", err->message));
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          ("Not authorized to publish to \"%s\"", self->location),
-          ("%s", err->message));
-    else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-            GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Could not publish to \"%s\"", self->location),
-          ("%s", err->message));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          ("Could not connect to \"%s\"", self->location),
-          ("%s", err->message));
-    /* a start that failed (not one a flush interrupted) is not made again
-     * at every buffer: its error is posted, the stream ends */
-    self->start_failed = !g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
-        GST_TRICKLE_PUBLISHER_ERROR_CANCELLED);
-    g_clear_error (&err);
-    GST_OBJECT_LOCK (self);
-    self->publisher = NULL;
-    GST_OBJECT_UNLOCK (self);
-    g_object_unref (pub);
-    return FALSE;
-  }
+  self->held_bytes = 0;
+  self->start_pending = TRUE;
+  g_mutex_lock (&self->start_lock);
+  self->starting = TRUE;
+  self->start_done = FALSE;
+  g_clear_error (&self->start_error);
+  g_mutex_unlock (&self->start_lock);
+  self->start_thread = g_thread_new ("trickle-sink-start", start_thread_func,
+      self);
   return TRUE;
+}
+
+/* Called with write_lock. A start whose outcome is not taken: waits for it
+ * until @deadline (monotonic µs; G_MAXINT64: until it ends, which stop()
+ * hastens) or, when @interruptible, an unlock(). GST_FLOW_OK once the
+ * publisher runs, GST_FLOW_CUSTOM_SUCCESS when the deadline came first,
+ * FLOW_INTERRUPTED on an unlock(), else its failure, posted (the
+ * publisher is then dropped; a start that stop() or an EOS interrupted is
+ * GST_FLOW_FLUSHING, and a new one starts with the next caps or
+ * buffer). */
+static GstFlowReturn
+wait_started (GstTrickleSink * self, gint64 deadline, gboolean interruptible)
+{
+  GstTricklePublisher *pub;
+  GError *err;
+
+  if (!self->start_pending)
+    return self->publisher ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  g_mutex_lock (&self->start_lock);
+  while (!self->start_done && !(interruptible && self->unlocked))
+    if (deadline == G_MAXINT64)
+      g_cond_wait (&self->start_cond, &self->start_lock);
+    else if (!g_cond_wait_until (&self->start_cond, &self->start_lock,
+            deadline))
+      break;
+  if (!self->start_done) {
+    gboolean unlocked = interruptible && self->unlocked;
+
+    g_mutex_unlock (&self->start_lock);
+    return unlocked ? FLOW_INTERRUPTED : GST_FLOW_CUSTOM_SUCCESS;
+  }
+  err = self->start_error;
+  self->start_error = NULL;
+  g_mutex_unlock (&self->start_lock);
+  self->start_pending = FALSE;
+  self->held_bytes = 0;
+  if (!err) {
+    /* caps that came during the start */
+    g_object_set (self->publisher, "mime-type", self->content_type, NULL);
+    return GST_FLOW_OK;
+  }
+
+  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED))
+    GST_INFO_OBJECT (self, "start interrupted (flushing)");
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_FOUND))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Trickle channel \"%s\" not found", self->location),
+        ("%s", err->message));
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_NOT_AUTHORIZED))
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+        ("Not authorized to publish to \"%s\"", self->location),
+        ("%s", err->message));
+  else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_SETTINGS))
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Could not publish to \"%s\"", self->location), ("%s", err->message));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not connect to \"%s\"", self->location), ("%s", err->message));
+  GST_OBJECT_LOCK (self);
+  pub = self->publisher;
+  self->publisher = NULL;
+  GST_OBJECT_UNLOCK (self);
+  g_clear_object (&pub);
+  /* what was segmented for it goes */
+  reset_pending (self);
+  if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
+          GST_TRICKLE_PUBLISHER_ERROR_CANCELLED)) {
+    g_error_free (err);
+    return GST_FLOW_FLUSHING;
+  }
+  /* a start that failed is not made again at every buffer: its error is
+   * posted, the stream ends */
+  self->start_failed = TRUE;
+  g_error_free (err);
+  return GST_FLOW_ERROR;
 }
 
 static gboolean
@@ -742,6 +905,22 @@ gst_trickle_sink_stop (GstBaseSink * sink)
 
   GstTricklePublisher *pub;
 
+  if (self->start_thread) {
+    /* interrupted at once: the state change does not wait for it */
+    pub = ref_publisher (self);
+    if (pub) {
+      gst_trickle_publisher_unlock (pub);
+      g_object_unref (pub);
+    }
+    g_thread_join (self->start_thread);
+    self->start_thread = NULL;
+    g_mutex_lock (&self->write_lock);
+    wait_started (self, G_MAXINT64, FALSE);
+    g_mutex_unlock (&self->write_lock);
+  }
+  g_mutex_lock (&self->write_lock);
+  reset_pending (self);
+  g_mutex_unlock (&self->write_lock);
   GST_OBJECT_LOCK (self);
   pub = self->publisher;
   self->publisher = NULL;
@@ -818,27 +997,30 @@ begin_segment (GstTrickleSink * self)
   return GST_FLOW_OK;
 }
 
-/* writes one piece the segmenter cut */
+/* writes one piece the segmenter cut; what is done of @cut is taken out
+ * of it (an interrupted piece is written again from there) */
 static GstFlowReturn
-write_piece (GstTrickleSink * self, GstBuffer * piece, GstTrickleCut cut)
+write_piece (GstTrickleSink * self, GstBuffer * piece, GstTrickleCut * cut)
 {
   GstFlowReturn ret;
 
-  if (cut & GST_TRICKLE_CUT_NO_KEYFRAME)
+  if (*cut & GST_TRICKLE_CUT_NO_KEYFRAME)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
         ("No keyframe found in the MPEG-TS: cut by duration, segments may "
             "not decode on their own"), ("publishing to %s", self->location));
-  if (cut & GST_TRICKLE_CUT_BEGIN) {
+  *cut &= ~GST_TRICKLE_CUT_NO_KEYFRAME;
+  if (*cut & GST_TRICKLE_CUT_BEGIN) {
     ret = begin_segment (self);
     if (ret != GST_FLOW_OK)
       return ret;
+    *cut &= ~GST_TRICKLE_CUT_BEGIN;
   }
   if (!self->in_segment)
     return GST_FLOW_OK;         /* this segment was lost: wait for the next */
   ret = write_buffer (self, piece);
   if (ret != GST_FLOW_OK || !self->in_segment)
     return ret;
-  if (cut & GST_TRICKLE_CUT_END_AFTER) {
+  if (*cut & GST_TRICKLE_CUT_END_AFTER) {
     GError *err = NULL;
     segment_done (self);
     if (!gst_trickle_publisher_end_segment (self->publisher, &err))
@@ -855,10 +1037,56 @@ write_pieces (GstTrickleSink * self)
   GstTrickleCut cut;
   GstBuffer *piece;
 
-  while ((piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
-    if (ret == GST_FLOW_OK)
-      ret = write_piece (self, piece, cut);
+  if (self->start_pending) {
+    /* the pieces wait in the segmenter, up to HOLD_MAX */
+    ret = wait_started (self, self->held_bytes > HOLD_MAX ? G_MAXINT64 : 0,
+        TRUE);
+    if (ret == GST_FLOW_CUSTOM_SUCCESS)
+      return GST_FLOW_OK;
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
+  if (!self->publisher)
+    return GST_FLOW_OK;
+
+  for (;;) {
+    if (self->held_piece) {
+      piece = self->held_piece;
+      cut = self->held_cut;
+      self->held_piece = NULL;
+    } else if (!(piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
+      break;
+    }
+    if (ret == GST_FLOW_OK) {
+      ret = write_piece (self, piece, &cut);
+      if (ret == FLOW_INTERRUPTED) {
+        self->held_piece = piece;
+        self->held_cut = cut;
+        return ret;
+      }
+    }
     gst_buffer_unref (piece);
+  }
+  return ret;
+}
+
+/* Called in the streaming thread (render, EOS: the preroll lock is held)
+ * with write_lock: writes what is ready. An unlock() interrupts the
+ * writing (or the wait for the start): a pause prerolls and, once the
+ * sink plays again, the writing goes on where it stopped; a flush or a
+ * stop ends it (GST_FLOW_FLUSHING). */
+static GstFlowReturn
+write_pieces_resumable (GstTrickleSink * self)
+{
+  GstFlowReturn ret;
+
+  while ((ret = write_pieces (self)) == FLOW_INTERRUPTED) {
+    GST_DEBUG_OBJECT (self, "writing interrupted: waiting to play again");
+    ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
+    if (ret != GST_FLOW_OK) {
+      reset_pending (self);
+      return ret;
+    }
   }
   return ret;
 }
@@ -938,7 +1166,7 @@ caps_from_data (GstTrickleSink * self, GstBuffer * buffer)
     return FALSE;
   }
   GST_INFO_OBJECT (self, "no caps: the data looks like %" GST_PTR_FORMAT, caps);
-  ok = gst_trickle_sink_set_caps (GST_BASE_SINK (self), caps);
+  ok = apply_caps (self, caps);
   gst_caps_unref (caps);
   return ok;
 }
@@ -966,11 +1194,13 @@ render_one (GstTrickleSink * self, GstBuffer * buffer, gboolean in_list)
     return GST_FLOW_ERROR;
   if (!self->publisher && !caps_from_data (self, buffer))
     return GST_FLOW_NOT_NEGOTIATED;
+  if (self->start_pending)
+    self->held_bytes += gst_buffer_get_size (buffer);
   if (!in_list)
     gst_trickle_segmenter_push (self->segmenter, gst_buffer_ref (buffer));
   ret = pace (self, buffer);
   if (ret != GST_FLOW_OK)
-    gst_trickle_segmenter_reset (self->segmenter);
+    reset_pending (self);
   return ret;
 }
 
@@ -978,9 +1208,14 @@ static GstFlowReturn
 gst_trickle_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
-  GstFlowReturn ret = render_one (self, buffer, FALSE);
+  GstFlowReturn ret;
 
-  return ret == GST_FLOW_OK ? write_pieces (self) : ret;
+  g_mutex_lock (&self->write_lock);
+  ret = render_one (self, buffer, FALSE);
+  if (ret == GST_FLOW_OK)
+    ret = write_pieces_resumable (self);
+  g_mutex_unlock (&self->write_lock);
+  return ret;
 }
 
 /* GStreamer's MPEG-TS muxers push each PES as one list: a segment of an
@@ -993,14 +1228,18 @@ gst_trickle_sink_render_list (GstBaseSink * sink, GstBufferList * list)
   GstFlowReturn ret = GST_FLOW_OK;
   guint i, n = gst_buffer_list_length (list);
 
+  g_mutex_lock (&self->write_lock);
   for (i = 0; i < n; i++) {
     ret = render_one (self, gst_buffer_list_get (list, i), TRUE);
     if (ret != GST_FLOW_OK)
-      return ret;
+      goto out;
   }
   gst_trickle_segmenter_push_list (self->segmenter, gst_buffer_list_ref
       (list), gst_trickle_pad_peer_is_ts_muxer (GST_BASE_SINK_PAD (self)));
-  return write_pieces (self);
+  ret = write_pieces_resumable (self);
+out:
+  g_mutex_unlock (&self->write_lock);
+  return ret;
 }
 
 /* Network sinks sync to the clock so a source that is not live (a file,
@@ -1052,6 +1291,35 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
+  g_mutex_lock (&self->write_lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending) {
+    /* what waited for the start goes out first: nothing of a file is
+     * dropped (its start is bounded: a request sent whole and not answered
+     * within `timeout` fails, and is not retried). A live stream's end
+     * waits EOS_START_GRACE_US only: a server that never answers must not
+     * hold it. A pause prerolls; a flush drops the EOS. */
+    gint64 deadline = upstream_is_live (self) ?
+        g_get_monotonic_time () + EOS_START_GRACE_US : G_MAXINT64;
+    GstFlowReturn ret;
+
+    while ((ret = wait_started (self, deadline, TRUE)) == FLOW_INTERRUPTED)
+      if (gst_base_sink_wait_preroll (sink) != GST_FLOW_OK) {
+        g_mutex_unlock (&self->write_lock);
+        gst_event_unref (event);
+        return FALSE;
+      }
+    if (ret == GST_FLOW_CUSTOM_SUCCESS) {
+      GstTricklePublisher *pub = ref_publisher (self);
+
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Nothing was published to \"%s\": the server did not answer "
+              "before the end of the stream", self->location),
+          ("%" G_GUINT64_FORMAT " bytes dropped", self->held_bytes));
+      gst_trickle_publisher_unlock (pub);
+      g_object_unref (pub);
+      wait_started (self, G_MAXINT64, FALSE);
+    }
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->publisher) {
     GError *err = NULL;
     gboolean delete;
@@ -1062,7 +1330,7 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     /* finish the last segment, wait for the answers, close the channel:
      * errors are reported before EOS completes */
     gst_trickle_segmenter_drain (self->segmenter);
-    write_pieces (self);
+    write_pieces_resumable (self);
     if (self->in_segment)
       segment_done (self);
     if (!gst_trickle_publisher_stop (self->publisher, delete, &err) &&
@@ -1074,6 +1342,7 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
     g_clear_error (&err);
     self->in_segment = FALSE;
   }
+  g_mutex_unlock (&self->write_lock);
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
@@ -1090,16 +1359,25 @@ ref_publisher (GstTrickleSink * self)
   return pub;
 }
 
+/* A pause, a flush or a stop: the streaming thread's waits and writes
+ * are interrupted (it prerolls, see write_pieces_resumable()). A start
+ * that runs is not: a pause must not end it, and stop() interrupts it. */
 static gboolean
 gst_trickle_sink_unlock (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
   GstTricklePublisher *pub = ref_publisher (self);
+  gboolean running;
 
-  if (pub) {
+  g_mutex_lock (&self->start_lock);
+  self->unlocked = TRUE;
+  /* (a start that ends now interrupts its publisher itself) */
+  running = pub && !self->starting;
+  g_cond_broadcast (&self->start_cond);
+  g_mutex_unlock (&self->start_lock);
+  if (running)
     gst_trickle_publisher_unlock (pub);
-    g_object_unref (pub);
-  }
+  g_clear_object (&pub);
   return TRUE;
 }
 
@@ -1108,10 +1386,14 @@ gst_trickle_sink_unlock_stop (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
   GstTricklePublisher *pub = ref_publisher (self);
+  gboolean running;
 
-  if (pub) {
+  g_mutex_lock (&self->start_lock);
+  self->unlocked = FALSE;
+  running = pub && !self->starting;
+  g_mutex_unlock (&self->start_lock);
+  if (running)
     gst_trickle_publisher_unlock_stop (pub);
-    g_object_unref (pub);
-  }
+  g_clear_object (&pub);
   return TRUE;
 }
