@@ -83,6 +83,9 @@ void _gst_trickle_channel_store_write_change (GstTrickleChannelStore * store,
 G_GNUC_INTERNAL
 void _gst_trickle_channel_store_write_snapshot (GstTrickleChannelStore *
     store);
+G_GNUC_INTERNAL
+gchar *_gst_trickle_channel_store_dup_peers_token (GstTrickleChannelStore *
+    store);
 
 /* tricklefeedmerge.c: the change feed of a cluster (changefeed-peers) */
 typedef struct _GstTrickleFeedMerge GstTrickleFeedMerge;

@@ -58,6 +58,7 @@ enum
   PROP_IDLE_TIMEOUT,
   PROP_N_CHANNELS,
   PROP_CHANGEFEED_PEERS,
+  PROP_CHANGEFEED_PEERS_TOKEN,
 };
 
 enum
@@ -80,6 +81,7 @@ struct _GstTrickleChannelStore
   GstTrickleChannel *changefeed;
   GstTrickleChannel *localfeed; /* _changes-local, with peers only */
   gchar **peers;
+  gchar *peers_token;           /* sent to the peers as a bearer token */
   GstTrickleFeedMerge *merge;   /* following the peers */
   GHashTable *guards;           /* name -> Guard */
 
@@ -352,6 +354,14 @@ gst_trickle_channel_store_set_property (GObject * object, guint prop_id,
     case PROP_CHANGEFEED_PEERS:
       reset_peers (store, g_value_get_boxed (value));
       break;
+    case PROP_CHANGEFEED_PEERS_TOKEN:
+      g_mutex_lock (&store->lock);
+      g_free (store->peers_token);
+      store->peers_token = g_value_dup_string (value);
+      if (store->peers_token && !*store->peers_token)
+        g_clear_pointer (&store->peers_token, g_free);
+      g_mutex_unlock (&store->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -411,6 +421,7 @@ gst_trickle_channel_store_finalize (GObject * object)
   g_mutex_clear (&store->lock);
   g_mutex_clear (&store->feed_lock);
   g_mutex_clear (&store->peers_lock);
+  g_free (store->peers_token);
   G_OBJECT_CLASS (gst_trickle_channel_store_parent_class)->finalize (object);
 }
 
@@ -473,6 +484,21 @@ gst_trickle_channel_store_class_init (GstTrickleChannelStoreClass * klass)
           "Base URLs of the other servers of a cluster, whose channels' "
           "changes are merged into _changes (theirs read from their "
           "_changes-local)", G_TYPE_STRV, flags));
+  /**
+   * GstTrickleChannelStore:changefeed-peers-token:
+   *
+   * The bearer token this server gives its peers (`Authorization: Bearer
+   * <token>`) to read their `_changes-local`: needed when they have a
+   * `subscribe-token` or a `publish-token` (either of theirs reads).
+   * Taken at every connection to a peer, so a new one applies from the
+   * next (a peer that refused the old one is asked again within 5 s).
+   * Write-only, so that it is never printed.
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_CHANGEFEED_PEERS_TOKEN,
+      g_param_spec_string ("changefeed-peers-token", "Change feed peers token",
+          "Bearer token given to the changefeed-peers to read their changes "
+          "(empty: none)", NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstTrickleChannelStore::channel-added:
@@ -788,4 +814,16 @@ guint
 _gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore * store)
 {
   return store->idle_timeout;
+}
+
+/* changefeed-peers-token (transfer full, nullable) */
+gchar *
+_gst_trickle_channel_store_dup_peers_token (GstTrickleChannelStore * store)
+{
+  gchar *token;
+
+  g_mutex_lock (&store->lock);
+  token = g_strdup (store->peers_token);
+  g_mutex_unlock (&store->lock);
+  return token;
 }

@@ -210,11 +210,22 @@ peer_follow (Peer * p)
   GByteArray *doc = NULL;
   GError *err = NULL;
   gboolean got = FALSE, too_big = FALSE;
+  gchar *token = _gst_trickle_channel_store_dup_peers_token (m->store);
 
   /* from the document being written (the latest), no retries of its own:
    * a peer that does not answer is lost at once, we retry */
   g_object_set (sub, "start-seq", (gint64) - 2, "retries", 0,
       "wait-timeout", 0.0, NULL);
+  if (token) {
+    GstStructure *h = gst_structure_new_empty ("headers");
+    gchar *v = g_strconcat ("Bearer ", token, NULL);
+
+    gst_structure_set (h, "Authorization", G_TYPE_STRING, v, NULL);
+    g_object_set (sub, "extra-headers", h, NULL);
+    gst_structure_free (h);
+    g_free (v);
+    g_free (token);
+  }
   if (!gst_trickle_subscriber_start (sub, &err)) {
     GST_WARNING ("%s: %s", p->url, err->message);
     g_clear_error (&err);

@@ -134,6 +134,7 @@ enum
   PROP_MAX_CONNS_PER_CLIENT,
   PROP_MAX_CHANNEL_RATE,
   PROP_CHANGEFEED_PEERS,
+  PROP_CHANGEFEED_PEERS_TOKEN,
 };
 
 enum
@@ -170,6 +171,7 @@ struct _GstTrickleServer
   guint max_channels;
   gboolean changefeed;
   gchar *changefeed_peers;
+  gchar *changefeed_peers_token;
   gchar *tls_certificate;
   gchar *tls_key;
   guint threads;
@@ -294,6 +296,21 @@ gst_trickle_server_class_init (GstTrickleServerClass * klass)
       g_param_spec_string ("changefeed-peers", "Change feed peers",
           "Comma-separated base URLs of the other servers of a cluster: "
           "their channels' changes are merged into _changes", NULL, flags));
+  /**
+   * GstTrickleServer:changefeed-peers-token:
+   *
+   * The bearer token given to the `changefeed-peers` to read their
+   * changes. Unset, this server gives its own `subscribe-token` (or, with
+   * none, its `publish-token`): servers of a cluster that share their
+   * tokens need nothing more. Write-only; a new one (or a new token it
+   * follows) applies from the next connection to each peer.
+   */
+  g_object_class_install_property (gobject_class,
+      PROP_CHANGEFEED_PEERS_TOKEN,
+      g_param_spec_string ("changefeed-peers-token", "Change feed peers token",
+          "Bearer token given to the changefeed-peers (NULL: this server's "
+          "subscribe-token, else its publish-token)", NULL,
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_TLS_CERTIFICATE,
       g_param_spec_string ("tls-certificate", "TLS certificate",
           "PEM file with the certificate (and possibly the key): serve HTTPS "
@@ -631,8 +648,27 @@ gst_trickle_server_finalize (GObject * object)
   g_free (self->control_token);
   g_free (self->control_allow);
   g_free (self->changefeed_peers);
+  g_free (self->changefeed_peers_token);
   g_mutex_clear (&self->ctl_lock);
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* with the object lock: the token the store gives its peers */
+static const gchar *
+peers_token (GstTrickleServer * self)
+{
+  if (self->changefeed_peers_token)
+    return self->changefeed_peers_token;
+  return self->subscribe_token && *self->subscribe_token ?
+      self->subscribe_token : self->publish_token;
+}
+
+static void
+apply_peers_token (GstTrickleServer * self)
+{
+  if (self->store)
+    g_object_set (self->store, "changefeed-peers-token", peers_token (self),
+        NULL);
 }
 
 static void
@@ -675,6 +711,11 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
     case PROP_CHANGEFEED_PEERS:
       g_free (self->changefeed_peers);
       self->changefeed_peers = g_value_dup_string (value);
+      break;
+    case PROP_CHANGEFEED_PEERS_TOKEN:
+      g_free (self->changefeed_peers_token);
+      self->changefeed_peers_token = g_value_dup_string (value);
+      apply_peers_token (self);
       break;
     case PROP_TLS_CERTIFICATE:
       g_free (self->tls_certificate);
@@ -731,6 +772,7 @@ gst_trickle_server_set_property (GObject * object, guint prop_id,
       /* a new token applies at once */
       if (self->server)
         g_object_set_property (G_OBJECT (self->server), pspec->name, value);
+      apply_peers_token (self);
       break;
     }
     case PROP_CONTROL_TOKEN:
@@ -1102,7 +1144,8 @@ gst_trickle_server_start (GstTrickleServer * self)
       "max-segment-size", self->max_segment_size,
       "max-channels", self->max_channels,
       "auto-create", self->auto_create,
-      "changefeed", self->changefeed, "idle-timeout", self->idle_timeout, NULL);
+      "changefeed", self->changefeed, "idle-timeout", self->idle_timeout,
+      "changefeed-peers-token", peers_token (self), NULL);
   /* set once the server listens (below) */
   peers = self->changefeed_peers && *self->changefeed_peers ?
       g_strsplit (self->changefeed_peers, ",", -1) : NULL;
@@ -1170,6 +1213,8 @@ gst_trickle_server_start (GstTrickleServer * self)
       G_CALLBACK (store_channel_removed), self);
   GST_OBJECT_LOCK (self);
   self->store = store;
+  /* a token set while the server was being made */
+  apply_peers_token (self);
   self->server = server;
   /* a token set while the server was being made */
   g_object_set (server, "publish-token", self->publish_token,

@@ -24,16 +24,34 @@ typedef struct
   GString *cur;
 } Feed;
 
+/* @url's documents from @start, read with bearer @token (nullable) */
 static Feed *
-feed_open (TrickleTestServer * ts, const gchar * channel, gint64 start)
+feed_open_url (const gchar * url, gint64 start, const gchar * token)
 {
   Feed *f = g_new0 (Feed, 1);
-  gchar *path = g_strconcat ("/", channel, NULL);
-  gchar *url = trickle_test_server_url (ts, FALSE, path);
 
   f->sub = gst_trickle_subscriber_new (url);
   g_object_set (f->sub, "start-seq", start, NULL);
+  if (token) {
+    gchar *v = g_strconcat ("Bearer ", token, NULL);
+    GstStructure *h = gst_structure_new ("headers", "Authorization",
+        G_TYPE_STRING, v, NULL);
+
+    g_object_set (f->sub, "extra-headers", h, NULL);
+    gst_structure_free (h);
+    g_free (v);
+  }
   fail_unless (gst_trickle_subscriber_start (f->sub, NULL));
+  return f;
+}
+
+static Feed *
+feed_open (TrickleTestServer * ts, const gchar * channel, gint64 start)
+{
+  gchar *path = g_strconcat ("/", channel, NULL);
+  gchar *url = trickle_test_server_url (ts, FALSE, path);
+  Feed *f = feed_open_url (url, start, NULL);
+
   g_free (url);
   g_free (path);
   return f;
@@ -285,22 +303,74 @@ GST_START_TEST (test_peer_late)
 
 GST_END_TEST;
 
-/* a trickleserver element alone in a pipeline, playing */
+/* Servers that need a token to be read: a peer follows another with the
+ * token it is given (changefeed-peers-token), which it sends as
+ * `Authorization: Bearer`. Without it the peer answers 401 and its
+ * channels never reach the feed. */
+GST_START_TEST (test_peers_token)
+{
+  TrickleTestServer *a = trickle_test_server_new (),
+      *b = trickle_test_server_new ();
+  gchar *peers[2], *url;
+  Feed *fa;
+
+  g_object_set (a->store, "window", 64, "changefeed", TRUE, NULL);
+  g_object_set (b->store, "window", 64, "changefeed", TRUE, NULL);
+  trickle_test_server_start (a, "subscribe-token", "sub", NULL);
+  trickle_test_server_start (b, "subscribe-token", "sub", NULL);
+  /* (each follows the other: a server with peers writes _changes-local) */
+  g_object_set (a->store, "changefeed-peers-token", "sub", NULL);
+  g_object_set (b->store, "changefeed-peers-token", "sub", NULL);
+  peers[0] = trickle_test_server_url (b, FALSE, "/");
+  peers[1] = NULL;
+  g_object_set (a->store, "changefeed-peers", peers, NULL);
+  g_free (peers[0]);
+  peers[0] = trickle_test_server_url (a, FALSE, "/");
+  g_object_set (b->store, "changefeed-peers", peers, NULL);
+  g_free (peers[0]);
+
+  url = trickle_test_server_url (a, FALSE, "/_changes");
+  fa = feed_open_url (url, 0, "sub");
+  post (b, "/onb/0", 200);
+  post (a, "/ona/0", 200);
+  {
+    const gchar *want[] = { "{\"added\":[\"onb\"]}",
+      "{\"added\":[\"ona\"]}", NULL
+    };
+    feed_expect (fa, want, NULL);
+  }
+  feed_close (fa);
+  g_free (url);
+  trickle_test_server_free (a);
+  trickle_test_server_free (b);
+}
+
+GST_END_TEST;
+
+/* a trickleserver element alone in a pipeline, playing (@token: its
+ * subscribe-token, nullable) */
 static GstElement *
-element_start (guint port, const gchar * peers, guint * bound)
+element_start_with_token (guint port, const gchar * peers,
+    const gchar * token, guint * bound)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
   GstElement *srv = gst_element_factory_make ("trickleserver", "srv");
 
   fail_unless (srv != NULL);
   g_object_set (srv, "host", "127.0.0.1", "port", port, "changefeed", TRUE,
-      "changefeed-peers", peers, NULL);
+      "changefeed-peers", peers, "subscribe-token", token, NULL);
   gst_bin_add (GST_BIN (pipeline), srv);
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
       GST_STATE_CHANGE_SUCCESS);
   g_object_get (srv, "current-port", bound, NULL);
   fail_unless (*bound > 0);
   return pipeline;
+}
+
+static GstElement *
+element_start (guint port, const gchar * peers, guint * bound)
+{
+  return element_start_with_token (port, peers, NULL, bound);
 }
 
 static void
@@ -366,6 +436,41 @@ GST_START_TEST (test_element_peers)
 
 GST_END_TEST;
 
+/* trickleserver elements with a subscribe-token give it to their peers:
+ * a cluster whose servers share their tokens needs nothing more */
+GST_START_TEST (test_element_peers_token)
+{
+  guint port_b = trickle_test_free_port (), port_a = 0, bound_b = 0;
+  gchar *peers_a = g_strdup_printf ("http://127.0.0.1:%u/", port_b);
+  gchar *peers_b, *url;
+  GstElement *a, *b;
+  TrickleTestConn *c;
+  Feed *fa;
+
+  a = element_start_with_token (0, peers_a, "sub", &port_a);
+  peers_b = g_strdup_printf ("http://127.0.0.1:%u/", port_a);
+  b = element_start_with_token (port_b, peers_b, "sub", &bound_b);
+  fail_unless_equals_int (bound_b, port_b);
+
+  url = g_strdup_printf ("http://127.0.0.1:%u/_changes", port_a);
+  fa = feed_open_url (url, 0, "sub");
+  c = trickle_test_request (port_b, "POST", "/onb/0", "x", 1, NULL);
+  fail_unless_equals_int (c->status, 200);
+  trickle_test_conn_free (c);
+  {
+    const gchar *want[] = { "{\"added\":[\"onb\"]}", NULL };
+    feed_expect (fa, want, NULL);
+  }
+  feed_close (fa);
+  element_stop (b);
+  element_stop (a);
+  g_free (url);
+  g_free (peers_a);
+  g_free (peers_b);
+}
+
+GST_END_TEST;
+
 static Suite *
 clusterfeed_suite (void)
 {
@@ -376,6 +481,8 @@ clusterfeed_suite (void)
   tcase_add_test (tc, test_cluster_feed);
   tcase_add_test (tc, test_peer_late);
   tcase_add_test (tc, test_element_peers);
+  tcase_add_test (tc, test_peers_token);
+  tcase_add_test (tc, test_element_peers_token);
   return s;
 }
 
