@@ -170,6 +170,9 @@ struct _GstTrickleSink
    * written first when the sink plays again */
   GstBuffer *held_piece;
   GstTrickleCut held_cut;
+  /* the piece after a run of pieces written as one (see take_run()) */
+  GstBuffer *next_piece;
+  GstTrickleCut next_cut;
 };
 
 /* what the segmenter holds before the streaming thread waits for the
@@ -180,6 +183,8 @@ struct _GstTrickleSink
  * through; then nothing was published. The end of a file waits for the
  * whole start (bounded by `timeout`): its data is not dropped. */
 #define EOS_START_GRACE_US (3 * G_USEC_PER_SEC)
+/* at most this much of the segmenter's pieces is written as one chunk */
+#define RUN_MAX (64 * 1024)
 /* what the writing returns when unlock() interrupted it */
 #define FLOW_INTERRUPTED GST_FLOW_CUSTOM_SUCCESS_1
 
@@ -600,6 +605,7 @@ reset_pending (GstTrickleSink * self)
 {
   gst_trickle_segmenter_reset (self->segmenter);
   gst_clear_buffer (&self->held_piece);
+  gst_clear_buffer (&self->next_piece);
 }
 
 /* posts the publisher's error on the bus, as the right GStreamer error;
@@ -1029,6 +1035,48 @@ write_piece (GstTrickleSink * self, GstBuffer * piece, GstTrickleCut * cut)
   return GST_FLOW_OK;
 }
 
+/* the next piece of the segmenter, or of next_piece */
+static GstBuffer *
+take_piece (GstTrickleSink * self, GstTrickleCut * cut)
+{
+  GstBuffer *piece = self->next_piece;
+
+  if (!piece)
+    return gst_trickle_segmenter_pop (self->segmenter, cut);
+  *cut = self->next_cut;
+  self->next_piece = NULL;
+  return piece;
+}
+
+/* The next piece to write, with the pieces after it that go into the
+ * same segment joined to it (up to RUN_MAX): one chunk, one system call.
+ * An MPEG-TS muxer pushes every 188-byte packet as a buffer of its own;
+ * written one by one, each was a chunk and a sendmsg() (4 times the
+ * network packets of go-livepeer's publisher). */
+static GstBuffer *
+take_run (GstTrickleSink * self, GstTrickleCut * cut)
+{
+  GstBuffer *run = take_piece (self, cut), *piece;
+  GstTrickleCut next;
+  gsize size;
+
+  if (!run)
+    return NULL;
+  size = gst_buffer_get_size (run);
+  while (!(*cut & GST_TRICKLE_CUT_END_AFTER) && size < RUN_MAX
+      && (piece = take_piece (self, &next))) {
+    if (next & (GST_TRICKLE_CUT_BEGIN | GST_TRICKLE_CUT_NO_KEYFRAME)) {
+      self->next_piece = piece;
+      self->next_cut = next;
+      break;
+    }
+    size += gst_buffer_get_size (piece);
+    run = gst_buffer_append (run, piece);
+    *cut |= next;
+  }
+  return run;
+}
+
 /* writes what the segmenter has ready; after an error the rest goes */
 static GstFlowReturn
 write_pieces (GstTrickleSink * self)
@@ -1054,7 +1102,7 @@ write_pieces (GstTrickleSink * self)
       piece = self->held_piece;
       cut = self->held_cut;
       self->held_piece = NULL;
-    } else if (!(piece = gst_trickle_segmenter_pop (self->segmenter, &cut))) {
+    } else if (!(piece = take_run (self, &cut))) {
       break;
     }
     if (ret == GST_FLOW_OK) {
