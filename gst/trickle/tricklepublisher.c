@@ -670,14 +670,15 @@ direct_cut_in_thread (gpointer data)
 
 /* caller: writes @iov completely on the socket; FALSE with errno set.
  * gst_trickle_publisher_unlock() interrupts it (ECANCELED) only before
- * its first byte: a chunk begun is finished, or the chunked body would be
- * broken for the rest of the POST. A socket that takes nothing for
- * `timeout` seconds is given up (ETIMEDOUT) and shut down, so its answer
- * reader sees the end too. */
+ * its first byte, and only when @interruptible: a chunk begun is
+ * finished, or the chunked body would be broken for the rest of the POST.
+ * A socket that takes nothing for `timeout` seconds is given up
+ * (ETIMEDOUT) and shut down, so its answer reader sees the end too. */
 static gboolean
-direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov, guint n)
+direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov,
+    guint n, gboolean interruptible)
 {
-  gboolean started = FALSE;
+  gboolean started = !interruptible;
 
   while (n > 0) {
     struct msghdr m = { 0 };
@@ -756,7 +757,7 @@ direct_end (GstTricklePublisher * pub, Post * p)
     p->cut = TRUE;
   g_mutex_unlock (&pub->lock);
   /* (a terminator is never interrupted: the server would hold the seq) */
-  if (sent && direct_sendmsg (pub, p, &iov, 1)) {
+  if (sent && direct_sendmsg (pub, p, &iov, 1, FALSE)) {
     g_mutex_lock (&pub->lock);
     p->body_ended = TRUE;
     g_mutex_unlock (&pub->lock);
@@ -1771,6 +1772,9 @@ write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
     GError ** error)
 {
   GPollFD fds[2];
+  /* bytes of this write went out: it is not interrupted any more (the
+   * caller, told "interrupted", writes it again whole) */
+  gboolean started = FALSE;
 
   while (size > 0) {
     Post *cur = pub->current;
@@ -1807,7 +1811,7 @@ write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
       iov[2].iov_base = (gpointer) "\r\n";
       iov[2].iov_len = 2;
       cur->wrote_body = TRUE;
-      if (direct_sendmsg (pub, cur, iov, 3)) {
+      if (direct_sendmsg (pub, cur, iov, 3, TRUE)) {
         g_mutex_lock (&pub->lock);
         pub->st_bytes += size;
         g_mutex_unlock (&pub->lock);
@@ -1837,20 +1841,31 @@ write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
       g_mutex_unlock (&pub->lock);
       p += n;
       size -= n;
+      started = TRUE;
       continue;
     }
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN) {
+      gint r;
+
       fds[0].fd = cur->wfd;
       fds[0].events = G_IO_OUT;
       fds[0].revents = 0;
       g_cancellable_make_pollfd (pub->unlock, &fds[1]);
-      g_poll (fds, 2, -1);
+      r = g_poll (fds, started ? 1 : 2, started && pub->timeout ?
+          (gint) pub->timeout * 1000 : -1);
       g_cancellable_release_fd (pub->unlock);
-      if (g_cancellable_is_cancelled (pub->unlock)) {
+      if (!started && g_cancellable_is_cancelled (pub->unlock)) {
         g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
+        return FALSE;
+      }
+      if (r == 0) {
+        g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
+            GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT
+            ": nothing could be written for %u s", pub->url, cur->seq,
+            pub->timeout);
         return FALSE;
       }
       continue;

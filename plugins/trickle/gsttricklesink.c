@@ -142,6 +142,8 @@ struct _GstTrickleSink
   GstTrickleSegmenter *segmenter;
   gchar *content_type;
   gboolean in_segment;
+  gboolean sh_pending;          /* the segment's stream header is not out */
+  guint sh_written;             /* how much of it is */
   gint64 seg_seq;
   guint64 seg_bytes;
   gint64 seg_start;             /* monotonic, us */
@@ -185,6 +187,9 @@ struct _GstTrickleSink
 #define EOS_START_GRACE_US (3 * G_USEC_PER_SEC)
 /* at most this much of the segmenter's pieces is written as one chunk */
 #define RUN_MAX (64 * 1024)
+/* a piece's data is written (its segment's end may not be): with the
+ * GstTrickleCut of an interrupted piece */
+#define CUT_WRITTEN (1 << 7)
 /* what the writing returns when unlock() interrupted it */
 #define FLOW_INTERRUPTED GST_FLOW_CUSTOM_SUCCESS_1
 
@@ -606,6 +611,7 @@ reset_pending (GstTrickleSink * self)
   gst_trickle_segmenter_reset (self->segmenter);
   gst_clear_buffer (&self->held_piece);
   gst_clear_buffer (&self->next_piece);
+  self->sh_pending = FALSE;
 }
 
 /* posts the publisher's error on the bus, as the right GStreamer error;
@@ -626,7 +632,7 @@ report_error (GstTrickleSink * self, GError * err)
         ("A segment could not be published to \"%s\"", self->location),
         ("%s", err->message));
     self->in_segment = FALSE;
-    reset_pending (self);
+    self->sh_pending = FALSE;
     ret = GST_FLOW_OK;
   } else if (g_error_matches (err, GST_TRICKLE_PUBLISHER_ERROR,
           GST_TRICKLE_PUBLISHER_ERROR_CLOSED)) {
@@ -651,10 +657,25 @@ report_error (GstTrickleSink * self, GError * err)
   return ret;
 }
 
+static GstFlowReturn write_pieces_resumable (GstTrickleSink * self);
+static GstFlowReturn wait_started (GstTrickleSink * self, gint64 deadline,
+    gboolean interruptible);
+
 /* called with write_lock */
 static gboolean
 apply_caps (GstTrickleSink * self, GstCaps * caps)
 {
+  if (self->start_pending && self->held_bytes > 0) {
+    /* what came under the old caps goes out under them: waits for the
+     * start (a new Content-Type and stream header apply after it) */
+    GstFlowReturn ret;
+
+    while ((ret = wait_started (self, G_MAXINT64, TRUE)) == FLOW_INTERRUPTED)
+      if (gst_base_sink_wait_preroll (GST_BASE_SINK (self)) != GST_FLOW_OK)
+        break;
+    if (ret == GST_FLOW_OK)
+      write_pieces_resumable (self);
+  }
   gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
   self->content_type =
@@ -775,11 +796,12 @@ start_thread_func (gpointer data)
   /* what waited goes out now, not with the next buffer (which, for a
    * 1-frame segment, would be a frame late); what a pause interrupts is
    * written by the streaming thread when it plays again */
-  if (ok) {
-    g_mutex_lock (&self->write_lock);
+  g_mutex_lock (&self->write_lock);
+  if (ok)
     write_pieces (self);
-    g_mutex_unlock (&self->write_lock);
-  }
+  else if (self->start_pending)
+    wait_started (self, 0, FALSE);      /* its error, posted now */
+  g_mutex_unlock (&self->write_lock);
   return NULL;
 }
 
@@ -977,11 +999,8 @@ segment_done (GstTrickleSink * self)
 static GstFlowReturn
 begin_segment (GstTrickleSink * self)
 {
-  GPtrArray *sh;
   GError *err = NULL;
-  GstFlowReturn ret;
   gint64 seq;
-  guint i;
 
   if (self->in_segment)
     segment_done (self);        /* ended by begin_segment() below */
@@ -994,12 +1013,26 @@ begin_segment (GstTrickleSink * self)
   self->seg_bytes = 0;
   self->seg_start = g_get_monotonic_time ();
   /* every MPEG-TS segment starts with PAT/PMT so it decodes on its own */
-  sh = gst_trickle_segmenter_get_streamheader (self->segmenter);
-  for (i = 0; i < sh->len; i++) {
-    ret = write_buffer (self, g_ptr_array_index (sh, i));
+  self->sh_pending = TRUE;
+  self->sh_written = 0;
+  return GST_FLOW_OK;
+}
+
+/* the rest of the segment's stream header (an interrupted one goes on
+ * where it stopped) */
+static GstFlowReturn
+write_stream_header (GstTrickleSink * self)
+{
+  GPtrArray *sh = gst_trickle_segmenter_get_streamheader (self->segmenter);
+  GstFlowReturn ret;
+
+  while (self->sh_pending && self->sh_written < sh->len) {
+    ret = write_buffer (self, g_ptr_array_index (sh, self->sh_written));
     if (ret != GST_FLOW_OK || !self->in_segment)
       return ret;
+    self->sh_written++;
   }
+  self->sh_pending = FALSE;
   return GST_FLOW_OK;
 }
 
@@ -1021,16 +1054,31 @@ write_piece (GstTrickleSink * self, GstBuffer * piece, GstTrickleCut * cut)
       return ret;
     *cut &= ~GST_TRICKLE_CUT_BEGIN;
   }
+  if (self->sh_pending && self->in_segment) {
+    ret = write_stream_header (self);
+    if (ret != GST_FLOW_OK)
+      return ret;
+  }
   if (!self->in_segment)
     return GST_FLOW_OK;         /* this segment was lost: wait for the next */
-  ret = write_buffer (self, piece);
-  if (ret != GST_FLOW_OK || !self->in_segment)
-    return ret;
+  if (!(*cut & CUT_WRITTEN)) {
+    ret = write_buffer (self, piece);
+    if (ret != GST_FLOW_OK || !self->in_segment)
+      return ret;
+    *cut |= CUT_WRITTEN;
+  }
   if (*cut & GST_TRICKLE_CUT_END_AFTER) {
     GError *err = NULL;
-    segment_done (self);
-    if (!gst_trickle_publisher_end_segment (self->publisher, &err))
-      return report_error (self, err);
+
+    ret = GST_FLOW_OK;
+    if (!gst_trickle_publisher_end_segment (self->publisher, &err)) {
+      ret = report_error (self, err);
+      if (ret == FLOW_INTERRUPTED)
+        return ret;
+    }
+    if (self->in_segment)
+      segment_done (self);
+    return ret;
   }
   return GST_FLOW_OK;
 }
@@ -1358,14 +1406,23 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
       }
     if (ret == GST_FLOW_CUSTOM_SUCCESS) {
       GstTricklePublisher *pub = ref_publisher (self);
+      guint64 held = self->held_bytes;
 
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Nothing was published to \"%s\": the server did not answer "
-              "before the end of the stream", self->location),
-          ("%" G_GUINT64_FORMAT " bytes dropped", self->held_bytes));
       gst_trickle_publisher_unlock (pub);
+      ret = wait_started (self, G_MAXINT64, FALSE);
+      if (ret == GST_FLOW_OK) {
+        /* it came through all the same: it publishes, uninterrupted */
+        g_mutex_lock (&self->start_lock);
+        if (!self->unlocked)
+          gst_trickle_publisher_unlock_stop (pub);
+        g_mutex_unlock (&self->start_lock);
+      } else if (ret == GST_FLOW_FLUSHING) {
+        GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+            ("Nothing was published to \"%s\": the server did not answer "
+                "before the end of the stream", self->location),
+            ("%" G_GUINT64_FORMAT " bytes dropped", held));
+      }
       g_object_unref (pub);
-      wait_started (self, G_MAXINT64, FALSE);
     }
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->publisher) {

@@ -691,6 +691,33 @@ GST_START_TEST (test_sink_paused_during_start)
 
 GST_END_TEST;
 
+/* A start that fails is reported as soon as it fails, even while the
+ * pipeline only prerolls (the start runs in a thread of its own: its
+ * error must not wait for the first buffer rendered in PLAYING) */
+GST_START_TEST (test_sink_start_error_while_paused)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc ! "
+      "video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/ch retries=0",
+      trickle_test_free_port ());
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (p);
+
+  fail_if (gst_element_set_state (p, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* 60 s: generous for a loaded machine; a refused connection is
+   * reported in milliseconds */
+  assert_error (gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+          GST_MESSAGE_ERROR), GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_OPEN_WRITE, NULL);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (p);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static GstPadProbeReturn
 eos_seen (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -901,6 +928,7 @@ hostile_suite (void)
   tcase_add_test (tc, test_sink_eos_while_server_silent);
   tcase_add_test (tc, test_sink_paused_during_start);
   tcase_add_test (tc, test_sink_file_eos_waits_for_start);
+  tcase_add_test (tc, test_sink_start_error_while_paused);
   tcase_add_test (tc, test_sink_delete_checked);
   tcase_add_test (tc, test_src_honours_retry_after);
   tcase_add_test (tc, test_sink_proxy_server_down);
