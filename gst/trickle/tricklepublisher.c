@@ -39,8 +39,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <gio/gunixinputstream.h>
@@ -73,6 +75,7 @@ enum
   PROP_PROXY_PW,
   PROP_USER_ID,
   PROP_USER_PW,
+  PROP_UNANSWERED_TIME,
 };
 
 typedef struct
@@ -127,6 +130,9 @@ struct _GstTricklePublisher
   GMainLoop *loop;
   SoupSession *session;
   GCancellable *unlock;         /* interrupts blocking writes */
+  GCancellable *abort;          /* ... even a chunk begun (a flush, a stop) */
+  gint64 sent_at;               /* under lock: the control request waited on
+                                 * was sent whole then (monotonic us; 0) */
 
   gint64 seq;                   /* the next segment's seq */
   gboolean first;
@@ -668,12 +674,73 @@ direct_cut_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* a write begun that an unlock() (a pause) came during goes on while the
+ * socket sends something at least this often; then it is given up */
+#define UNLOCKED_STALL_MS 1000
+
+/* bytes queued in @fd's send buffer, not yet sent (-1: unknown) */
+static gint
+queued_bytes (gint fd)
+{
+  gint q;
+
+  return ioctl (fd, SIOCOUTQ, &q) == 0 ? q : -1;
+}
+
+/* caller: waits until @fd takes more of a write. Before the write's first
+ * byte (!@started) an unlock() interrupts the wait; after it, an abort()
+ * does, or an unlock() once the socket sent nothing of its queue for
+ * UNLOCKED_STALL_MS. Returns 0 (writable), ECANCELED, or ETIMEDOUT
+ * (nothing taken for `timeout`). */
+static gint
+wait_writable (GstTricklePublisher * pub, gint fd, gboolean started)
+{
+  GPollFD fds[3];
+  gboolean unlocked = g_cancellable_is_cancelled (pub->unlock);
+  gint timeout = pub->timeout ? (gint) pub->timeout * 1000 : -1;
+  gboolean with_unlock = !started || !unlocked;
+  gint queued = started && unlocked ? queued_bytes (fd) : -1;
+  guint n = 1;
+  gint r;
+
+  fds[0].fd = fd;
+  fds[0].events = G_IO_OUT;
+  fds[0].revents = 0;
+  /* (a cancelled unlock's fd stays readable: not polled once seen) */
+  if (with_unlock)
+    g_cancellable_make_pollfd (pub->unlock, &fds[n++]);
+  if (started)
+    g_cancellable_make_pollfd (pub->abort, &fds[n++]);
+  if (started && unlocked && (timeout < 0 || timeout > UNLOCKED_STALL_MS))
+    timeout = UNLOCKED_STALL_MS;
+  r = g_poll (fds, n, timeout);
+  if (with_unlock)
+    g_cancellable_release_fd (pub->unlock);
+  if (started)
+    g_cancellable_release_fd (pub->abort);
+  if (started ? g_cancellable_is_cancelled (pub->abort) :
+      g_cancellable_is_cancelled (pub->unlock))
+    return ECANCELED;
+  if (r == 0 && started && unlocked) {
+    gint now = queued_bytes (fd);
+
+    /* still sending (a slow reader, a full buffer not yet a third free):
+     * asked again */
+    return queued >= 0 && now >= 0 && now < queued ? 0 : ECANCELED;
+  }
+  if (r == 0)
+    return ETIMEDOUT;
+  return 0;
+}
+
 /* caller: writes @iov completely on the socket; FALSE with errno set.
- * gst_trickle_publisher_unlock() interrupts it (ECANCELED) only before
- * its first byte, and only when @interruptible: a chunk begun is
- * finished, or the chunked body would be broken for the rest of the POST.
- * A socket that takes nothing for `timeout` seconds is given up
- * (ETIMEDOUT) and shut down, so its answer reader sees the end too. */
+ * gst_trickle_publisher_unlock() interrupts it (ECANCELED) before its
+ * first byte, when @interruptible; a chunk begun is finished, or the
+ * chunked body would be broken for the rest of the POST, unless the
+ * socket stalls (see wait_writable()) or gst_trickle_publisher_abort()
+ * comes: the socket is then shut down (the segment is lost). A socket
+ * that takes nothing for `timeout` seconds is given up (ETIMEDOUT) and
+ * shut down, so its answer reader sees the end too. */
 static gboolean
 direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov,
     guint n, gboolean interruptible)
@@ -690,22 +757,12 @@ direct_sendmsg (GstTricklePublisher * pub, Post * p, struct iovec *iov,
     if (w < 0 && errno == EINTR)
       continue;
     if (w < 0 && errno == EAGAIN) {
-      GPollFD fds[2];
-      gint r;
-      fds[0].fd = p->fd;
-      fds[0].events = G_IO_OUT;
-      fds[0].revents = 0;
-      g_cancellable_make_pollfd (pub->unlock, &fds[1]);
-      r = g_poll (fds, started ? 1 : 2, pub->timeout ?
-          (gint) pub->timeout * 1000 : -1);
-      g_cancellable_release_fd (pub->unlock);
-      if (!started && g_cancellable_is_cancelled (pub->unlock)) {
-        errno = ECANCELED;
-        return FALSE;
-      }
-      if (r == 0) {
-        shutdown (p->fd, SHUT_RDWR);
-        errno = ETIMEDOUT;
+      gint e = wait_writable (pub, p->fd, started);
+
+      if (e) {
+        if (started || e == ETIMEDOUT)
+          shutdown (p->fd, SHUT_RDWR);
+        errno = e;
         return FALSE;
       }
       continue;
@@ -984,6 +1041,10 @@ static void
 control_sent (Control * c)
 {
   c->sent = TRUE;
+  g_mutex_lock (&c->pub->lock);
+  if (!c->abandoned)
+    c->pub->sent_at = g_get_monotonic_time ();
+  g_mutex_unlock (&c->pub->lock);
 }
 
 /* sent again (an authentication, a re-queue): not sent whole yet */
@@ -991,6 +1052,10 @@ static void
 control_restarted (Control * c)
 {
   c->sent = FALSE;
+  g_mutex_lock (&c->pub->lock);
+  if (!c->abandoned)
+    c->pub->sent_at = 0;
+  g_mutex_unlock (&c->pub->lock);
 }
 
 /* starts the request in the session thread; never blocks that thread (a
@@ -1061,6 +1126,7 @@ control_full (GstTricklePublisher * pub, const gchar * method,
       g_cond_wait (&pub->cond, &pub->lock);
     else if (!g_cond_wait_until (&pub->cond, &pub->lock, deadline))
       break;
+  pub->sent_at = 0;
   if (!c->done) {
     gboolean unlocked = g_cancellable_is_cancelled (pub->unlock);
     c->abandoned = TRUE;
@@ -1771,7 +1837,6 @@ static gboolean
 write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
     GError ** error)
 {
-  GPollFD fds[2];
   /* bytes of this write went out: it is not interrupted any more (the
    * caller, told "interrupted", writes it again whole) */
   gboolean started = FALSE;
@@ -1847,21 +1912,18 @@ write_all (GstTricklePublisher * pub, const guint8 * p, gsize size,
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN) {
-      gint r;
+      gint e = wait_writable (pub, cur->wfd, started);
 
-      fds[0].fd = cur->wfd;
-      fds[0].events = G_IO_OUT;
-      fds[0].revents = 0;
-      g_cancellable_make_pollfd (pub->unlock, &fds[1]);
-      r = g_poll (fds, started ? 1 : 2, started && pub->timeout ?
-          (gint) pub->timeout * 1000 : -1);
-      g_cancellable_release_fd (pub->unlock);
-      if (!started && g_cancellable_is_cancelled (pub->unlock)) {
+      if (e == ECANCELED) {
+        /* (a begun body given up: the request is cancelled, so that the
+         * server never takes what was written for a whole segment) */
+        if (started)
+          g_cancellable_cancel (cur->cancellable);
         g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_CANCELLED, "Interrupted");
         return FALSE;
       }
-      if (r == 0) {
+      if (e == ETIMEDOUT) {
         g_set_error (error, GST_TRICKLE_PUBLISHER_ERROR,
             GST_TRICKLE_PUBLISHER_ERROR_IO, "POST %s/%" G_GINT64_FORMAT
             ": nothing could be written for %u s", pub->url, cur->seq,
@@ -1965,7 +2027,24 @@ gst_trickle_publisher_unlock (GstTricklePublisher * pub)
 void
 gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub)
 {
+  g_cancellable_reset (pub->abort);
   g_cancellable_reset (pub->unlock);
+}
+
+/**
+ * gst_trickle_publisher_abort:
+ *
+ * As gst_trickle_publisher_unlock(), and a chunk whose writing has begun
+ * is given up too (its POST is cut: that segment is lost), so nothing
+ * waits for a server that stopped reading. For a flush or a stop (a pause
+ * calls gst_trickle_publisher_unlock(): what it interrupts can go on).
+ * gst_trickle_publisher_unlock_stop() ends it.
+ */
+void
+gst_trickle_publisher_abort (GstTricklePublisher * pub)
+{
+  g_cancellable_cancel (pub->abort);
+  gst_trickle_publisher_unlock (pub);
 }
 
 /**
@@ -2310,6 +2389,12 @@ gst_trickle_publisher_get_property (GObject * object, guint prop_id,
     case PROP_SSL_CA_FILE:
       g_value_set_string (value, pub->ssl_ca_file);
       break;
+    case PROP_UNANSWERED_TIME:
+      g_mutex_lock (&pub->lock);
+      g_value_set_uint64 (value, pub->sent_at ? (guint64)
+          (g_get_monotonic_time () - pub->sent_at) * GST_USECOND : 0);
+      g_mutex_unlock (&pub->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2324,6 +2409,7 @@ gst_trickle_publisher_finalize (GObject * object)
   gst_trickle_publisher_stop (pub, FALSE, NULL);
   g_clear_error (&pub->error);
   g_clear_object (&pub->unlock);
+  g_clear_object (&pub->abort);
   g_free (pub->url);
   g_free (pub->ssl_ca_file);
   g_clear_object (&pub->db);
@@ -2421,6 +2507,21 @@ gst_trickle_publisher_class_init (GstTricklePublisherClass * klass)
   g_object_class_install_property (gobject_class, PROP_USER_PW,
       g_param_spec_string ("user-pw", "User password",
           "Password for the server's authentication", NULL, flags));
+  /**
+   * GstTricklePublisher:unanswered-time:
+   *
+   * How long the request the publisher waits on (at its start: the
+   * channel's creation, `/next`) has waited for its answer since it went
+   * out whole, in nanoseconds; 0 when it waits on none. A server that
+   * takes requests and never answers shows here, apart from a slow
+   * connection or TLS handshake (tricklesink gives up a start that
+   * waited 3 s this way when a live stream ends).
+   */
+  g_object_class_install_property (gobject_class, PROP_UNANSWERED_TIME,
+      g_param_spec_uint64 ("unanswered-time", "Unanswered time",
+          "How long the request waited on has waited for its answer since "
+          "it was sent whole (ns; 0: none)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (gobject_class, PROP_USER_AGENT,
       g_param_spec_string ("user-agent", "User-Agent",
           "User-Agent header of every request (a trailing space appends "
@@ -2439,6 +2540,7 @@ gst_trickle_publisher_init (GstTricklePublisher * pub)
   g_mutex_init (&pub->run_lock);
   g_cond_init (&pub->cond);
   pub->unlock = g_cancellable_new ();
+  pub->abort = g_cancellable_new ();
   pub->reset = TRUE;
   pub->ssl_strict = TRUE;
   pub->retries = TRICKLE_CLIENT_DEFAULT_RETRIES;

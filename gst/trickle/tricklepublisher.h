@@ -66,6 +66,8 @@ void gst_trickle_publisher_unlock (GstTricklePublisher * pub);
 GST_TRICKLE_API
 void gst_trickle_publisher_unlock_stop (GstTricklePublisher * pub);
 GST_TRICKLE_API
+void gst_trickle_publisher_abort (GstTricklePublisher * pub);
+GST_TRICKLE_API
 gboolean gst_trickle_publisher_stop (GstTricklePublisher * pub,
     gboolean delete_channel, GError ** error);
 GST_TRICKLE_API

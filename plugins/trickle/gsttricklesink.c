@@ -161,6 +161,7 @@ struct _GstTrickleSink
   gboolean start_done;          /* under start_lock */
   GError *start_error;          /* under start_lock */
   gboolean unlocked;            /* under start_lock: unlock() came */
+  gboolean unlocked_hard;       /* ... for a flush or a stop */
   /* under write_lock: the segmenter and the writing, shared by the
    * streaming thread and the start's thread (which writes what waited
    * as soon as the publisher runs) */
@@ -181,10 +182,12 @@ struct _GstTrickleSink
  * start (back-pressure: a few seconds of a compressed stream) */
 #define HOLD_MAX (8 * 1024 * 1024)
 /* how long the end of a live stream (a user stopping a capture, the EOS
- * of `gst-launch-1.0 -e` on Ctrl-C) waits for a start that has not come
- * through; then nothing was published. The end of a file waits for the
- * whole start (bounded by `timeout`): its data is not dropped. */
-#define EOS_START_GRACE_US (3 * G_USEC_PER_SEC)
+ * of `gst-launch-1.0 -e` on Ctrl-C) waits for a start whose request went
+ * out whole and is not answered (the publisher's unanswered-time: a slow
+ * connection or TLS handshake does not count); then nothing was
+ * published. The end of a file waits for the whole start (bounded by
+ * `timeout`): its data is not dropped. */
+#define EOS_START_GRACE (3 * GST_SECOND)
 /* at most this much of the segmenter's pieces is written as one chunk */
 #define RUN_MAX (64 * 1024)
 /* a piece's data is written (its segment's end may not be): with the
@@ -660,21 +663,67 @@ report_error (GstTrickleSink * self, GError * err)
 static GstFlowReturn write_pieces_resumable (GstTrickleSink * self);
 static GstFlowReturn wait_started (GstTrickleSink * self, gint64 deadline,
     gboolean interruptible);
+static gboolean upstream_is_live (GstTrickleSink * self);
+
+/* Called in the streaming thread with write_lock: waits for a pending
+ * start, as wait_started(). A live stream gives up
+ * (GST_FLOW_CUSTOM_SUCCESS) once the start's request has waited
+ * EOS_START_GRACE for its answer; a pause prerolls, a flush returns
+ * GST_FLOW_FLUSHING with the start still pending. */
+static GstFlowReturn
+wait_start_unless_silent (GstTrickleSink * self)
+{
+  gboolean live = upstream_is_live (self);
+  GstFlowReturn ret;
+
+  for (;;) {
+    GstTricklePublisher *pub;
+    guint64 waited = 0;
+
+    ret = wait_started (self, live ? g_get_monotonic_time () +
+        100 * G_TIME_SPAN_MILLISECOND : G_MAXINT64, TRUE);
+    if (ret == FLOW_INTERRUPTED) {
+      ret = gst_base_sink_wait_preroll (GST_BASE_SINK (self));
+      if (ret != GST_FLOW_OK)
+        return ret;
+      continue;
+    }
+    if (ret != GST_FLOW_CUSTOM_SUCCESS)
+      return ret;
+    pub = ref_publisher (self);
+    if (pub) {
+      g_object_get (pub, "unanswered-time", &waited, NULL);
+      g_object_unref (pub);
+    }
+    if (waited >= EOS_START_GRACE)
+      return GST_FLOW_CUSTOM_SUCCESS;
+  }
+}
 
 /* called with write_lock */
 static gboolean
 apply_caps (GstTrickleSink * self, GstCaps * caps)
 {
   if (self->start_pending && self->held_bytes > 0) {
-    /* what came under the old caps goes out under them: waits for the
-     * start (a new Content-Type and stream header apply after it) */
-    GstFlowReturn ret;
+    /* what came under the old caps goes out under them: it waits for the
+     * start (the new Content-Type and stream header apply after it), as
+     * long as an EOS would (a live stream: see EOS_START_GRACE; then what
+     * waited is dropped and the start goes on) */
+    GstFlowReturn ret = wait_start_unless_silent (self);
 
-    while ((ret = wait_started (self, G_MAXINT64, TRUE)) == FLOW_INTERRUPTED)
-      if (gst_base_sink_wait_preroll (GST_BASE_SINK (self)) != GST_FLOW_OK)
-        break;
-    if (ret == GST_FLOW_OK)
+    if (ret == GST_FLOW_OK) {
       write_pieces_resumable (self);
+    } else if (ret == GST_FLOW_CUSTOM_SUCCESS) {
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("The start of the stream was not published to \"%s\": the "
+              "server did not answer before the caps changed", self->location),
+          ("%" G_GUINT64_FORMAT " bytes dropped", self->held_bytes));
+      reset_pending (self);
+      self->held_bytes = 0;
+    }
+  } else if (self->held_piece || self->next_piece) {
+    /* a write a pause interrupted: out under the old caps first */
+    write_pieces_resumable (self);
   }
   gst_trickle_segmenter_set_caps (self->segmenter, caps);
   g_free (self->content_type);
@@ -788,7 +837,9 @@ start_thread_func (gpointer data)
   self->start_error = err;
   /* an unlock() (a pause) that came during the start interrupts the
    * publisher from now on, until unlock_stop() */
-  if (ok && self->unlocked)
+  if (ok && self->unlocked_hard)
+    gst_trickle_publisher_abort (pub);
+  else if (ok && self->unlocked)
     gst_trickle_publisher_unlock (pub);
   g_cond_broadcast (&self->start_cond);
   g_mutex_unlock (&self->start_lock);
@@ -813,8 +864,11 @@ start_publisher (GstTrickleSink * self)
   gchar *location;
 
   if (self->start_thread) {
-    /* a start that ended (its outcome taken): its thread is done */
+    /* a start that ended (its outcome taken): its thread ends, once it
+     * has write_lock (see start_thread_func()) */
+    g_mutex_unlock (&self->write_lock);
     g_thread_join (self->start_thread);
+    g_mutex_lock (&self->write_lock);
     self->start_thread = NULL;
   }
   GST_OBJECT_LOCK (self);
@@ -937,7 +991,7 @@ gst_trickle_sink_stop (GstBaseSink * sink)
     /* interrupted at once: the state change does not wait for it */
     pub = ref_publisher (self);
     if (pub) {
-      gst_trickle_publisher_unlock (pub);
+      gst_trickle_publisher_abort (pub);
       g_object_unref (pub);
     }
     g_thread_join (self->start_thread);
@@ -1388,22 +1442,34 @@ gst_trickle_sink_event (GstBaseSink * sink, GstEvent * event)
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
 
   g_mutex_lock (&self->write_lock);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    /* what came before the flush is not published after it, nor in one
+     * segment with what comes after */
+    reset_pending (self);
+    if (self->in_segment && !self->start_pending && self->publisher) {
+      GError *err = NULL;
+
+      if (!gst_trickle_publisher_end_segment (self->publisher, &err)) {
+        GST_DEBUG_OBJECT (self, "segment ended by a flush: %s", err->message);
+        g_error_free (err);
+      }
+      segment_done (self);
+    }
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && self->start_pending) {
     /* what waited for the start goes out first: nothing of a file is
      * dropped (its start is bounded: a request sent whole and not answered
      * within `timeout` fails, and is not retried). A live stream's end
-     * waits EOS_START_GRACE_US only: a server that never answers must not
-     * hold it. A pause prerolls; a flush drops the EOS. */
-    gint64 deadline = upstream_is_live (self) ?
-        g_get_monotonic_time () + EOS_START_GRACE_US : G_MAXINT64;
-    GstFlowReturn ret;
+     * gives up a start whose request waited EOS_START_GRACE for its
+     * answer: a server that never answers must not hold it. A pause
+     * prerolls; a flush drops the EOS. */
+    GstFlowReturn ret = wait_start_unless_silent (self);
 
-    while ((ret = wait_started (self, deadline, TRUE)) == FLOW_INTERRUPTED)
-      if (gst_base_sink_wait_preroll (sink) != GST_FLOW_OK) {
-        g_mutex_unlock (&self->write_lock);
-        gst_event_unref (event);
-        return FALSE;
-      }
+    if (ret == GST_FLOW_FLUSHING && self->start_pending) {
+      g_mutex_unlock (&self->write_lock);
+      gst_event_unref (event);
+      return FALSE;
+    }
     if (ret == GST_FLOW_CUSTOM_SUCCESS) {
       GstTricklePublisher *pub = ref_publisher (self);
       guint64 held = self->held_bytes;
@@ -1472,15 +1538,24 @@ gst_trickle_sink_unlock (GstBaseSink * sink)
 {
   GstTrickleSink *self = GST_TRICKLE_SINK (sink);
   GstTricklePublisher *pub = ref_publisher (self);
-  gboolean running;
+  GstPad *pad = GST_BASE_SINK_PAD (sink);
+  gboolean running, hard;
 
+  /* a flush or a stop (the pad flushes first) gives up even a chunk being
+   * written; a pause lets it end */
+  GST_OBJECT_LOCK (pad);
+  hard = GST_PAD_IS_FLUSHING (pad);
+  GST_OBJECT_UNLOCK (pad);
   g_mutex_lock (&self->start_lock);
   self->unlocked = TRUE;
+  self->unlocked_hard = hard;
   /* (a start that ends now interrupts its publisher itself) */
   running = pub && !self->starting;
   g_cond_broadcast (&self->start_cond);
   g_mutex_unlock (&self->start_lock);
-  if (running)
+  if (running && hard)
+    gst_trickle_publisher_abort (pub);
+  else if (running)
     gst_trickle_publisher_unlock (pub);
   g_clear_object (&pub);
   return TRUE;
@@ -1495,6 +1570,7 @@ gst_trickle_sink_unlock_stop (GstBaseSink * sink)
 
   g_mutex_lock (&self->start_lock);
   self->unlocked = FALSE;
+  self->unlocked_hard = FALSE;
   running = pub && !self->starting;
   g_mutex_unlock (&self->start_lock);
   if (running)

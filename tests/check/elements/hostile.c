@@ -525,9 +525,9 @@ GST_START_TEST (test_sink_stops_while_server_silent)
 GST_END_TEST;
 
 /* ... and an EOS (what `gst-launch-1.0 -e` sends on Ctrl-C) ends a live
- * stream after a short grace (3 s), with a warning that nothing was
- * published: the start runs in a thread of its own, so the EOS is not
- * held behind it. Before: it waited for the start to fail, `timeout` (60 s
+ * stream once /next has waited 3 s unanswered, with a warning that
+ * nothing was published: the start runs in a thread of its own, so the
+ * EOS is not held behind it. Before: it waited for the start to fail, `timeout` (60 s
  * here) or more. The bound, 20 s, is generous for a loaded machine and far
  * below the timeout. */
 GST_START_TEST (test_sink_eos_while_server_silent)

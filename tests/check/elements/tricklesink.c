@@ -10,6 +10,7 @@
 #endif
 
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <glib/gstdio.h>
 #include <gst/trickle/trickle.h>
 #include "trickletestutil.h"
@@ -250,6 +251,187 @@ GST_START_TEST (test_state_change_never_waits)
   g_object_unref (addr);
   g_object_unref (lo);
   g_object_unref (sock);
+}
+
+GST_END_TEST;
+
+/* holds the publisher's /next (the first "subscribe" the server is asked
+ * to authorize) until released */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean held, released;
+} Gate;
+
+static guint
+gate_next (GstTrickleHttpServer * server, const gchar * method,
+    const gchar * action, const gchar * channel, SoupMessageHeaders * headers,
+    const gchar * client, Gate * g)
+{
+  g_mutex_lock (&g->lock);
+  if (g_str_equal (action, "subscribe") && !g->released) {
+    g->held = TRUE;
+    g_cond_broadcast (&g->cond);
+    while (!g->released)
+      g_cond_wait (&g->cond, &g->lock);
+  }
+  g_mutex_unlock (&g->lock);
+  return 0;
+}
+
+static GstBuffer *
+text_buffer (const gchar * text)
+{
+  return gst_buffer_new_memdup (text, strlen (text));
+}
+
+/* A flush while the start waits for the server: what came before it is
+ * not published, and what comes after is published alone (before: the
+ * start's thread wrote the old frames once it ran, the first into the
+ * new stream's segments) */
+GST_START_TEST (test_flush_during_start)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  Gate g = { 0 };
+  GstElement *sink;
+  GstHarness *h;
+  GstSegment seg;
+  gchar *url;
+  guint i;
+
+  trickle_test_server_start (ts, NULL);
+  g_signal_connect (ts->server, "authorize", G_CALLBACK (gate_next), &g);
+  url = trickle_test_server_url (ts, FALSE, "/ch");
+  sink = gst_element_factory_make ("tricklesink", NULL);
+  g_object_set (sink, "location", url, "delete-on-eos", FALSE, "sync", FALSE,
+      "async", FALSE, NULL);
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_harness_set_src_caps_str (h, "image/jpeg");
+  g_mutex_lock (&g.lock);
+  while (!g.held)
+    g_cond_wait (&g.cond, &g.lock);
+  g_mutex_unlock (&g.lock);
+  for (i = 1; i <= 3; i++) {
+    gchar *t = g_strdup_printf ("A%u", i);
+    fail_unless_equals_int (gst_harness_push (h, text_buffer (t)), GST_FLOW_OK);
+    g_free (t);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  for (i = 1; i <= 3; i++) {
+    gchar *t = g_strdup_printf ("B%u", i);
+    fail_unless_equals_int (gst_harness_push (h, text_buffer (t)), GST_FLOW_OK);
+    g_free (t);
+  }
+  g_mutex_lock (&g.lock);
+  g.released = TRUE;
+  g_cond_broadcast (&g.cond);
+  g_mutex_unlock (&g.lock);
+  /* a file's EOS (not live): waits for the start, writes what waited */
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 3; i++) {
+    gchar *path = g_strdup_printf ("/ch/%u", i), *want;
+    TrickleTestConn *c = trickle_test_request (ts->port, "GET", path, NULL,
+        0, NULL);
+
+    want = g_strdup_printf ("B%u", i + 1);
+    fail_unless_equals_int (c->status, 200);
+    fail_unless_equals_string (trickle_test_conn_body_str (c), want);
+    trickle_test_conn_free (c);
+    g_free (want);
+    g_free (path);
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (sink);
+  g_free (url);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* a server that answers /next and then reads nothing of the POSTs */
+typedef struct
+{
+  GSocket *listener;
+  GCancellable *stop;
+  GThread *thread;
+  GPtrArray *held;              /* the POSTs' connections */
+  gint posts;
+} Deaf;
+
+static gpointer
+deaf_thread (gpointer data)
+{
+  Deaf *d = data;
+  GSocket *c;
+
+  while ((c = g_socket_accept (d->listener, d->stop, NULL))) {
+    gchar buf[4096];
+    gssize n = g_socket_receive (c, buf, sizeof (buf) - 1, d->stop, NULL);
+
+    if (n > 0 && g_str_has_prefix (buf, "GET ")) {
+      const gchar *a = "HTTP/1.1 200 OK\r\nLp-Trickle-Latest: 0\r\n"
+          "Content-Length: 1\r\nConnection: close\r\n\r\n0";
+      g_socket_send (c, a, strlen (a), NULL, NULL);
+      g_object_unref (c);
+    } else {
+      g_atomic_int_inc (&d->posts);
+      g_ptr_array_add (d->held, c);     /* never read again */
+    }
+  }
+  return NULL;
+}
+
+/* A state change to NULL while tricklesink writes a big frame into a POST
+ * the server stopped reading: the chunk begun is given up at once (a pause
+ * would let it end). With timeout=0 it waited for ever before. */
+GST_START_TEST (test_stop_while_server_stops_reading)
+{
+  Deaf d = { 0 };
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0), *bound;
+  GstElement *p;
+  gchar *desc;
+  guint i;
+
+  d.listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  d.stop = g_cancellable_new ();
+  d.held = g_ptr_array_new_with_free_func (g_object_unref);
+  fail_unless (g_socket_bind (d.listener, addr, FALSE, NULL));
+  fail_unless (g_socket_listen (d.listener, NULL));
+  bound = g_socket_get_local_address (d.listener, NULL);
+  d.thread = g_thread_new ("deaf", deaf_thread, &d);
+  /* 8 MB frames: one is more than the socket buffers take */
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=GRAY8,width=3840,height=2160,framerate=5/1 ! "
+      "tricklesink location=http://127.0.0.1:%u/ch timeout=0",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  p = gst_parse_launch (desc, NULL);
+  fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  /* the first segment's POST, then time for its frame to fill the
+   * buffers (a stop before that is tested above) */
+  for (i = 0; i < 6000 && g_atomic_int_get (&d.posts) == 0; i++)
+    g_usleep (10000);
+  fail_unless (g_atomic_int_get (&d.posts) > 0);
+  g_usleep (G_USEC_PER_SEC);
+  /* bounded by the test's timeout: it hung for ever before */
+  fail_unless_equals_int (gst_element_set_state (p, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (p);
+  g_cancellable_cancel (d.stop);
+  g_thread_join (d.thread);
+  g_ptr_array_unref (d.held);
+  g_object_unref (d.stop);
+  g_object_unref (d.listener);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_free (desc);
 }
 
 GST_END_TEST;
@@ -1310,6 +1492,8 @@ tricklesink_suite (void)
   tcase_add_test (tc, test_raw_frames);
   tcase_add_test (tc, test_errors_and_delete);
   tcase_add_test (tc, test_state_change_never_waits);
+  tcase_add_test (tc, test_flush_during_start);
+  tcase_add_test (tc, test_stop_while_server_stops_reading);
   tcase_add_test (tc, test_segment_length_properties);
   tcase_add_test (tc, test_start_stop_cycles);
   tcase_add_test (tc, test_location_without_channel);
