@@ -46,6 +46,12 @@
  * A non-live source is paced by the clock (`sync`, as udpsink); a live one
  * is never held. docs/elements.md has the details.
  *
+ * The start (the channel's `/next`, its creation) runs beside the stream:
+ * what comes meanwhile waits and goes out once the server answers. The
+ * EOS of a live stream gives up a start whose request waited 3 s
+ * unanswered (a warning says nothing was published); a file's EOS waits
+ * for it.
+ *
  * At EOS the last segment is finished and, with `delete-on-eos`, the
  * channel is deleted, so subscribers see the end of the stream.
  *
