@@ -329,7 +329,16 @@ gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
   if (latest)
     *latest = channel->next_write;
   if (channel->closed) {
-    *result = GST_TRICKLE_READ_CLOSED;
+    /* a closed channel's segments kept for the readers behind it
+     * (_gst_trickle_channel_close_draining()) are still read */
+    seg = seq >= 0 ? channel->slots[(guint64) seq % channel->window] : NULL;
+    if (seg && gst_trickle_segment_get_seq (seg) == seq) {
+      gst_trickle_segment_ref (seg);
+      *result = GST_TRICKLE_READ_OK;
+    } else {
+      seg = NULL;
+      *result = GST_TRICKLE_READ_CLOSED;
+    }
     goto out;
   }
   if (seq == GST_TRICKLE_SEQ_NEXT)
@@ -679,6 +688,32 @@ _gst_trickle_channel_close (GstTrickleChannel * channel)
   channel->closed = TRUE;
   clear_slots_locked (channel);
   g_mutex_unlock (&channel->lock);
+}
+
+/* As _gst_trickle_channel_close(), but the segments that hold data stay
+ * readable (ended as they are, the ones being written cut there): the
+ * readers behind the end still get them. Returns TRUE when any was kept */
+gboolean
+_gst_trickle_channel_close_draining (GstTrickleChannel * channel)
+{
+  gboolean kept = FALSE;
+  guint i;
+
+  g_mutex_lock (&channel->lock);
+  channel->closed = TRUE;
+  for (i = 0; i < channel->window; i++) {
+    GstTrickleSegment *s = channel->slots[i];
+
+    if (!s)
+      continue;
+    _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
+    if (gst_trickle_segment_get_size (s) > 0)
+      kept = TRUE;
+    else
+      g_clear_pointer (&channel->slots[i], gst_trickle_segment_unref);
+  }
+  g_mutex_unlock (&channel->lock);
+  return kept;
 }
 
 /* an empty segment ended: the write head still moves past it */

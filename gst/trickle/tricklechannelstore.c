@@ -46,6 +46,11 @@
 #define DEFAULT_AUTO_CREATE TRUE
 #define DEFAULT_CHANGEFEED FALSE
 #define DEFAULT_IDLE_TIMEOUT 300
+/* a deleted channel's last segments stay readable this long for the
+ * subscribers behind its end, for at most this many channels at once
+ * (the oldest go first) */
+#define DRAIN_TIME_US (30 * G_USEC_PER_SEC)
+#define DRAIN_MAX 256
 
 enum
 {
@@ -84,6 +89,7 @@ struct _GstTrickleChannelStore
   gchar *peers_token;           /* sent to the peers as a bearer token */
   GstTrickleFeedMerge *merge;   /* following the peers */
   GHashTable *guards;           /* name -> Guard */
+  GHashTable *draining;         /* name -> Drained: deleted, still read */
 
   guint window;
   guint64 max_segment_size;
@@ -94,6 +100,21 @@ struct _GstTrickleChannelStore
 
 G_DEFINE_TYPE (GstTrickleChannelStore, gst_trickle_channel_store,
     G_TYPE_OBJECT);
+
+/* a deleted channel whose last segments are still read */
+typedef struct
+{
+  GstTrickleChannel *channel;
+  gint64 until;                 /* monotonic µs */
+} Drained;
+
+static void
+drained_free (Drained * d)
+{
+  _gst_trickle_channel_close (d->channel);
+  gst_trickle_channel_unref (d->channel);
+  g_free (d);
+}
 
 /* who may write a channel of that name over HTTP */
 typedef struct
@@ -418,6 +439,7 @@ gst_trickle_channel_store_finalize (GObject * object)
   gst_trickle_channel_store_clear (store);
   g_hash_table_unref (store->channels);
   g_hash_table_unref (store->guards);
+  g_hash_table_unref (store->draining);
   g_mutex_clear (&store->lock);
   g_mutex_clear (&store->feed_lock);
   g_mutex_clear (&store->peers_lock);
@@ -530,6 +552,8 @@ gst_trickle_channel_store_init (GstTrickleChannelStore * store)
       (GDestroyNotify) gst_trickle_channel_unref);
   store->guards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) guard_free);
+  store->draining = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) drained_free);
   store->window = DEFAULT_WINDOW;
   store->max_segment_size = DEFAULT_MAX_SEGMENT_SIZE;
   store->max_channels = DEFAULT_MAX_CHANNELS;
@@ -557,6 +581,26 @@ gst_trickle_channel_store_lookup (GstTrickleChannelStore * store,
   ch = g_hash_table_lookup (store->channels, name);
   if (ch)
     gst_trickle_channel_ref (ch);
+  g_mutex_unlock (&store->lock);
+  return ch;
+}
+
+/* The deleted channel called @name whose last segments are still kept for
+ * the readers behind its end (transfer full, nullable); NULL when a
+ * channel of that name exists */
+GstTrickleChannel *
+_gst_trickle_channel_store_lookup_drained (GstTrickleChannelStore * store,
+    const gchar * name)
+{
+  GstTrickleChannel *ch = NULL;
+  Drained *d;
+
+  g_mutex_lock (&store->lock);
+  d = g_hash_table_lookup (store->draining, name);
+  if (d && d->until < g_get_monotonic_time ())
+    g_hash_table_remove (store->draining, name);
+  else if (d)
+    ch = gst_trickle_channel_ref (d->channel);
   g_mutex_unlock (&store->lock);
   return ch;
 }
@@ -645,6 +689,8 @@ gst_trickle_channel_store_create (GstTrickleChannelStore * store,
         "Too many channels (%u)", store->max_channels);
     return NULL;
   }
+  /* a new channel of a deleted one's name: the old segments go */
+  g_hash_table_remove (store->draining, name);
   ch = _gst_trickle_channel_new (name, mime_type, store->window,
       store->max_segment_size);
   {
@@ -661,17 +707,28 @@ gst_trickle_channel_store_create (GstTrickleChannelStore * store,
   return ch;
 }
 
-/**
- * gst_trickle_channel_store_remove:
- *
- * Closes the channel called @name (its readers and writers are released
- * with "closed") and forgets it.
- *
- * Returns: %FALSE if there was no such channel
- */
-gboolean
-gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
-    const gchar * name)
+/* the oldest of the draining channels (under the lock) */
+static const gchar *
+oldest_drained (GstTrickleChannelStore * store)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  const gchar *oldest = NULL;
+  gint64 until = G_MAXINT64;
+
+  g_hash_table_iter_init (&iter, store->draining);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    if (((Drained *) value)->until < until) {
+      until = ((Drained *) value)->until;
+      oldest = key;
+    }
+  }
+  return oldest;
+}
+
+static gboolean
+remove_channel (GstTrickleChannelStore * store, const gchar * name,
+    gboolean drain)
 {
   gpointer key, value;
   GstTrickleChannel *ch;
@@ -688,7 +745,25 @@ gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
     g_clear_pointer (&store->localfeed, gst_trickle_channel_unref);
   g_mutex_unlock (&store->lock);
 
-  _gst_trickle_channel_close (ch);
+  if (drain && _gst_trickle_channel_close_draining (ch)) {
+    Drained *d = g_new0 (Drained, 1);
+
+    d->channel = gst_trickle_channel_ref (ch);
+    d->until = g_get_monotonic_time () + DRAIN_TIME_US;
+    g_mutex_lock (&store->lock);
+    /* (not if a channel of that name was made meanwhile) */
+    if (g_hash_table_contains (store->channels, name)) {
+      drained_free (d);
+    } else {
+      if (g_hash_table_size (store->draining) >= DRAIN_MAX &&
+          !g_hash_table_contains (store->draining, name))
+        g_hash_table_remove (store->draining, oldest_drained (store));
+      g_hash_table_replace (store->draining, g_strdup (name), d);
+    }
+    g_mutex_unlock (&store->lock);
+  } else {
+    _gst_trickle_channel_close (ch);
+  }
   g_signal_emit (store, signals[SIGNAL_CHANNEL_REMOVED], 0, ch);
   publish_change (store, "removed", name);
   gst_trickle_channel_unref (ch);
@@ -697,11 +772,30 @@ gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
 }
 
 /**
+ * gst_trickle_channel_store_remove:
+ *
+ * Closes the channel called @name and forgets it: its writers and the
+ * readers waiting for a segment to come are released with "closed". The
+ * segments it holds that have data stay readable for 30 s (over HTTP,
+ * for the subscribers behind its end, as if it still existed, then
+ * "closed"), unless a channel of that name is created again.
+ *
+ * Returns: %FALSE if there was no such channel
+ */
+gboolean
+gst_trickle_channel_store_remove (GstTrickleChannelStore * store,
+    const gchar * name)
+{
+  return remove_channel (store, name, TRUE);
+}
+
+/**
  * gst_trickle_channel_store_sweep:
  * @now_us: the current g_get_monotonic_time()
  *
  * Closes every channel (except internal ones, named `_*`) that has had no
- * new segment for idle-timeout seconds.
+ * new segment for idle-timeout seconds, and forgets the deleted channels
+ * whose segments were kept long enough (gst_trickle_channel_store_remove()).
  *
  * Returns: the number of channels closed
  */
@@ -715,6 +809,12 @@ gst_trickle_channel_store_sweep (GstTrickleChannelStore * store, gint64 now_us)
   guint i, n = 0;
 
   g_mutex_lock (&store->lock);
+  /* deleted channels kept long enough */
+  g_hash_table_iter_init (&iter, store->draining);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    if (((Drained *) value)->until < now_us)
+      g_hash_table_iter_remove (&iter);
+  }
   if (store->idle_timeout == 0) {
     g_mutex_unlock (&store->lock);
     return 0;
@@ -731,7 +831,7 @@ gst_trickle_channel_store_sweep (GstTrickleChannelStore * store, gint64 now_us)
   g_mutex_unlock (&store->lock);
 
   for (i = 0; i < idle->len; i++)
-    n += gst_trickle_channel_store_remove (store, idle->pdata[i]);
+    n += remove_channel (store, idle->pdata[i], FALSE);
   g_ptr_array_unref (idle);
   return n;
 }
@@ -795,6 +895,7 @@ gst_trickle_channel_store_clear (GstTrickleChannelStore * store)
   for (l = values; l; l = l->next)
     gst_trickle_channel_ref (l->data);
   g_hash_table_remove_all (store->channels);
+  g_hash_table_remove_all (store->draining);
   g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
   g_clear_pointer (&store->localfeed, gst_trickle_channel_unref);
   g_mutex_unlock (&store->lock);

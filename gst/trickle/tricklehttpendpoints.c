@@ -265,13 +265,19 @@ respond_gone (TrickleHttpConn * conn, gint64 seq, gint64 latest)
  * (_gst_trickle_http_endpoint_get_stream()) */
 static void
 endpoint_get_segment (TrickleHttpConn * conn, GstTrickleChannel * ch,
-    gint64 seq)
+    gint64 seq, gboolean drained)
 {
   GstTrickleReadResult result;
   GstTrickleSegment *seg;
   gint64 latest;
 
   seg = gst_trickle_channel_open_read (ch, seq, &result, &latest);
+  if (drained && result != GST_TRICKLE_READ_OK) {
+    /* a deleted channel: only its kept segments are known */
+    _gst_trickle_http_conn_respond_error (conn, SOUP_STATUS_NOT_FOUND,
+        "Stream not found");
+    return;
+  }
   if (result == GST_TRICKLE_READ_GONE) {
     respond_gone (conn, seq, latest);
     return;
@@ -306,9 +312,9 @@ endpoint_get_segment (TrickleHttpConn * conn, GstTrickleChannel * ch,
  * the stream step then answers with the head at once (conn->is_head) */
 static void
 endpoint_head_segment (TrickleHttpConn * conn, GstTrickleChannel * ch,
-    gint64 seq)
+    gint64 seq, gboolean drained)
 {
-  endpoint_get_segment (conn, ch, seq);
+  endpoint_get_segment (conn, ch, seq, drained);
 }
 
 /* GET or HEAD /{ch}/next */
@@ -431,6 +437,7 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
   gchar **parts = NULL;
   GString *name = NULL, *idx = NULL;
   GstTrickleChannel *ch = NULL;
+  gboolean drained = FALSE;
   gsize base_len = strlen (server->base_path);
   guint n, i;
   gint64 seq;
@@ -566,6 +573,13 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
     goto out;
 
   ch = gst_trickle_channel_store_lookup (server->store, name->str);
+  if (!ch && !g_str_equal (method, "DELETE")
+      && !g_str_equal (idx->str, "next")) {
+    /* a deleted channel's segments are still read by the subscribers
+     * behind its end (anything else of it is unknown) */
+    ch = _gst_trickle_channel_store_lookup_drained (server->store, name->str);
+    drained = ch != NULL;
+  }
   if (!ch) {
     _gst_trickle_http_conn_respond_error (conn, SOUP_STATUS_NOT_FOUND,
         "Stream not found");
@@ -583,9 +597,9 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
   if (g_str_equal (method, "DELETE"))
     endpoint_delete_segment (conn, ch, seq);
   else if (conn->is_head)
-    endpoint_head_segment (conn, ch, seq);
+    endpoint_head_segment (conn, ch, seq, drained);
   else
-    endpoint_get_segment (conn, ch, seq);
+    endpoint_get_segment (conn, ch, seq, drained);
 
 out:
   if (ch)

@@ -1436,13 +1436,12 @@ GST_START_TEST (test_messages_and_latency)
   gst_query_unref (q);
   gst_object_unref (src);
 
-  /* delete-on-eos=false: the 5 frames can go out in a burst (held while
-   * the start runs, on a loaded machine), and a subscriber still behind
-   * when the channel is deleted loses the last ones (404), as with the
-   * reference server */
+  /* (the 5 frames can go out in a burst, held while the start runs on a
+   * loaded machine, and the channel is deleted at EOS: a subscriber still
+   * behind then reads the segments the server keeps for it) */
   desc = g_strdup_printf ("videotestsrc num-buffers=5 is-live=true ! "
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=25/1 ! "
-      "tricklesink post-messages=true delete-on-eos=false "
+      "tricklesink post-messages=true "
       "location=http://127.0.0.1:%u/msg", ts->port);
   pub = trickle_test_start_pipeline (desc);
   g_free (desc);
@@ -1872,9 +1871,10 @@ GST_END_TEST;
 
 /* A subscriber behind its channel (a slow consumer: it asks for the next
  * segments only as it gets through the earlier ones) whose channel is
- * deleted meanwhile: its next GET is answered 404, which is the end of the
- * stream (as for Go's and PyTrickle's subscribers), at once, not an error
- * after wait-timeout */
+ * deleted meanwhile: it still gets every segment the channel held (the
+ * server keeps them for it), then its next GET is answered 404, which is
+ * the end of the stream (as for Go's and PyTrickle's subscribers), at once,
+ * not an error after wait-timeout */
 GST_START_TEST (test_deleted_while_behind)
 {
   TrickleTestServer *ts = trickle_test_server_new ();
@@ -1886,9 +1886,15 @@ GST_START_TEST (test_deleted_while_behind)
   gchar *desc;
   gint seq;
   guint got = 0;
+  GetWatch watch = { 0 };
 
   g_object_set (ts->store, "window", 32, NULL);
   trickle_test_server_start (ts, NULL);
+  g_mutex_init (&watch.lock);
+  g_cond_init (&watch.cond);
+  watch.max_seq = -1;
+  g_signal_connect (ts->server, "subscriber-connected",
+      G_CALLBACK (get_watch_on_subscriber), &watch);
   /* 16 MiB: far more than the subscriber reads ahead (its 4 MiB queue and
    * a frame or two downstream), so GETs are still to come */
   for (seq = 0; seq < 16; seq++)
@@ -1907,11 +1913,13 @@ GST_START_TEST (test_deleted_while_behind)
   got++;
   gst_sample_unref (sample);
 
+  /* behind: the GETs of the last segments are still to come */
+  fail_if (get_watch_reached (&watch, 15), "the subscriber was not behind");
   c = trickle_test_request (ts->port, "DELETE", "/gone", NULL, 0, NULL);
   fail_unless_equals_int (c->status, 200);
   trickle_test_conn_free (c);
 
-  /* what was under way still comes, then EOS (well within wait-timeout) */
+  /* all the rest still comes, then EOS (well within wait-timeout) */
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
               20 * GST_SECOND))) {
     fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer
@@ -1921,7 +1929,7 @@ GST_START_TEST (test_deleted_while_behind)
   }
   fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)),
       "no EOS after the channel was deleted");
-  fail_unless (got < 16, "the subscriber was not behind (%u segments)", got);
+  fail_unless_equals_int (got, 16);
   bus = gst_element_get_bus (sub);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (msg == NULL, "an error instead of EOS");
@@ -1930,6 +1938,8 @@ GST_START_TEST (test_deleted_while_behind)
   gst_object_unref (sink);
   trickle_test_stop_pipeline (sub);
   trickle_test_server_free (ts);
+  g_mutex_clear (&watch.lock);
+  g_cond_clear (&watch.cond);
 }
 
 GST_END_TEST;

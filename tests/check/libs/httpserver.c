@@ -997,10 +997,63 @@ GST_START_TEST (test_delete_channel)
   c = trickle_test_request (ts->port, "DELETE", "/d", NULL, 0, NULL);
   assert_response (c, 400, "Invalid stream");
   trickle_test_conn_free (c);
+  /* not the reference's: the segment written before the DELETE is still
+   * read by a subscriber behind the end (the reference answers 404) */
+  c = trickle_test_request (ts->port, "GET", "/d/0", NULL, 0, NULL);
+  assert_response (c, 200, "x");
+  assert_header (c, "Lp-Trickle-Seq", "0");
+  assert_no_header (c, "Lp-Trickle-Closed");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "HEAD", "/d/0", NULL, 0, NULL);
+  assert_status (c, 200);
+  trickle_test_conn_free (c);
+  /* but it is no channel: no DELETE of its segments */
+  c = trickle_test_request (ts->port, "DELETE", "/d/0", NULL, 0, NULL);
+  assert_response (c, 404, "Stream not found");
+  trickle_test_conn_free (c);
 
-  /* the name can be used again */
+  /* the name can be used again, and the old segments are gone with it */
   create_channel (ts, "d", NULL);
   fail_unless_equals_int64 (get_next (ts, "d"), 0);
+  fail_unless_equals_int64 (post_segment (ts, "/d/0", "y", -1), 0);
+  c = trickle_test_request (ts->port, "GET", "/d/0", NULL, 0, NULL);
+  assert_response (c, 200, "y");
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* A deleted channel keeps its last segments for the subscribers behind its
+ * end; the server keeps them for at most 256 deleted channels at once, the
+ * oldest dropped first */
+GST_START_TEST (test_deleted_channels_bounded)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *c;
+  gchar *path;
+  guint i;
+
+  for (i = 0; i < 257; i++) {
+    path = g_strdup_printf ("/gone%u/0", i);
+    fail_unless_equals_int64 (post_segment (ts, path, "data", -1), 0);
+    g_free (path);
+    path = g_strdup_printf ("/gone%u", i);
+    c = trickle_test_request (ts->port, "DELETE", path, NULL, 0, NULL);
+    assert_response (c, 200, "");
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  c = trickle_test_request (ts->port, "GET", "/gone0/0", NULL, 0, NULL);
+  assert_response (c, 404, "Stream not found");
+  trickle_test_conn_free (c);
+  for (i = 1; i < 257; i += 255) {
+    path = g_strdup_printf ("/gone%u/0", i);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    assert_response (c, 200, "data");
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
   trickle_test_server_free (ts);
 }
 
@@ -3612,6 +3665,7 @@ httpserver_suite (void)
   tcase_add_test (tc_ref, test_close_seq);
   tcase_add_test (tc_ref, test_reset);
   tcase_add_test (tc_ref, test_delete_channel);
+  tcase_add_test (tc_ref, test_deleted_channels_bounded);
   tcase_add_test (tc_ref, test_mime_type);
   tcase_add_test (tc_ref, test_auto_create_off);
   tcase_add_test (tc_ref, test_changefeed);
