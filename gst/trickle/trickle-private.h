@@ -47,6 +47,7 @@ GstTrickleChannel *_gst_trickle_channel_new (const gchar * name,
     const gchar * mime_type, guint window, guint64 max_segment_size);
 G_GNUC_INTERNAL
 void _gst_trickle_channel_close (GstTrickleChannel * channel);
+G_GNUC_INTERNAL
 gboolean _gst_trickle_channel_close_draining (GstTrickleChannel * channel);
 G_GNUC_INTERNAL
 gchar *_gst_trickle_channel_dup_publish_token (GstTrickleChannel * channel);
@@ -73,10 +74,11 @@ TrickleAppendResult _gst_trickle_channel_append_claimed (GstTrickleChannel *
     channel, GstTrickleSegment * segment, guint writer, GBytes * data);
 
 G_GNUC_INTERNAL
-GstTrickleChannel *_gst_trickle_channel_store_lookup_drained (
-    GstTrickleChannelStore * store, const gchar * name);
 gboolean _gst_trickle_channel_store_get_auto_create (GstTrickleChannelStore *
     store);
+G_GNUC_INTERNAL
+GstTrickleChannel *_gst_trickle_channel_store_lookup_drained (
+    GstTrickleChannelStore * store, const gchar * name);
 G_GNUC_INTERNAL
 guint _gst_trickle_channel_store_get_idle_timeout (GstTrickleChannelStore *
     store);

@@ -330,9 +330,11 @@ gst_trickle_channel_open_read (GstTrickleChannel * channel, gint64 seq,
     *latest = channel->next_write;
   if (channel->closed) {
     /* a closed channel's segments kept for the readers behind it
-     * (_gst_trickle_channel_close_draining()) are still read */
+     * (_gst_trickle_channel_close_draining()) are still read: ended ones
+     * only, whatever was open is not a segment */
     seg = seq >= 0 ? channel->slots[(guint64) seq % channel->window] : NULL;
-    if (seg && gst_trickle_segment_get_seq (seg) == seq) {
+    if (seg && gst_trickle_segment_get_seq (seg) == seq
+        && gst_trickle_segment_get_state (seg) != GST_TRICKLE_SEGMENT_OPEN) {
       gst_trickle_segment_ref (seg);
       *result = GST_TRICKLE_READ_OK;
     } else {
@@ -690,9 +692,12 @@ _gst_trickle_channel_close (GstTrickleChannel * channel)
   g_mutex_unlock (&channel->lock);
 }
 
-/* As _gst_trickle_channel_close(), but the segments that hold data stay
- * readable (ended as they are, the ones being written cut there): the
- * readers behind the end still get them. Returns TRUE when any was kept */
+/* As _gst_trickle_channel_close(), but the segments that had ended stay
+ * readable (complete, dropped or aborted, as before): the readers behind
+ * the end still get them. The ones still open (being written, or waited
+ * for) end as with _gst_trickle_channel_close() and go: a segment cut by
+ * the close is not served later as a whole one. Returns TRUE when a kept
+ * segment has data */
 gboolean
 _gst_trickle_channel_close_draining (GstTrickleChannel * channel)
 {
@@ -706,11 +711,10 @@ _gst_trickle_channel_close_draining (GstTrickleChannel * channel)
 
     if (!s)
       continue;
-    _gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE);
-    if (gst_trickle_segment_get_size (s) > 0)
-      kept = TRUE;
-    else
+    if (_gst_trickle_segment_end (s, GST_TRICKLE_SEGMENT_COMPLETE))
       g_clear_pointer (&channel->slots[i], gst_trickle_segment_unref);
+    else if (gst_trickle_segment_get_size (s) > 0)
+      kept = TRUE;
   }
   g_mutex_unlock (&channel->lock);
   return kept;

@@ -48,7 +48,8 @@
 #define DEFAULT_IDLE_TIMEOUT 300
 /* a deleted channel's last segments stay readable this long for the
  * subscribers behind its end, for at most this many channels at once
- * (the oldest go first) */
+ * (and at most max-channels: deleting never more than doubles what the
+ * channels may hold; the oldest go first) */
 #define DRAIN_TIME_US (30 * G_USEC_PER_SEC)
 #define DRAIN_MAX 256
 
@@ -743,25 +744,23 @@ remove_channel (GstTrickleChannelStore * store, const gchar * name,
     g_clear_pointer (&store->changefeed, gst_trickle_channel_unref);
   if (ch == store->localfeed)
     g_clear_pointer (&store->localfeed, gst_trickle_channel_unref);
-  g_mutex_unlock (&store->lock);
-
+  /* closed and kept in one hold of the lock: a GET never finds the name
+   * in neither table, and two removals of one name never cross (the
+   * segments' waiters only queue their readers) */
   if (drain && _gst_trickle_channel_close_draining (ch)) {
     Drained *d = g_new0 (Drained, 1);
+    guint max = store->max_channels > 0 ?
+        MIN (store->max_channels, DRAIN_MAX) : DRAIN_MAX;
 
     d->channel = gst_trickle_channel_ref (ch);
     d->until = g_get_monotonic_time () + DRAIN_TIME_US;
-    g_mutex_lock (&store->lock);
-    /* (not if a channel of that name was made meanwhile) */
-    if (g_hash_table_contains (store->channels, name)) {
-      drained_free (d);
-    } else {
-      if (g_hash_table_size (store->draining) >= DRAIN_MAX &&
-          !g_hash_table_contains (store->draining, name))
-        g_hash_table_remove (store->draining, oldest_drained (store));
-      g_hash_table_replace (store->draining, g_strdup (name), d);
-    }
+    if (g_hash_table_size (store->draining) >= max &&
+        !g_hash_table_contains (store->draining, name))
+      g_hash_table_remove (store->draining, oldest_drained (store));
+    g_hash_table_replace (store->draining, g_strdup (name), d);
     g_mutex_unlock (&store->lock);
   } else {
+    g_mutex_unlock (&store->lock);
     _gst_trickle_channel_close (ch);
   }
   g_signal_emit (store, signals[SIGNAL_CHANNEL_REMOVED], 0, ch);
@@ -776,9 +775,10 @@ remove_channel (GstTrickleChannelStore * store, const gchar * name,
  *
  * Closes the channel called @name and forgets it: its writers and the
  * readers waiting for a segment to come are released with "closed". The
- * segments it holds that have data stay readable for 30 s (over HTTP,
- * for the subscribers behind its end, as if it still existed, then
- * "closed"), unless a channel of that name is created again.
+ * segments it holds that had ended stay readable for 30 s (over HTTP,
+ * for the subscribers behind its end; for at most 256 deleted channels,
+ * and at most `max-channels`), unless a channel of that name is created
+ * again.
  *
  * Returns: %FALSE if there was no such channel
  */

@@ -89,6 +89,7 @@ struct _TrickleHttpConn
   gint64 latest;
   gboolean headers_sent;
   gboolean is_head;
+  gboolean drained_read;        /* a GET of a deleted channel's segment */
   guint next_page;
   gboolean got_body_byte;
   gint64 last_rx;

@@ -272,6 +272,7 @@ endpoint_get_segment (TrickleHttpConn * conn, GstTrickleChannel * ch,
   gint64 latest;
 
   seg = gst_trickle_channel_open_read (ch, seq, &result, &latest);
+  conn->drained_read = drained;
   if (drained && result != GST_TRICKLE_READ_OK) {
     /* a deleted channel: only its kept segments are known */
     _gst_trickle_http_conn_respond_error (conn, SOUP_STATUS_NOT_FOUND,
@@ -574,7 +575,7 @@ _gst_trickle_http_route (TrickleHttpConn * conn, TrickleHttpRequest * req)
 
   ch = gst_trickle_channel_store_lookup (server->store, name->str);
   if (!ch && !g_str_equal (method, "DELETE")
-      && !g_str_equal (idx->str, "next")) {
+      && parse_seq (idx->str, FALSE, &seq)) {
     /* a deleted channel's segments are still read by the subscribers
      * behind its end (anything else of it is unknown) */
     ch = _gst_trickle_channel_store_lookup_drained (server->store, name->str);
@@ -748,8 +749,10 @@ _gst_trickle_http_endpoint_get_stream (TrickleHttpConn * conn)
       }
       s = g_string_new (NULL);
       if (n == 0) {
-        /* ended without data (dropped, reset, channel closed) */
-        if (gst_trickle_channel_is_closed (conn->channel))
+        /* ended without data (dropped, reset, channel closed; one kept
+         * by a deleted channel had ended before it: the next may not) */
+        if (gst_trickle_channel_is_closed (conn->channel)
+            && !conn->drained_read)
           g_string_append (s, "Lp-Trickle-Closed: terminated\r\n");
         _gst_trickle_http_header_int (s, "Lp-Trickle-Latest",
             gst_trickle_channel_get_next_seq (conn->channel));

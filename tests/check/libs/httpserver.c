@@ -1024,6 +1024,103 @@ GST_START_TEST (test_delete_channel)
 
 GST_END_TEST;
 
+/* A deleted channel keeps the segments that had ended (a dropped one is
+ * still an empty 200 without Lp-Trickle-Closed, so a subscriber behind
+ * goes on to the next); the one the DELETE cut is not kept as if whole */
+GST_START_TEST (test_deleted_channel_keeps_ended_segments)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+  TrickleTestConn *pub, *sub, *c;
+  TrickleTestBodyResult res;
+
+  create_channel (ts, "ab", NULL);
+  /* seq 0: its publisher dies in the middle (seen by its subscriber) */
+  pub = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_start_post (pub, "/ab/0", NULL));
+  sub = start_get (ts, "/ab/0");
+  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
+  fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+  trickle_test_conn_close (pub);
+  trickle_test_conn_free (pub);
+  while ((res = trickle_test_conn_read_body (sub)) == TRICKLE_TEST_BODY_DATA);
+  fail_if (res == TRICKLE_TEST_BODY_END, "the aborted segment ended clean");
+  trickle_test_conn_free (sub);
+  /* seqs 1, 2: whole */
+  fail_unless_equals_int64 (post_segment (ts, "/ab/1", "one", -1), 1);
+  fail_unless_equals_int64 (post_segment (ts, "/ab/2", "two", -1), 2);
+  /* seq 3: being written when the DELETE comes */
+  pub = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_start_post (pub, "/ab/3", NULL));
+  sub = start_get (ts, "/ab/3");
+  fail_unless (trickle_test_conn_send_chunk (pub, "first", 5));
+  fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+
+  c = trickle_test_request (ts->port, "DELETE", "/ab", NULL, 0, NULL);
+  assert_response (c, 200, "");
+  trickle_test_conn_free (c);
+  fail_unless_equals_int (trickle_test_conn_read_head (pub), 200);
+  assert_header (pub, "Lp-Trickle-Closed", "terminated");
+  trickle_test_conn_free (pub);
+  trickle_test_conn_free (sub);
+
+  c = trickle_test_request (ts->port, "GET", "/ab/0", NULL, 0, NULL);
+  assert_response (c, 200, "");
+  assert_header (c, "Lp-Trickle-Seq", "0");
+  assert_no_header (c, "Lp-Trickle-Closed");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "GET", "/ab/1", NULL, 0, NULL);
+  assert_response (c, 200, "one");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "GET", "/ab/2", NULL, 0, NULL);
+  assert_response (c, 200, "two");
+  trickle_test_conn_free (c);
+  c = trickle_test_request (ts->port, "GET", "/ab/3", NULL, 0, NULL);
+  assert_response (c, 404, "Stream not found");
+  trickle_test_conn_free (c);
+  /* as for an unknown channel */
+  c = trickle_test_request (ts->port, "GET", "/ab/abc", NULL, 0, NULL);
+  assert_response (c, 404, "Stream not found");
+  trickle_test_conn_free (c);
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
+/* max-channels bounds the deleted channels kept too */
+GST_START_TEST (test_deleted_channels_within_max_channels)
+{
+  TrickleTestServer *ts = trickle_test_server_new ();
+  TrickleTestConn *c;
+  gchar *path;
+  guint i;
+
+  g_object_set (ts->store, "max-channels", 2, NULL);
+  trickle_test_server_start (ts, NULL);
+  for (i = 0; i < 3; i++) {
+    path = g_strdup_printf ("/k%u/0", i);
+    fail_unless_equals_int64 (post_segment (ts, path, "data", -1), 0);
+    g_free (path);
+    path = g_strdup_printf ("/k%u", i);
+    c = trickle_test_request (ts->port, "DELETE", path, NULL, 0, NULL);
+    assert_response (c, 200, "");
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  c = trickle_test_request (ts->port, "GET", "/k0/0", NULL, 0, NULL);
+  assert_response (c, 404, "Stream not found");
+  trickle_test_conn_free (c);
+  for (i = 1; i < 3; i++) {
+    path = g_strdup_printf ("/k%u/0", i);
+    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
+    assert_response (c, 200, "data");
+    trickle_test_conn_free (c);
+    g_free (path);
+  }
+  trickle_test_server_free (ts);
+}
+
+GST_END_TEST;
+
 /* A deleted channel keeps its last segments for the subscribers behind its
  * end; the server keeps them for at most 256 deleted channels at once, the
  * oldest dropped first */
@@ -3666,6 +3763,8 @@ httpserver_suite (void)
   tcase_add_test (tc_ref, test_reset);
   tcase_add_test (tc_ref, test_delete_channel);
   tcase_add_test (tc_ref, test_deleted_channels_bounded);
+  tcase_add_test (tc_ref, test_deleted_channel_keeps_ended_segments);
+  tcase_add_test (tc_ref, test_deleted_channels_within_max_channels);
   tcase_add_test (tc_ref, test_mime_type);
   tcase_add_test (tc_ref, test_auto_create_off);
   tcase_add_test (tc_ref, test_changefeed);
