@@ -1086,71 +1086,58 @@ GST_START_TEST (test_deleted_channel_keeps_ended_segments)
 
 GST_END_TEST;
 
-/* max-channels bounds the deleted channels kept too */
-GST_START_TEST (test_deleted_channels_within_max_channels)
+/* @n channels "k0".."k<n-1>", one segment each, made and deleted in that
+ * order; then only the last @kept of them still serve their segment */
+static void
+assert_deleted_kept (TrickleTestServer * ts, guint n, guint kept)
 {
-  TrickleTestServer *ts = trickle_test_server_new ();
   TrickleTestConn *c;
-  gchar *path;
   guint i;
 
-  g_object_set (ts->store, "max-channels", 2, NULL);
-  trickle_test_server_start (ts, NULL);
-  for (i = 0; i < 3; i++) {
-    path = g_strdup_printf ("/k%u/0", i);
-    fail_unless_equals_int64 (post_segment (ts, path, "data", -1), 0);
-    g_free (path);
-    path = g_strdup_printf ("/k%u", i);
-    c = trickle_test_request (ts->port, "DELETE", path, NULL, 0, NULL);
+  for (i = 0; i < n; i++) {
+    gchar *seg = g_strdup_printf ("/k%u/0", i);
+    gchar *ch = g_strdup_printf ("/k%u", i);
+
+    fail_unless_equals_int64 (post_segment (ts, seg, "data", -1), 0);
+    c = trickle_test_request (ts->port, "DELETE", ch, NULL, 0, NULL);
     assert_response (c, 200, "");
     trickle_test_conn_free (c);
-    g_free (path);
+    g_free (seg);
+    g_free (ch);
   }
-  c = trickle_test_request (ts->port, "GET", "/k0/0", NULL, 0, NULL);
-  assert_response (c, 404, "Stream not found");
-  trickle_test_conn_free (c);
-  for (i = 1; i < 3; i++) {
-    path = g_strdup_printf ("/k%u/0", i);
-    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
-    assert_response (c, 200, "data");
+  for (i = 0; i < n; i++) {
+    gchar *seg = g_strdup_printf ("/k%u/0", i);
+
+    c = trickle_test_request (ts->port, "GET", seg, NULL, 0, NULL);
+    if (i < n - kept)
+      assert_response (c, 404, "Stream not found");
+    else
+      assert_response (c, 200, "data");
     trickle_test_conn_free (c);
-    g_free (path);
+    g_free (seg);
   }
+}
+
+/* the server keeps the segments of at most 256 deleted channels at once,
+ * the oldest dropped first */
+GST_START_TEST (test_deleted_channels_bounded)
+{
+  TrickleTestServer *ts = trickle_test_server_new_started ();
+
+  assert_deleted_kept (ts, 257, 256);
   trickle_test_server_free (ts);
 }
 
 GST_END_TEST;
 
-/* A deleted channel keeps its last segments for the subscribers behind its
- * end; the server keeps them for at most 256 deleted channels at once, the
- * oldest dropped first */
-GST_START_TEST (test_deleted_channels_bounded)
+/* and at most max-channels */
+GST_START_TEST (test_deleted_channels_within_max_channels)
 {
-  TrickleTestServer *ts = trickle_test_server_new_started ();
-  TrickleTestConn *c;
-  gchar *path;
-  guint i;
+  TrickleTestServer *ts = trickle_test_server_new ();
 
-  for (i = 0; i < 257; i++) {
-    path = g_strdup_printf ("/gone%u/0", i);
-    fail_unless_equals_int64 (post_segment (ts, path, "data", -1), 0);
-    g_free (path);
-    path = g_strdup_printf ("/gone%u", i);
-    c = trickle_test_request (ts->port, "DELETE", path, NULL, 0, NULL);
-    assert_response (c, 200, "");
-    trickle_test_conn_free (c);
-    g_free (path);
-  }
-  c = trickle_test_request (ts->port, "GET", "/gone0/0", NULL, 0, NULL);
-  assert_response (c, 404, "Stream not found");
-  trickle_test_conn_free (c);
-  for (i = 1; i < 257; i += 255) {
-    path = g_strdup_printf ("/gone%u/0", i);
-    c = trickle_test_request (ts->port, "GET", path, NULL, 0, NULL);
-    assert_response (c, 200, "data");
-    trickle_test_conn_free (c);
-    g_free (path);
-  }
+  g_object_set (ts->store, "max-channels", 2, NULL);
+  trickle_test_server_start (ts, NULL);
+  assert_deleted_kept (ts, 3, 2);
   trickle_test_server_free (ts);
 }
 
