@@ -192,6 +192,27 @@ get_next (TrickleTestServer * ts, const gchar * name)
   return next;
 }
 
+/* POSTs a few bytes into @path and dies (no terminating chunk); returns
+ * once the server aborted the segment, as a subscriber of it tells (not a
+ * delay: a loaded machine may take longer) */
+static void
+post_aborted (TrickleTestServer * ts, const gchar * path)
+{
+  TrickleTestConn *pub = trickle_test_conn_new (ts->port), *sub;
+  TrickleTestBodyResult res;
+
+  fail_unless (trickle_test_conn_start_post (pub, path, NULL));
+  sub = trickle_test_conn_new (ts->port);
+  fail_unless (trickle_test_conn_send_request (sub, "GET", path, NULL));
+  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
+  fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
+  trickle_test_conn_close (pub);
+  trickle_test_conn_free (pub);
+  while ((res = trickle_test_conn_read_body (sub)) == TRICKLE_TEST_BODY_DATA);
+  fail_if (res == TRICKLE_TEST_BODY_END, "the aborted segment ended clean");
+  trickle_test_conn_free (sub);
+}
+
 /* a raw GET that the server should hold (no answer yet) */
 static TrickleTestConn *
 start_get (TrickleTestServer * ts, const gchar * path)
@@ -1031,20 +1052,10 @@ GST_START_TEST (test_deleted_channel_keeps_ended_segments)
 {
   TrickleTestServer *ts = trickle_test_server_new_started ();
   TrickleTestConn *pub, *sub, *c;
-  TrickleTestBodyResult res;
 
   create_channel (ts, "ab", NULL);
-  /* seq 0: its publisher dies in the middle (seen by its subscriber) */
-  pub = trickle_test_conn_new (ts->port);
-  fail_unless (trickle_test_conn_start_post (pub, "/ab/0", NULL));
-  sub = start_get (ts, "/ab/0");
-  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
-  fail_unless_equals_int (trickle_test_conn_read_head (sub), 200);
-  trickle_test_conn_close (pub);
-  trickle_test_conn_free (pub);
-  while ((res = trickle_test_conn_read_body (sub)) == TRICKLE_TEST_BODY_DATA);
-  fail_if (res == TRICKLE_TEST_BODY_END, "the aborted segment ended clean");
-  trickle_test_conn_free (sub);
+  /* seq 0: its publisher dies in the middle */
+  post_aborted (ts, "/ab/0");
   /* seqs 1, 2: whole */
   fail_unless_equals_int64 (post_segment (ts, "/ab/1", "one", -1), 1);
   fail_unless_equals_int64 (post_segment (ts, "/ab/2", "two", -1), 2);
@@ -3363,16 +3374,10 @@ GST_END_TEST;
 GST_START_TEST (test_late_reader_of_aborted_segment)
 {
   TrickleTestServer *ts = trickle_test_server_new_started ();
-  TrickleTestConn *pub, *c;
+  TrickleTestConn *c;
 
   create_channel (ts, "ab", NULL);
-  pub = trickle_test_conn_new (ts->port);
-  fail_unless (trickle_test_conn_start_post (pub, "/ab/0", NULL));
-  fail_unless (trickle_test_conn_send_chunk (pub, "partial", 7));
-  settle ();
-  trickle_test_conn_close (pub);        /* no terminating chunk */
-  trickle_test_conn_free (pub);
-  settle ();
+  post_aborted (ts, "/ab/0");
   c = trickle_test_request (ts->port, "GET", "/ab/0", NULL, 0, NULL);
   assert_response (c, 200, "");
   fail_unless_equals_int64 (header_int (c, "Lp-Trickle-Seq"), 0);
